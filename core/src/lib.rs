@@ -1,0 +1,100 @@
+//! Amparo: statistical disclosure control for tables of counts of children on the move.
+//!
+//! The engine builds a table (a [`Cube`](table::Cube) of counts with every
+//! margin) from microdata or aggregated counts, applies the protection a
+//! [`Policy`](policy::Policy) asks for, and returns a table of published
+//! values with each cell's status. The CLI, the Python package and the R
+//! package are thin frontends over [`protect`] and [`validate`].
+//!
+//! ```
+//! use std::path::Path;
+//! let policy = amparo::policy::Policy::from_toml(r#"
+//!     version = 1
+//!     [input]
+//!     kind = "aggregated"
+//!     count = "n"
+//!     [dimensions.sex]
+//!     [primary]
+//!     threshold = 5
+//! "#, Path::new(".")).unwrap();
+//! let csv = "sex,n\nF,3\nM,12\n";
+//! let dir = tempfile::tempdir().unwrap();
+//! let path = dir.path().join("in.csv");
+//! std::fs::write(&path, csv).unwrap();
+//! let mut input = amparo::io::read_table(&path).unwrap();
+//! let result = amparo::protect(&policy, &mut *input).unwrap();
+//! // F = 3 is below the threshold of 5 and hidden; the total (15) and M (12) are published.
+//! assert_eq!(result.marks.published, vec![Some(15), None, Some(12)]);
+//! ```
+
+pub mod error;
+pub mod hierarchy;
+pub mod io;
+pub mod output;
+pub mod policy;
+pub mod rules;
+pub mod table;
+
+use arrow_array::RecordBatchReader;
+
+pub use error::{Error, ErrorKind, Fallible};
+pub use output::{CellMarks, Metadata, OutputOptions, Protected, Randomness, Status, Summary};
+pub use policy::Policy;
+pub use table::{Cube, CubeBuilder};
+
+/// Version of the engine, recorded in every output.
+pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Build the cube (every cell, margins included) from a stream of record batches.
+pub fn build_cube(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<Cube> {
+    let schema = input.schema();
+    let mut builder = CubeBuilder::new(policy, &schema)?;
+    for batch in input {
+        let batch = batch.map_err(|e| io::arrow_read_error(e, "the input"))?;
+        builder.push(&batch)?;
+    }
+    builder.finish()
+}
+
+/// Build the table and protect it as the policy says.
+pub fn protect(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<Protected> {
+    let cube = build_cube(policy, input)?;
+    let mut marks = CellMarks::publish_all(&cube);
+    let mut methods: Vec<String> = Vec::new();
+    if policy.file.primary.threshold.is_some() || policy.file.primary.zeros == policy::ZeroPolicy::Hide {
+        rules::apply_threshold(&cube, &policy.file.primary, &mut marks);
+        methods.push("primary:threshold".to_owned());
+    }
+    let method = if methods.is_empty() { "none".to_owned() } else { methods.join("+") };
+    let metadata = Metadata::for_run(policy, method, Randomness::None);
+    Ok(Protected { cube, marks, metadata })
+}
+
+/// What `validate` found: the input and policy work together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Validation {
+    pub cells: usize,
+    pub inner_cells: usize,
+    /// (dimension, codes including margins, leaf codes)
+    pub dimensions: Vec<(String, usize, usize)>,
+}
+
+impl std::fmt::Display for Validation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "input and policy are valid")?;
+        for (name, codes, leaves) in &self.dimensions {
+            writeln!(f, "  dimension {name}: {codes} codes ({leaves} detailed, {} margins)", codes - leaves)?;
+        }
+        write!(f, "  table: {} cells ({} inner, {} margins)", self.cells, self.inner_cells, self.cells - self.inner_cells)
+    }
+}
+
+/// Check an input against a policy (columns, codes, counts, margins) without protecting anything.
+pub fn validate(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<Validation> {
+    let cube = build_cube(policy, input)?;
+    Ok(Validation {
+        cells: cube.len(),
+        inner_cells: cube.dims().iter().map(|d| d.hierarchy.leaves().count()).product(),
+        dimensions: cube.dims().iter().map(|d| (d.name.clone(), d.hierarchy.len(), d.hierarchy.leaves().count())).collect(),
+    })
+}

@@ -1,0 +1,252 @@
+//! The published table: one row per cell, with its status and why.
+//!
+//! Columns: the dimensions (codes, margins included), `value` (the original
+//! count, only when asked for), `published` (null when hidden), `status`,
+//! `reason` (which rule), `lower`/`upper` (the interval an attacker can infer,
+//! filled by the audit). Schema metadata records the engine version, the
+//! policy's SHA-256, the method and the randomness source, so a published
+//! file can be traced back to how it was made.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::Arc;
+
+use arrow_array::builder::{Int64Builder, StringBuilder};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema};
+
+use crate::policy::{InputKind, Policy};
+use crate::table::Cube;
+
+/// What happened to a cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    Published,
+    /// Sensitive by a primary rule, hidden.
+    Primary,
+    /// Hidden to protect a primary cell.
+    Secondary,
+    Rounded,
+    Perturbed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Published => "published",
+            Status::Primary => "primary",
+            Status::Secondary => "secondary",
+            Status::Rounded => "rounded",
+            Status::Perturbed => "perturbed",
+        }
+    }
+    pub fn is_hidden(self) -> bool {
+        matches!(self, Status::Primary | Status::Secondary)
+    }
+}
+
+/// Per-cell status, reason, published value and attacker interval, filled by methods.
+#[derive(Debug, Clone)]
+pub struct CellMarks {
+    pub status: Vec<Status>,
+    pub reason: Vec<Option<Arc<str>>>,
+    pub published: Vec<Option<i64>>,
+    pub lower: Vec<Option<i64>>,
+    pub upper: Vec<Option<i64>>,
+}
+
+impl CellMarks {
+    /// Every cell published as is.
+    pub fn publish_all(cube: &Cube) -> CellMarks {
+        let n = cube.len();
+        CellMarks {
+            status: vec![Status::Published; n],
+            reason: vec![None; n],
+            published: cube.values().iter().map(|&v| Some(v)).collect(),
+            lower: vec![None; n],
+            upper: vec![None; n],
+        }
+    }
+
+    pub fn hide(&mut self, cell: usize, status: Status, reason: Arc<str>) {
+        self.status[cell] = status;
+        self.reason[cell] = Some(reason);
+        self.published[cell] = None;
+    }
+}
+
+/// Where the randomness of a run came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Randomness {
+    /// The methods used draw no random numbers.
+    None,
+}
+
+impl Randomness {
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Randomness::None => "none (deterministic methods only)",
+        }
+    }
+}
+
+/// What the output records about how it was made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metadata {
+    pub engine_version: String,
+    pub policy_sha256: String,
+    pub table: String,
+    pub input_kind: InputKind,
+    pub method: String,
+    pub randomness: Randomness,
+}
+
+/// Prefix of the metadata keys in Arrow/Parquet schema metadata.
+pub const METADATA_PREFIX: &str = "amparo.";
+
+impl Metadata {
+    pub fn for_run(policy: &Policy, method: String, randomness: Randomness) -> Metadata {
+        Metadata {
+            engine_version: crate::ENGINE_VERSION.to_owned(),
+            policy_sha256: policy.sha256.clone(),
+            table: policy.table_name().to_owned(),
+            input_kind: policy.input_kind(),
+            method,
+            randomness,
+        }
+    }
+
+    /// Key/value pairs, in a fixed order, as stored in the schema metadata.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        let kind = match self.input_kind {
+            InputKind::Microdata => "microdata",
+            InputKind::Aggregated => "aggregated",
+        };
+        [
+            ("engine_version", self.engine_version.as_str()),
+            ("policy_sha256", self.policy_sha256.as_str()),
+            ("table", self.table.as_str()),
+            ("input_kind", kind),
+            ("method", self.method.as_str()),
+            ("randomness", self.randomness.describe()),
+        ]
+        .iter()
+        .map(|(k, v)| (format!("{METADATA_PREFIX}{k}"), (*v).to_owned()))
+        .collect()
+    }
+
+    /// The metadata as a JSON object (written beside CSV outputs, which have no schema metadata).
+    pub fn to_json(&self) -> String {
+        let map: serde_json::Map<String, serde_json::Value> =
+            self.pairs().into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
+        let mut s = serde_json::to_string_pretty(&map).expect("string maps always serialize");
+        s.push('\n');
+        s
+    }
+}
+
+/// The result of a protection run.
+#[derive(Debug, Clone)]
+pub struct Protected {
+    pub cube: Cube,
+    pub marks: CellMarks,
+    pub metadata: Metadata,
+}
+
+/// Options that change the output's shape, not the protection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutputOptions {
+    /// Include the original counts as a `value` column (for internal use only:
+    /// a table with this column must never be published).
+    pub keep_original: bool,
+}
+
+impl Protected {
+    /// The output table as one Arrow record batch, rows in cube order.
+    pub fn to_record_batch(&self, options: OutputOptions) -> RecordBatch {
+        let cube = &self.cube;
+        let n = cube.len();
+        let mut fields: Vec<Field> = Vec::new();
+        let mut columns: Vec<ArrayRef> = Vec::new();
+        for (d, dim) in cube.dims().iter().enumerate() {
+            let h = &dim.hierarchy;
+            let bytes: usize = (0..n).map(|c| h.code(cube.coord(c, d)).len()).sum();
+            let mut b = StringBuilder::with_capacity(n, bytes);
+            for c in 0..n {
+                b.append_value(h.code(cube.coord(c, d)));
+            }
+            fields.push(Field::new(&dim.name, DataType::Utf8, false));
+            columns.push(Arc::new(b.finish()));
+        }
+        let ints = |values: &mut dyn Iterator<Item = Option<i64>>| -> ArrayRef {
+            let mut b = Int64Builder::with_capacity(n);
+            values.for_each(|v| b.append_option(v));
+            Arc::new(b.finish())
+        };
+        if options.keep_original {
+            fields.push(Field::new("value", DataType::Int64, false));
+            columns.push(ints(&mut cube.values().iter().map(|&v| Some(v))));
+        }
+        fields.push(Field::new("published", DataType::Int64, true));
+        columns.push(ints(&mut self.marks.published.iter().copied()));
+        let mut status = StringBuilder::with_capacity(n, n * 9);
+        self.marks.status.iter().for_each(|s| status.append_value(s.as_str()));
+        fields.push(Field::new("status", DataType::Utf8, false));
+        columns.push(Arc::new(status.finish()));
+        let mut reason = StringBuilder::new();
+        self.marks.reason.iter().for_each(|r| reason.append_option(r.as_deref()));
+        fields.push(Field::new("reason", DataType::Utf8, true));
+        columns.push(Arc::new(reason.finish()));
+        fields.push(Field::new("lower", DataType::Int64, true));
+        columns.push(ints(&mut self.marks.lower.iter().copied()));
+        fields.push(Field::new("upper", DataType::Int64, true));
+        columns.push(ints(&mut self.marks.upper.iter().copied()));
+        let metadata: HashMap<String, String> = self.metadata.pairs().into_iter().collect();
+        let schema = Arc::new(Schema::new(fields).with_metadata(metadata));
+        RecordBatch::try_new(schema, columns).expect("columns are built to the schema's types and length")
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut by_reason: BTreeMap<(Status, String), usize> = BTreeMap::new();
+        for (s, r) in self.marks.status.iter().zip(&self.marks.reason) {
+            if let Some(r) = r {
+                *by_reason.entry((*s, r.to_string())).or_default() += 1;
+            }
+        }
+        let hidden = self.marks.status.iter().filter(|s| s.is_hidden()).count();
+        let inner = (0..self.cube.len()).filter(|&c| self.cube.is_inner(c)).count();
+        Summary {
+            table: self.metadata.table.clone(),
+            policy_sha256: self.metadata.policy_sha256.clone(),
+            cells: self.cube.len(),
+            inner_cells: inner,
+            hidden,
+            by_reason: by_reason.into_iter().map(|((s, r), n)| (s.as_str().to_owned(), r, n)).collect(),
+        }
+    }
+}
+
+/// Counts for a person: cells, hidden, and by reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub table: String,
+    pub policy_sha256: String,
+    pub cells: usize,
+    pub inner_cells: usize,
+    pub hidden: usize,
+    /// (status, reason, cells)
+    pub by_reason: Vec<(String, String, usize)>,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pct = |n: usize| if self.cells == 0 { 0.0 } else { 100.0 * n as f64 / self.cells as f64 };
+        writeln!(f, "table:     {} (policy sha256 {})", self.table, &self.policy_sha256[..12.min(self.policy_sha256.len())])?;
+        writeln!(f, "cells:     {} ({} inner, {} margins)", self.cells, self.inner_cells, self.cells - self.inner_cells)?;
+        writeln!(f, "hidden:    {} ({:.1}%)", self.hidden, pct(self.hidden))?;
+        for (status, reason, n) in &self.by_reason {
+            writeln!(f, "  {status:<10} {reason:<16} {n}")?;
+        }
+        write!(f, "published: {} ({:.1}%)", self.cells - self.hidden, pct(self.cells - self.hidden))
+    }
+}

@@ -1,0 +1,398 @@
+//! The policy file: one TOML document that says how a table is built and protected.
+//!
+//! The policy is the shared standard between frontends: the CLI, Python and R
+//! all read the same file and get the same result. Its JSON Schema is generated
+//! from these types (`amparo schema`, committed as `schema/policy.schema.json`).
+//!
+//! Validation happens here, once: unknown keys are errors that name the key and
+//! the nearest valid one; combinations that cannot work are errors that say why.
+
+mod suggest;
+pub use suggest::suggest_code;
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::Fallible;
+use crate::{err, fail};
+
+/// The only policy format version this engine reads.
+pub const POLICY_VERSION: u32 = 1;
+
+/// A policy file, as written by a person.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Amparo policy", description = "How a table of counts is built from its input and protected before publication.")]
+pub struct PolicyFile {
+    /// Format version of the policy file; must be 1.
+    pub version: u32,
+    /// A short name for the table this policy protects (shown in reports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Free text describing the table and the agreement behind the policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// What the input rows are and which column holds the counts.
+    pub input: InputSection,
+    /// The dimensions of the table, in output column order, keyed by dimension name.
+    pub dimensions: IndexMap<String, DimensionSection>,
+    /// Primary rules: which cells are sensitive.
+    #[serde(default)]
+    pub primary: PrimarySection,
+    /// Secondary (complementary) suppression.
+    #[serde(default)]
+    pub secondary: MethodSection,
+    /// Rounding of published counts.
+    #[serde(default)]
+    pub rounding: MethodSection,
+    /// Noise: differential privacy or the cell key method.
+    #[serde(default)]
+    pub noise: MethodSection,
+    /// The audit run after protection.
+    #[serde(default)]
+    pub audit: AuditSection,
+}
+
+/// What the input rows are.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum InputKind {
+    /// One row per child or event; the engine counts rows (or sums `weight`).
+    Microdata,
+    /// One row per cell with its count in `count`; margins are computed, and
+    /// margins present in the input are checked against their children.
+    Aggregated,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct InputSection {
+    /// `microdata` (one row per child or event) or `aggregated` (one row per cell).
+    pub kind: InputKind,
+    /// Aggregated input: the column holding each cell's count (required).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<String>,
+    /// Microdata: an optional column of non-negative whole numbers, the number
+    /// of children (or events) each row stands for. Without it every row counts 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<String>,
+}
+
+/// One dimension of the table and its hierarchy of codes.
+///
+/// Exactly one of `codes`, `tree`, `codes_file` and `code_lengths` may be
+/// given; with none, the dimension is flat and its codes are those found in
+/// the data, under a generated total.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DimensionSection {
+    /// Input column holding this dimension's codes (default: the dimension's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// Code of the generated total (default `Total`). Not used with `tree`,
+    /// whose root is the code that is nobody's child.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<String>,
+    /// A flat list of codes, in publication order, under a generated total.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codes: Option<Vec<String>>,
+    /// An explicit tree: each key is a parent code, its value the list of its
+    /// children in publication order. The root is the one code that is nobody's child.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tree: Option<IndexMap<String, Vec<String>>>,
+    /// A codes table (CSV) with a code column and a parent column; rows with an
+    /// empty parent hang from the generated total.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codes_file: Option<CodesFile>,
+    /// Code lengths from the top level down, for codes that nest by prefix
+    /// (`[2, 5]`: department `05` contains municipality `05001`). Codes are
+    /// taken from the data; every code must have one of these lengths.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_lengths: Option<Vec<usize>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CodesFile {
+    /// Path to a CSV file, relative to the policy file.
+    pub path: String,
+    /// Column of the codes table holding the code (default `code`).
+    #[serde(default = "default_code_column")]
+    pub code: String,
+    /// Column of the codes table holding the parent code (default `parent`).
+    #[serde(default = "default_parent_column")]
+    pub parent: String,
+}
+
+fn default_code_column() -> String {
+    "code".to_owned()
+}
+fn default_parent_column() -> String {
+    "parent".to_owned()
+}
+
+/// How zero cells are treated by the frequency threshold rule.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ZeroPolicy {
+    /// Zeros are published: an empty cell discloses nothing about a child.
+    #[default]
+    Publish,
+    /// Zeros are hidden as primary suppressions, e.g. when "no child of this
+    /// nationality in this district" is itself sensitive.
+    Hide,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PrimarySection {
+    /// Frequency threshold: a non-zero cell with a count below this value is
+    /// sensitive and hidden. Must be at least 1; omit for no threshold rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<i64>,
+    /// Zero cells: `publish` (default) or `hide`.
+    #[serde(default)]
+    pub zeros: ZeroPolicy,
+}
+
+/// A method section that a later version of the engine fills. This version
+/// accepts `method = "none"` only, so that a policy asking for a method the
+/// engine does not have fails at the start rather than publishing unprotected data.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MethodSection {
+    /// The method; this engine version implements `none` only.
+    #[serde(default = "default_method")]
+    pub method: String,
+}
+
+impl Default for MethodSection {
+    fn default() -> Self {
+        MethodSection { method: default_method() }
+    }
+}
+
+fn default_method() -> String {
+    "none".to_owned()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSection {
+    /// Whether the audit runs after protection (this engine version has no audit yet,
+    /// so `true` is refused rather than silently skipped).
+    #[serde(default)]
+    pub enabled: bool,
+}
+
+impl Default for AuditSection {
+    fn default() -> Self {
+        AuditSection { enabled: false }
+    }
+}
+
+/// How one dimension's hierarchy is specified, after validation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HierarchySpec {
+    /// Flat, codes found in the data, under `total`.
+    FlatFromData { total: String },
+    /// Flat, listed codes, under `total`.
+    FlatListed { total: String, codes: Vec<String> },
+    /// Explicit parent -> children map.
+    Tree { edges: IndexMap<String, Vec<String>> },
+    /// (code, parent) pairs read from a codes table; `None` parents hang from `total`.
+    Table { total: String, pairs: Vec<(String, Option<String>)>, source: String },
+    /// Prefix nesting by code length, codes from the data, under `total`.
+    CodeLengths { total: String, lengths: Vec<usize> },
+}
+
+/// A validated dimension: its name, input column and hierarchy specification.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DimensionPolicy {
+    pub name: String,
+    pub column: String,
+    pub hierarchy: HierarchySpec,
+}
+
+/// A validated policy, ready to run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub file: PolicyFile,
+    pub dimensions: Vec<DimensionPolicy>,
+    /// SHA-256 (hex) of the policy text and of every codes table it reads,
+    /// recorded in the output so a published table can be tied to its policy.
+    pub sha256: String,
+}
+
+impl Policy {
+    /// Read and validate a policy file; codes tables are resolved relative to its folder.
+    pub fn from_file(path: impl AsRef<Path>) -> Fallible<Policy> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            err!(Io, "cannot read the policy file {}: {e}", path.display())
+        })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Policy::from_toml(&text, &base)
+    }
+
+    /// Parse and validate policy text; `base_dir` is where relative codes-table paths start.
+    pub fn from_toml(text: &str, base_dir: &Path) -> Fallible<Policy> {
+        let file: PolicyFile = toml::from_str(text).map_err(|e| {
+            err!(Policy, "{}", suggest::explain_toml_error(&e, text))
+        })?;
+        let mut hasher = Sha256::new();
+        hasher.update(text.as_bytes());
+        let dimensions = validate(&file, base_dir, &mut hasher)?;
+        let sha256 = hex(&hasher.finalize());
+        Ok(Policy { file, dimensions, sha256 })
+    }
+
+    pub fn input_kind(&self) -> InputKind {
+        self.file.input.kind
+    }
+
+    /// The name shown in reports: the policy's `name`, or "table".
+    pub fn table_name(&self) -> &str {
+        self.file.name.as_deref().unwrap_or("table")
+    }
+}
+
+/// The policy file's JSON Schema, pretty-printed (committed as `schema/policy.schema.json`).
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(PolicyFile);
+    let mut text = serde_json::to_string_pretty(&schema).expect("a JSON schema always serializes");
+    text.push('\n');
+    text
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible<Vec<DimensionPolicy>> {
+    if file.version != POLICY_VERSION {
+        fail!(
+            Policy,
+            "the policy says version = {}, but this engine reads version = {POLICY_VERSION}; \
+             set `version = {POLICY_VERSION}` or use the engine that wrote the policy",
+            file.version
+        );
+    }
+    match file.input.kind {
+        InputKind::Aggregated => {
+            if file.input.count.is_none() {
+                fail!(Policy, "[input] kind = \"aggregated\" needs `count`, the column holding each cell's count; add e.g. `count = \"n\"`");
+            }
+            if file.input.weight.is_some() {
+                fail!(Policy, "[input] `weight` applies to microdata only; with kind = \"aggregated\" the counts are in `count`: remove `weight`");
+            }
+        }
+        InputKind::Microdata => {
+            if file.input.count.is_some() {
+                fail!(Policy, "[input] `count` applies to aggregated input only; for microdata use `weight` (children per row) or nothing (each row is one child)");
+            }
+        }
+    }
+    if file.dimensions.is_empty() {
+        fail!(Policy, "the policy has no dimensions; add at least one `[dimensions.<name>]` section");
+    }
+    if let Some(t) = file.primary.threshold {
+        if t < 1 {
+            fail!(Policy, "[primary] threshold = {t} is impossible: a threshold must be at least 1 (cells with a count below it are hidden); use e.g. `threshold = 5`");
+        }
+    }
+    for (section, m) in [("secondary", &file.secondary), ("rounding", &file.rounding), ("noise", &file.noise)] {
+        if m.method != "none" {
+            fail!(
+                Policy,
+                "[{section}] method = \"{}\" is not available in this version of Amparo (it implements `none` only); \
+                 remove the [{section}] section or set method = \"none\"",
+                m.method
+            );
+        }
+    }
+    if file.audit.enabled {
+        fail!(Policy, "[audit] enabled = true, but this version of Amparo has no audit yet; set enabled = false");
+    }
+
+    let mut columns_seen: IndexMap<String, String> = IndexMap::new();
+    let count_columns = [file.input.count.as_deref(), file.input.weight.as_deref()];
+    let mut dims = Vec::with_capacity(file.dimensions.len());
+    for (name, section) in &file.dimensions {
+        let column = section.column.clone().unwrap_or_else(|| name.clone());
+        if let Some(other) = columns_seen.insert(column.clone(), name.clone()) {
+            fail!(Policy, "dimensions `{other}` and `{name}` both read column `{column}`; give each dimension its own column");
+        }
+        if count_columns.contains(&Some(column.as_str())) {
+            fail!(Policy, "dimension `{name}` reads column `{column}`, which [input] also uses for counts; a column is either a dimension or the count");
+        }
+        let hierarchy = hierarchy_spec(name, section, base_dir, hasher)?;
+        dims.push(DimensionPolicy { name: name.clone(), column, hierarchy });
+    }
+    Ok(dims)
+}
+
+fn hierarchy_spec(name: &str, s: &DimensionSection, base_dir: &Path, hasher: &mut Sha256) -> Fallible<HierarchySpec> {
+    let given: Vec<&str> = [
+        ("codes", s.codes.is_some()),
+        ("tree", s.tree.is_some()),
+        ("codes_file", s.codes_file.is_some()),
+        ("code_lengths", s.code_lengths.is_some()),
+    ]
+    .iter()
+    .filter(|(_, set)| *set)
+    .map(|(k, _)| *k)
+    .collect();
+    if given.len() > 1 {
+        fail!(
+            Policy,
+            "[dimensions.{name}] gives {}; a hierarchy is specified one way only: keep one of them",
+            given.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and ")
+        );
+    }
+    let total = s.total.clone().unwrap_or_else(|| "Total".to_owned());
+    if total.is_empty() {
+        fail!(Policy, "[dimensions.{name}] total = \"\" is not a usable code; name the total, e.g. `total = \"Total\"`");
+    }
+    if let Some(codes) = &s.codes {
+        if codes.is_empty() {
+            fail!(Policy, "[dimensions.{name}] codes = [] lists no codes; list them, or remove `codes` to take them from the data");
+        }
+        return Ok(HierarchySpec::FlatListed { total, codes: codes.clone() });
+    }
+    if let Some(tree) = &s.tree {
+        if s.total.is_some() {
+            fail!(Policy, "[dimensions.{name}] `total` is not used with `tree`: the tree's root (the code that is nobody's child) is the total; remove `total`");
+        }
+        if tree.is_empty() {
+            fail!(Policy, "[dimensions.{name}] tree = {{}} is empty; give at least the root and its children, e.g. `tree = {{ \"0-17\" = [\"0-4\", \"5-11\", \"12-17\"] }}`");
+        }
+        return Ok(HierarchySpec::Tree { edges: tree.clone() });
+    }
+    if let Some(cf) = &s.codes_file {
+        let path: PathBuf = base_dir.join(&cf.path);
+        let text = std::fs::read(&path).map_err(|e| {
+            err!(Io, "[dimensions.{name}] cannot read codes_file {}: {e}; the path is relative to the policy file", path.display())
+        })?;
+        hasher.update(b"\0codes_file\0");
+        hasher.update(cf.path.as_bytes());
+        hasher.update(b"\0");
+        hasher.update(&text);
+        let pairs = crate::io::read_code_parent_pairs(&text, &cf.code, &cf.parent, &path.display().to_string())?;
+        return Ok(HierarchySpec::Table { total, pairs, source: cf.path.clone() });
+    }
+    if let Some(lengths) = &s.code_lengths {
+        if lengths.is_empty() || lengths.contains(&0) || lengths.windows(2).any(|w| w[0] >= w[1]) {
+            fail!(
+                Policy,
+                "[dimensions.{name}] code_lengths = {lengths:?} must be positive and strictly increasing, top level first, e.g. `[2, 5]` for department `05` > municipality `05001`"
+            );
+        }
+        return Ok(HierarchySpec::CodeLengths { total, lengths: lengths.clone() });
+    }
+    Ok(HierarchySpec::FlatFromData { total })
+}

@@ -1,0 +1,193 @@
+//! The cube: every combination of hierarchy nodes, margins included.
+//!
+//! Cells are stored densely in row-major order over the dimensions' nodes
+//! (nodes in preorder), so a cell's index is a mixed-radix number and the
+//! cells sharing all coordinates but one form a strided slice. Each internal
+//! node of each dimension gives additivity constraints: the cell at that node
+//! equals the sum of the cells at its children, the other coordinates fixed.
+
+use crate::error::Fallible;
+use crate::fail;
+use crate::hierarchy::Hierarchy;
+
+/// The most cells this version builds in memory. A cell costs about 8 bytes in
+/// the cube and a few dozen in the output table.
+pub const MAX_CELLS: usize = 50_000_000;
+
+/// A dimension of the table: its name, input column and hierarchy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dimension {
+    pub name: String,
+    pub column: String,
+    pub hierarchy: Hierarchy,
+}
+
+/// One additivity constraint: `cells[total] == sum(cells[parts])`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Constraint {
+    /// The dimension along which the parts add up to the total.
+    pub dimension: usize,
+    pub total: usize,
+    pub parts: Vec<usize>,
+}
+
+/// Counts for every cell of a table, margins included.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cube {
+    dims: Vec<Dimension>,
+    shape: Vec<usize>,
+    strides: Vec<usize>,
+    values: Vec<i64>,
+}
+
+impl Cube {
+    /// An all-zero cube over these dimensions.
+    pub fn zeros(dims: Vec<Dimension>) -> Fallible<Cube> {
+        let shape: Vec<usize> = dims.iter().map(|d| d.hierarchy.len()).collect();
+        let mut total: usize = 1;
+        for (d, &n) in dims.iter().zip(&shape) {
+            total = match total.checked_mul(n) {
+                Some(t) if t <= MAX_CELLS => t,
+                _ => fail!(
+                    Policy,
+                    "the table would have more than {MAX_CELLS} cells (dimension sizes with margins: {}); \
+                     this is more than Amparo builds in memory: use fewer dimensions or coarser codes (dimension `{}` brought it over)",
+                    dims.iter().zip(&shape).map(|(d, n)| format!("{}={n}", d.name)).collect::<Vec<_>>().join(", "),
+                    d.name
+                ),
+            };
+        }
+        let mut strides = vec![1usize; shape.len()];
+        for d in (0..shape.len().saturating_sub(1)).rev() {
+            strides[d] = strides[d + 1] * shape[d + 1];
+        }
+        Ok(Cube { dims, shape, strides, values: vec![0; total] })
+    }
+
+    pub fn dims(&self) -> &[Dimension] {
+        &self.dims
+    }
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+    /// Number of cells, margins included.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+    pub fn values(&self) -> &[i64] {
+        &self.values
+    }
+    pub fn value(&self, cell: usize) -> i64 {
+        self.values[cell]
+    }
+    pub(crate) fn values_mut(&mut self) -> &mut [i64] {
+        &mut self.values
+    }
+
+    /// The cell at these node coordinates (one node per dimension).
+    pub fn cell(&self, coords: &[u32]) -> usize {
+        coords.iter().zip(&self.strides).map(|(&c, &s)| c as usize * s).sum()
+    }
+
+    /// The node coordinates of a cell.
+    pub fn coords(&self, cell: usize) -> Vec<u32> {
+        self.shape
+            .iter()
+            .zip(&self.strides)
+            .map(|(&n, &s)| ((cell / s) % n) as u32)
+            .collect()
+    }
+
+    /// The node of `cell` along dimension `d`.
+    pub fn coord(&self, cell: usize, d: usize) -> u32 {
+        ((cell / self.strides[d]) % self.shape[d]) as u32
+    }
+
+    /// True when every coordinate is a leaf: an inner cell, not a margin.
+    pub fn is_inner(&self, cell: usize) -> bool {
+        (0..self.dims.len()).all(|d| self.dims[d].hierarchy.is_leaf(self.coord(cell, d)))
+    }
+
+    /// "district=D01, age=0-4, sex=F": a cell named for error messages and reports.
+    pub fn describe(&self, cell: usize) -> String {
+        self.coords(cell)
+            .iter()
+            .zip(&self.dims)
+            .map(|(&c, d)| format!("{}={}", d.name, d.hierarchy.code(c)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Fill every margin from the inner cells: for each dimension, children are
+    /// added into their parent in reverse preorder (descendants before ancestors),
+    /// one contiguous slice at a time. After dimension d is done, every cell whose
+    /// coordinates after d are leaves holds its true total along d.
+    pub(crate) fn fill_margins(&mut self) -> Fallible<()> {
+        for d in 0..self.dims.len() {
+            let stride = self.strides[d];
+            let n = self.shape[d];
+            let outer = self.values.len() / (n * stride);
+            let h = &self.dims[d].hierarchy;
+            for node in (1..n as u32).rev() {
+                let parent = h.parent(node).expect("every node but the root has a parent") as usize;
+                for o in 0..outer {
+                    let base = o * n * stride;
+                    let (src, dst) = (base + node as usize * stride, base + parent * stride);
+                    // parent < node in preorder, so the destination slice lies before the source.
+                    let (head, tail) = self.values.split_at_mut(src);
+                    for (t, s) in head[dst..dst + stride].iter_mut().zip(&tail[..stride]) {
+                        *t = match t.checked_add(*s) {
+                            Some(v) => v,
+                            None => fail!(Data, "a margin of dimension `{}` overflows a 64-bit count; the input counts are implausibly large", self.dims[d].name),
+                        };
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Call `f(dimension, total, parts)` for every additivity constraint.
+    pub fn for_each_constraint(&self, mut f: impl FnMut(usize, usize, &[usize])) {
+        let mut parts: Vec<usize> = Vec::new();
+        for d in 0..self.dims.len() {
+            let stride = self.strides[d];
+            let n = self.shape[d];
+            let outer = self.values.len() / (n * stride);
+            let h = &self.dims[d].hierarchy;
+            for node in (0..n as u32).filter(|&v| !h.is_leaf(v)) {
+                for o in 0..outer {
+                    for i in 0..stride {
+                        let base = o * n * stride + i;
+                        parts.clear();
+                        parts.extend(h.children(node).iter().map(|&c| base + c as usize * stride));
+                        f(d, base + node as usize * stride, &parts);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every additivity constraint, for solvers that want them as a list.
+    pub fn constraints(&self) -> Vec<Constraint> {
+        let mut out = Vec::new();
+        self.for_each_constraint(|dimension, total, parts| {
+            out.push(Constraint { dimension, total, parts: parts.to_vec() })
+        });
+        out
+    }
+
+    /// The first constraint that `values` break, if any (`values` indexed like the cube's cells).
+    pub fn first_violation(&self, values: &[i64]) -> Option<Constraint> {
+        let mut found = None;
+        self.for_each_constraint(|dimension, total, parts| {
+            if found.is_none() && values[total] != parts.iter().map(|&p| values[p]).sum::<i64>() {
+                found = Some(Constraint { dimension, total, parts: parts.to_vec() });
+            }
+        });
+        found
+    }
+}

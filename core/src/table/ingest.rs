@@ -1,0 +1,448 @@
+//! Building a cube from Arrow record batches, one batch at a time.
+//!
+//! Rows become cells in two steps. While batches stream in, each dimension's
+//! codes are interned to small integers and the row's cell is a packed key in a
+//! hash map of counts, so memory grows with the number of distinct cells, not
+//! with the number of rows. When the input ends, the hierarchies are built (or
+//! checked) from the codes seen, and the counts are placed in a dense cube
+//! whose margins are then computed.
+//!
+//! Dimension columns may be any Arrow string type (polars sends `Utf8View`,
+//! pandas `LargeUtf8`, pyarrow `Utf8`), dictionary-encoded strings
+//! (categoricals, factors), integers or booleans. Counts may be integers,
+//! whole floats, or text holding whole numbers (CSV is read as text so that
+//! codes such as `05001` keep their leading zero).
+
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::*;
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Schema};
+use rustc_hash::FxHashMap;
+
+use crate::error::Fallible;
+use crate::hierarchy::{CodeOrigin, Hierarchy};
+use crate::policy::{InputKind, Policy};
+use crate::table::cube::{Cube, Dimension};
+use crate::{err, fail};
+
+/// Codes of one dimension, numbered in order of first appearance.
+#[derive(Default)]
+struct Interner {
+    ids: FxHashMap<Box<str>, u32>,
+    codes: Vec<Box<str>>,
+    first_row: Vec<u64>,
+}
+
+impl Interner {
+    #[inline]
+    fn intern(&mut self, code: &str, row: u64) -> u32 {
+        if let Some(&id) = self.ids.get(code) {
+            return id;
+        }
+        let id = self.codes.len() as u32;
+        self.ids.insert(code.into(), id);
+        self.codes.push(code.into());
+        self.first_row.push(row);
+        id
+    }
+}
+
+struct DimColumn {
+    name: String,
+    column: String,
+    index: usize,
+}
+
+/// A count summed over the rows of one cell, and the first row that fed it.
+#[derive(Clone, Copy)]
+struct CellCount {
+    value: i64,
+    first_row: u64,
+}
+
+/// Streams record batches into a cube.
+pub struct CubeBuilder<'p> {
+    policy: &'p Policy,
+    dims: Vec<DimColumn>,
+    count_column: Option<(String, usize)>,
+    interners: Vec<Interner>,
+    cells: FxHashMap<u128, CellCount>,
+    bits: u32,
+    rows: u64,
+    ids: Vec<Vec<u32>>,
+    counts: Vec<i64>,
+}
+
+fn column_index(schema: &Schema, column: &str, role: &str) -> Fallible<usize> {
+    if let Ok(i) = schema.index_of(column) {
+        return Ok(i);
+    }
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let near = crate::policy::suggest_code(column, names.iter().copied());
+    fail!(
+        Schema,
+        "the policy's {role} reads column `{column}`, which the input does not have{near}; the input's columns are: {}. \
+         Rename the column in the data or set the column name in the policy",
+        names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    )
+}
+
+fn check_dim_type(dt: &DataType, column: &str) -> Fallible<()> {
+    let ok = match dt {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Boolean => true,
+        dt if dt.is_integer() => true,
+        DataType::Dictionary(_, v) => matches!(**v, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) || v.is_integer(),
+        _ => false,
+    };
+    if !ok {
+        fail!(Schema, "dimension column `{column}` has type {dt}, but codes must be text, integers or categories; convert the column to text");
+    }
+    Ok(())
+}
+
+fn check_count_type(dt: &DataType, column: &str) -> Fallible<()> {
+    let ok = match dt {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Float32 | DataType::Float64 => true,
+        dt if dt.is_integer() => true,
+        _ => false,
+    };
+    if !ok {
+        fail!(Schema, "count column `{column}` has type {dt}, but counts must be whole numbers; convert the column to integers");
+    }
+    Ok(())
+}
+
+impl<'p> CubeBuilder<'p> {
+    /// Check the input's columns against the policy before any row is read.
+    pub fn new(policy: &'p Policy, schema: &Schema) -> Fallible<CubeBuilder<'p>> {
+        let mut dims = Vec::with_capacity(policy.dimensions.len());
+        for d in &policy.dimensions {
+            let index = column_index(schema, &d.column, &format!("dimension `{}`", d.name))?;
+            check_dim_type(schema.field(index).data_type(), &d.column)?;
+            dims.push(DimColumn { name: d.name.clone(), column: d.column.clone(), index });
+        }
+        let count = match policy.input_kind() {
+            InputKind::Aggregated => policy.file.input.count.as_deref().map(|c| (c, "[input] count")),
+            InputKind::Microdata => policy.file.input.weight.as_deref().map(|c| (c, "[input] weight")),
+        };
+        let count_column = match count {
+            Some((c, role)) => {
+                let i = column_index(schema, c, role)?;
+                check_count_type(schema.field(i).data_type(), c)?;
+                Some((c.to_owned(), i))
+            }
+            None => None,
+        };
+        let n = dims.len() as u32;
+        let bits = (128 / n).min(32);
+        Ok(CubeBuilder {
+            policy,
+            interners: (0..dims.len()).map(|_| Interner::default()).collect(),
+            dims,
+            count_column,
+            cells: FxHashMap::default(),
+            bits,
+            rows: 0,
+            ids: Vec::new(),
+            counts: Vec::new(),
+        })
+    }
+
+    /// Add one batch of rows.
+    pub fn push(&mut self, batch: &RecordBatch) -> Fallible<()> {
+        let n = batch.num_rows();
+        let first = self.rows + 1;
+        self.ids.resize_with(self.dims.len(), Vec::new);
+        for (d, dim) in self.dims.iter().enumerate() {
+            let out = &mut self.ids[d];
+            out.clear();
+            intern_column(batch.column(dim.index), &dim.column, first, &mut self.interners[d], out)?;
+            if let Some(&max) = out.iter().max() {
+                if self.bits < 32 && max >= (1u32 << self.bits) {
+                    fail!(
+                        Policy,
+                        "dimension `{}` has more than {} distinct codes, more than a {}-dimension table can hold; use fewer dimensions",
+                        dim.name,
+                        1u64 << self.bits,
+                        self.dims.len()
+                    );
+                }
+            }
+        }
+        self.counts.clear();
+        match &self.count_column {
+            Some((name, i)) => read_counts(batch.column(*i), name, first, &mut self.counts)?,
+            None => self.counts.resize(n, 1),
+        }
+        let aggregated = self.policy.input_kind() == InputKind::Aggregated;
+        for r in 0..n {
+            let mut key: u128 = 0;
+            for (d, ids) in self.ids.iter().enumerate() {
+                key |= (ids[r] as u128) << (self.bits * d as u32);
+            }
+            let row = first + r as u64;
+            let value = self.counts[r];
+            match self.cells.entry(key) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(CellCount { value, first_row: row });
+                }
+                std::collections::hash_map::Entry::Occupied(mut o) => {
+                    if aggregated {
+                        let first_row = o.get().first_row;
+                        let cell = self.describe_key(key);
+                        fail!(
+                            Data,
+                            "rows {first_row} and {row} are both the cell ({cell}); aggregated input has one row per cell: \
+                             add the two counts into one row, or remove the duplicate"
+                        );
+                    }
+                    let c = o.get_mut();
+                    match c.value.checked_add(value) {
+                        Some(v) => c.value = v,
+                        None => fail!(Data, "row {row}: a cell's count overflows a 64-bit integer; the weights are implausibly large"),
+                    }
+                }
+            }
+        }
+        self.rows += n as u64;
+        Ok(())
+    }
+
+    fn unpack(&self, key: u128) -> Vec<u32> {
+        let mask = if self.bits == 32 { u32::MAX as u128 } else { (1u128 << self.bits) - 1 };
+        (0..self.dims.len()).map(|d| ((key >> (self.bits * d as u32)) & mask) as u32).collect()
+    }
+
+    fn describe_key(&self, key: u128) -> String {
+        self.unpack(key)
+            .iter()
+            .zip(&self.dims)
+            .enumerate()
+            .map(|(d, (&id, dim))| format!("{}={}", dim.column, self.interners[d].codes[id as usize]))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Rows read so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Build the hierarchies from the codes seen and place the counts in a cube
+    /// with its margins; supplied margins (aggregated input) are checked.
+    pub fn finish(self) -> Fallible<Cube> {
+        if self.rows == 0 {
+            fail!(Data, "the input has no rows; check that the right file was given and that it has data below its header");
+        }
+        let mut dims = Vec::with_capacity(self.dims.len());
+        let mut node_of: Vec<Vec<u32>> = Vec::with_capacity(self.dims.len());
+        for ((dim, interner), spec) in self.dims.iter().zip(&self.interners).zip(&self.policy.dimensions) {
+            let observed: Vec<(&str, CodeOrigin<'_>)> = interner
+                .codes
+                .iter()
+                .zip(&interner.first_row)
+                .map(|(c, &row)| (&**c, CodeOrigin { column: &dim.column, row }))
+                .collect();
+            let hierarchy = Hierarchy::build(&dim.name, &spec.hierarchy, &observed)?;
+            node_of.push(interner.codes.iter().map(|c| hierarchy.node(c).expect("observed codes were checked")).collect());
+            dims.push(Dimension { name: dim.name.clone(), column: dim.column.clone(), hierarchy });
+        }
+        let mut cube = Cube::zeros(dims)?;
+        let aggregated = self.policy.input_kind() == InputKind::Aggregated;
+        let mut supplied: Vec<(usize, i64, u64)> = Vec::new();
+        // Sorted so that errors name the earliest offending row, whatever the hash order.
+        let mut cells: Vec<(u128, CellCount)> = self.cells.iter().map(|(k, v)| (*k, *v)).collect();
+        cells.sort_unstable_by_key(|(_, c)| c.first_row);
+        for (key, count) in cells {
+            let coords: Vec<u32> = self.unpack(key).iter().enumerate().map(|(d, &id)| node_of[d][id as usize]).collect();
+            let cell = cube.cell(&coords);
+            let margin_dim = (0..coords.len()).find(|&d| !cube.dims()[d].hierarchy.is_leaf(coords[d]));
+            match margin_dim {
+                None => cube.values_mut()[cell] = count.value,
+                Some(_) if aggregated => supplied.push((cell, count.value, count.first_row)),
+                Some(d) => {
+                    let h = &cube.dims()[d].hierarchy;
+                    let node = coords[d];
+                    let kids: Vec<&str> = h.children(node).iter().take(3).map(|&k| h.code(k)).collect();
+                    fail!(
+                        Hierarchy,
+                        "row {}: code `{}` in column `{}` is a margin of dimension `{}` (it contains `{}`{}), but microdata rows must carry the most detailed code; \
+                         recode the row to one of its children, or change the hierarchy",
+                        count.first_row,
+                        h.code(node),
+                        cube.dims()[d].column,
+                        cube.dims()[d].name,
+                        kids.join("`, `"),
+                        if h.children(node).len() > 3 { ", ..." } else { "" }
+                    );
+                }
+            }
+        }
+        cube.fill_margins()?;
+        for (cell, value, row) in supplied {
+            let computed = cube.value(cell);
+            if computed != value {
+                fail!(
+                    Data,
+                    "row {row} gives {value} for the margin ({}), but the cells below it add up to {computed}; \
+                     correct the margin or its cells, or drop the margin rows and let Amparo compute them",
+                    cube.describe(cell)
+                );
+            }
+        }
+        Ok(cube)
+    }
+}
+
+/// Intern a dimension column's codes; nulls and empty codes are errors naming the row.
+fn intern_column(array: &ArrayRef, column: &str, first_row: u64, interner: &mut Interner, out: &mut Vec<u32>) -> Fallible<()> {
+    let missing = |i: usize| {
+        err!(
+            Data,
+            "row {}: column `{column}` has no code (missing value); every row needs a code in each dimension column: \
+             fill it in (e.g. with an `unknown` code listed in the hierarchy) or drop the row",
+            first_row + i as u64
+        )
+    };
+    if let Some(i) = first_null(array.as_ref()) {
+        return Err(missing(i));
+    }
+    macro_rules! strings {
+        ($arr:expr) => {{
+            for (i, s) in $arr.iter().enumerate() {
+                let s = s.expect("nulls were rejected above");
+                if s.is_empty() {
+                    return Err(missing(i));
+                }
+                out.push(interner.intern(s, first_row + i as u64));
+            }
+        }};
+    }
+    match array.data_type() {
+        DataType::Utf8 => strings!(array.as_string::<i32>()),
+        DataType::LargeUtf8 => strings!(array.as_string::<i64>()),
+        DataType::Utf8View => strings!(array.as_string_view()),
+        DataType::Dictionary(_, _) => {
+            // Intern each dictionary value once, at the first row that uses it.
+            let dict = array.as_any_dictionary();
+            let keys = dict.normalized_keys();
+            let mut value_ids: Vec<Option<u32>> = vec![None; dict.values().len()];
+            let values = dict.values();
+            let mut one = Vec::with_capacity(1);
+            for (i, &k) in keys.iter().enumerate() {
+                let id = match value_ids[k] {
+                    Some(id) => id,
+                    None => {
+                        one.clear();
+                        intern_column(&values.slice(k, 1), column, first_row + i as u64, interner, &mut one)?;
+                        value_ids[k] = Some(one[0]);
+                        one[0]
+                    }
+                };
+                out.push(id);
+            }
+        }
+        _ => {
+            let text = arrow_cast::cast(array, &DataType::Utf8).map_err(|e| err!(Schema, "column `{column}` cannot be read as codes: {e}"))?;
+            intern_column(&(Arc::new(text) as ArrayRef), column, first_row, interner, out)?;
+        }
+    }
+    Ok(())
+}
+
+fn first_null(array: &dyn Array) -> Option<usize> {
+    let nulls = array.logical_nulls()?;
+    if nulls.null_count() == 0 {
+        return None;
+    }
+    nulls.iter().position(|valid| !valid)
+}
+
+/// Read a count column as non-negative whole numbers.
+fn read_counts(array: &ArrayRef, column: &str, first_row: u64, out: &mut Vec<i64>) -> Fallible<()> {
+    if let Some(i) = first_null(array.as_ref()) {
+        fail!(
+            Data,
+            "row {}: count column `{column}` is missing a value; every row needs a count (write 0 for an empty cell)",
+            first_row + i as u64
+        );
+    }
+    let negative = |i: usize, v: &dyn std::fmt::Display| {
+        err!(Data, "row {}: count column `{column}` has {v}, a negative count; counts of children cannot be negative: correct the value", first_row + i as u64)
+    };
+    macro_rules! ints {
+        ($t:ty) => {{
+            for (i, v) in array.as_primitive::<$t>().values().iter().enumerate() {
+                let v = i64::try_from(*v).map_err(|_| err!(Data, "row {}: count column `{column}` has {v}, too large for a count", first_row + i as u64))?;
+                if v < 0 {
+                    return Err(negative(i, &v));
+                }
+                out.push(v);
+            }
+        }};
+    }
+    macro_rules! floats {
+        ($t:ty) => {{
+            for (i, v) in array.as_primitive::<$t>().values().iter().enumerate() {
+                out.push(whole(*v as f64, column, first_row + i as u64)?);
+            }
+        }};
+    }
+    macro_rules! texts {
+        ($arr:expr) => {{
+            for (i, s) in $arr.iter().enumerate() {
+                let s = s.expect("nulls were rejected above").trim();
+                let row = first_row + i as u64;
+                let v = match s.parse::<i64>() {
+                    Ok(v) if v < 0 => return Err(negative(i, &v)),
+                    Ok(v) => v,
+                    Err(_) => match s.parse::<f64>() {
+                        Ok(f) => whole(f, column, row)?,
+                        Err(_) if s.is_empty() => fail!(Data, "row {row}: count column `{column}` is empty; every row needs a count (write 0 for an empty cell)"),
+                        Err(_) => fail!(Data, "row {row}: count column `{column}` has `{s}`, which is not a number; counts must be whole numbers"),
+                    },
+                };
+                out.push(v);
+            }
+        }};
+    }
+    match array.data_type() {
+        DataType::Int8 => ints!(Int8Type),
+        DataType::Int16 => ints!(Int16Type),
+        DataType::Int32 => ints!(Int32Type),
+        DataType::Int64 => ints!(Int64Type),
+        DataType::UInt8 => ints!(UInt8Type),
+        DataType::UInt16 => ints!(UInt16Type),
+        DataType::UInt32 => ints!(UInt32Type),
+        DataType::UInt64 => ints!(UInt64Type),
+        DataType::Float32 => floats!(Float32Type),
+        DataType::Float64 => floats!(Float64Type),
+        DataType::Utf8 => texts!(array.as_string::<i32>()),
+        DataType::LargeUtf8 => texts!(array.as_string::<i64>()),
+        DataType::Utf8View => texts!(array.as_string_view()),
+        dt => fail!(Schema, "count column `{column}` has type {dt}, but counts must be whole numbers; convert the column to integers"),
+    }
+    Ok(())
+}
+
+fn whole(v: f64, column: &str, row: u64) -> Fallible<i64> {
+    if !v.is_finite() {
+        fail!(Data, "row {row}: count column `{column}` has {v}, which is not a count; counts must be whole numbers");
+    }
+    if v < 0.0 {
+        fail!(Data, "row {row}: count column `{column}` has {v}, a negative count; counts of children cannot be negative: correct the value");
+    }
+    if v.fract() != 0.0 {
+        fail!(
+            Data,
+            "row {row}: count column `{column}` has {v}, a fractional count; counts must be whole numbers of children \
+             (a weighted estimate must be rounded before it is protected)"
+        );
+    }
+    if v > 9.0e15 {
+        fail!(Data, "row {row}: count column `{column}` has {v}, too large for a count");
+    }
+    Ok(v as i64)
+}
