@@ -23,6 +23,9 @@ use crate::{err, fail};
 /// The only policy format version this engine reads.
 pub const POLICY_VERSION: u32 = 1;
 
+/// Output columns that a dimension may not be named after.
+pub const RESERVED_COLUMNS: [&str; 6] = ["value", "published", "status", "reason", "lower", "upper"];
+
 /// A policy file, as written by a person.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -323,6 +326,16 @@ fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible
     let count_columns = [file.input.count.as_deref(), file.input.weight.as_deref()];
     let mut dims = Vec::with_capacity(file.dimensions.len());
     for (name, section) in &file.dimensions {
+        if RESERVED_COLUMNS.contains(&name.as_str()) {
+            fail!(
+                Policy,
+                "dimension `{name}` has the name of an output column ({}); rename the dimension (e.g. `[dimensions.{name}_code]` with `column = \"{name}\"`)",
+                RESERVED_COLUMNS.join(", ")
+            );
+        }
+        if name.is_empty() {
+            fail!(Policy, "a dimension has an empty name; name every `[dimensions.<name>]` section");
+        }
         let column = section.column.clone().unwrap_or_else(|| name.clone());
         if let Some(other) = columns_seen.insert(column.clone(), name.clone()) {
             fail!(Policy, "dimensions `{other}` and `{name}` both read column `{column}`; give each dimension its own column");
