@@ -1,1 +1,150 @@
+//! The Python extension `amparo._amparo`: packaging only.
+//!
+//! Each function converts its inputs (Arrow data arrives through the Arrow
+//! PyCapsule interface, so pyarrow, polars, pandas and duckdb objects all
+//! work), calls one core function with the GIL released, and converts the
+//! result. Core errors become Python exceptions in `map_error`, the one place
+//! where that happens.
 
+use std::path::PathBuf;
+
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use pyo3_arrow::{PyRecordBatchReader, PyTable};
+
+create_exception!(amparo, AmparoError, PyException, "Base class of every error raised by Amparo.");
+create_exception!(amparo, PolicyError, AmparoError, "The policy is malformed, names an unknown key, or asks for something impossible.");
+create_exception!(amparo, SchemaError, AmparoError, "The input lacks a column the policy names, or a column has an unusable type.");
+create_exception!(amparo, HierarchyError, AmparoError, "A hierarchy is malformed, or a code is outside it.");
+create_exception!(amparo, DataError, AmparoError, "The input's values are not valid counts, or are inconsistent (duplicates, margins).");
+create_exception!(amparo, InfeasibleError, AmparoError, "The protection the policy asks for cannot be achieved.");
+create_exception!(amparo, AmparoIOError, AmparoError, "A file could not be read or written.");
+
+fn map_error(e: amparo::Error) -> PyErr {
+    use amparo::ErrorKind::*;
+    let message = e.message;
+    match e.kind {
+        Policy => PolicyError::new_err(message),
+        Schema => SchemaError::new_err(message),
+        Hierarchy => HierarchyError::new_err(message),
+        Data => DataError::new_err(message),
+        Infeasible => InfeasibleError::new_err(message),
+        Io => AmparoIOError::new_err(message),
+    }
+}
+
+/// A validated policy.
+#[pyclass(name = "Policy", module = "amparo", frozen)]
+struct PyPolicy(amparo::Policy);
+
+#[pymethods]
+impl PyPolicy {
+    /// Read and validate a policy file (TOML); codes tables are found relative to it.
+    #[staticmethod]
+    fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        py.detach(|| amparo::Policy::from_file(&path)).map(PyPolicy).map_err(map_error)
+    }
+
+    /// Parse and validate policy text; `base_dir` is where relative codes-table paths start.
+    #[staticmethod]
+    #[pyo3(signature = (text, base_dir = None))]
+    fn from_toml(text: &str, base_dir: Option<PathBuf>) -> PyResult<Self> {
+        let base = base_dir.unwrap_or_else(|| PathBuf::from("."));
+        amparo::Policy::from_toml(text, &base).map(PyPolicy).map_err(map_error)
+    }
+
+    /// SHA-256 of the policy text and the codes tables it reads.
+    #[getter]
+    fn sha256(&self) -> String {
+        self.0.sha256.clone()
+    }
+
+    /// The table name shown in reports.
+    #[getter]
+    fn name(&self) -> String {
+        self.0.table_name().to_owned()
+    }
+
+    /// The dimension names, in output column order.
+    #[getter]
+    fn dimensions(&self) -> Vec<String> {
+        self.0.dimensions.iter().map(|d| d.name.clone()).collect()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Policy(name={:?}, dimensions={:?}, sha256={:?})", self.0.table_name(), self.dimensions(), &self.0.sha256[..12])
+    }
+}
+
+/// Protect a table: returns (table, summary text).
+#[pyfunction]
+#[pyo3(signature = (data, policy, keep_original = false))]
+fn protect(py: Python<'_>, data: PyRecordBatchReader, policy: &PyPolicy, keep_original: bool) -> PyResult<(PyTable, String)> {
+    let mut reader = data.into_reader()?;
+    let options = amparo::OutputOptions { keep_original };
+    let (batch, summary) = py
+        .detach(|| amparo::protect(&policy.0, &mut *reader).map(|r| (r.to_record_batch(options), r.summary().to_string())))
+        .map_err(map_error)?;
+    let schema = batch.schema();
+    Ok((PyTable::try_new(vec![batch], schema)?, summary))
+}
+
+/// Check a table against a policy without protecting it; returns a description.
+#[pyfunction]
+fn validate(py: Python<'_>, data: PyRecordBatchReader, policy: &PyPolicy) -> PyResult<String> {
+    let mut reader = data.into_reader()?;
+    py.detach(|| amparo::validate(&policy.0, &mut *reader).map(|v| v.to_string())).map_err(map_error)
+}
+
+/// Read a CSV, Parquet or Arrow IPC file with the core's reader.
+#[pyfunction]
+fn read_table(py: Python<'_>, path: PathBuf) -> PyResult<PyTable> {
+    let (batches, schema) = py
+        .detach(|| -> amparo::Fallible<_> {
+            let reader = amparo::io::read_table(&path)?;
+            let schema = reader.schema();
+            let batches = reader.collect::<Result<Vec<_>, _>>().map_err(|e| amparo::io::arrow_read_error(e, &path.display().to_string()))?;
+            Ok((batches, schema))
+        })
+        .map_err(map_error)?;
+    Ok(PyTable::try_new(batches, schema)?)
+}
+
+/// Write a table with the core's writer (format by extension; never over an input).
+#[pyfunction]
+fn write_table(py: Python<'_>, data: PyTable, path: PathBuf) -> PyResult<()> {
+    let (batches, schema) = data.into_inner();
+    py.detach(|| -> amparo::Fallible<()> {
+        let batch = arrow_select::concat::concat_batches(&schema, &batches)
+            .map_err(|e| amparo::Error::new(amparo::ErrorKind::Data, e.to_string()))?;
+        amparo::io::write_table(&batch, &path, None)
+    })
+    .map_err(map_error)
+}
+
+/// The policy file's JSON Schema.
+#[pyfunction]
+fn policy_json_schema() -> String {
+    amparo::policy::json_schema()
+}
+
+#[pymodule]
+fn _amparo(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("__version__", amparo::ENGINE_VERSION)?;
+    m.add("AmparoError", py.get_type::<AmparoError>())?;
+    m.add("PolicyError", py.get_type::<PolicyError>())?;
+    m.add("SchemaError", py.get_type::<SchemaError>())?;
+    m.add("HierarchyError", py.get_type::<HierarchyError>())?;
+    m.add("DataError", py.get_type::<DataError>())?;
+    m.add("InfeasibleError", py.get_type::<InfeasibleError>())?;
+    m.add("AmparoIOError", py.get_type::<AmparoIOError>())?;
+    m.add_class::<PyPolicy>()?;
+    m.add_function(wrap_pyfunction!(protect, m)?)?;
+    m.add_function(wrap_pyfunction!(validate, m)?)?;
+    m.add_function(wrap_pyfunction!(read_table, m)?)?;
+    m.add_function(wrap_pyfunction!(write_table, m)?)?;
+    m.add_function(wrap_pyfunction!(policy_json_schema, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,157 @@
+"""Amparo: statistical disclosure control for tables of counts of children on the move.
+
+All logic lives in the Rust core; this package converts Python data to Arrow
+(through the Arrow PyCapsule interface, so pyarrow, pandas and polars tables
+all work), calls the core and returns the result as the kind of table it was
+given.
+
+>>> import pyarrow as pa, amparo
+>>> policy = amparo.Policy.from_toml('''
+... version = 1
+... [input]
+... kind = "aggregated"
+... count = "n"
+... [dimensions.sex]
+... [primary]
+... threshold = 5
+... ''')
+>>> out = amparo.protect(pa.table({"sex": ["F", "M"], "n": [3, 12]}), policy)
+>>> out.column("published").to_pylist()
+[15, None, 12]
+>>> out.column("status").to_pylist()
+['published', 'primary', 'published']
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Union
+
+from ._amparo import (
+    AmparoError,
+    AmparoIOError,
+    DataError,
+    HierarchyError,
+    InfeasibleError,
+    Policy,
+    PolicyError,
+    SchemaError,
+    __version__,
+)
+from . import _amparo
+
+__all__ = [
+    "AmparoError",
+    "AmparoIOError",
+    "DataError",
+    "HierarchyError",
+    "InfeasibleError",
+    "Policy",
+    "PolicyError",
+    "SchemaError",
+    "protect",
+    "validate",
+    "read_table",
+    "write_table",
+    "policy_json_schema",
+    "__version__",
+]
+
+PolicyLike = Union[Policy, str, "os.PathLike[str]"]
+
+
+def _as_policy(policy: PolicyLike) -> Policy:
+    if isinstance(policy, Policy):
+        return policy
+    if isinstance(policy, (str, os.PathLike)):
+        return Policy.from_file(os.fspath(policy))
+    raise TypeError(
+        f"policy must be an amparo.Policy or the path to a policy file, not {type(policy).__name__}; "
+        "for policy text use amparo.Policy.from_toml(text)"
+    )
+
+
+def _module_of(obj: Any) -> str:
+    return type(obj).__module__.split(".")[0]
+
+
+def _as_arrow_stream(data: Any) -> Any:
+    """An object exposing ``__arrow_c_stream__`` for the core to read batch by batch."""
+    if hasattr(data, "__arrow_c_stream__"):
+        return data
+    if _module_of(data) == "pandas":  # pandas older than 2.2 has no PyCapsule export
+        import pyarrow as pa
+
+        return pa.Table.from_pandas(data, preserve_index=False)
+    if isinstance(data, (str, os.PathLike)):
+        return _amparo.read_table(os.fspath(data))
+    raise TypeError(
+        f"cannot read a {type(data).__name__} as a table: pass a pyarrow, pandas or polars table, "
+        "any object with __arrow_c_stream__, or the path to a CSV, Parquet or Arrow file"
+    )
+
+
+def _like(data: Any, table: Any) -> Any:
+    """Return the core's Arrow table as the kind of table the caller passed."""
+    module = _module_of(data)
+    if module == "polars":
+        import polars as pl
+
+        return pl.DataFrame(table)
+    if module in ("pandas", "pyarrow") or isinstance(data, (str, os.PathLike)):
+        import pyarrow as pa
+
+        out = pa.table(table)
+        if module == "pandas":
+            import pandas as pd
+
+            # Nullable integers, so a hidden cell is <NA> and counts stay integers.
+            return out.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+        return out
+    return table
+
+
+def protect(data: Any, policy: PolicyLike, *, keep_original: bool = False) -> Any:
+    """Build the table the policy describes from ``data`` and protect it.
+
+    ``data`` is microdata (one row per child) or aggregated counts, as the
+    policy's ``[input]`` says: a pyarrow Table or RecordBatchReader, a pandas or
+    polars DataFrame, any object with ``__arrow_c_stream__``, or a file path.
+    Returns one row per cell (margins included) with the dimension codes,
+    ``published`` (null when hidden), ``status``, ``reason``, ``lower`` and
+    ``upper``, as the same kind of table (a pyarrow Table for a path). The
+    pyarrow result carries the run's metadata (engine version, policy SHA-256,
+    method, randomness) in its schema metadata.
+
+    ``keep_original=True`` adds the original counts as ``value``: for internal
+    checks only, never for publication.
+    """
+    table, _summary = _amparo.protect(_as_arrow_stream(data), _as_policy(policy), keep_original)
+    return _like(data, table)
+
+
+def validate(data: Any, policy: PolicyLike) -> str:
+    """Check ``data`` against ``policy`` (columns, codes, counts, margins); returns a description.
+
+    Raises the same errors as :func:`protect` and changes nothing.
+    """
+    return _amparo.validate(_as_arrow_stream(data), _as_policy(policy))
+
+
+def read_table(path: Union[str, "os.PathLike[str]"]) -> Any:
+    """Read a CSV (every column as text), Parquet or Arrow IPC file with the core's reader."""
+    return _like(path, _amparo.read_table(os.fspath(path)))
+
+
+def write_table(data: Any, path: Union[str, "os.PathLike[str]"]) -> None:
+    """Write a table with the core's writer: CSV, Parquet or Arrow IPC by extension.
+
+    The file is written to a temporary name and moved into place, so a failure
+    never leaves half a file.
+    """
+    _amparo.write_table(_as_arrow_stream(data), os.fspath(path))
+
+
+def policy_json_schema() -> str:
+    """The JSON Schema of the policy file."""
+    return _amparo.policy_json_schema()

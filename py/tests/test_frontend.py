@@ -1,0 +1,108 @@
+"""Python-specific behaviour: input kinds, Arrow string types, metadata, errors."""
+
+from pathlib import Path
+
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pytest
+
+import amparo
+
+POLICY = amparo.Policy.from_toml(
+    """
+version = 1
+[input]
+kind = "aggregated"
+count = "n"
+[dimensions.district]
+[dimensions.sex]
+codes = ["F", "M"]
+[primary]
+threshold = 5
+"""
+)
+
+ROWS = {"district": ["D1", "D1", "D2", "D2"], "sex": ["F", "M", "F", "M"], "n": [7, 2, 0, 11]}
+
+
+def published(out) -> dict:
+    t = pa.table(out) if not isinstance(out, pd.DataFrame) else pa.Table.from_pandas(out)
+    return {(d, s): p for d, s, p in zip(*(t.column(c).to_pylist() for c in ["district", "sex", "published"]))}
+
+
+@pytest.mark.parametrize(
+    "string_type", [pa.string(), pa.large_string(), pa.string_view(), pa.dictionary(pa.int8(), pa.string())]
+)
+def test_every_arrow_string_type_gives_the_same_cells(string_type):
+    cols = {k: pa.array(v).cast(string_type) if k != "n" else pa.array(v) for k, v in ROWS.items()}
+    out = amparo.protect(pa.table(cols), POLICY)
+    assert published(out) == published(amparo.protect(pa.table(ROWS), POLICY))
+
+
+def test_margins_add_up_and_small_cells_are_hidden():
+    cells = published(amparo.protect(pa.table(ROWS), POLICY))
+    assert cells[("Total", "Total")] == 20
+    assert cells[("D1", "Total")] == 9 and cells[("D2", "Total")] == 11
+    assert cells[("D1", "M")] is None  # 2 < 5
+    assert cells[("D2", "F")] == 0  # zeros published by default
+    visible = [v for v in cells.values() if v is not None]
+    assert all(v == 0 or v >= 5 for v in visible)
+
+
+def test_integer_and_float_counts_and_integer_codes_are_accepted():
+    t = pa.table({"district": [1, 1, 2, 2], "sex": ["F", "M", "F", "M"], "n": pa.array([7.0, 2.0, 0.0, 11.0])})
+    cells = published(amparo.protect(t, POLICY))
+    assert cells[("1", "F")] == 7 and cells[("Total", "Total")] == 20
+
+
+def test_pandas_result_has_nullable_integer_counts():
+    out = amparo.protect(pd.DataFrame(ROWS), POLICY)
+    assert str(out["published"].dtype) == "Int64"
+    assert out["published"].isna().sum() == (out["status"] != "published").sum()
+
+
+def test_polars_lazy_input_is_not_silently_accepted():
+    with pytest.raises(TypeError):
+        amparo.protect(pl.DataFrame(ROWS).lazy(), POLICY)
+
+
+def test_metadata_records_policy_hash_and_method():
+    out = amparo.protect(pa.table(ROWS), POLICY)
+    meta = {k.decode(): v.decode() for k, v in out.schema.metadata.items()}
+    assert meta["amparo.policy_sha256"] == POLICY.sha256
+    assert meta["amparo.method"] == "primary:threshold"
+    assert meta["amparo.engine_version"] == amparo.__version__
+    assert meta["amparo.randomness"].startswith("none")
+
+
+def test_unknown_key_error_names_the_nearest_key():
+    with pytest.raises(amparo.PolicyError, match="did you mean `count`"):
+        amparo.Policy.from_toml('version = 1\n[input]\nkind = "aggregated"\ncont = "n"\n[dimensions.sex]\n')
+
+
+def test_policy_type_is_checked():
+    with pytest.raises(TypeError, match="Policy.from_toml"):
+        amparo.protect(pa.table(ROWS), 42)
+
+
+def test_write_table_refuses_nothing_but_writes_atomically(tmp_path: Path):
+    out = amparo.protect(pa.table(ROWS), POLICY)
+    target = tmp_path / "out.parquet"
+    amparo.write_table(out, target)
+    back = pa.parquet.read_table(target) if hasattr(pa, "parquet") else None
+    import pyarrow.parquet as pq
+
+    back = pq.read_table(target)
+    assert back.column("published").to_pylist() == out.column("published").to_pylist()
+    assert [p.name for p in tmp_path.iterdir()] == ["out.parquet"]
+
+
+def test_validate_describes_the_table():
+    text = amparo.validate(pa.table(ROWS), POLICY)
+    assert "9 cells" in text and "dimension district: 3 codes" in text
+
+
+def test_json_schema_is_the_committed_one():
+    committed = Path(__file__).resolve().parents[2] / "schema" / "policy.schema.json"
+    assert amparo.policy_json_schema() == committed.read_text()
