@@ -1,1 +1,200 @@
+//! The R package's native code: packaging only.
+//!
+//! Each function converts its inputs (a data.frame's columns become one Arrow
+//! record batch; files are read by the core), calls one core function and
+//! converts the result to a list of R vectors. Errors are returned as
+//! `list(error = c(kind, message))` and raised as classed R conditions by
+//! `amparo_result()` in R/amparo.R, the one place where that happens.
 
+use std::path::Path;
+use std::sync::Arc;
+
+use amparo::{Fallible, OutputOptions, Policy};
+use arrow_array::builder::{BooleanBuilder, Float64Builder, Int32Builder, StringBuilder};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, Int32Type, Int64Type};
+use arrow_array::{Array, ArrayRef, DictionaryArray, RecordBatch, RecordBatchReader, StringArray};
+use arrow_schema::{DataType, Field, Schema};
+use extendr_api::prelude::*;
+
+fn error_list(e: amparo::Error) -> List {
+    list!(error = Strings::from_values([e.kind.name(), e.message.as_str()]))
+}
+
+fn schema_error(message: String) -> amparo::Error {
+    amparo::Error::new(amparo::ErrorKind::Schema, message)
+}
+
+/// A data.frame (a named list of equal-length vectors) as one record batch.
+fn data_frame_to_batch(df: &List) -> Fallible<RecordBatch> {
+    let names: Vec<String> = df.names().map(|n| n.map(str::to_owned).collect()).unwrap_or_default();
+    if names.len() != df.len() {
+        return Err(schema_error("the data.frame's columns have no names; name every column".into()));
+    }
+    let mut fields = Vec::with_capacity(df.len());
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(df.len());
+    for (name, col) in names.iter().zip(df.values()) {
+        let array: ArrayRef = if col.is_factor() {
+            let levels: Vec<&str> = col.levels().map(|l| l.collect()).unwrap_or_default();
+            let codes = col.as_integer_slice().unwrap_or(&[]);
+            let keys: arrow_array::Int32Array = codes.iter().map(|&k| (k != i32::MIN).then_some(k - 1)).collect();
+            let values = Arc::new(StringArray::from(levels));
+            Arc::new(DictionaryArray::<Int32Type>::try_new(keys, values).map_err(|e| schema_error(format!("factor column `{name}`: {e}")))?)
+        } else if let Ok(strings) = Strings::try_from(col.clone()) {
+            let mut b = StringBuilder::with_capacity(strings.len(), strings.len() * 8);
+            strings.iter().for_each(|s| if s.is_na() { b.append_null() } else { b.append_value(s.as_ref()) });
+            Arc::new(b.finish())
+        } else if let Some(ints) = col.as_integer_slice() {
+            let mut b = Int32Builder::with_capacity(ints.len());
+            ints.iter().for_each(|&v| b.append_option((v != i32::MIN).then_some(v)));
+            Arc::new(b.finish())
+        } else if let Some(reals) = col.as_real_slice() {
+            let mut b = Float64Builder::with_capacity(reals.len());
+            reals.iter().for_each(|&v| b.append_option((!v.is_nan()).then_some(v)));
+            Arc::new(b.finish())
+        } else if let Some(logicals) = col.as_logical_slice() {
+            let mut b = BooleanBuilder::with_capacity(logicals.len());
+            logicals.iter().for_each(|v| b.append_option(if v.is_na() { None } else { Some(v.is_true()) }));
+            Arc::new(b.finish())
+        } else {
+            return Err(schema_error(format!(
+                "column `{name}` has R type {:?}, which Amparo cannot read; convert it to character, factor, integer or numeric",
+                col.rtype()
+            )));
+        };
+        fields.push(Field::new(name, array.data_type().clone(), true));
+        columns.push(array);
+    }
+    let schema = Arc::new(Schema::new(fields));
+    RecordBatch::try_new(schema, columns).map_err(|e| schema_error(format!("the data.frame cannot be read: {e}")))
+}
+
+/// A record batch as a named list of R vectors (the R side makes it a data.frame).
+fn strings_of<'a>(values: impl Iterator<Item = Option<&'a str>>, n: usize) -> Strings {
+    let mut out = Strings::new(n);
+    for (i, v) in values.enumerate() {
+        out.set_elt(i, v.map(Rstr::from).unwrap_or_else(Rstr::na));
+    }
+    out
+}
+
+fn batch_to_list(batch: &RecordBatch) -> List {
+    let schema = batch.schema();
+    let columns = batch.columns().iter().map(|col| -> Robj {
+        match col.data_type() {
+            DataType::Utf8 => strings_of(col.as_string::<i32>().iter(), col.len()).into(),
+            DataType::Int64 => {
+                let a = col.as_primitive::<Int64Type>();
+                let fits = a.iter().flatten().all(|v| i32::try_from(v).is_ok() && v != i32::MIN as i64);
+                if fits {
+                    a.iter().map(|v| Rint::from(v.map(|x| x as i32))).collect::<Integers>().into()
+                } else {
+                    a.iter().map(|v| Rfloat::from(v.map(|x| x as f64))).collect::<Doubles>().into()
+                }
+            }
+            DataType::Int32 => col.as_primitive::<Int32Type>().iter().map(Rint::from).collect::<Integers>().into(),
+            DataType::Float64 => col.as_primitive::<Float64Type>().iter().map(Rfloat::from).collect::<Doubles>().into(),
+            DataType::Boolean => col.as_boolean().iter().map(Rbool::from).collect::<Logicals>().into(),
+            _ => match arrow_cast::cast(col, &DataType::Utf8) {
+                Ok(text) => strings_of(text.as_string::<i32>().iter(), col.len()).into(),
+                Err(_) => Strings::new_with_na(col.len()).into(),
+            },
+        }
+    });
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    List::from_names_and_values(names, columns).expect("one name per column")
+}
+
+fn metadata_strings(batch: &RecordBatch) -> Robj {
+    let mut pairs: Vec<(String, String)> = batch.schema().metadata().clone().into_iter().collect();
+    pairs.sort();
+    let mut values: Robj = pairs.iter().map(|(_, v)| v.as_str()).collect::<Strings>().into();
+    let names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+    values.set_names(names).expect("one name per value");
+    values
+}
+
+fn input_reader(data: &Robj) -> Fallible<Box<dyn RecordBatchReader + Send>> {
+    if let Some(path) = data.as_str() {
+        return amparo::io::read_table(Path::new(path));
+    }
+    let df = List::try_from(data.clone()).map_err(|_| schema_error("input must be a data.frame or the path to a CSV, Parquet or Arrow file".into()))?;
+    let batch = data_frame_to_batch(&df)?;
+    Ok(amparo::io::batches_reader(batch.schema(), vec![batch]))
+}
+
+fn protect_inner(data: &Robj, policy_path: &str, keep_original: bool) -> Fallible<List> {
+    let policy = Policy::from_file(policy_path)?;
+    let mut reader = input_reader(data)?;
+    let result = amparo::protect(&policy, &mut *reader)?;
+    let batch = result.to_record_batch(OutputOptions { keep_original });
+    let summary = result.summary().to_string();
+    Ok(list!(table = batch_to_list(&batch), summary = summary, metadata = metadata_strings(&batch)))
+}
+
+/// Protect a data.frame or a file; returns list(table, summary, metadata) or list(error).
+/// @noRd
+#[extendr]
+fn amparo_protect_impl(data: Robj, policy_path: &str, keep_original: bool) -> List {
+    protect_inner(&data, policy_path, keep_original).unwrap_or_else(error_list)
+}
+
+/// Validate a data.frame or a file against a policy; returns list(text) or list(error).
+/// @noRd
+#[extendr]
+fn amparo_validate_impl(data: Robj, policy_path: &str) -> List {
+    let run = || -> Fallible<List> {
+        let policy = Policy::from_file(policy_path)?;
+        let mut reader = input_reader(&data)?;
+        Ok(list!(text = amparo::validate(&policy, &mut *reader)?.to_string()))
+    };
+    run().unwrap_or_else(error_list)
+}
+
+/// Read a policy; returns list(sha256, name, dimensions) or list(error).
+/// @noRd
+#[extendr]
+fn amparo_policy_impl(policy_path: &str) -> List {
+    match Policy::from_file(policy_path) {
+        Ok(p) => {
+            let dims: Vec<&str> = p.dimensions.iter().map(|d| d.name.as_str()).collect();
+            list!(sha256 = p.sha256.as_str(), name = p.table_name(), dimensions = Strings::from_values(dims), path = policy_path)
+        }
+        Err(e) => error_list(e),
+    }
+}
+
+/// Read a file with the core's reader; returns list(table) or list(error).
+/// @noRd
+#[extendr]
+fn amparo_read_table_impl(path: &str) -> List {
+    let run = || -> Fallible<List> {
+        let reader = amparo::io::read_table(Path::new(path))?;
+        let schema = reader.schema();
+        let batches = reader.collect::<Result<Vec<_>, _>>().map_err(|e| amparo::io::arrow_read_error(e, path))?;
+        let batch = arrow_select::concat::concat_batches(&schema, &batches).map_err(|e| schema_error(e.to_string()))?;
+        Ok(list!(table = batch_to_list(&batch)))
+    };
+    run().unwrap_or_else(error_list)
+}
+
+/// Write a data.frame with the core's writer; returns list() or list(error).
+/// @noRd
+#[extendr]
+fn amparo_write_table_impl(df: List, path: &str) -> List {
+    let run = || -> Fallible<List> {
+        let batch = data_frame_to_batch(&df)?;
+        amparo::io::write_table(&batch, Path::new(path), None)?;
+        Ok(List::new(0))
+    };
+    run().unwrap_or_else(error_list)
+}
+
+extendr_module! {
+    mod amparo;
+    fn amparo_protect_impl;
+    fn amparo_validate_impl;
+    fn amparo_policy_impl;
+    fn amparo_read_table_impl;
+    fn amparo_write_table_impl;
+}

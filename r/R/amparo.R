@@ -1,0 +1,146 @@
+#' @useDynLib amparo, .registration = TRUE
+NULL
+
+# Raise a core error as a classed condition: amparo_<kind>_error, amparo_error.
+# This is the one place where core errors become R conditions.
+amparo_result <- function(res, call = sys.call(-1)) {
+  if (!is.null(res$error)) {
+    kind <- res$error[[1]]
+    cond <- structure(
+      class = c(paste0("amparo_", kind, "_error"), "amparo_error", "error", "condition"),
+      list(message = res$error[[2]], call = call, kind = kind)
+    )
+    stop(cond)
+  }
+  res
+}
+
+as_data_frame <- function(columns) {
+  df <- list2DF(columns)
+  df
+}
+
+policy_path <- function(policy) {
+  if (inherits(policy, "amparo_policy")) {
+    return(policy$path)
+  }
+  if (is.character(policy) && length(policy) == 1L) {
+    return(normalizePath(policy, mustWork = FALSE))
+  }
+  stop(structure(
+    class = c("amparo_policy_error", "amparo_error", "error", "condition"),
+    list(message = "policy must be an amparo_policy() or the path to a policy file", call = sys.call(-1))
+  ))
+}
+
+input_arg <- function(data) {
+  if (is.character(data) && length(data) == 1L) {
+    return(normalizePath(data, mustWork = FALSE))
+  }
+  if (!is.data.frame(data)) {
+    stop(structure(
+      class = c("amparo_schema_error", "amparo_error", "error", "condition"),
+      list(message = "data must be a data.frame or the path to a CSV, Parquet or Arrow file", call = sys.call(-1))
+    ))
+  }
+  as.list(data)
+}
+
+#' Read and check a policy file
+#'
+#' @param path Path to a policy file (TOML).
+#' @return An `amparo_policy`: the path, the table name, the dimensions and the
+#'   policy's SHA-256.
+#' @examples
+#' p <- amparo_policy(system.file("extdata", "policy.toml", package = "amparo"))
+#' p$dimensions
+#' @export
+amparo_policy <- function(path) {
+  res <- amparo_result(.Call(wrap__amparo_policy_impl, normalizePath(path, mustWork = FALSE)))
+  structure(res, class = "amparo_policy")
+}
+
+#' @export
+print.amparo_policy <- function(x, ...) {
+  cat("<amparo_policy> ", x$name, "\n  dimensions: ", paste(x$dimensions, collapse = ", "),
+      "\n  sha256: ", x$sha256, "\n", sep = "")
+  invisible(x)
+}
+
+#' Protect a table of counts
+#'
+#' Builds the table the policy describes (every cell, margins included) from
+#' `data` and protects it.
+#'
+#' @param data A data.frame (microdata or aggregated counts, as the policy's
+#'   `[input]` says) or the path to a CSV, Parquet or Arrow file, read by the
+#'   Rust core.
+#' @param policy An [amparo_policy()] or the path to a policy file.
+#' @param keep_original Add the original counts as a `value` column (for
+#'   internal checks only; never publish it).
+#' @return A data.frame, one row per cell: the dimensions, `published` (`NA`
+#'   when hidden), `status`, `reason`, `lower`, `upper`; attributes
+#'   `amparo_metadata` (engine version, policy SHA-256, method, randomness) and
+#'   `amparo_summary`.
+#' @examples
+#' ex <- system.file("extdata", package = "amparo")
+#' out <- protect(file.path(ex, "children.csv"), file.path(ex, "policy.toml"))
+#' table(out$status)
+#' @export
+protect <- function(data, policy, keep_original = FALSE) {
+  res <- amparo_result(.Call(wrap__amparo_protect_impl, input_arg(data), policy_path(policy), isTRUE(keep_original)))
+  out <- as_data_frame(res$table)
+  attr(out, "amparo_metadata") <- res$metadata
+  attr(out, "amparo_summary") <- res$summary
+  out
+}
+
+#' Check a table against a policy
+#'
+#' Checks columns, codes, counts and margins without protecting anything.
+#'
+#' @inheritParams protect
+#' @return A description of the table (invisibly); errors are raised as
+#'   classed conditions (`amparo_error`).
+#' @examples
+#' ex <- system.file("extdata", package = "amparo")
+#' validate(file.path(ex, "children.csv"), file.path(ex, "policy.toml"))
+#' @export
+validate <- function(data, policy) {
+  res <- amparo_result(.Call(wrap__amparo_validate_impl, input_arg(data), policy_path(policy)))
+  cat(res$text, "\n", sep = "")
+  invisible(res$text)
+}
+
+#' Read a table with the Rust core
+#'
+#' CSV files are read with every column as text, so codes keep leading zeros.
+#'
+#' @param path A CSV, Parquet or Arrow IPC file.
+#' @return A data.frame.
+#' @examples
+#' ex <- system.file("extdata", package = "amparo")
+#' head(read_table(file.path(ex, "children.csv")))
+#' @export
+read_table <- function(path) {
+  res <- amparo_result(.Call(wrap__amparo_read_table_impl, normalizePath(path, mustWork = FALSE)))
+  as_data_frame(res$table)
+}
+
+#' Write a table with the Rust core
+#'
+#' The format follows the extension (.csv, .parquet, .arrow, .arrows). The
+#' file is written under a temporary name and moved into place.
+#'
+#' @param df A data.frame.
+#' @param path The output file.
+#' @return `path`, invisibly.
+#' @examples
+#' ex <- system.file("extdata", package = "amparo")
+#' out <- protect(file.path(ex, "children.csv"), file.path(ex, "policy.toml"))
+#' write_table(out, tempfile(fileext = ".csv"))
+#' @export
+write_table <- function(df, path) {
+  amparo_result(.Call(wrap__amparo_write_table_impl, as.list(df), path.expand(path)))
+  invisible(path)
+}

@@ -1,0 +1,3 @@
+library(testthat)
+library(amparo)
+test_check("amparo")

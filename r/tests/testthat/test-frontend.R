@@ -1,0 +1,81 @@
+policy_text <- '
+version = 1
+[input]
+kind = "aggregated"
+count = "n"
+[dimensions.district]
+[dimensions.sex]
+codes = ["F", "M"]
+[primary]
+threshold = 5
+'
+
+with_policy <- function() {
+  path <- tempfile(fileext = ".toml")
+  writeLines(policy_text, path)
+  path
+}
+
+rows <- data.frame(district = c("D1", "D1", "D2", "D2"), sex = c("F", "M", "F", "M"), n = c(7L, 2L, 0L, 11L))
+
+cell <- function(out, d, s) out$published[out$district == d & out$sex == s]
+
+test_that("margins add up and cells below the threshold are hidden", {
+  out <- protect(rows, with_policy())
+  expect_s3_class(out, "data.frame")
+  expect_equal(cell(out, "Total", "Total"), 20L)
+  expect_equal(cell(out, "D1", "Total"), 9L)
+  expect_true(is.na(cell(out, "D1", "M")))
+  expect_equal(out$status[out$district == "D1" & out$sex == "M"], "primary")
+  visible <- out$published[!is.na(out$published)]
+  expect_true(all(visible == 0 | visible >= 5))
+})
+
+test_that("factors, doubles holding whole numbers and integer codes are accepted", {
+  f <- rows
+  f$district <- factor(f$district)
+  f$n <- as.double(f$n)
+  expect_identical(protect(f, with_policy())$published, protect(rows, with_policy())$published)
+  g <- rows
+  g$district <- c(1L, 1L, 2L, 2L)
+  expect_equal(cell(protect(g, with_policy()), "1", "F"), 7L)
+})
+
+test_that("fractional and negative counts raise amparo_data_error naming the row", {
+  bad <- rows
+  bad$n <- c(7, 2.5, 0, 11)
+  err <- tryCatch(protect(bad, with_policy()), amparo_data_error = function(e) e)
+  expect_s3_class(err, "amparo_error")
+  expect_match(conditionMessage(err), "row 2")
+  expect_match(conditionMessage(err), "fractional")
+  bad$n <- c(7, -2, 0, 11)
+  expect_error(protect(bad, with_policy()), class = "amparo_data_error")
+})
+
+test_that("missing codes (NA) raise amparo_data_error naming the column", {
+  bad <- rows
+  bad$sex[3] <- NA
+  expect_error(protect(bad, with_policy()), class = "amparo_data_error", regexp = "`sex`")
+})
+
+test_that("a bad policy raises amparo_policy_error", {
+  path <- tempfile(fileext = ".toml")
+  writeLines(sub("threshold = 5", "threshhold = 5", policy_text), path)
+  expect_error(amparo_policy(path), class = "amparo_policy_error", regexp = "did you mean `threshold`")
+})
+
+test_that("metadata records the policy hash", {
+  path <- with_policy()
+  out <- protect(rows, path)
+  meta <- attr(out, "amparo_metadata")
+  expect_equal(unname(meta["amparo.policy_sha256"]), amparo_policy(path)$sha256)
+  expect_equal(unname(meta["amparo.method"]), "primary:threshold")
+})
+
+test_that("an output with an unknown extension raises amparo_io_error and writes nothing", {
+  dir <- tempfile()
+  dir.create(dir)
+  out <- protect(rows, with_policy())
+  expect_error(write_table(out, file.path(dir, "out.txt")), class = "amparo_io_error", regexp = ".csv")
+  expect_length(list.files(dir, all.files = TRUE, no.. = TRUE), 0)
+})
