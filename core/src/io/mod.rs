@@ -72,8 +72,16 @@ pub fn read_table(path: &Path) -> Fallible<BatchReader> {
         Format::Parquet => {
             let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
                 .map_err(|e| err!(Data, "{source} is not a readable Parquet file: {e}"))?;
+            // The reader's schema drops the file's key/value metadata (where a
+            // protected table records its policy hash); put it back.
+            let metadata = builder.schema().metadata().clone();
             let reader = builder.with_batch_size(BATCH_ROWS).build().map_err(|e| err!(Data, "reading {source}: {e}"))?;
-            Ok(Box::new(reader))
+            let schema = Arc::new(reader.schema().as_ref().clone().with_metadata(metadata));
+            let batches = reader.map({
+                let schema = schema.clone();
+                move |b| b.and_then(|b| b.with_schema(schema.clone()))
+            });
+            Ok(Box::new(RecordBatchIterator::new(batches, schema)))
         }
         Format::Arrow => {
             let reader = arrow_ipc::reader::FileReader::try_new(BufReader::new(file), None)

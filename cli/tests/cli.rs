@@ -1,0 +1,111 @@
+//! The `amparo` binary on the shared fixtures: same bytes as the core, exit
+//! codes, and inputs never overwritten.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn amparo() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_amparo"))
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
+}
+
+#[test]
+fn protect_writes_the_expected_fixture_bytes_and_prints_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    for case in ["threshold_microdata", "aggregated_tree_zeros_hidden", "code_lengths_geography"] {
+        let c = fixtures().join(case);
+        let keep = std::fs::read_to_string(c.join("case.toml")).unwrap().contains("keep_original = true");
+        let out = dir.path().join(format!("{case}.csv"));
+        let mut cmd = amparo();
+        cmd.args(["protect", "--policy"]).arg(c.join("policy.toml")).arg(c.join("input.csv")).arg("-o").arg(&out);
+        if keep {
+            cmd.arg("--keep-original");
+        }
+        let run = cmd.output().unwrap();
+        assert!(run.status.success(), "{case}: {}", String::from_utf8_lossy(&run.stderr));
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        assert!(stdout.contains("hidden:") && stdout.contains("cells:"), "{stdout}");
+        assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(c.join("expected.csv")).unwrap(), "{case}");
+        assert!(dir.path().join(format!("{case}.csv.meta.json")).exists());
+    }
+}
+
+#[test]
+fn bad_input_exits_2_with_the_message_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = fixtures().join("bad_negative_count");
+    let out = dir.path().join("out.csv");
+    let run = amparo().args(["protect", "-p"]).arg(c.join("policy.toml")).arg(c.join("input.csv")).arg("-o").arg(&out).output().unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("data error") && stderr.contains("row 2") && stderr.contains("`n`"), "{stderr}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn output_equal_to_input_is_refused_and_the_input_is_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = fixtures().join("threshold_microdata");
+    let input = dir.path().join("input.csv");
+    std::fs::copy(c.join("input.csv"), &input).unwrap();
+    let before = std::fs::read(&input).unwrap();
+    let run = amparo().args(["protect", "-p"]).arg(c.join("policy.toml")).arg(&input).arg("-o").arg(&input).output().unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("never overwrites"));
+    assert_eq!(std::fs::read(&input).unwrap(), before);
+}
+
+#[test]
+fn validate_describes_the_table_and_changes_nothing() {
+    let c = fixtures().join("code_lengths_geography");
+    let before: Vec<_> = std::fs::read_dir(&c).unwrap().map(|e| e.unwrap().path()).collect();
+    let run = amparo().args(["validate", "-p"]).arg(c.join("policy.toml")).arg(c.join("input.csv")).output().unwrap();
+    assert!(run.status.success());
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(stdout.contains("dimension geo: 6 codes (3 detailed, 3 margins)"), "{stdout}");
+    assert!(stdout.contains("36 cells"), "{stdout}");
+    let after: Vec<_> = std::fs::read_dir(&c).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn schema_prints_the_committed_json_schema() {
+    let run = amparo().arg("schema").output().unwrap();
+    let committed = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/policy.schema.json")).unwrap();
+    assert_eq!(run.stdout, committed);
+}
+
+#[test]
+fn the_bundled_example_protects_with_no_visible_small_cell() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.csv");
+    let run = amparo()
+        .args(["protect", "-p"])
+        .arg(root.join("examples/policy.toml"))
+        .arg(root.join("examples/children.csv"))
+        .arg("-o")
+        .arg(&out)
+        .arg("--keep-original")
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let (vi, pi) = (header.iter().position(|h| *h == "value").unwrap(), header.iter().position(|h| *h == "published").unwrap());
+    let mut rows = 0;
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        let value: i64 = f[vi].parse().unwrap();
+        match f[pi] {
+            "" => assert!(value > 0 && value < 5, "{line}"),
+            p => assert_eq!(p.parse::<i64>().unwrap(), value),
+        }
+        rows += 1;
+    }
+    assert_eq!(rows, 16 * 4 * 3 * 11 * 3);
+}
