@@ -37,6 +37,15 @@ pub mod table;
 
 use arrow_array::RecordBatchReader;
 
+/// The arrow-rs crates the engine is built on, re-exported so that frontends
+/// use exactly the same version (pinned once, in the workspace).
+pub mod arrow {
+    pub use arrow_array as array;
+    pub use arrow_cast as cast;
+    pub use arrow_schema as schema;
+    pub use arrow_select as select;
+}
+
 pub use error::{Error, ErrorKind, Fallible};
 pub use output::{CellMarks, Metadata, OutputOptions, Protected, Randomness, Status, Summary};
 pub use policy::Policy;

@@ -116,7 +116,7 @@ fn read_table(py: Python<'_>, path: PathBuf) -> PyResult<PyTable> {
 fn write_table(py: Python<'_>, data: PyTable, path: PathBuf) -> PyResult<()> {
     let (batches, schema) = data.into_inner();
     py.detach(|| -> amparo::Fallible<()> {
-        let batch = arrow_select::concat::concat_batches(&schema, &batches)
+        let batch = amparo::arrow::select::concat::concat_batches(&schema, &batches)
             .map_err(|e| amparo::Error::new(amparo::ErrorKind::Data, e.to_string()))?;
         amparo::io::write_table(&batch, &path, None)
     })

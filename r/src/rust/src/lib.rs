@@ -10,11 +10,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use amparo::{Fallible, OutputOptions, Policy};
-use arrow_array::builder::{BooleanBuilder, Float64Builder, Int32Builder, StringBuilder};
-use arrow_array::cast::AsArray;
-use arrow_array::types::{Float64Type, Int32Type, Int64Type};
-use arrow_array::{Array, ArrayRef, DictionaryArray, RecordBatch, RecordBatchReader, StringArray};
-use arrow_schema::{DataType, Field, Schema};
+use amparo::arrow::array::builder::{BooleanBuilder, Float64Builder, Int32Builder, StringBuilder};
+use amparo::arrow::array::cast::AsArray;
+use amparo::arrow::array::types::{Float64Type, Int32Type, Int64Type};
+use amparo::arrow::array::{Array, ArrayRef, DictionaryArray, Int32Array, RecordBatch, RecordBatchReader, StringArray};
+use amparo::arrow::schema::{DataType, Field, Schema};
 use extendr_api::prelude::*;
 
 fn error_list(e: amparo::Error) -> List {
@@ -37,7 +37,7 @@ fn data_frame_to_batch(df: &List) -> Fallible<RecordBatch> {
         let array: ArrayRef = if col.is_factor() {
             let levels: Vec<&str> = col.levels().map(|l| l.collect()).unwrap_or_default();
             let codes = col.as_integer_slice().unwrap_or(&[]);
-            let keys: arrow_array::Int32Array = codes.iter().map(|&k| (k != i32::MIN).then_some(k - 1)).collect();
+            let keys: Int32Array = codes.iter().map(|&k| (k != i32::MIN).then_some(k - 1)).collect();
             let values = Arc::new(StringArray::from(levels));
             Arc::new(DictionaryArray::<Int32Type>::try_new(keys, values).map_err(|e| schema_error(format!("factor column `{name}`: {e}")))?)
         } else if let Ok(strings) = Strings::try_from(col.clone()) {
@@ -95,7 +95,7 @@ fn batch_to_list(batch: &RecordBatch) -> List {
             DataType::Int32 => col.as_primitive::<Int32Type>().iter().map(Rint::from).collect::<Integers>().into(),
             DataType::Float64 => col.as_primitive::<Float64Type>().iter().map(Rfloat::from).collect::<Doubles>().into(),
             DataType::Boolean => col.as_boolean().iter().map(Rbool::from).collect::<Logicals>().into(),
-            _ => match arrow_cast::cast(col, &DataType::Utf8) {
+            _ => match amparo::arrow::cast::cast(col, &DataType::Utf8) {
                 Ok(text) => strings_of(text.as_string::<i32>().iter(), col.len()).into(),
                 Err(_) => Strings::new_with_na(col.len()).into(),
             },
@@ -172,7 +172,7 @@ fn amparo_read_table_impl(path: &str) -> List {
         let reader = amparo::io::read_table(Path::new(path))?;
         let schema = reader.schema();
         let batches = reader.collect::<Result<Vec<_>, _>>().map_err(|e| amparo::io::arrow_read_error(e, path))?;
-        let batch = arrow_select::concat::concat_batches(&schema, &batches).map_err(|e| schema_error(e.to_string()))?;
+        let batch = amparo::arrow::select::concat::concat_batches(&schema, &batches).map_err(|e| schema_error(e.to_string()))?;
         Ok(list!(table = batch_to_list(&batch)))
     };
     run().unwrap_or_else(error_list)
