@@ -106,3 +106,23 @@ def test_validate_describes_the_table():
 def test_json_schema_is_the_committed_one():
     committed = Path(__file__).resolve().parents[2] / "schema" / "policy.schema.json"
     assert amparo.policy_json_schema() == committed.read_text()
+
+
+def test_polars_and_pandas_categoricals_give_the_same_cells():
+    expected = published(amparo.protect(pa.table(ROWS), POLICY))
+    pl_cat = pl.DataFrame(ROWS).with_columns(pl.col("district").cast(pl.Categorical), pl.col("sex").cast(pl.Categorical))
+    assert published(amparo.protect(pl_cat, POLICY)) == expected
+    pd_cat = pd.DataFrame(ROWS).astype({"district": "category", "sex": "category"})
+    assert published(amparo.protect(pd_cat, POLICY)) == expected
+
+
+def test_batches_streamed_from_a_reader_give_the_same_cells():
+    table = pa.table(ROWS)
+    reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=1))
+    assert published(amparo.protect(reader, POLICY)) == published(amparo.protect(table, POLICY))
+
+
+def test_null_code_in_a_polars_frame_names_row_and_column():
+    frame = pl.DataFrame({"district": ["D1", None], "sex": ["F", "M"], "n": [7, 2]})
+    with pytest.raises(amparo.DataError, match=r"row 2: column `district`"):
+        amparo.protect(frame, POLICY)

@@ -177,13 +177,21 @@ fn same_file(a: &Path, b: &Path) -> bool {
 
 /// Refuse an output path that is one of the inputs (or the policy): input files are never overwritten.
 pub fn check_output_path(output: &Path, inputs: &[&Path]) -> Fallible<()> {
-    Format::from_path(output)?;
+    let format = Format::from_path(output)?;
+    let sidecar = metadata_sidecar(output);
     for input in inputs {
-        if same_file(output, input) {
+        if same_file(output, input) || (format == Format::Csv && same_file(&sidecar, input)) {
             fail!(Io, "the output path {} is also an input; Amparo never overwrites its input: write the output to another file", output.display());
         }
     }
     Ok(())
+}
+
+/// Where the metadata of a CSV output goes: `<output>.meta.json`.
+pub fn metadata_sidecar(output: &Path) -> PathBuf {
+    let mut side = output.as_os_str().to_owned();
+    side.push(".meta.json");
+    PathBuf::from(side)
 }
 
 /// Write `batch` to `path` (format by extension), atomically. A CSV output also
@@ -212,9 +220,7 @@ pub fn write_table(batch: &RecordBatch, path: &Path, metadata: Option<&Metadata>
         }
     })?;
     if let (Format::Csv, Some(m)) = (format, metadata) {
-        let mut side = path.as_os_str().to_owned();
-        side.push(".meta.json");
-        atomic_write(Path::new(&side), |f| f.write_all(m.to_json().as_bytes()).map_err(Error::from))?;
+        atomic_write(&metadata_sidecar(path), |f| f.write_all(m.to_json().as_bytes()).map_err(Error::from))?;
     }
     Ok(())
 }

@@ -79,3 +79,9 @@ test_that("an output with an unknown extension raises amparo_io_error and writes
   expect_error(write_table(out, file.path(dir, "out.txt")), class = "amparo_io_error", regexp = ".csv")
   expect_length(list.files(dir, all.files = TRUE, no.. = TRUE), 0)
 })
+
+test_that("a Parquet file path is read by the core and gives the same table as the data.frame", {
+  pq <- tempfile(fileext = ".parquet")
+  write_table(rows, pq)
+  expect_identical(protect(pq, with_policy())$published, protect(rows, with_policy())$published)
+})
