@@ -55,8 +55,14 @@ impl Hierarchy {
                 Self::from_pairs(dimension, None, pairs, &roots, "the policy's tree")?
             }
             HierarchySpec::Table { total, pairs, source } => {
+                let roots: Vec<&str> = pairs.iter().filter(|(_, p)| p.is_none()).map(|(c, _)| c.as_str()).collect();
+                let generated = match (total.as_deref(), roots.as_slice()) {
+                    (None, [_]) => None,
+                    (Some(t), [root]) if t == *root => None,
+                    (t, _) => Some(t.unwrap_or("Total")),
+                };
                 let p = pairs.iter().map(|(c, p)| (c.as_str(), p.as_deref()));
-                Self::from_pairs(dimension, Some(total.as_str()), p, &[], &format!("codes file {source}"))?
+                Self::from_pairs(dimension, generated, p, &[], &format!("codes file {source}"))?
             }
             HierarchySpec::CodeLengths { total, lengths } => Self::from_code_lengths(dimension, total, lengths, observed)?,
         };

@@ -75,7 +75,7 @@ fn flat_from_data_is_sorted_under_a_generated_total() {
 #[test]
 fn codes_table_with_several_roots_hangs_them_from_the_total() {
     let spec = HierarchySpec::Table {
-        total: "World".into(),
+        total: Some("World".into()),
         pairs: vec![("AMS".into(), None), ("VEN".into(), Some("AMS".into())), ("ASI".into(), None), ("CHN".into(), Some("ASI".into()))],
         source: "n.csv".into(),
     };
@@ -113,4 +113,20 @@ fn a_listed_code_named_like_the_total_is_refused() {
     let spec = HierarchySpec::FlatListed { total: "Total".into(), codes: vec!["Total".into(), "M".into()] };
     let e = Hierarchy::build("sex", &spec, &[]).unwrap_err();
     assert!(e.message.contains("generated total"), "{}", e.message);
+}
+
+#[test]
+fn codes_table_with_one_root_row_uses_it_as_the_total() {
+    let pairs: Vec<(String, Option<String>)> = vec![
+        ("COL".into(), None),
+        ("05".into(), Some("COL".into())),
+        ("05001".into(), Some("05".into())),
+    ];
+    let spec = HierarchySpec::Table { total: None, pairs: pairs.clone(), source: "geo.csv".into() };
+    let h = Hierarchy::build("geo", &spec, &[]).unwrap();
+    assert_eq!(h.codes(), &["COL", "05", "05001"]);
+    // Naming another total puts it above the table's root.
+    let spec = HierarchySpec::Table { total: Some("LAC".into()), pairs, source: "geo.csv".into() };
+    let h = Hierarchy::build("geo", &spec, &[]).unwrap();
+    assert_eq!(h.codes(), &["LAC", "COL", "05", "05001"]);
 }

@@ -97,7 +97,8 @@ pub struct DimensionSection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub column: Option<String>,
     /// Code of the generated total (default `Total`). Not used with `tree`,
-    /// whose root is the code that is nobody's child.
+    /// whose root is the code that is nobody's child, nor with a `codes_file`
+    /// that has a single root row (that row is the total).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<String>,
     /// A flat list of codes, in publication order, under a generated total.
@@ -207,8 +208,10 @@ pub enum HierarchySpec {
     FlatListed { total: String, codes: Vec<String> },
     /// Explicit parent -> children map.
     Tree { edges: IndexMap<String, Vec<String>> },
-    /// (code, parent) pairs read from a codes table; `None` parents hang from `total`.
-    Table { total: String, pairs: Vec<(String, Option<String>)>, source: String },
+    /// (code, parent) pairs read from a codes table. A table with one root row
+    /// (empty parent) uses it as the total, unless `total` names another code;
+    /// otherwise the roots hang from `total` (default `Total`).
+    Table { total: Option<String>, pairs: Vec<(String, Option<String>)>, source: String },
     /// Prefix nesting by code length, codes from the data, under `total`.
     CodeLengths { total: String, lengths: Vec<usize> },
 }
@@ -396,7 +399,7 @@ fn hierarchy_spec(name: &str, s: &DimensionSection, base_dir: &Path, hasher: &mu
         hasher.update(b"\0");
         hasher.update(&text);
         let pairs = crate::io::read_code_parent_pairs(&text, &cf.code, &cf.parent, &path.display().to_string())?;
-        return Ok(HierarchySpec::Table { total, pairs, source: cf.path.clone() });
+        return Ok(HierarchySpec::Table { total: s.total.clone(), pairs, source: cf.path.clone() });
     }
     if let Some(lengths) = &s.code_lengths {
         if lengths.is_empty() || lengths.contains(&0) || lengths.windows(2).any(|w| w[0] >= w[1]) {
