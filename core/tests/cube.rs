@@ -46,7 +46,7 @@ fn policy(text: &str) -> Policy {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Every margin equals the sum of its children along every dimension, and
     /// the grand total is the number of records.

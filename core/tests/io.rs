@@ -109,3 +109,32 @@ fn unreadable_inputs_are_named() {
     let e = amparo::protect(&policy, &mut *reader).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Data, "{}", e.message);
 }
+
+mod no_panic {
+    use super::*;
+    use proptest::prelude::*;
+
+    const POLICIES: [&str; 2] = [
+        "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.a]\ncode_lengths = [1, 2]\n[dimensions.b]\ncodes = [\"x\", \"y\"]\n[primary]\nthreshold = 3\n",
+        "version = 1\n[input]\nkind = \"microdata\"\nweight = \"n\"\n[dimensions.a]\n[dimensions.b]\ntree = { T = [\"x\", \"y\"] }\n",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Whatever a CSV holds, reading and protecting it returns a result or a
+        /// clear error; it never panics, and a success has additive margins.
+        #[test]
+        fn arbitrary_csv_never_panics(body in "(a,b,n\n)?([0-9xyT\"; .,\\-]{0,8}\n){0,12}", which in 0..2usize) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("in.csv");
+            std::fs::write(&path, &body).unwrap();
+            let policy = Policy::from_toml(POLICIES[which], Path::new(".")).unwrap();
+            if let Ok(mut reader) = amparo::io::read_table(&path) {
+                if let Ok(out) = amparo::protect(&policy, &mut *reader) {
+                    prop_assert!(out.cube.first_violation(out.cube.values()).is_none());
+                }
+            }
+        }
+    }
+}
