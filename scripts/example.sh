@@ -6,6 +6,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 cd "$ROOT"
+bash scripts/setup.sh build
 cargo build --release -q -p amparo-cli
 mkdir -p examples/out
 "$CARGO_TARGET_DIR/release/amparo" validate --policy examples/policy.toml examples/children.csv

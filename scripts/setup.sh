@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Install what Amparo's builds and tests need on a fresh machine that has Rust
-# and Python 3 with pip: R from Debian's packages (with apt) and a Python venv
-# in .venv with maturin, pytest, pyarrow, pandas and polars.
+# and Python 3 with pip: cmake and libclang (HiGHS, the LP solver, is built
+# from source), R from Debian's packages (with apt) and a Python venv in .venv
+# with maturin, pytest, pyarrow, pandas and polars.
 #
-#   scripts/setup.sh            everything (R and Python)
+#   scripts/setup.sh            everything
+#   scripts/setup.sh build      what the Rust build needs (cmake, libclang, g++)
 #   scripts/setup.sh python     the venv only
 #   scripts/setup.sh r          R only
 set -euo pipefail
@@ -17,12 +19,25 @@ as_root() {
   fi
 }
 
+apt_updated=no
+apt_install() {
+  if [ "$apt_updated" = no ]; then as_root apt-get update -qq; apt_updated=yes; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+if [ "$want" = all ] || [ "$want" = build ]; then
+  # libclang first: bindgen fails only after the C++ build if it is missing.
+  if ! command -v cmake >/dev/null || ! command -v g++ >/dev/null || ! ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1; then
+    echo "setup: installing cmake, g++ and libclang-dev from Debian's packages (to build HiGHS)"
+    apt_install cmake g++ libclang-dev
+  fi
+  echo "setup: $(cmake --version | head -1)"
+fi
+
 if [ "$want" = all ] || [ "$want" = r ]; then
   if ! command -v Rscript >/dev/null || ! Rscript -e 'library(testthat)' >/dev/null 2>&1; then
     echo "setup: installing R from Debian's packages (r-base-core, r-base-dev, r-cran-testthat)"
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      r-base-core r-base-dev r-cran-testthat >/dev/null
+    apt_install r-base-core r-base-dev r-cran-testthat
   fi
   echo "setup: $(R --version | head -1)"
 fi

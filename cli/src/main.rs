@@ -1,6 +1,8 @@
 //! `amparo`: protect tables of counts before publication, from the command line.
 //!
-//! Exit codes: 0 success; 2 the run could not be done (bad input, bad policy,
+//! Exit codes: 0 success; 1 the table was written but the audit found
+//! sensitive cells an attacker can narrow below their protection (do not
+//! publish it); 2 the run could not be done (bad input, bad policy,
 //! unreadable file), with the reason on standard error.
 
 use std::path::{Path, PathBuf};
@@ -45,7 +47,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Verdict::Safe) => ExitCode::SUCCESS,
+        Ok(Verdict::Unsafe) => ExitCode::from(1),
         Err(e) => {
             eprintln!("amparo: {e}");
             ExitCode::from(2)
@@ -59,7 +62,12 @@ fn load(policy: &Path, input: &Path) -> Fallible<(Policy, amparo::io::BatchReade
     Ok((policy, reader))
 }
 
-fn run(command: Command) -> Fallible<()> {
+enum Verdict {
+    Safe,
+    Unsafe,
+}
+
+fn run(command: Command) -> Fallible<Verdict> {
     match command {
         Command::Protect { policy: policy_path, input, output, keep_original } => {
             amparo::io::check_output_path(&output, &[&input, &policy_path])?;
@@ -69,16 +77,20 @@ fn run(command: Command) -> Fallible<()> {
             amparo::io::write_table(&batch, &output, Some(&result.metadata))?;
             println!("{}", result.summary());
             println!("written:   {}", output.display());
-            Ok(())
+            if result.audit.as_ref().is_some_and(|a| !a.passed()) {
+                eprintln!("amparo: the audit failed: this table is not safe to publish (see above); add [secondary] method = \"interval\" to the policy");
+                return Ok(Verdict::Unsafe);
+            }
+            Ok(Verdict::Safe)
         }
         Command::Validate { policy, input } => {
             let (policy, mut reader) = load(&policy, &input)?;
             println!("{}", amparo::validate(&policy, &mut *reader)?);
-            Ok(())
+            Ok(Verdict::Safe)
         }
         Command::Schema => {
             print!("{}", amparo::policy::json_schema());
-            Ok(())
+            Ok(Verdict::Safe)
         }
     }
 }

@@ -15,9 +15,11 @@ fn fixtures() -> PathBuf {
 #[test]
 fn protect_writes_the_expected_fixture_bytes_and_prints_a_summary() {
     let dir = tempfile::tempdir().unwrap();
-    for case in ["threshold_microdata", "aggregated_tree_zeros_hidden", "code_lengths_geography"] {
+    for case in ["threshold_microdata", "aggregated_tree_zeros_hidden", "code_lengths_geography", "secondary_interval_two_way"] {
         let c = fixtures().join(case);
-        let keep = std::fs::read_to_string(c.join("case.toml")).unwrap().contains("keep_original = true");
+        let spec = std::fs::read_to_string(c.join("case.toml")).unwrap();
+        let keep = spec.contains("keep_original = true");
+        let audit_passes = spec.contains("audit = \"passed\"");
         let out = dir.path().join(format!("{case}.csv"));
         let mut cmd = amparo();
         cmd.args(["protect", "--policy"]).arg(c.join("policy.toml")).arg(c.join("input.csv")).arg("-o").arg(&out);
@@ -25,9 +27,14 @@ fn protect_writes_the_expected_fixture_bytes_and_prints_a_summary() {
             cmd.arg("--keep-original");
         }
         let run = cmd.output().unwrap();
-        assert!(run.status.success(), "{case}: {}", String::from_utf8_lossy(&run.stderr));
+        // Exit 1: written, but the audit found recoverable sensitive cells.
+        assert_eq!(run.status.code(), Some(if audit_passes { 0 } else { 1 }), "{case}: {}", String::from_utf8_lossy(&run.stderr));
         let stdout = String::from_utf8_lossy(&run.stdout);
-        assert!(stdout.contains("hidden:") && stdout.contains("cells:"), "{stdout}");
+        assert!(stdout.contains("hidden:") && stdout.contains("cells:") && stdout.contains("audit:"), "{stdout}");
+        if !audit_passes {
+            assert!(stdout.contains("FAILED") && stdout.contains("an attacker infers"), "{stdout}");
+            assert!(String::from_utf8_lossy(&run.stderr).contains("not safe to publish"));
+        }
         assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(c.join("expected.csv")).unwrap(), "{case}");
         assert!(dir.path().join(format!("{case}.csv.meta.json")).exists());
     }
@@ -75,11 +82,11 @@ fn validate_describes_the_table_and_changes_nothing() {
 fn schema_prints_the_committed_json_schema() {
     let run = amparo().arg("schema").output().unwrap();
     let committed = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/policy.schema.json")).unwrap();
-    assert_eq!(run.stdout, committed);
+    assert!(run.stdout == committed, "regenerate with `amparo schema > schema/policy.schema.json`");
 }
 
 #[test]
-fn the_bundled_example_protects_with_no_visible_small_cell() {
+fn the_bundled_example_is_safe_no_small_cell_visible_and_every_hidden_small_cell_keeps_0_to_5() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.csv");
@@ -96,16 +103,25 @@ fn the_bundled_example_protects_with_no_visible_small_cell() {
     let text = std::fs::read_to_string(&out).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let (vi, pi) = (header.iter().position(|h| *h == "value").unwrap(), header.iter().position(|h| *h == "published").unwrap());
-    let mut rows = 0;
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (vi, pi, si, li, ui) = (col("value"), col("published"), col("status"), col("lower"), col("upper"));
+    let (mut rows, mut secondaries) = (0, 0);
     for line in lines {
         let f: Vec<&str> = line.split(',').collect();
         let value: i64 = f[vi].parse().unwrap();
-        match f[pi] {
-            "" => assert!(value > 0 && value < 5, "{line}"),
-            p => assert_eq!(p.parse::<i64>().unwrap(), value),
+        match (f[pi], f[si]) {
+            ("", "primary") => {
+                assert!(value > 0 && value < 5, "{line}");
+                // The default protection: the attacker's interval reaches 0 and the threshold.
+                assert_eq!(f[li], "0", "{line}");
+                assert!(f[ui].is_empty() || f[ui].parse::<i64>().unwrap() >= 5, "{line}");
+            }
+            ("", "secondary") => secondaries += 1,
+            (p, "published") => assert!(p.parse::<i64>().unwrap() == value && (value == 0 || value >= 5), "{line}"),
+            other => panic!("unexpected {other:?} in {line}"),
         }
         rows += 1;
     }
-    assert_eq!(rows, 16 * 4 * 3 * 11 * 3);
+    assert_eq!(rows, 16 * 11 * 4);
+    assert!(secondaries > 0);
 }

@@ -27,12 +27,14 @@
 //! assert_eq!(result.marks.published, vec![Some(15), None, Some(12)]);
 //! ```
 
+pub mod audit;
 pub mod error;
 pub mod hierarchy;
 pub mod io;
 pub mod output;
 pub mod policy;
 pub mod rules;
+pub mod suppression;
 pub mod table;
 
 use arrow_array::RecordBatchReader;
@@ -74,9 +76,24 @@ pub fn protect(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<P
         rules::apply_threshold(&cube, &policy.file.primary, &mut marks);
         methods.push("primary:threshold".to_owned());
     }
+    let debug = std::env::var_os("AMPARO_DEBUG").is_some();
+    let clock = std::time::Instant::now();
+    if policy.file.secondary.method == policy::SecondaryMethod::Interval {
+        suppression::interval(&cube, &mut marks, policy.file.secondary.cost)?;
+        methods.push("secondary:interval".to_owned());
+    }
+    if debug {
+        eprintln!("secondary suppression: {:.2?}", clock.elapsed());
+    }
+    let clock = std::time::Instant::now();
+    let audit = if policy.file.audit.enabled { Some(audit::run(&cube, &mut marks)?) } else { None };
+    if debug {
+        eprintln!("audit: {:.2?}", clock.elapsed());
+    }
     let method = if methods.is_empty() { "none".to_owned() } else { methods.join("+") };
-    let metadata = Metadata::for_run(policy, method, Randomness::None);
-    Ok(Protected { cube, marks, metadata })
+    let mut metadata = Metadata::for_run(policy, method, Randomness::None);
+    metadata.audit = audit.as_ref().map_or_else(|| "not run".to_owned(), |a| a.verdict());
+    Ok(Protected { cube, marks, metadata, audit })
 }
 
 /// What `validate` found: the input and policy work together.

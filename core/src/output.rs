@@ -53,6 +53,9 @@ pub struct CellMarks {
     pub published: Vec<Option<i64>>,
     pub lower: Vec<Option<i64>>,
     pub upper: Vec<Option<i64>>,
+    /// For sensitive cells: how far below and above the value the attacker's
+    /// interval must reach (protection levels).
+    pub protection: Vec<Option<(i64, i64)>>,
 }
 
 impl CellMarks {
@@ -65,7 +68,12 @@ impl CellMarks {
             published: cube.values().iter().map(|&v| Some(v)).collect(),
             lower: vec![None; n],
             upper: vec![None; n],
+            protection: vec![None; n],
         }
+    }
+
+    pub fn is_hidden(&self, cell: usize) -> bool {
+        self.published[cell].is_none()
     }
 
     pub fn hide(&mut self, cell: usize, status: Status, reason: Arc<str>) {
@@ -99,6 +107,8 @@ pub struct Metadata {
     pub input_kind: InputKind,
     pub method: String,
     pub randomness: Randomness,
+    /// The audit's verdict, or "not run".
+    pub audit: String,
 }
 
 /// Prefix of the metadata keys in Arrow/Parquet schema metadata.
@@ -113,6 +123,7 @@ impl Metadata {
             input_kind: policy.input_kind(),
             method,
             randomness,
+            audit: "not run".to_owned(),
         }
     }
 
@@ -129,6 +140,7 @@ impl Metadata {
             ("input_kind", kind),
             ("method", self.method.as_str()),
             ("randomness", self.randomness.describe()),
+            ("audit", self.audit.as_str()),
         ]
         .iter()
         .map(|(k, v)| (format!("{METADATA_PREFIX}{k}"), (*v).to_owned()))
@@ -151,6 +163,8 @@ pub struct Protected {
     pub cube: Cube,
     pub marks: CellMarks,
     pub metadata: Metadata,
+    /// The audit, when the policy runs it.
+    pub audit: Option<crate::audit::AuditReport>,
 }
 
 /// Options that change the output's shape, not the protection.
@@ -216,6 +230,8 @@ impl Protected {
         let hidden = self.marks.status.iter().filter(|s| s.is_hidden()).count();
         let inner = (0..self.cube.len()).filter(|&c| self.cube.is_inner(c)).count();
         Summary {
+            audit: self.metadata.audit.clone(),
+            findings: self.audit.as_ref().map(|a| a.describe_findings(&self.cube, 10)).unwrap_or_default(),
             table: self.metadata.table.clone(),
             policy_sha256: self.metadata.policy_sha256.clone(),
             cells: self.cube.len(),
@@ -236,6 +252,9 @@ pub struct Summary {
     pub hidden: usize,
     /// (status, reason, cells)
     pub by_reason: Vec<(String, String, usize)>,
+    /// The audit's verdict, and its first findings.
+    pub audit: String,
+    pub findings: Vec<String>,
 }
 
 impl fmt::Display for Summary {
@@ -245,8 +264,13 @@ impl fmt::Display for Summary {
         writeln!(f, "cells:     {} ({} inner, {} margins)", self.cells, self.inner_cells, self.cells - self.inner_cells)?;
         writeln!(f, "hidden:    {} ({:.1}%)", self.hidden, pct(self.hidden))?;
         for (status, reason, n) in &self.by_reason {
-            writeln!(f, "  {status:<10} {reason:<16} {n}")?;
+            writeln!(f, "  {status:<10} {reason:<26} {n}")?;
         }
-        write!(f, "published: {} ({:.1}%)", self.cells - self.hidden, pct(self.cells - self.hidden))
+        writeln!(f, "published: {} ({:.1}%)", self.cells - self.hidden, pct(self.cells - self.hidden))?;
+        write!(f, "audit:     {}", self.audit)?;
+        for line in &self.findings {
+            write!(f, "\n  {line}")?;
+        }
+        Ok(())
     }
 }

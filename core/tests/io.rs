@@ -60,7 +60,8 @@ fn csv_output_gets_its_metadata_beside_it() {
     amparo::io::write_table(&batch, &path, Some(&meta)).unwrap();
     let side: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("out.csv.meta.json")).unwrap()).unwrap();
     assert_eq!(side["amparo.policy_sha256"], policy.sha256.as_str());
-    assert_eq!(side["amparo.method"], "primary:threshold");
+    assert_eq!(side["amparo.method"], "primary:threshold+secondary:interval");
+    assert!(side["amparo.audit"].as_str().unwrap().starts_with("passed"));
     // CSV keeps codes as text: leading zeros survive.
     let back = read_all(&path);
     assert!(back.column(0).as_string::<i32>().iter().any(|c| c == Some("01001")));

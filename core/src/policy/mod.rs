@@ -48,7 +48,7 @@ pub struct PolicyFile {
     pub primary: PrimarySection,
     /// Secondary (complementary) suppression.
     #[serde(default)]
-    pub secondary: MethodSection,
+    pub secondary: SecondarySection,
     /// Rounding of published counts.
     #[serde(default)]
     pub rounding: MethodSection,
@@ -161,6 +161,90 @@ pub struct PrimarySection {
     /// Zero cells: `publish` (default) or `hide`.
     #[serde(default)]
     pub zeros: ZeroPolicy,
+    /// How wide the attacker's interval around each sensitive cell must stay.
+    #[serde(default)]
+    pub protection: ProtectionSection,
+}
+
+/// Protection levels: the attacker's interval for a sensitive cell of value v
+/// must contain `[v - lower, v + upper]`.
+///
+/// With no key set (the default), the levels follow the threshold n: the
+/// interval must reach 0 and n (`lower = v`, `upper = n - v`), so an attacker
+/// can show neither that the cell is non-empty nor that it is below n. With
+/// `lower`/`upper`, the levels are absolute; with `percent`, they are that
+/// percentage of the value, at least `minimum`. A lower level never exceeds
+/// the value (counts cannot go below 0).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ProtectionSection {
+    /// Absolute protection below the value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lower: Option<i64>,
+    /// Absolute protection above the value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upper: Option<i64>,
+    /// Protection as a percentage of the value, both ways.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent: Option<f64>,
+    /// With `percent`: the smallest protection level (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<i64>,
+}
+
+impl ProtectionSection {
+    /// (lower, upper) protection levels for a sensitive cell of this value.
+    pub fn levels(&self, value: i64, threshold: Option<i64>) -> (i64, i64) {
+        if let Some(pct) = self.percent {
+            let level = ((pct / 100.0) * value as f64).ceil() as i64;
+            let level = level.max(self.minimum.unwrap_or(1));
+            return (level.min(value), level);
+        }
+        if self.lower.is_some() || self.upper.is_some() {
+            return (self.lower.unwrap_or(0).min(value), self.upper.unwrap_or(0));
+        }
+        match threshold {
+            Some(n) => (value, (n - value).max(1)),
+            None => (value, 1),
+        }
+    }
+}
+
+/// Secondary suppression methods.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SecondaryMethod {
+    /// No secondary suppression: only primary cells are hidden (the audit will
+    /// usually find them recoverable).
+    #[default]
+    None,
+    /// Hide complementary cells until every protection level holds under the
+    /// LP audit, at least cost (Fischetti & Salazar-Gonzalez 2001, LP heuristic).
+    Interval,
+}
+
+/// What hiding a cell costs, for secondary suppression to minimise.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CostKind {
+    /// Every hidden cell costs 1: hide as few cells as possible.
+    #[default]
+    Unit,
+    /// A cell costs its count (at least 1): hide as few children as possible.
+    Value,
+    /// A cell costs 1 + ln(1 + count): between the two.
+    Log,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SecondarySection {
+    /// `none` (default) or `interval`.
+    #[serde(default)]
+    pub method: SecondaryMethod,
+    /// Cost of hiding a cell: `unit` (default), `value` or `log`.
+    #[serde(default)]
+    pub cost: CostKind,
 }
 
 /// A method section that a later version of the engine fills. This version
@@ -187,16 +271,19 @@ fn default_method() -> String {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AuditSection {
-    /// Whether the audit runs after protection (this engine version has no audit yet,
-    /// so `true` is refused rather than silently skipped).
-    #[serde(default)]
+    /// Whether the LP audit runs after protection and fills `lower`/`upper` (default true).
+    #[serde(default = "default_true")]
     pub enabled: bool,
 }
 
 impl Default for AuditSection {
     fn default() -> Self {
-        AuditSection { enabled: false }
+        AuditSection { enabled: true }
     }
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// How one dimension's hierarchy is specified, after validation.
@@ -311,7 +398,11 @@ fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible
             fail!(Policy, "[primary] threshold = {t} is impossible: a threshold must be at least 1 (cells with a count below it are hidden); use e.g. `threshold = 5`");
         }
     }
-    for (section, m) in [("secondary", &file.secondary), ("rounding", &file.rounding), ("noise", &file.noise)] {
+    validate_protection(&file.primary.protection)?;
+    if file.secondary.method != SecondaryMethod::None && !file.audit.enabled {
+        fail!(Policy, "[secondary] method = \"interval\" is checked by the audit, but [audit] enabled = false; enable the audit");
+    }
+    for (section, m) in [("rounding", &file.rounding), ("noise", &file.noise)] {
         if m.method != "none" {
             fail!(
                 Policy,
@@ -320,9 +411,6 @@ fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible
                 m.method
             );
         }
-    }
-    if file.audit.enabled {
-        fail!(Policy, "[audit] enabled = true, but this version of Amparo has no audit yet; set enabled = false");
     }
 
     let mut columns_seen: IndexMap<String, String> = IndexMap::new();
@@ -350,6 +438,29 @@ fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible
         dims.push(DimensionPolicy { name: name.clone(), column, hierarchy });
     }
     Ok(dims)
+}
+
+fn validate_protection(p: &ProtectionSection) -> Fallible<()> {
+    let absolute = p.lower.is_some() || p.upper.is_some();
+    if absolute && p.percent.is_some() {
+        fail!(Policy, "[primary.protection] gives both absolute levels (`lower`/`upper`) and `percent`; keep one kind");
+    }
+    if p.minimum.is_some() && p.percent.is_none() {
+        fail!(Policy, "[primary.protection] `minimum` goes with `percent`; add `percent` or remove `minimum`");
+    }
+    for (key, v) in [("lower", p.lower), ("upper", p.upper), ("minimum", p.minimum)] {
+        if let Some(v) = v {
+            if v < 0 {
+                fail!(Policy, "[primary.protection] {key} = {v} is negative; protection levels are counts of at least 0");
+            }
+        }
+    }
+    if let Some(pct) = p.percent {
+        if !(pct > 0.0 && pct <= 1000.0) {
+            fail!(Policy, "[primary.protection] percent = {pct} must be above 0 (and at most 1000)");
+        }
+    }
+    Ok(())
 }
 
 fn hierarchy_spec(name: &str, s: &DimensionSection, base_dir: &Path, hasher: &mut Sha256) -> Fallible<HierarchySpec> {

@@ -6,6 +6,10 @@
 //! default, since an empty cell describes no child; `zeros = "hide"` hides them
 //! when absence itself is sensitive. The rule applies to every cell, margins
 //! included: a district total of 3 is as revealing as an inner cell of 3.
+//!
+//! Each sensitive cell gets protection levels (see
+//! [`ProtectionSection::levels`](crate::policy::ProtectionSection::levels)):
+//! by default its attacker interval must reach 0 and the threshold.
 
 use std::sync::Arc;
 
@@ -26,6 +30,7 @@ pub fn apply_threshold(cube: &Cube, primary: &PrimarySection, marks: &mut CellMa
         };
         if let Some(reason) = reason {
             marks.hide(cell, Status::Primary, reason);
+            marks.protection[cell] = Some(primary.protection.levels(value, primary.threshold));
             marked += 1;
         }
     }
