@@ -30,8 +30,9 @@ prim = sum(r["status"] == "primary" for r in rows)
 sec = sum(r["status"] == "secondary" for r in rows)
 # Children in hidden cells, margins included (so a child can count more than once).
 hidden_children = sum(int(r["value"]) for r in rows if r["published"] == "")
-timing = {k: float(v) / (1000 if u == "ms" else 1)
-          for k, v, u in re.findall(r"^(secondary suppression|audit): ([0-9.]+)(ms|s)$", open(err).read(), re.M)}
+scale = {"s": 1, "ms": 1e-3, "µs": 1e-6, "ns": 1e-9}
+timing = {k: float(v) * scale[u]
+          for k, v, u in re.findall(r"^(secondary suppression|audit): ([0-9.]+)(ms|µs|ns|s)$", open(err).read(), re.M)}
 verdict = next((l.split(":", 1)[1].strip() for l in open(out) if l.startswith("audit:")), "?").split(":")[0]
 label = {"t3": "district x nationality x age", "t4": "district x nat x age x sex"}[name]
 print(f"{label:<28} {len(rows):>6} {prim:>9} {sec:>11} {hidden_children:>15} {float(end) - float(start):>8.2f} "
