@@ -127,3 +127,12 @@ fn row_totals_reveal_a_lone_hidden_cell_and_secondary_suppression_fixes_it() {
     assert!(safe.audit.as_ref().unwrap().passed());
     assert_eq!(safe.marks.status.iter().filter(|s| **s == Status::Secondary).count(), 3);
 }
+
+#[test]
+fn a_run_over_its_time_limit_stops_with_a_clear_error() {
+    let text = "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.d0]\ncode_lengths = [1, 2]\n[dimensions.d1]\ncodes = [\"x\", \"y\", \"z\"]\n[primary]\nthreshold = 5\n[secondary]\nmethod = \"interval\"\ntime_limit = 1e-9\n";
+    let p = Policy::from_toml(text, Path::new(".")).unwrap();
+    let e = amparo::protect(&p, &mut table(2, &[1, 2, 30, 40, 3])).unwrap_err();
+    assert_eq!(e.kind, amparo::ErrorKind::Infeasible);
+    assert!(e.message.contains("time_limit") && e.message.contains("sensitive cells treated"), "{}", e.message);
+}

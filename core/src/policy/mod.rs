@@ -236,7 +236,7 @@ pub enum CostKind {
     Log,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SecondarySection {
     /// `none` (default) or `interval`.
@@ -245,6 +245,20 @@ pub struct SecondarySection {
     /// Cost of hiding a cell: `unit` (default), `value` or `log`.
     #[serde(default)]
     pub cost: CostKind,
+    /// Seconds secondary suppression may take before the run stops with an
+    /// error rather than running on (default 600).
+    #[serde(default = "default_time_limit")]
+    pub time_limit: f64,
+}
+
+fn default_time_limit() -> f64 {
+    600.0
+}
+
+impl Default for SecondarySection {
+    fn default() -> Self {
+        SecondarySection { method: SecondaryMethod::None, cost: CostKind::Unit, time_limit: default_time_limit() }
+    }
 }
 
 /// A method section that a later version of the engine fills. This version
@@ -399,6 +413,10 @@ fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible
         }
     }
     validate_protection(&file.primary.protection)?;
+    let limit = file.secondary.time_limit;
+    if !(limit.is_finite() && limit > 0.0) {
+        fail!(Policy, "[secondary] time_limit = {limit} must be a positive number of seconds, e.g. `time_limit = 600`");
+    }
     if file.secondary.method != SecondaryMethod::None && !file.audit.enabled {
         fail!(Policy, "[secondary] method = \"interval\" is checked by the audit, but [audit] enabled = false; enable the audit");
     }

@@ -50,7 +50,8 @@ fn cost(kind: CostKind, value: i64) -> f64 {
 
 /// Hide complementary cells until every sensitive cell's protection levels hold.
 /// Returns the number of cells hidden as secondary suppressions.
-pub fn interval(cube: &Cube, marks: &mut CellMarks, cost_kind: CostKind) -> Fallible<usize> {
+pub fn interval(cube: &Cube, marks: &mut CellMarks, cost_kind: CostKind, time_limit: std::time::Duration) -> Fallible<usize> {
+    let started = std::time::Instant::now();
     let n = cube.len();
     let targets: Vec<(usize, i64, i64)> = (0..n).filter_map(|c| marks.protection[c].map(|(lo, up)| (c, lo, up))).collect();
     if targets.is_empty() {
@@ -77,6 +78,15 @@ pub fn interval(cube: &Cube, marks: &mut CellMarks, cost_kind: CostKind) -> Fall
         for (up, level) in [(true, upper_level), (false, lower_level)] {
             if (up && done[t].0) || (!up && done[t].1) {
                 continue;
+            }
+            if started.elapsed() > time_limit {
+                fail!(
+                    Infeasible,
+                    "interval suppression did not finish within [secondary] time_limit = {} s: {t} of {} sensitive cells treated \
+                     on a table of {n} cells; raise time_limit, or publish a smaller table (fewer dimensions or coarser codes)",
+                    time_limit.as_secs_f64(),
+                    targets.len()
+                );
             }
             solves += 1;
             let lp = ProtectionLp { cube, constraints: &constraints, constraints_of: &constraints_of, marks, cost_kind };
