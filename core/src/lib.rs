@@ -79,7 +79,8 @@ pub fn protect(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<P
     let debug = std::env::var_os("AMPARO_DEBUG").is_some();
     let clock = std::time::Instant::now();
     if policy.file.secondary.method == policy::SecondaryMethod::Interval {
-        let limit = std::time::Duration::from_secs_f64(policy.file.secondary.time_limit);
+        // Validated positive and finite; a limit too large for a Duration means no limit.
+        let limit = std::time::Duration::try_from_secs_f64(policy.file.secondary.time_limit).unwrap_or(std::time::Duration::MAX);
         suppression::interval(&cube, &mut marks, policy.file.secondary.cost, limit)?;
         methods.push("secondary:interval".to_owned());
     }
