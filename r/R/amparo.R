@@ -15,11 +15,6 @@ amparo_result <- function(res, call = sys.call(-1)) {
   res
 }
 
-as_data_frame <- function(columns) {
-  df <- list2DF(columns)
-  df
-}
-
 policy_path <- function(policy) {
   if (inherits(policy, "amparo_policy")) {
     return(policy$path)
@@ -89,7 +84,7 @@ print.amparo_policy <- function(x, ...) {
 #' @export
 protect <- function(data, policy, keep_original = FALSE) {
   res <- amparo_result(.Call(wrap__amparo_protect_impl, input_arg(data), policy_path(policy), isTRUE(keep_original)))
-  out <- as_data_frame(res$table)
+  out <- list2DF(res$table)
   attr(out, "amparo_metadata") <- res$metadata
   attr(out, "amparo_summary") <- res$summary
   out
@@ -124,7 +119,7 @@ validate <- function(data, policy) {
 #' @export
 read_table <- function(path) {
   res <- amparo_result(.Call(wrap__amparo_read_table_impl, normalizePath(path, mustWork = FALSE)))
-  as_data_frame(res$table)
+  list2DF(res$table)
 }
 
 #' Write a table with the Rust core

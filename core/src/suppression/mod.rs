@@ -34,7 +34,7 @@ use highs::{Col, HighsModelStatus, RowProblem, Sense};
 use crate::error::Fallible;
 use crate::output::{CellMarks, Status};
 use crate::policy::CostKind;
-use crate::table::Cube;
+use crate::table::{Constraint, Cube};
 use crate::{err, fail};
 
 /// Flow below this is solver noise, not a reason to hide a cell.
@@ -59,20 +59,11 @@ pub fn interval(cube: &Cube, marks: &mut CellMarks, cost_kind: CostKind, time_li
     }
     let values = cube.values();
     let constraints = cube.constraints();
-    let mut constraints_of: Vec<Vec<u32>> = vec![Vec::new(); n];
-    for (k, c) in constraints.iter().enumerate() {
-        constraints_of[c.total].push(k as u32);
-        for &p in &c.parts {
-            constraints_of[p].push(k as u32);
-        }
-    }
-    let everything: Vec<usize> = (0..n).collect();
     let reason: Arc<str> = Arc::from("protects a sensitive cell");
     let mut hidden_now = 0;
     // done[k] = (upward protected, downward protected) for targets[k].
     let mut done: Vec<(bool, bool)> = targets.iter().map(|&(_, lo, up)| (up <= 0, lo <= 0)).collect();
     let mut solves = 0usize;
-    let mut in_set = vec![false; n];
     for t in 0..targets.len() {
         let (cell, lower_level, upper_level) = targets[t];
         for (up, level) in [(true, upper_level), (false, lower_level)] {
@@ -89,8 +80,7 @@ pub fn interval(cube: &Cube, marks: &mut CellMarks, cost_kind: CostKind, time_li
                 );
             }
             solves += 1;
-            let lp = ProtectionLp { cube, constraints: &constraints, constraints_of: &constraints_of, marks, cost_kind };
-            let Some(change) = lp.solve(&everything, &mut in_set, cell, up, level)? else {
+            let Some(change) = protection_lp(cube, &constraints, marks, cost_kind, cell, up, level)? else {
                 fail!(
                     Infeasible,
                     "cell ({}) cannot be protected by {} {level}: no set of hidden cells lets its value move that far; \
@@ -99,15 +89,13 @@ pub fn interval(cube: &Cube, marks: &mut CellMarks, cost_kind: CostKind, time_li
                     if up { "upward" } else { "downward" }
                 );
             };
-            let mut full = vec![0.0; n];
-            for (c, y) in change {
-                full[c] = y;
+            for (c, y) in change.iter().enumerate() {
                 if !marks.is_hidden(c) && y.abs() > FLOW_EPS {
                     marks.hide(c, Status::Secondary, reason.clone());
                     hidden_now += 1;
                 }
             }
-            mark_protected_by(&full, values, &targets, &mut done);
+            mark_protected_by(&change, values, &targets, &mut done);
         }
     }
     if std::env::var_os("AMPARO_DEBUG").is_some() {
@@ -119,70 +107,55 @@ pub fn interval(cube: &Cube, marks: &mut CellMarks, cost_kind: CostKind, time_li
     Ok(hidden_now)
 }
 
-/// One protection LP over a set of cells (the rest are held at their values).
-struct ProtectionLp<'a> {
-    cube: &'a Cube,
-    constraints: &'a [crate::table::Constraint],
-    constraints_of: &'a [Vec<u32>],
-    marks: &'a CellMarks,
+/// The cheapest change y of the whole table with A y = 0, v + y >= 0 and
+/// y[target] = +level (up) or -level, charging every published cell its cost
+/// for any flow through it; `None` if there is none. y is indexed by cell.
+fn protection_lp(
+    cube: &Cube,
+    constraints: &[Constraint],
+    marks: &CellMarks,
     cost_kind: CostKind,
-}
-
-impl ProtectionLp<'_> {
-    /// The cheapest change y over `cells` (y = 0 elsewhere) with A y = 0,
-    /// v + y >= 0 and y[target] = +level (up) or -level; `None` if there is none.
-    fn solve(&self, cells: &[usize], in_set: &mut [bool], target: usize, up: bool, level: i64) -> Fallible<Option<Vec<(usize, f64)>>> {
-        let values = self.cube.values();
-        let mut pb = RowProblem::default();
-        let mut local: std::collections::HashMap<usize, (Col, Col)> = std::collections::HashMap::with_capacity(cells.len());
-        for &c in cells {
-            in_set[c] = true;
-            let w = if self.marks.is_hidden(c) { 0.0 } else { cost(self.cost_kind, values[c]) };
-            let (p, m) = if c == target {
-                let l = level as f64;
-                if up {
-                    (pb.add_column(0.0, l..=l), pb.add_column(0.0, 0.0..=0.0))
-                } else {
-                    (pb.add_column(0.0, 0.0..=0.0), pb.add_column(0.0, l..=l))
-                }
+    target: usize,
+    up: bool,
+    level: i64,
+) -> Fallible<Option<Vec<f64>>> {
+    let values = cube.values();
+    let mut pb = RowProblem::default();
+    // Columns 2c and 2c + 1 are the rise p and the fall m of cell c.
+    let mut cols: Vec<(Col, Col)> = Vec::with_capacity(values.len());
+    for (c, &v) in values.iter().enumerate() {
+        let w = if marks.is_hidden(c) { 0.0 } else { cost(cost_kind, v) };
+        cols.push(if c == target {
+            let l = level as f64;
+            if up {
+                (pb.add_column(0.0, l..=l), pb.add_column(0.0, 0.0..=0.0))
             } else {
-                (pb.add_column(w, 0.0..), pb.add_column(w, 0.0..=values[c] as f64))
-            };
-            local.insert(c, (p, m));
-        }
-        let mut rows: Vec<u32> = cells.iter().flat_map(|&c| self.constraints_of[c].iter().copied()).collect();
-        rows.sort_unstable();
-        rows.dedup();
-        for k in rows {
-            let con = &self.constraints[k as usize];
-            let mut terms: Vec<(Col, f64)> = Vec::with_capacity(2 * con.parts.len() + 2);
-            if in_set[con.total] {
-                let (p, m) = local[&con.total];
-                terms.push((p, -1.0));
-                terms.push((m, 1.0));
+                (pb.add_column(0.0, 0.0..=0.0), pb.add_column(0.0, l..=l))
             }
-            for &c in con.parts.iter().filter(|&&c| in_set[c]) {
-                let (p, m) = local[&c];
-                terms.push((p, 1.0));
-                terms.push((m, -1.0));
-            }
-            pb.add_row(0.0..=0.0, &terms);
-        }
-        for &c in cells {
-            in_set[c] = false;
-        }
-        let mut model = pb.optimise(Sense::Minimise);
-        model.make_quiet();
-        let solved = model.try_solve().map_err(|e| err!(Infeasible, "the LP solver failed during secondary suppression: {e:?}"))?;
-        match solved.status() {
-            HighsModelStatus::Optimal => {}
-            HighsModelStatus::Infeasible | HighsModelStatus::UnboundedOrInfeasible => return Ok(None),
-            other => fail!(Infeasible, "secondary suppression LP for cell ({}) ended with status {other:?}", self.cube.describe(target)),
-        }
-        let solution = solved.get_solution();
-        let columns = solution.columns();
-        Ok(Some(cells.iter().enumerate().map(|(i, &c)| (c, columns[2 * i] - columns[2 * i + 1])).collect()))
+        } else {
+            (pb.add_column(w, 0.0..), pb.add_column(w, 0.0..=v as f64))
+        });
     }
+    for con in constraints {
+        let (p, m) = cols[con.total];
+        let mut terms: Vec<(Col, f64)> = vec![(p, -1.0), (m, 1.0)];
+        for &c in &con.parts {
+            let (p, m) = cols[c];
+            terms.push((p, 1.0));
+            terms.push((m, -1.0));
+        }
+        pb.add_row(0.0..=0.0, &terms);
+    }
+    let mut model = pb.optimise(Sense::Minimise);
+    model.make_quiet();
+    let solved = model.try_solve().map_err(|e| err!(Infeasible, "the LP solver failed during secondary suppression: {e:?}"))?;
+    match solved.status() {
+        HighsModelStatus::Optimal => {}
+        HighsModelStatus::Infeasible | HighsModelStatus::UnboundedOrInfeasible => return Ok(None),
+        other => fail!(Infeasible, "secondary suppression LP for cell ({}) ended with status {other:?}", cube.describe(target)),
+    }
+    let columns = solved.get_solution().columns().to_vec();
+    Ok(Some(columns.chunks_exact(2).map(|pm| pm[0] - pm[1]).collect()))
 }
 
 /// A solved change y (every cell hidden where y is non-zero, A y = 0) is a
