@@ -27,7 +27,7 @@ apt_install() {
 
 if [ "$want" = all ] || [ "$want" = build ]; then
   # libclang first: bindgen fails only after the C++ build if it is missing.
-  if ! command -v cmake >/dev/null || ! command -v g++ >/dev/null || ! ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1; then
+  if ! command -v cmake >/dev/null || ! command -v g++ >/dev/null || ! ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1; then
     echo "setup: installing cmake, g++ and libclang-dev from Debian's packages (to build HiGHS)"
     apt_install cmake g++ libclang-dev
   fi
