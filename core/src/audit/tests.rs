@@ -2,6 +2,7 @@ use std::path::Path;
 
 use super::*;
 use crate::policy::Policy;
+use crate::table::Cube;
 
 fn cube_from(csv: &str, policy: &str) -> Cube {
     let dir = tempfile::tempdir().unwrap();

@@ -19,13 +19,15 @@
 //! cells are hidden later, so after every sensitive cell and both directions
 //! have been treated, every protection level holds (the audit confirms it).
 //!
-//! Each LP is built afresh with the current costs and solved with presolve:
-//! on a 2,112-cell table that was 3.5 times faster than re-solving one model
-//! warm (the previous target's basis is far from the next one's) and hid
-//! fewer cells. Restricting each LP to a neighbourhood of its target (two free
-//! dimensions, ancestors in the others) was faster still but hid twice as
-//! many cells, so it is not used. One solution often protects other sensitive
-//! cells too (see `mark_protected_by`), which then need no LP of their own.
+//! Protection LPs are spent only on cells still exposed: in rounds, the
+//! attacker's LPs (see [`Attacker`], cheap and warm) find which sensitive cells
+//! the current pattern leaves exposed, half of those get protection LPs, and
+//! the rest are looked at again. One LP solution often protects other
+//! sensitive cells too (see `mark_protected_by`). Each LP is built afresh
+//! with the current costs: on a 2,112-cell table that was 3.5 times faster
+//! than re-solving one model warm. Rejected (see bench/RESULTS.md): LPs
+//! restricted to a neighbourhood of the target (twice the secondaries) and
+//! column generation with penalised artificials (slower, more LPs).
 
 use std::sync::Arc;
 
@@ -33,8 +35,9 @@ use highs::{Col, HighsModelStatus, RowProblem, Sense};
 
 use crate::error::Fallible;
 use crate::output::{CellMarks, Status};
+use crate::audit::Attacker;
 use crate::policy::CostKind;
-use crate::table::{Constraint, Cube};
+use crate::table::{Additive, Constraint};
 use crate::{err, fail};
 
 /// Flow below this is solver noise, not a reason to hide a cell.
@@ -50,92 +53,102 @@ fn cost(kind: CostKind, value: i64) -> f64 {
 
 /// Hide complementary cells until every sensitive cell's protection levels hold.
 /// Returns the number of cells hidden as secondary suppressions.
-pub fn interval(cube: &Cube, marks: &mut CellMarks, cost_kind: CostKind, time_limit: std::time::Duration) -> Fallible<usize> {
+pub fn interval(table: &dyn Additive, marks: &mut CellMarks, cost_kind: CostKind, time_limit: std::time::Duration) -> Fallible<usize> {
     let started = std::time::Instant::now();
-    let n = cube.len();
+    let n = table.len();
     let targets: Vec<(usize, i64, i64)> = (0..n).filter_map(|c| marks.protection[c].map(|(lo, up)| (c, lo, up))).collect();
     if targets.is_empty() {
         return Ok(0);
     }
-    let values = cube.values();
-    let constraints = cube.constraints();
+    let values = table.values();
+    let constraints = table.constraints();
     let reason: Arc<str> = Arc::from("protects a sensitive cell");
     let mut hidden_now = 0;
     // done[k] = (upward protected, downward protected) for targets[k].
     let mut done: Vec<(bool, bool)> = targets.iter().map(|&(_, lo, up)| (up <= 0, lo <= 0)).collect();
+    let mut weights: Vec<f64> = (0..n).map(|c| if marks.is_hidden(c) { 0.0 } else { cost(cost_kind, values[c]) }).collect();
     let mut solves = 0usize;
-    for t in 0..targets.len() {
-        let (cell, lower_level, upper_level) = targets[t];
-        for (up, level) in [(true, upper_level), (false, lower_level)] {
-            if (up && done[t].0) || (!up && done[t].1) {
-                continue;
+    let mut rounds = 0usize;
+    let mut pending: Vec<usize> = (0..targets.len()).collect();
+    loop {
+        // Which sensitive cells does the current pattern already protect? The
+        // attacker's LPs answer that exactly and warm (cheaper than a protection
+        // LP), so protection LPs are spent only on cells still exposed.
+        pending.retain(|&t| !(done[t].0 && done[t].1));
+        if pending.is_empty() {
+            break;
+        }
+        rounds += 1;
+        let mut attacker = Attacker::new(table, &marks.published)?;
+        let mut exposed = Vec::with_capacity(pending.len());
+        for &t in &pending {
+            let (cell, lo, up) = targets[t];
+            if attacker.reaches(cell, values[cell] - lo, values[cell] + up)? {
+                done[t] = (true, true);
+            } else {
+                exposed.push(t);
             }
-            if started.elapsed() > time_limit {
-                fail!(
-                    Infeasible,
-                    "interval suppression did not finish within [secondary] time_limit = {} s: {t} of {} sensitive cells treated \
-                     on a table of {n} cells; raise time_limit, or publish a smaller table (fewer dimensions or coarser codes)",
-                    time_limit.as_secs_f64(),
-                    targets.len()
-                );
-            }
-            solves += 1;
-            let Some(change) = protection_lp(cube, &constraints, marks, cost_kind, cell, up, level)? else {
-                fail!(
-                    Infeasible,
-                    "cell ({}) cannot be protected by {} {level}: no set of hidden cells lets its value move that far; \
-                     lower its protection level or allow more cells to be hidden",
-                    cube.describe(cell),
-                    if up { "upward" } else { "downward" }
-                );
-            };
-            for (c, y) in change.iter().enumerate() {
-                if !marks.is_hidden(c) && y.abs() > FLOW_EPS {
-                    marks.hide(c, Status::Secondary, reason.clone());
-                    hidden_now += 1;
+        }
+        drop(attacker);
+        pending = exposed;
+        // Treat a share of the exposed cells, then look again: their new
+        // secondaries often protect the rest.
+        let batch = (pending.len() / 2).max(8);
+        for &t in pending.iter().take(batch) {
+            let (cell, lower_level, upper_level) = targets[t];
+            for (up, level) in [(true, upper_level), (false, lower_level)] {
+                if (up && done[t].0) || (!up && done[t].1) {
+                    continue;
                 }
+                if started.elapsed() > time_limit {
+                    fail!(
+                        Infeasible,
+                        "interval suppression did not finish within [secondary] time_limit = {} s: {} of {} sensitive cells still exposed \
+                         on a table of {n} cells; raise time_limit, use [secondary] method = \"fast\", or publish a smaller table",
+                        time_limit.as_secs_f64(),
+                        pending.len(),
+                        targets.len()
+                    );
+                }
+                solves += 1;
+                let Some(change) = protection_lp(values, &constraints, &weights, cell, up, level)? else {
+                    fail!(
+                        Infeasible,
+                        "cell ({}) cannot be protected by {} {level}: no set of hidden cells lets its value move that far; \
+                         lower its protection level or allow more cells to be hidden",
+                        table.describe(cell),
+                        if up { "upward" } else { "downward" }
+                    );
+                };
+                for &(c, _) in &change {
+                    if !marks.is_hidden(c) {
+                        marks.hide(c, Status::Secondary, reason.clone());
+                        weights[c] = 0.0;
+                        hidden_now += 1;
+                    }
+                }
+                mark_protected_by(&change, values, &targets, &mut done);
             }
-            mark_protected_by(&change, values, &targets, &mut done);
         }
     }
     if std::env::var_os("AMPARO_DEBUG").is_some() {
         eprintln!(
-            "interval: {} sensitive cells, {solves} protection LPs, {hidden_now} secondary cells",
+            "interval: {} sensitive cells, {rounds} rounds, {solves} protection LPs, {hidden_now} secondary cells",
             targets.len()
         );
     }
     Ok(hidden_now)
 }
 
+/// Result of one protection LP: the change y as (cell, y) pairs with y != 0.
+type Change = Vec<(usize, f64)>;
+
 /// The cheapest change y of the whole table with A y = 0, v + y >= 0 and
-/// y[target] = +level (up) or -level, charging every published cell its cost
-/// for any flow through it; `None` if there is none. y is indexed by cell.
-fn protection_lp(
-    cube: &Cube,
-    constraints: &[Constraint],
-    marks: &CellMarks,
-    cost_kind: CostKind,
-    target: usize,
-    up: bool,
-    level: i64,
-) -> Fallible<Option<Vec<f64>>> {
-    let values = cube.values();
+/// y[target] = +level (up) or -level, charging every published cell its
+/// weight for any flow through it; `None` if there is none.
+fn protection_lp(values: &[i64], constraints: &[Constraint], weights: &[f64], target: usize, up: bool, level: i64) -> Fallible<Option<Change>> {
     let mut pb = RowProblem::default();
-    // Columns 2c and 2c + 1 are the rise p and the fall m of cell c.
-    let mut cols: Vec<(Col, Col)> = Vec::with_capacity(values.len());
-    for (c, &v) in values.iter().enumerate() {
-        let w = if marks.is_hidden(c) { 0.0 } else { cost(cost_kind, v) };
-        cols.push(if c == target {
-            let l = level as f64;
-            if up {
-                (pb.add_column(0.0, l..=l), pb.add_column(0.0, 0.0..=0.0))
-            } else {
-                (pb.add_column(0.0, 0.0..=0.0), pb.add_column(0.0, l..=l))
-            }
-        } else {
-            (pb.add_column(w, 0.0..), pb.add_column(w, 0.0..=v as f64))
-        });
-    }
+    let cols: Vec<(Col, Col)> = (0..values.len()).map(|c| columns(&mut pb, values, weights, c, target, up, level)).collect();
     for con in constraints {
         let (p, m) = cols[con.total];
         let mut terms: Vec<(Col, f64)> = vec![(p, -1.0), (m, 1.0)];
@@ -146,16 +159,41 @@ fn protection_lp(
         }
         pb.add_row(0.0..=0.0, &terms);
     }
+    let Some(solved) = run_lp(pb, target)? else { return Ok(None) };
+    let x = solved.get_solution().columns().to_vec();
+    Ok(Some(
+        x.chunks_exact(2).map(|pm| pm[0] - pm[1]).enumerate().filter(|&(_, y)| y.abs() > FLOW_EPS).collect(),
+    ))
+}
+
+/// The rise and fall columns of cell `c`; the target's are fixed at the level.
+fn columns(pb: &mut RowProblem, values: &[i64], weights: &[f64], c: usize, target: usize, up: bool, level: i64) -> (Col, Col) {
+    if c == target {
+        let l = level as f64;
+        if up {
+            (pb.add_column(0.0, l..=l), pb.add_column(0.0, 0.0..=0.0))
+        } else {
+            (pb.add_column(0.0, 0.0..=0.0), pb.add_column(0.0, l..=l))
+        }
+    } else {
+        (pb.add_column(weights[c], 0.0..), pb.add_column(weights[c], 0.0..=values[c] as f64))
+    }
+}
+
+/// Solve; `None` when infeasible.
+fn run_lp(pb: RowProblem, target: usize) -> Fallible<Option<highs::SolvedModel>> {
     let mut model = pb.optimise(Sense::Minimise);
     model.make_quiet();
+    // Without presolve each LP takes a third of the time (measured: 1.4k-cell
+    // table, 3 ms instead of 10 ms per LP); the vertex found differs, at a
+    // cost of a few more secondaries with strong protection levels.
+    model.set_option("presolve", "off");
     let solved = model.try_solve().map_err(|e| err!(Infeasible, "the LP solver failed during secondary suppression: {e:?}"))?;
     match solved.status() {
-        HighsModelStatus::Optimal => {}
-        HighsModelStatus::Infeasible | HighsModelStatus::UnboundedOrInfeasible => return Ok(None),
-        other => fail!(Infeasible, "secondary suppression LP for cell ({}) ended with status {other:?}", cube.describe(target)),
+        HighsModelStatus::Optimal => Ok(Some(solved)),
+        HighsModelStatus::Infeasible | HighsModelStatus::UnboundedOrInfeasible => Ok(None),
+        other => fail!(Infeasible, "secondary suppression LP for cell #{target} ended with status {other:?}"),
     }
-    let columns = solved.get_solution().columns().to_vec();
-    Ok(Some(columns.chunks_exact(2).map(|pm| pm[0] - pm[1]).collect()))
 }
 
 /// A solved change y (every cell hidden where y is non-zero, A y = 0) is a
@@ -163,10 +201,12 @@ fn protection_lp(
 /// directions: t*y stays a non-negative table for t in [-t_down, t_up], where
 /// t_up is limited by the cells y lowers and t_down by the cells y raises.
 /// Mark those cells' directions as protected, so they need no LP of their own.
-fn mark_protected_by(change: &[f64], values: &[i64], targets: &[(usize, i64, i64)], done: &mut [(bool, bool)]) {
+fn mark_protected_by(change: &[(usize, f64)], values: &[i64], targets: &[(usize, i64, i64)], done: &mut [(bool, bool)]) {
     let mut t_up = f64::INFINITY;
     let mut t_down = f64::INFINITY;
-    for (c, &y) in change.iter().enumerate() {
+    let mut moved: std::collections::HashMap<usize, f64> = std::collections::HashMap::with_capacity(change.len());
+    for &(c, y) in change {
+        moved.insert(c, y);
         if y < -FLOW_EPS {
             t_up = t_up.min(values[c] as f64 / -y);
         } else if y > FLOW_EPS {
@@ -176,7 +216,7 @@ fn mark_protected_by(change: &[f64], values: &[i64], targets: &[(usize, i64, i64
     // Whole-number margin against rounding noise in the LP solution.
     let reaches = |amount: f64, level: i64| amount >= level as f64 - 1e-6;
     for (k, &(cell, lo, up)) in targets.iter().enumerate() {
-        let y = change[cell];
+        let y = moved.get(&cell).copied().unwrap_or(0.0);
         if y > FLOW_EPS {
             done[k].0 |= reaches(t_up * y, up);
             done[k].1 |= reaches(t_down * y, lo);

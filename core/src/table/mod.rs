@@ -5,3 +5,36 @@ mod ingest;
 
 pub use cube::{Constraint, Cube, Dimension, MAX_CELLS};
 pub use ingest::CubeBuilder;
+
+/// A set of cells tied by additivity constraints: one table, or several
+/// linked tables that share cells. Suppression and the audit work on this.
+pub trait Additive {
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// True counts, indexed by cell.
+    fn values(&self) -> &[i64];
+    fn value(&self, cell: usize) -> i64 {
+        self.values()[cell]
+    }
+    /// Every constraint `total = sum(parts)`.
+    fn constraints(&self) -> Vec<Constraint>;
+    /// The cell named for messages, e.g. "district=D01, sex=F".
+    fn describe(&self, cell: usize) -> String;
+}
+
+impl Additive for Cube {
+    fn len(&self) -> usize {
+        Cube::len(self)
+    }
+    fn values(&self) -> &[i64] {
+        Cube::values(self)
+    }
+    fn constraints(&self) -> Vec<Constraint> {
+        Cube::constraints(self)
+    }
+    fn describe(&self, cell: usize) -> String {
+        Cube::describe(self, cell)
+    }
+}
