@@ -78,11 +78,36 @@ pub fn protect(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<P
     }
     let debug = std::env::var_os("AMPARO_DEBUG").is_some();
     let clock = std::time::Instant::now();
-    if policy.file.secondary.method == policy::SecondaryMethod::Interval {
-        // Validated positive and finite; a limit too large for a Duration means no limit.
-        let limit = std::time::Duration::try_from_secs_f64(policy.file.secondary.time_limit).unwrap_or(std::time::Duration::MAX);
-        suppression::interval(&cube, &mut marks, policy.file.secondary.cost, limit)?;
-        methods.push("secondary:interval".to_owned());
+    let secondary = &policy.file.secondary;
+    let forced_published = forced_cells(&cube, &secondary.force_published, "[secondary] force_published")?;
+    for cell in forced_cells(&cube, &secondary.force_hidden, "[secondary] force_hidden")?.iter().enumerate().filter(|c| *c.1).map(|c| c.0) {
+        if forced_published[cell] {
+            fail!(Policy, "cell ({}) is both in [secondary] force_published and in force_hidden; keep it in one", cube.describe(cell));
+        }
+        if !marks.is_hidden(cell) {
+            marks.hide(cell, Status::Secondary, std::sync::Arc::from("hidden by the policy"));
+        }
+    }
+    if let Some(cell) = (0..cube.len()).find(|&c| forced_published[c] && marks.protection[c].is_some()) {
+        fail!(
+            Infeasible,
+            "cell ({}) must be published ([secondary] force_published), but it is sensitive ({}); remove it from force_published",
+            cube.describe(cell),
+            marks.reason[cell].as_deref().unwrap_or("primary")
+        );
+    }
+    // Validated positive and finite; a limit too large for a Duration means no limit.
+    let limit = std::time::Duration::try_from_secs_f64(secondary.time_limit).unwrap_or(std::time::Duration::MAX);
+    match secondary.method {
+        policy::SecondaryMethod::None => {}
+        policy::SecondaryMethod::Interval => {
+            suppression::interval(&cube, &mut marks, secondary.cost, &forced_published, limit)?;
+            methods.push("secondary:interval".to_owned());
+        }
+        policy::SecondaryMethod::Fast => {
+            suppression::fast(&cube, &mut marks, secondary.cost, &forced_published, limit)?;
+            methods.push("secondary:fast".to_owned());
+        }
     }
     if debug {
         eprintln!("secondary suppression: {:.2?}", clock.elapsed());
@@ -96,6 +121,15 @@ pub fn protect(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<P
     let mut metadata = Metadata::for_run(policy, method, Randomness::None);
     metadata.audit = audit.as_ref().map_or_else(|| "not run".to_owned(), |a| a.verdict());
     Ok(Protected { cube, marks, metadata, audit })
+}
+
+/// Per cell: named in `specs` (cells the policy names by codes).
+fn forced_cells(cube: &Cube, specs: &[indexmap::IndexMap<String, String>], what: &str) -> Fallible<Vec<bool>> {
+    let mut forced = vec![false; cube.len()];
+    for spec in specs {
+        forced[cube.find_cell(spec, what)?] = true;
+    }
+    Ok(forced)
 }
 
 /// What `validate` found: the input and policy work together.

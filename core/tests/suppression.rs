@@ -10,7 +10,7 @@ use arrow_schema::{DataType, Field, Schema};
 use proptest::prelude::*;
 
 /// Leaf codes per dimension; dimension 0 nests by code length (`1` > `1a`).
-const DIMS: [&[&str]; 4] = [&["1a", "1b", "2a", "2b", "2c"], &["x", "y", "z"], &["F", "M"], &["p", "q", "r"]];
+const DIMS: [&[&str]; 5] = [&["1a", "1b", "2a", "2b", "2c"], &["x", "y", "z"], &["F", "M"], &["p", "q", "r"], &["u", "v"]];
 
 fn policy(dims: usize, secondary: &str) -> Policy {
     let mut text = String::from("version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.d0]\ncode_lengths = [1, 2]\n");
@@ -51,7 +51,7 @@ proptest! {
     /// cell below its protection: its interval reaches 0 and the threshold.
     #[test]
     fn interval_suppression_passes_the_audit_on_random_hierarchical_tables(
-        dims in 2..=4usize,
+        dims in 2..=5usize,
         counts in prop::collection::vec(prop_oneof![3 => 0i64..5, 2 => 5i64..40], 7..23),
     ) {
         let p = policy(dims, "interval");
@@ -74,6 +74,27 @@ proptest! {
         // Deterministic: the same input and policy give the same cells.
         let again = amparo::protect(&p, &mut table(dims, &counts)).unwrap();
         prop_assert_eq!(&again.marks.published, &out.marks.published);
+    }
+
+    /// After fast suppression no hidden cell can be computed exactly: every
+    /// hidden cell's attacker interval has a positive width.
+    #[test]
+    fn fast_suppression_leaves_no_hidden_cell_exactly_computable(
+        dims in 2..=5usize,
+        counts in prop::collection::vec(prop_oneof![3 => 0i64..5, 2 => 5i64..40], 7..23),
+    ) {
+        let p = policy(dims, "fast");
+        let out = amparo::protect(&p, &mut table(dims, &counts)).unwrap();
+        for cell in 0..out.cube.len() {
+            if out.marks.published[cell].is_none() {
+                let (lower, upper) = (out.marks.lower[cell].unwrap(), out.marks.upper[cell]);
+                prop_assert!(upper.is_none_or(|u| u > lower), "({}) is pinned to [{lower}, {upper:?}]", out.cube.describe(cell));
+            }
+        }
+        let primaries = out.marks.status.iter().filter(|s| **s == Status::Primary).count();
+        let again = amparo::protect(&p, &mut table(dims, &counts)).unwrap();
+        prop_assert_eq!(&again.marks.published, &out.marks.published);
+        prop_assert!(primaries == 0 || out.marks.status.iter().any(|s| *s == Status::Secondary) || out.audit.as_ref().unwrap().passed());
     }
 
     /// Every interval the audit reports contains the true value.
@@ -136,3 +157,4 @@ fn a_run_over_its_time_limit_stops_with_a_clear_error() {
     assert_eq!(e.kind, amparo::ErrorKind::Infeasible);
     assert!(e.message.contains("time_limit") && e.message.contains("sensitive cells still exposed"), "{}", e.message);
 }
+

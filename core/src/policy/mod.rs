@@ -221,6 +221,10 @@ pub enum SecondaryMethod {
     /// Hide complementary cells until every protection level holds under the
     /// LP audit, at least cost (Fischetti & Salazar-Gonzalez 2001, LP heuristic).
     Interval,
+    /// Hide complementary cells until no hidden cell can be computed exactly
+    /// from the published ones (Gaussian elimination, as GaussSuppression);
+    /// scales to large tables, but intervals may stay narrow.
+    Fast,
 }
 
 /// What hiding a cell costs, for secondary suppression to minimise.
@@ -239,7 +243,7 @@ pub enum CostKind {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SecondarySection {
-    /// `none` (default) or `interval`.
+    /// `none` (default), `interval` or `fast`.
     #[serde(default)]
     pub method: SecondaryMethod,
     /// Cost of hiding a cell: `unit` (default), `value` or `log`.
@@ -249,6 +253,16 @@ pub struct SecondarySection {
     /// error rather than running on (default 600).
     #[serde(default = "default_time_limit")]
     pub time_limit: f64,
+    /// Cells that must stay published, each named by its codes, e.g.
+    /// `{ district = "National", nationality = "VEN" }` (a dimension left out
+    /// means its total). Secondary suppression never picks them; if protection
+    /// is impossible without them, the run fails naming them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub force_published: Vec<IndexMap<String, String>>,
+    /// Cells that must be hidden whatever their value (e.g. a municipality the
+    /// publisher never shows); they are not protected themselves.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub force_hidden: Vec<IndexMap<String, String>>,
 }
 
 fn default_time_limit() -> f64 {
@@ -257,7 +271,13 @@ fn default_time_limit() -> f64 {
 
 impl Default for SecondarySection {
     fn default() -> Self {
-        SecondarySection { method: SecondaryMethod::None, cost: CostKind::Unit, time_limit: default_time_limit() }
+        SecondarySection {
+            method: SecondaryMethod::None,
+            cost: CostKind::Unit,
+            time_limit: default_time_limit(),
+            force_published: Vec::new(),
+            force_hidden: Vec::new(),
+        }
     }
 }
 
@@ -417,7 +437,7 @@ fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible
     if !(limit.is_finite() && limit > 0.0) {
         fail!(Policy, "[secondary] time_limit = {limit} must be a positive number of seconds, e.g. `time_limit = 600`");
     }
-    if file.secondary.method != SecondaryMethod::None && !file.audit.enabled {
+    if file.secondary.method == SecondaryMethod::Interval && !file.audit.enabled {
         fail!(Policy, "[secondary] method = \"interval\" is checked by the audit, but [audit] enabled = false; enable the audit");
     }
     for (section, m) in [("rounding", &file.rounding), ("noise", &file.noise)] {

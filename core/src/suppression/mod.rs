@@ -29,6 +29,8 @@
 //! restricted to a neighbourhood of the target (twice the secondaries) and
 //! column generation with penalised artificials (slower, more LPs).
 
+mod gauss;
+
 use std::sync::Arc;
 
 use highs::{Col, HighsModelStatus, RowProblem, Sense};
@@ -39,6 +41,7 @@ use crate::audit::Attacker;
 use crate::policy::CostKind;
 use crate::table::{Additive, Constraint};
 use crate::{err, fail};
+
 
 /// Flow below this is solver noise, not a reason to hide a cell.
 const FLOW_EPS: f64 = 1e-7;
@@ -53,20 +56,80 @@ fn cost(kind: CostKind, value: i64) -> f64 {
 
 /// Hide complementary cells until every sensitive cell's protection levels hold.
 /// Returns the number of cells hidden as secondary suppressions.
-pub fn interval(table: &dyn Additive, marks: &mut CellMarks, cost_kind: CostKind, time_limit: std::time::Duration) -> Fallible<usize> {
+pub fn interval(
+    table: &dyn Additive,
+    marks: &mut CellMarks,
+    cost_kind: CostKind,
+    forced_published: &[bool],
+    time_limit: std::time::Duration,
+) -> Fallible<usize> {
+    let targets: Vec<(usize, i64, i64)> = (0..table.len()).filter_map(|c| marks.protection[c].map(|(lo, up)| (c, lo, up))).collect();
+    protect_cells(table, marks, &targets, "protects a sensitive cell", cost_kind, forced_published, time_limit)
+}
+
+/// `fast`: Gaussian elimination (no hidden cell is a linear combination of
+/// published ones), then a repair with protection LPs for the hidden cells
+/// that non-negativity and whole numbers still pin to one value (a hidden
+/// cell squeezed into [2.5, 3.5] is 3). Returns the number of secondary cells.
+pub fn fast(
+    cube: &crate::table::Cube,
+    marks: &mut CellMarks,
+    cost_kind: CostKind,
+    forced_published: &[bool],
+    time_limit: std::time::Duration,
+) -> Fallible<usize> {
+    let started = std::time::Instant::now();
+    let by_elimination = gauss::eliminate_exact_disclosure(cube, marks, forced_published, time_limit)?;
+    let mut attacker = Attacker::new(cube, &marks.published)?;
+    let values = cube.values();
+    let hidden: Vec<(usize, i64, i64)> = (0..cube.len()).filter(|&c| marks.is_hidden(c)).map(|c| (c, values[c], values[c] + 1)).collect();
+    attacker.explore(&hidden)?;
+    let mut pinned = Vec::new();
+    for cell in (0..cube.len()).filter(|&c| marks.is_hidden(c)) {
+        let v = values[cell];
+        if !attacker.reaches(cell, v, v + 1)? && !attacker.reaches(cell, v - 1, v)? {
+            pinned.push((cell, 0, 1));
+        }
+    }
+    drop(attacker);
+    if std::env::var_os("AMPARO_DEBUG").is_some() {
+        eprintln!("fast: {by_elimination} secondary cells by elimination, {} hidden cells pinned by bounds", pinned.len());
+    }
+    let left = time_limit.saturating_sub(started.elapsed());
+    let repaired = protect_cells(cube, marks, &pinned, "keeps a hidden cell from being computed", cost_kind, forced_published, left)?;
+    Ok(by_elimination + repaired)
+}
+
+/// Hide cells until each target's attacker interval reaches `lo` below and
+/// `up` above its value; returns the number of cells hidden.
+fn protect_cells(
+    table: &dyn Additive,
+    marks: &mut CellMarks,
+    targets: &[(usize, i64, i64)],
+    reason: &str,
+    cost_kind: CostKind,
+    forced_published: &[bool],
+    time_limit: std::time::Duration,
+) -> Fallible<usize> {
     let started = std::time::Instant::now();
     let n = table.len();
-    let targets: Vec<(usize, i64, i64)> = (0..n).filter_map(|c| marks.protection[c].map(|(lo, up)| (c, lo, up))).collect();
     if targets.is_empty() {
         return Ok(0);
     }
     let values = table.values();
     let constraints = table.constraints();
-    let reason: Arc<str> = Arc::from("protects a sensitive cell");
+    let reason: Arc<str> = Arc::from(reason);
     let mut hidden_now = 0;
     // done[k] = (upward protected, downward protected) for targets[k].
     let mut done: Vec<(bool, bool)> = targets.iter().map(|&(_, lo, up)| (up <= 0, lo <= 0)).collect();
-    let mut weights: Vec<f64> = (0..n).map(|c| if marks.is_hidden(c) { 0.0 } else { cost(cost_kind, values[c]) }).collect();
+    // A forced-published cell can carry no flow: its weight is infinite.
+    let mut weights: Vec<f64> = (0..n)
+        .map(|c| match (marks.is_hidden(c), forced_published[c]) {
+            (true, _) => 0.0,
+            (false, true) => f64::INFINITY,
+            (false, false) => cost(cost_kind, values[c]),
+        })
+        .collect();
     let mut solves = 0usize;
     let mut rounds = 0usize;
     let mut pending: Vec<usize> = (0..targets.len()).collect();
@@ -80,6 +143,8 @@ pub fn interval(table: &dyn Additive, marks: &mut CellMarks, cost_kind: CostKind
         }
         rounds += 1;
         let mut attacker = Attacker::new(table, &marks.published)?;
+        let needs: Vec<(usize, i64, i64)> = pending.iter().map(|&t| (targets[t].0, values[targets[t].0] - targets[t].1, values[targets[t].0] + targets[t].2)).collect();
+        attacker.explore(&needs)?;
         let mut exposed = Vec::with_capacity(pending.len());
         for &t in &pending {
             let (cell, lo, up) = targets[t];
@@ -112,12 +177,15 @@ pub fn interval(table: &dyn Additive, marks: &mut CellMarks, cost_kind: CostKind
                 }
                 solves += 1;
                 let Some(change) = protection_lp(values, &constraints, &weights, cell, up, level)? else {
+                    let forced: Vec<String> = (0..n).filter(|&c| forced_published[c]).map(|c| format!("({})", table.describe(c))).collect();
                     fail!(
                         Infeasible,
-                        "cell ({}) cannot be protected by {} {level}: no set of hidden cells lets its value move that far; \
-                         lower its protection level or allow more cells to be hidden",
+                        "cell ({}) cannot be protected by {} {level}: no set of hidden cells lets its value move that far{}; \
+                         lower its protection level{}",
                         table.describe(cell),
-                        if up { "upward" } else { "downward" }
+                        if up { "upward" } else { "downward" },
+                        if forced.is_empty() { String::new() } else { format!(" while the forced-published cells {} stay published", forced.join(", ")) },
+                        if forced.is_empty() { " or allow more cells to be hidden" } else { " or remove cells from [secondary] force_published" }
                     );
                 };
                 for &(c, _) in &change {
@@ -159,7 +227,7 @@ fn protection_lp(values: &[i64], constraints: &[Constraint], weights: &[f64], ta
         }
         pb.add_row(0.0..=0.0, &terms);
     }
-    let Some(solved) = run_lp(pb, target)? else { return Ok(None) };
+    let Some(solved) = run_lp(pb, values, target)? else { return Ok(None) };
     let x = solved.get_solution().columns().to_vec();
     Ok(Some(
         x.chunks_exact(2).map(|pm| pm[0] - pm[1]).enumerate().filter(|&(_, y)| y.abs() > FLOW_EPS).collect(),
@@ -175,19 +243,23 @@ fn columns(pb: &mut RowProblem, values: &[i64], weights: &[f64], c: usize, targe
         } else {
             (pb.add_column(0.0, 0.0..=0.0), pb.add_column(0.0, l..=l))
         }
+    } else if weights[c].is_infinite() {
+        (pb.add_column(0.0, 0.0..=0.0), pb.add_column(0.0, 0.0..=0.0))
     } else {
         (pb.add_column(weights[c], 0.0..), pb.add_column(weights[c], 0.0..=values[c] as f64))
     }
 }
 
 /// Solve; `None` when infeasible.
-fn run_lp(pb: RowProblem, target: usize) -> Fallible<Option<highs::SolvedModel>> {
+fn run_lp(pb: RowProblem, values: &[i64], target: usize) -> Fallible<Option<highs::SolvedModel>> {
     let mut model = pb.optimise(Sense::Minimise);
     model.make_quiet();
-    // Without presolve each LP takes a third of the time (measured: 1.4k-cell
-    // table, 3 ms instead of 10 ms per LP); the vertex found differs, at a
-    // cost of a few more secondaries with strong protection levels.
-    model.set_option("presolve", "off");
+    // Without presolve a small table's LP takes a third of the time (1.4k
+    // cells: 3 ms instead of 10 ms); a large one's takes far longer (29k
+    // cells: 34 s instead of 6 s), so presolve is kept above 5,000 cells.
+    if values.len() <= 5_000 {
+        model.set_option("presolve", "off");
+    }
     let solved = model.try_solve().map_err(|e| err!(Infeasible, "the LP solver failed during secondary suppression: {e:?}"))?;
     match solved.status() {
         HighsModelStatus::Optimal => Ok(Some(solved)),

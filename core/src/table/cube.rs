@@ -121,6 +121,35 @@ impl Cube {
             .join(", ")
     }
 
+    /// The cell a policy names by codes (`dimension -> code`; a dimension left
+    /// out is its total). `what` says where the name came from, for errors.
+    pub fn find_cell(&self, codes: &indexmap::IndexMap<String, String>, what: &str) -> Fallible<usize> {
+        for name in codes.keys() {
+            if !self.dims.iter().any(|d| &d.name == name) {
+                let names: Vec<&str> = self.dims.iter().map(|d| d.name.as_str()).collect();
+                fail!(Policy, "{what} names dimension `{name}`, which the table does not have (dimensions: {})", names.join(", "));
+            }
+        }
+        let mut coords = Vec::with_capacity(self.dims.len());
+        for d in &self.dims {
+            let h = &d.hierarchy;
+            let node = match codes.get(&d.name) {
+                None => h.root(),
+                Some(code) => match h.node(code) {
+                    Some(node) => node,
+                    None => fail!(
+                        Policy,
+                        "{what} names code `{code}` of dimension `{}`, which is not in its hierarchy{}",
+                        d.name,
+                        crate::policy::suggest_code(code, h.codes().iter().map(String::as_str))
+                    ),
+                },
+            };
+            coords.push(node);
+        }
+        Ok(self.cell(&coords))
+    }
+
     /// Fill every margin from the inner cells: for each dimension, children are
     /// added into their parent in reverse preorder (descendants before ancestors),
     /// one contiguous slice at a time. After dimension d is done, every cell whose
