@@ -100,20 +100,20 @@ pub(super) fn eliminate_exact_disclosure(
         }
         // Would publishing c leave some hidden cell with no invisible change?
         let first = &rows[moving[0].0 as usize];
-        let wipes_out_hidden = first.iter().any(|&(h, _)| {
-            let h = h as usize;
+        let revealed = first.iter().map(|&(h, _)| h as usize).find(|&h| {
             h != c && hidden[h] && moves[h] as usize == moving.len() && {
                 let theirs = live_rows(&mut rows_of[h], &rows, &alive, h as u32);
                 is_multiple(&theirs, &moving)
             }
         });
-        if wipes_out_hidden {
+        if let Some(h) = revealed {
             if forced_published[c] {
                 fail!(
                     Infeasible,
-                    "cell ({}) must be published ([secondary] force_published), but publishing it lets an attacker compute a hidden cell exactly; \
+                    "cell ({}) must be published ([secondary] force_published), but publishing it lets an attacker compute the hidden cell ({}) exactly; \
                      remove it from force_published",
-                    cube.describe(c)
+                    cube.describe(c),
+                    cube.describe(h)
                 );
             }
             marks.hide(c, Status::Secondary, reason.clone());
