@@ -105,9 +105,13 @@ pub fn protect(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<P
             methods.push("secondary:interval".to_owned());
         }
         policy::SecondaryMethod::Fast => {
-            suppression::fast(&cube, &mut marks, secondary.cost, &forced_published, limit)?;
+            let singletons = policy.file.primary.singletons == policy::SingletonPolicy::Protect;
+            suppression::fast(&cube, &mut marks, secondary.cost, &forced_published, singletons, limit)?;
             methods.push("secondary:fast".to_owned());
         }
+    }
+    if secondary.method == policy::SecondaryMethod::Interval && policy.file.primary.singletons == policy::SingletonPolicy::Protect {
+        suppression::protect_singletons(&cube, &mut marks, secondary.cost, &forced_published)?;
     }
     if debug {
         eprintln!("secondary suppression: {:.2?}", clock.elapsed());

@@ -44,6 +44,20 @@ fn table(dims: usize, counts: &[i64]) -> RecordBatchIterator<std::vec::IntoIter<
     RecordBatchIterator::new(vec![Ok(batch)].into_iter(), schema)
 }
 
+/// No constraint leaves a singleton's child able to recover another cell:
+/// where a value-1 primary cell is hidden, its constraint hides a third cell
+/// too, unless every other cell there is a published zero.
+fn singleton_rule_holds(out: &amparo::Protected) -> Result<(), TestCaseError> {
+    for con in out.cube.constraints() {
+        let cells: Vec<usize> = std::iter::once(con.total).chain(con.parts.iter().copied()).collect();
+        let hidden: Vec<usize> = cells.iter().copied().filter(|&c| out.marks.published[c].is_none()).collect();
+        let singleton = hidden.iter().any(|&c| out.marks.status[c] == Status::Primary && out.cube.value(c) == 1);
+        let trivial = cells.iter().all(|&c| out.marks.published[c].is_none() || out.cube.value(c) == 0);
+        prop_assert!(!(singleton && hidden.len() == 2 && !trivial), "singleton exposed in the constraint of ({})", out.cube.describe(con.total));
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -71,6 +85,7 @@ proptest! {
                 other => prop_assert!(false, "unexpected status {:?}", other),
             }
         }
+        singleton_rule_holds(&out)?;
         // Deterministic: the same input and policy give the same cells.
         let again = amparo::protect(&p, &mut table(dims, &counts)).unwrap();
         prop_assert_eq!(&again.marks.published, &out.marks.published);
@@ -91,6 +106,7 @@ proptest! {
                 prop_assert!(upper.is_none_or(|u| u > lower), "({}) is pinned to [{lower}, {upper:?}]", out.cube.describe(cell));
             }
         }
+        singleton_rule_holds(&out)?;
         let primaries = out.marks.status.iter().filter(|s| **s == Status::Primary).count();
         let again = amparo::protect(&p, &mut table(dims, &counts)).unwrap();
         prop_assert_eq!(&again.marks.published, &out.marks.published);
@@ -158,3 +174,42 @@ fn a_run_over_its_time_limit_stops_with_a_clear_error() {
     assert!(e.message.contains("time_limit") && e.message.contains("sensitive cells still exposed"), "{}", e.message);
 }
 
+
+#[test]
+fn a_singleton_and_one_other_hidden_cell_in_a_row_get_a_third() {
+    // Row a: x=1, y=4, z=20 (total 25); b: x=9, y=8, z=30. Interval hides (a,x)
+    // and (a,y) plus a rectangle's other corners; in row a the child of (a,x)
+    // would compute (a,y) = 25 - 20 - 1, so one more cell of row a is hidden.
+    let text = |singletons: &str| {
+        format!(
+            "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.r]\ncodes = [\"a\", \"b\"]\n\
+             [dimensions.c]\ncodes = [\"x\", \"y\", \"z\"]\n[primary]\nthreshold = 5\nsingletons = \"{singletons}\"\n\
+             [secondary]\nmethod = \"interval\"\n"
+        )
+    };
+    let rows = || {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("r", DataType::Utf8, false),
+            Field::new("c", DataType::Utf8, false),
+            Field::new("n", DataType::Int64, false),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(StringArray::from(vec!["a", "a", "a", "b", "b", "b"])),
+                Arc::new(StringArray::from(vec!["x", "y", "z", "x", "y", "z"])),
+                Arc::new(Int64Array::from(vec![1, 4, 20, 9, 8, 30])),
+            ],
+        )
+        .unwrap();
+        RecordBatchIterator::new(vec![Ok(batch)].into_iter(), schema)
+    };
+    let hidden_in_row_a = |out: &amparo::Protected| {
+        (0..out.cube.len()).filter(|&c| out.cube.describe(c).starts_with("r=a") && out.marks.published[c].is_none()).count()
+    };
+    let ignored = amparo::protect(&Policy::from_toml(&text("ignore"), Path::new(".")).unwrap(), &mut rows()).unwrap();
+    assert_eq!(hidden_in_row_a(&ignored), 2, "without the rule only the two small cells of row a are hidden");
+    let protected = amparo::protect(&Policy::from_toml(&text("protect"), Path::new(".")).unwrap(), &mut rows()).unwrap();
+    assert_eq!(hidden_in_row_a(&protected), 3);
+    assert!(protected.audit.unwrap().passed());
+}

@@ -151,6 +151,20 @@ pub enum ZeroPolicy {
     Hide,
 }
 
+/// Singletons: a hidden cell of 1 child, whose child (or family) knows it.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SingletonPolicy {
+    /// A constraint (row, column, margin) whose hidden cells are a singleton
+    /// and one other cell gets a third hidden cell: otherwise the singleton's
+    /// child, knowing their own count, recovers the other cell from the
+    /// published total (tau-Argus manual 4.2, "singletons"; tau-Argus issue #194).
+    #[default]
+    Protect,
+    /// No singleton rule: only the outside attacker is considered.
+    Ignore,
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PrimarySection {
@@ -161,6 +175,9 @@ pub struct PrimarySection {
     /// Zero cells: `publish` (default) or `hide`.
     #[serde(default)]
     pub zeros: ZeroPolicy,
+    /// Singletons: `protect` (default) or `ignore`.
+    #[serde(default)]
+    pub singletons: SingletonPolicy,
     /// How wide the attacker's interval around each sensitive cell must stay.
     #[serde(default)]
     pub protection: ProtectionSection,

@@ -67,6 +67,52 @@ pub fn interval(
     protect_cells(table, marks, &targets, "protects a sensitive cell", cost_kind, forced_published, time_limit)
 }
 
+/// The singleton rule: in every constraint whose hidden cells are exactly two
+/// and one of them is a primary cell of 1 child, hide one more cell (the
+/// cheapest published one there), until no constraint is left like that.
+/// Hiding more cells only widens attacker intervals and never makes a hidden
+/// cell computable, so the protection already found stays valid.
+pub fn protect_singletons(table: &dyn Additive, marks: &mut CellMarks, cost_kind: CostKind, forced_published: &[bool]) -> Fallible<usize> {
+    let values = table.values();
+    let constraints = table.constraints();
+    let reason: Arc<str> = Arc::from("keeps a singleton's child from recovering a cell");
+    let mut added = 0;
+    loop {
+        let mut changed = false;
+        for con in &constraints {
+            let cells = || std::iter::once(con.total).chain(con.parts.iter().copied());
+            let hidden: Vec<usize> = cells().filter(|&c| marks.is_hidden(c)).collect();
+            let singleton = |c: usize| marks.status[c] == Status::Primary && values[c] == 1;
+            if hidden.len() != 2 || !hidden.iter().any(|&c| singleton(c)) {
+                continue;
+            }
+            let cheapest = cells()
+                .filter(|&c| !marks.is_hidden(c) && !forced_published[c] && values[c] > 0)
+                .min_by(|&a, &b| cost(cost_kind, values[a]).total_cmp(&cost(cost_kind, values[b])).then(a.cmp(&b)));
+            let Some(extra) = cheapest else {
+                // Every other cell is a published zero: the two hidden cells are
+                // the same children, and the singleton's child learns nothing new.
+                if cells().all(|c| marks.is_hidden(c) || values[c] == 0) {
+                    continue;
+                }
+                fail!(
+                    Infeasible,
+                    "the singleton ({}) shares a constraint with one other hidden cell and no other non-empty cell there may be hidden \
+                     (total: {}); allow one of its cells to be hidden, or set [primary] singletons = \"ignore\"",
+                    table.describe(*hidden.iter().find(|&&c| singleton(c)).expect("checked")),
+                    table.describe(con.total)
+                );
+            };
+            marks.hide(extra, Status::Secondary, reason.clone());
+            added += 1;
+            changed = true;
+        }
+        if !changed {
+            return Ok(added);
+        }
+    }
+}
+
 /// `fast`: Gaussian elimination (no hidden cell is a linear combination of
 /// published ones), then a repair with protection LPs for the hidden cells
 /// that non-negativity and whole numbers still pin to one value (a hidden
@@ -76,28 +122,36 @@ pub fn fast(
     marks: &mut CellMarks,
     cost_kind: CostKind,
     forced_published: &[bool],
+    singletons: bool,
     time_limit: std::time::Duration,
 ) -> Fallible<usize> {
     let started = std::time::Instant::now();
-    let by_elimination = gauss::eliminate_exact_disclosure(cube, marks, forced_published, time_limit)?;
-    let mut attacker = Attacker::new(cube, &marks.published)?;
+    let mut hidden_now = gauss::eliminate_exact_disclosure(cube, marks, forced_published, time_limit)?;
     let values = cube.values();
-    let hidden: Vec<(usize, i64, i64)> = (0..cube.len()).filter(|&c| marks.is_hidden(c)).map(|c| (c, values[c], values[c] + 1)).collect();
-    attacker.explore(&hidden)?;
-    let mut pinned = Vec::new();
-    for cell in (0..cube.len()).filter(|&c| marks.is_hidden(c)) {
-        let v = values[cell];
-        if !attacker.reaches(cell, v, v + 1)? && !attacker.reaches(cell, v - 1, v)? {
-            pinned.push((cell, 0, 1));
+    // The singleton rule and the repair can each hide cells the other must
+    // look at again; both only ever add hidden cells, so this ends.
+    loop {
+        let added = if singletons { protect_singletons(cube, marks, cost_kind, forced_published)? } else { 0 };
+        let mut attacker = Attacker::new(cube, &marks.published)?;
+        let hidden: Vec<(usize, i64, i64)> = (0..cube.len()).filter(|&c| marks.is_hidden(c)).map(|c| (c, values[c], values[c] + 1)).collect();
+        attacker.explore(&hidden)?;
+        let mut pinned = Vec::new();
+        for &(cell, v, _) in &hidden {
+            if !attacker.reaches(cell, v, v + 1)? && !attacker.reaches(cell, v - 1, v)? {
+                pinned.push((cell, 0, 1));
+            }
+        }
+        drop(attacker);
+        if std::env::var_os("AMPARO_DEBUG").is_some() {
+            eprintln!("fast: {hidden_now} secondary cells so far, {added} for singletons, {} hidden cells pinned by bounds", pinned.len());
+        }
+        let left = time_limit.saturating_sub(started.elapsed());
+        let repaired = protect_cells(cube, marks, &pinned, "keeps a hidden cell from being computed", cost_kind, forced_published, left)?;
+        hidden_now += added + repaired;
+        if repaired == 0 {
+            return Ok(hidden_now);
         }
     }
-    drop(attacker);
-    if std::env::var_os("AMPARO_DEBUG").is_some() {
-        eprintln!("fast: {by_elimination} secondary cells by elimination, {} hidden cells pinned by bounds", pinned.len());
-    }
-    let left = time_limit.saturating_sub(started.elapsed());
-    let repaired = protect_cells(cube, marks, &pinned, "keeps a hidden cell from being computed", cost_kind, forced_published, left)?;
-    Ok(by_elimination + repaired)
 }
 
 /// Hide cells until each target's attacker interval reaches `lo` below and
