@@ -67,6 +67,7 @@ def write(folder, name, dims, total_children, seed, policy_dims, threshold=5):
         *policy_dims,
         "[primary]",
         f"threshold = {threshold}",
+        "PROTECTION",
         "[secondary]",
         'method = "METHOD"',
         'cost = "unit"',

@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
-# Interval secondary suppression and the LP audit on tables built from the
-# bundled example microdata (3,000 children): prints, for each table, its
-# cells, primaries, secondaries, children hidden, seconds and the audit verdict.
+# Secondary suppression and the LP audit on generated tables of migrant
+# children (bench/make_tables.py: ~1.4k, ~29k and ~99k cells, threshold 5).
+# For each table and method prints: cells, primaries, secondaries, children
+# hidden, seconds (whole CLI run), of which secondary suppression and audit,
+# and the audit verdict.
+#
+#   bench/suppression.sh            small and medium tables
+#   bench/suppression.sh all        also the 99k-cell table (slow: see RESULTS.md)
+#   bench/suppression.sh taurgus    also pytauargus on the small table (needs
+#                                   `pip install pytauargus` in .venv-bench)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
@@ -10,21 +17,24 @@ cargo build --release -q -p amparo-cli
 AMPARO="$CARGO_TARGET_DIR/release/amparo"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+python3 bench/make_tables.py "$work"
 
-# 3-D: the example policy. 4-D: the same with sex added.
-cp examples/policy.toml "$work/t3.toml"
-sed 's/^\[primary\]/[dimensions.sex]\ncodes = ["F", "M"]\n\n[primary]/' examples/policy.toml > "$work/t4.toml"
+tables=(small medium)
+[[ "${1:-}" == all ]] && tables+=(large)
 
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $(date -u +%F)"
-printf '%-28s %6s %9s %11s %15s %8s %10s %9s  %s\n' table cells primaries secondaries children_hidden seconds secondary_s audit_s audit
-for t in t3 t4; do
+printf '%-8s %-9s %7s %9s %11s %15s %8s %11s %8s  %s\n' table method cells primaries secondaries children_hidden seconds secondary_s audit_s audit
+run() { # table method protection-lines label
+  local t=$1 m=$2 protection=$3 label=$4
+  sed -e "s/METHOD/$m/" -e "s/^PROTECTION\$/$protection/" "$work/$t.toml" > "$work/$t.$label.toml"
+  local start end
   start=$(date +%s.%N)
-  AMPARO_DEBUG=1 "$AMPARO" protect -p "$work/$t.toml" examples/children.csv -o "$work/$t.csv" --keep-original \
-    >"$work/$t.out" 2>"$work/$t.err" || true
+  AMPARO_DEBUG=1 "$AMPARO" protect -p "$work/$t.$label.toml" "$work/$t.csv" -o "$work/$t.$label.csv" --keep-original \
+    >"$work/$t.$label.out" 2>"$work/$t.$label.err" || true
   end=$(date +%s.%N)
-  python3 - "$work/$t.csv" "$work/$t.err" "$work/$t.out" "$t" "$start" "$end" <<'PY'
+  python3 - "$work/$t.$label.csv" "$work/$t.$label.err" "$work/$t.$label.out" "$t" "$label" "$start" "$end" <<'PY'
 import csv, re, sys
-path, err, out, name, start, end = sys.argv[1:]
+path, err, out, name, label, start, end = sys.argv[1:]
 rows = list(csv.DictReader(open(path)))
 prim = sum(r["status"] == "primary" for r in rows)
 sec = sum(r["status"] == "secondary" for r in rows)
@@ -34,8 +44,21 @@ scale = {"s": 1, "ms": 1e-3, "µs": 1e-6, "ns": 1e-9}
 timing = {k: float(v) * scale[u]
           for k, v, u in re.findall(r"^(secondary suppression|audit): ([0-9.]+)(ms|µs|ns|s)$", open(err).read(), re.M)}
 verdict = next((l.split(":", 1)[1].strip() for l in open(out) if l.startswith("audit:")), "?").split(":")[0]
-label = {"t3": "district x nationality x age", "t4": "district x nat x age x sex"}[name]
-print(f"{label:<28} {len(rows):>6} {prim:>9} {sec:>11} {hidden_children:>15} {float(end) - float(start):>8.2f} "
-      f"{timing.get('secondary suppression', 0):>10.2f} {timing.get('audit', 0):>9.2f}  {verdict}")
+print(f"{name:<8} {label:<9} {len(rows):>7} {prim:>9} {sec:>11} {hidden_children:>15} {float(end) - float(start):>8.2f} "
+      f"{timing.get('secondary suppression', 0):>11.2f} {timing.get('audit', 0):>8.2f}  {verdict}")
 PY
+}
+for t in "${tables[@]}"; do
+  run "$t" interval "" interval
+  # tau-Argus's FREQ(5,30) protection on cells of 1-4 children: 1 either way.
+  [[ "$t" == small ]] && run "$t" interval '[primary.protection]\nlower = 1\nupper = 1' int-lvl1
+  run "$t" fast "" fast
 done
+
+if [[ "${1:-}" == taurgus ]]; then
+  PY="$ROOT/.venv-bench/bin/python"
+  [[ -x "$PY" ]] || { python3 -m venv "$ROOT/.venv-bench" && "$ROOT/.venv-bench/bin/pip" install -q pytauargus; }
+  echo
+  echo "pytauargus $("$PY" -c 'import pytauargus; print(pytauargus.__version__)') on the small table, FREQ(5,30) (protection 1 either way):"
+  "$PY" bench/taurgus_small.py "$work/small.csv" "$AMPARO"
+fi

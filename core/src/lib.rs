@@ -117,7 +117,7 @@ pub fn protect(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<P
         eprintln!("secondary suppression: {:.2?}", clock.elapsed());
     }
     let clock = std::time::Instant::now();
-    let audit = if policy.file.audit.enabled { Some(audit::run(&cube, &mut marks)?) } else { None };
+    let audit = if policy.file.audit.enabled { Some(audit::run(&cube, &mut marks, policy.file.audit.interval_limit)?) } else { None };
     if debug {
         eprintln!("audit: {:.2?}", clock.elapsed());
     }

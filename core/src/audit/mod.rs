@@ -352,6 +352,9 @@ pub struct AuditReport {
     pub hidden_cells: usize,
     /// Sensitive cells whose protection was checked.
     pub sensitive_cells: usize,
+    /// Whether every hidden cell's exact interval was computed (false above
+    /// `[audit] interval_limit`: then only reported cells have one).
+    pub intervals_computed: bool,
     pub findings: Vec<Finding>,
 }
 
@@ -362,14 +365,18 @@ impl AuditReport {
 
     /// One line for metadata and summaries.
     pub fn verdict(&self) -> String {
+        let scope = if self.intervals_computed {
+            format!("{} hidden cells audited", self.hidden_cells)
+        } else {
+            format!("{} hidden cells audited; intervals not listed above [audit] interval_limit", self.hidden_cells)
+        };
         if self.passed() {
-            format!("passed: {} sensitive cells keep their protection ({} hidden cells audited)", self.sensitive_cells, self.hidden_cells)
+            format!("passed: {} sensitive cells keep their protection ({scope})", self.sensitive_cells)
         } else {
             format!(
-                "FAILED: {} of {} sensitive cells can be narrowed below their protection ({} hidden cells audited)",
+                "FAILED: {} of {} sensitive cells can be narrowed below their protection ({scope})",
                 self.findings.len(),
-                self.sensitive_cells,
-                self.hidden_cells
+                self.sensitive_cells
             )
         }
     }
@@ -400,21 +407,40 @@ impl AuditReport {
 
 /// Audit a protected table: fill `lower`/`upper` of every hidden cell and check
 /// every sensitive cell's protection levels against its interval.
-pub fn run(cube: &dyn Additive, marks: &mut crate::output::CellMarks) -> Fallible<AuditReport> {
-    let intervals = attacker_intervals(cube, &marks.published)?;
-    let mut report = AuditReport::default();
-    for (cell, iv) in intervals.iter().enumerate() {
-        let Some(iv) = iv else { continue };
-        report.hidden_cells += 1;
+pub fn run(table: &dyn Additive, marks: &mut crate::output::CellMarks, interval_limit: usize) -> Fallible<AuditReport> {
+    let hidden: Vec<usize> = (0..table.len()).filter(|&c| marks.published[c].is_none()).collect();
+    let mut attacker = Attacker::new(table, &marks.published)?;
+    let mut report = AuditReport { hidden_cells: hidden.len(), intervals_computed: hidden.len() <= interval_limit, ..AuditReport::default() };
+    let needs: Vec<(usize, i64, i64)> = hidden
+        .iter()
+        .filter_map(|&c| marks.protection[c].map(|(lo, up)| (c, table.value(c) - lo, table.value(c) + up)))
+        .collect();
+    report.sensitive_cells = needs.len();
+    if !report.intervals_computed {
+        attacker.explore(&needs)?;
+    }
+    let mut check = |cell: usize, attacker: &mut Attacker, marks: &mut crate::output::CellMarks| -> Fallible<()> {
+        let iv = attacker.interval(cell)?;
         marks.lower[cell] = Some(iv.lower);
         marks.upper[cell] = iv.upper;
         if let Some((lo, up)) = marks.protection[cell] {
-            report.sensitive_cells += 1;
-            let value = cube.value(cell);
-            let low_ok = iv.lower <= value - lo;
-            let high_ok = iv.upper.is_none_or(|u| u >= value + up);
-            if !(low_ok && high_ok) {
-                report.findings.push(Finding { cell, value, interval: *iv, required: (lo, up) });
+            let value = table.value(cell);
+            if iv.lower > value - lo || iv.upper.is_some_and(|u| u < value + up) {
+                report.findings.push(Finding { cell, value, interval: iv, required: (lo, up) });
+            }
+        }
+        Ok(())
+    };
+    if report.intervals_computed {
+        for &cell in &hidden {
+            check(cell, &mut attacker, marks)?;
+        }
+    } else {
+        // Only the protection verdict: cells whose levels a solution already
+        // reached are settled; the others get their exact interval.
+        for &(cell, low, high) in &needs {
+            if !attacker.reaches(cell, low, high)? {
+                check(cell, &mut attacker, marks)?;
             }
         }
     }

@@ -325,11 +325,21 @@ pub struct AuditSection {
     /// Whether the LP audit runs after protection and fills `lower`/`upper` (default true).
     #[serde(default = "default_true")]
     pub enabled: bool,
+    /// The most hidden cells for which the audit computes every exact
+    /// interval (`lower`/`upper`, two LPs per cell; default 5,000). Above it
+    /// the audit still decides, exactly, whether every sensitive cell keeps its
+    /// protection, but fills `lower`/`upper` only for the cells it reports.
+    #[serde(default = "default_interval_limit")]
+    pub interval_limit: usize,
+}
+
+fn default_interval_limit() -> usize {
+    5_000
 }
 
 impl Default for AuditSection {
     fn default() -> Self {
-        AuditSection { enabled: true }
+        AuditSection { enabled: true, interval_limit: default_interval_limit() }
     }
 }
 
