@@ -15,7 +15,15 @@ fn fixtures() -> PathBuf {
 #[test]
 fn protect_writes_the_expected_fixture_bytes_and_prints_a_summary() {
     let dir = tempfile::tempdir().unwrap();
-    for case in ["threshold_microdata", "aggregated_tree_zeros_hidden", "code_lengths_geography", "secondary_interval_two_way"] {
+    let mut cases: Vec<String> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("expected.csv").exists())
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 5);
+    for case in &cases {
         let c = fixtures().join(case);
         let spec = std::fs::read_to_string(c.join("case.toml")).unwrap();
         let keep = spec.contains("keep_original = true");
@@ -37,7 +45,33 @@ fn protect_writes_the_expected_fixture_bytes_and_prints_a_summary() {
         }
         assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(c.join("expected.csv")).unwrap(), "{case}");
         assert!(dir.path().join(format!("{case}.csv.meta.json")).exists());
+        // The published table, audited as an outsider sees it, gets the same verdict.
+        let audit = amparo().args(["audit", "-p"]).arg(c.join("policy.toml")).arg(c.join("expected.csv")).output().unwrap();
+        assert_eq!(audit.status.code(), Some(if audit_passes { 0 } else { 1 }), "{case}: {}", String::from_utf8_lossy(&audit.stdout));
     }
+}
+
+#[test]
+fn audit_reads_a_publishers_own_hidden_marks_and_names_what_leaks() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = fixtures().join("secondary_interval_two_way");
+    // Totals published, (a,x) = 3 marked `x`: the row total gives it away. (b,y) marked `..` is safe with (b,z).
+    let table = dir.path().join("published.csv");
+    std::fs::write(&table, "r,c,n\nTotal,Total,62\nTotal,x,11\nTotal,y,19\nTotal,z,32\na,Total,25\na,x,x\na,y,10\na,z,12\nb,Total,37\nb,x,8\nb,y,..\nb,z,20\n").unwrap();
+    let run = amparo().args(["audit", "-p"]).arg(c.join("policy.toml")).arg(&table).output().unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("hidden cell (r=a, c=x) can be computed exactly: it is 3"), "{stdout}");
+    assert!(stdout.contains("(r=b, c=y) can be computed exactly: it is 9"), "{stdout}");
+    // A visible small cell breaks the threshold; an unknown mark is an error naming the row.
+    std::fs::write(&table, "r,c,n\na,x,3\na,y,10\nb,x,8\nb,y,?\n").unwrap();
+    let run = amparo().args(["audit", "-p"]).arg(c.join("policy.toml")).arg(&table).output().unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("row 4: column `n` has `?`"), "{}", String::from_utf8_lossy(&run.stderr));
+    let run = amparo().args(["audit", "-p"]).arg(c.join("policy.toml")).arg(&table).args(["--hidden-symbols", "?"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(stdout.contains("(r=a, c=x) is published as 3, below the threshold of 5"), "{stdout}");
 }
 
 #[test]

@@ -136,6 +136,19 @@ fn forced_cells(cube: &Cube, specs: &[indexmap::IndexMap<String, String>], what:
     Ok(forced)
 }
 
+/// Audit a table as published (hidden cells null, marked by one of
+/// `hidden_symbols`, or left out): see [`audit::published`].
+pub fn audit_published(
+    policy: &Policy,
+    input: &mut dyn RecordBatchReader,
+    value_column: Option<&str>,
+    hidden_symbols: &[String],
+) -> Fallible<(audit::published::PublishedTable, audit::published::PublishedAudit)> {
+    let table = audit::published::read_published(policy, input, value_column, hidden_symbols)?;
+    let report = audit::published::audit_published(policy, &table)?;
+    Ok((table, report))
+}
+
 /// What `validate` found: the input and policy work together.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Validation {

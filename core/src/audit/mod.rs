@@ -14,6 +14,8 @@
 //! within a model the LP is re-solved with a changed objective, which HiGHS
 //! warm-starts from the previous basis (usually a few simplex iterations).
 
+pub mod published;
+
 use highs::{Col, HighsModelStatus, Model, RowProblem, Sense};
 
 use crate::error::Fallible;

@@ -1,0 +1,215 @@
+//! Auditing a table as it will be published, including one Amparo did not
+//! produce: published values, with hidden cells marked by the publisher's own
+//! symbols (empty, `NA`, `..`, `x`, `c`, `-`, `*` by default) or left out.
+//!
+//! The true values of hidden cells are unknown here, so the checks are what an
+//! outsider can verify: no published cell breaks the frequency threshold, the
+//! published cells add up, and no hidden cell's attacker interval shows it to
+//! be below the threshold (it must be able to reach the threshold, as the
+//! default protection asks) or pins it to one value.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, RecordBatchReader};
+use arrow_schema::DataType;
+
+use super::Attacker;
+use crate::error::Fallible;
+use crate::hierarchy::{CodeOrigin, Hierarchy};
+use crate::policy::Policy;
+use crate::table::{Cube, Dimension};
+use crate::{err, fail};
+
+/// Marks of a hidden cell in published tables, unless the caller gives others.
+pub const DEFAULT_HIDDEN_SYMBOLS: &[&str] = &["", "NA", "..", "x", "c", "-", "*"];
+
+/// A published table placed on its cube: `published[c]` is `None` for hidden
+/// (or unlisted) cells. The cube's values are all zero: they are unknown.
+pub struct PublishedTable {
+    pub cube: Cube,
+    pub published: Vec<Option<i64>>,
+    /// Cells the table lists (hidden or not); cells it leaves out are unknown
+    /// to the attacker too, but are not reported: leaving out a margin hides
+    /// nothing that its published cells do not already give.
+    pub listed: Vec<bool>,
+}
+
+/// What the audit of a published table found about one cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedFinding {
+    pub cell: usize,
+    pub message: String,
+}
+
+/// The audit of a published table.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PublishedAudit {
+    pub cells: usize,
+    pub hidden_cells: usize,
+    pub findings: Vec<PublishedFinding>,
+}
+
+impl PublishedAudit {
+    pub fn passed(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+/// Read a published table: dimension columns as the policy names them, and
+/// the published values from `value_column` (default: `published` if the
+/// table has it, else the policy's `[input] count`).
+pub fn read_published(
+    policy: &Policy,
+    input: &mut dyn RecordBatchReader,
+    value_column: Option<&str>,
+    hidden_symbols: &[String],
+) -> Fallible<PublishedTable> {
+    let schema = input.schema();
+    let index = |name: &str, role: &str| {
+        schema.index_of(name).map_err(|_| {
+            let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+            err!(Schema, "the published table has no column `{name}` ({role}); its columns are: {}", names.join(", "))
+        })
+    };
+    let value_column = match value_column {
+        Some(c) => c.to_owned(),
+        None if schema.index_of("published").is_ok() => "published".to_owned(),
+        None => policy
+            .file
+            .input
+            .count
+            .clone()
+            .ok_or_else(|| err!(Policy, "say which column holds the published values (the policy has no [input] count, and the table no `published` column)"))?,
+    };
+    let value_index = index(&value_column, "published values")?;
+    // Amparo's own output names dimension columns after the dimensions.
+    let dim_index: Vec<usize> = policy
+        .dimensions
+        .iter()
+        .map(|d| schema.index_of(&d.column).or_else(|_| schema.index_of(&d.name)).or_else(|_| index(&d.column, &format!("dimension `{}`", d.name))))
+        .collect::<Fallible<_>>()?;
+    let as_text = |array: &Arc<dyn Array>, column: &str| -> Fallible<Arc<dyn Array>> {
+        match array.data_type() {
+            DataType::Utf8 => Ok(array.clone()),
+            _ => arrow_cast::cast(array, &DataType::Utf8).map_err(|e| err!(Schema, "column `{column}` cannot be read as text: {e}")),
+        }
+    };
+    // Codes per dimension in order of first appearance, and each row's codes and value.
+    let mut codes: Vec<(Vec<String>, HashMap<String, u32>, Vec<u64>)> = vec![Default::default(); dim_index.len()];
+    let mut rows: Vec<(Vec<u32>, Option<i64>, u64)> = Vec::new();
+    let mut row_number = 0u64;
+    for batch in input {
+        let batch = batch.map_err(|e| crate::io::arrow_read_error(e, "the published table"))?;
+        let dims: Vec<Arc<dyn Array>> = dim_index
+            .iter()
+            .zip(&policy.dimensions)
+            .map(|(&i, d)| as_text(batch.column(i), &d.column))
+            .collect::<Fallible<_>>()?;
+        let values = as_text(batch.column(value_index), &value_column)?;
+        let values = values.as_string::<i32>();
+        for r in 0..batch.num_rows() {
+            row_number += 1;
+            let mut ids = Vec::with_capacity(dims.len());
+            for (d, array) in dims.iter().enumerate() {
+                let text = array.as_string::<i32>();
+                if text.is_null(r) || text.value(r).trim().is_empty() {
+                    fail!(Data, "row {row_number}: column `{}` has no code; every row of a published table names its cell", policy.dimensions[d].column);
+                }
+                let code = text.value(r).trim();
+                let (list, ids_of, first) = &mut codes[d];
+                let id = *ids_of.entry(code.to_owned()).or_insert_with(|| {
+                    list.push(code.to_owned());
+                    first.push(row_number);
+                    list.len() as u32 - 1
+                });
+                ids.push(id);
+            }
+            let value = if values.is_null(r) { None } else { parse_published(values.value(r), hidden_symbols, &value_column, row_number)? };
+            rows.push((ids, value, row_number));
+        }
+    }
+    if rows.is_empty() {
+        fail!(Data, "the published table has no rows");
+    }
+    let mut dims = Vec::with_capacity(dim_index.len());
+    let mut node_of: Vec<Vec<u32>> = Vec::new();
+    for (spec, (list, _, first)) in policy.dimensions.iter().zip(&codes) {
+        let observed: Vec<(&str, CodeOrigin<'_>)> =
+            list.iter().zip(first).map(|(c, &row)| (c.as_str(), CodeOrigin { column: &spec.column, row })).collect();
+        let hierarchy = Hierarchy::build(&spec.name, &spec.hierarchy, &observed)?;
+        node_of.push(list.iter().map(|c| hierarchy.node(c).expect("observed codes were checked")).collect());
+        dims.push(Dimension { name: spec.name.clone(), column: spec.column.clone(), hierarchy });
+    }
+    let cube = Cube::zeros(dims)?;
+    let mut published = vec![None; cube.len()];
+    let mut listed_at = vec![0u64; cube.len()];
+    for (ids, value, row) in rows {
+        let coords: Vec<u32> = ids.iter().enumerate().map(|(d, &id)| node_of[d][id as usize]).collect();
+        let cell = cube.cell(&coords);
+        if listed_at[cell] != 0 {
+            fail!(Data, "rows {} and {row} are both the cell ({}); a published table lists each cell once", listed_at[cell], cube.describe(cell));
+        }
+        listed_at[cell] = row;
+        published[cell] = value;
+    }
+    let listed = listed_at.iter().map(|&r| r != 0).collect();
+    Ok(PublishedTable { cube, published, listed })
+}
+
+fn parse_published(text: &str, hidden_symbols: &[String], column: &str, row: u64) -> Fallible<Option<i64>> {
+    let t = text.trim();
+    if hidden_symbols.iter().any(|s| s.trim() == t) {
+        return Ok(None);
+    }
+    match t.parse::<i64>() {
+        Ok(v) if v >= 0 => Ok(Some(v)),
+        _ => match t.parse::<f64>() {
+            Ok(f) if f >= 0.0 && f.fract() == 0.0 && f < 9.0e15 => Ok(Some(f as i64)),
+            _ => fail!(
+                Data,
+                "row {row}: column `{column}` has `{t}`, neither a count nor a mark of a hidden cell ({}); \
+                 correct the value or list the mark as a hidden-cell symbol",
+                hidden_symbols.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+            ),
+        },
+    }
+}
+
+/// Audit a published table against the policy's threshold.
+pub fn audit_published(policy: &Policy, table: &PublishedTable) -> Fallible<PublishedAudit> {
+    let cube = &table.cube;
+    let threshold = policy.file.primary.threshold;
+    let mut audit = PublishedAudit { cells: cube.len(), ..PublishedAudit::default() };
+    for (cell, v) in table.published.iter().enumerate() {
+        match (v, threshold) {
+            (Some(v), Some(n)) if *v > 0 && *v < n => audit.findings.push(PublishedFinding {
+                cell,
+                message: format!("({}) is published as {v}, below the threshold of {n}", cube.describe(cell)),
+            }),
+            (None, _) if table.listed[cell] => audit.hidden_cells += 1,
+            _ => {}
+        }
+    }
+    let mut attacker = match Attacker::new(cube, &table.published) {
+        Ok(a) => a,
+        Err(e) if e.kind == crate::ErrorKind::Data => {
+            audit.findings.push(PublishedFinding { cell: 0, message: e.message });
+            return Ok(audit);
+        }
+        Err(e) => return Err(e),
+    };
+    for cell in (0..cube.len()).filter(|&c| table.published[c].is_none() && table.listed[c]) {
+        let iv = attacker.interval(cell)?;
+        let shown = match (iv.upper, threshold) {
+            (Some(u), _) if u == iv.lower => Some(format!("can be computed exactly: it is {u}")),
+            (Some(u), Some(n)) if u < n => Some(format!("can be shown to lie in [{}, {u}], below the threshold of {n}", iv.lower)),
+            _ => None,
+        };
+        if let Some(shown) = shown {
+            audit.findings.push(PublishedFinding { cell, message: format!("hidden cell ({}) {shown}", cube.describe(cell)) });
+        }
+    }
+    Ok(audit)
+}
