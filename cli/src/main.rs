@@ -105,9 +105,7 @@ fn run(command: Command) -> Fallible<Verdict> {
         }
         Command::Audit { policy, table, value_column, hidden_symbols } => {
             let (policy, mut reader) = load(&policy, &table)?;
-            let symbols: Vec<String> = hidden_symbols
-                .unwrap_or_else(|| amparo::audit::published::DEFAULT_HIDDEN_SYMBOLS.iter().map(|s| s.to_string()).collect());
-            let (published, report) = amparo::audit_published(&policy, &mut *reader, value_column.as_deref(), &symbols)?;
+            let (_, report) = amparo::audit_published(&policy, &mut *reader, value_column.as_deref(), hidden_symbols.as_deref())?;
             println!("table:    {} ({} cells, {} hidden)", table.display(), report.cells, report.hidden_cells);
             if report.passed() {
                 println!("audit:    passed: no published cell below the threshold, and no hidden cell narrowed below it or computable");
@@ -120,7 +118,6 @@ fn run(command: Command) -> Fallible<Verdict> {
             if report.findings.len() > 50 {
                 println!("  ... and {} more", report.findings.len() - 50);
             }
-            let _ = published;
             Ok(Verdict::Unsafe)
         }
         Command::Schema => {

@@ -137,14 +137,16 @@ fn forced_cells(cube: &Cube, specs: &[indexmap::IndexMap<String, String>], what:
 }
 
 /// Audit a table as published (hidden cells null, marked by one of
-/// `hidden_symbols`, or left out): see [`audit::published`].
+/// `hidden_symbols` (default [`audit::published::DEFAULT_HIDDEN_SYMBOLS`]),
+/// or left out): see [`audit::published`].
 pub fn audit_published(
     policy: &Policy,
     input: &mut dyn RecordBatchReader,
     value_column: Option<&str>,
-    hidden_symbols: &[String],
+    hidden_symbols: Option<&[String]>,
 ) -> Fallible<(audit::published::PublishedTable, audit::published::PublishedAudit)> {
-    let table = audit::published::read_published(policy, input, value_column, hidden_symbols)?;
+    let defaults: Vec<String> = audit::published::DEFAULT_HIDDEN_SYMBOLS.iter().map(|s| s.to_string()).collect();
+    let table = audit::published::read_published(policy, input, value_column, hidden_symbols.unwrap_or(&defaults))?;
     let report = audit::published::audit_published(policy, &table)?;
     Ok((table, report))
 }

@@ -123,6 +123,45 @@ fn write_table(py: Python<'_>, data: PyTable, path: PathBuf) -> PyResult<()> {
     .map_err(map_error)
 }
 
+/// The audit of a published table.
+#[pyclass(name = "AuditReport", module = "amparo", frozen, get_all)]
+struct PyAuditReport {
+    passed: bool,
+    cells: usize,
+    hidden_cells: usize,
+    findings: Vec<String>,
+}
+
+#[pymethods]
+impl PyAuditReport {
+    fn __repr__(&self) -> String {
+        let verdict = if self.passed { "passed".to_owned() } else { format!("FAILED, {} findings", self.findings.len()) };
+        format!("<amparo.AuditReport {verdict}: {} cells, {} hidden>", self.cells, self.hidden_cells)
+    }
+}
+
+/// Audit a table as published (hidden cells null or marked by a symbol).
+#[pyfunction]
+#[pyo3(signature = (data, policy, value_column = None, hidden_symbols = None))]
+fn audit(
+    py: Python<'_>,
+    data: PyRecordBatchReader,
+    policy: &PyPolicy,
+    value_column: Option<String>,
+    hidden_symbols: Option<Vec<String>>,
+) -> PyResult<PyAuditReport> {
+    let mut reader = data.into_reader()?;
+    let (_, report) = py
+        .detach(|| amparo::audit_published(&policy.0, &mut *reader, value_column.as_deref(), hidden_symbols.as_deref()))
+        .map_err(map_error)?;
+    Ok(PyAuditReport {
+        passed: report.passed(),
+        cells: report.cells,
+        hidden_cells: report.hidden_cells,
+        findings: report.findings.into_iter().map(|f| f.message).collect(),
+    })
+}
+
 /// The policy file's JSON Schema.
 #[pyfunction]
 fn policy_json_schema() -> String {
@@ -143,6 +182,8 @@ fn _amparo(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPolicy>()?;
     m.add_function(wrap_pyfunction!(protect, m)?)?;
     m.add_function(wrap_pyfunction!(validate, m)?)?;
+    m.add_function(wrap_pyfunction!(audit, m)?)?;
+    m.add_class::<PyAuditReport>()?;
     m.add_function(wrap_pyfunction!(read_table, m)?)?;
     m.add_function(wrap_pyfunction!(write_table, m)?)?;
     m.add_function(wrap_pyfunction!(policy_json_schema, m)?)?;

@@ -65,3 +65,27 @@ def test_bad_case_raises_named_error(case: Path):
     assert isinstance(info.value, amparo.AmparoError)
     for fragment in spec["contains"]:
         assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize("case", GOOD, ids=lambda p: p.name)
+@pytest.mark.parametrize("kind", ["pyarrow", "polars", "path"])
+def test_published_fixture_audits_as_the_cli_says(case: Path, kind: str):
+    """The expected output, audited as published, passes exactly when the case's audit passes."""
+    spec = tomllib.loads((case / "case.toml").read_text())
+    table = amparo.read_table(case / "expected.csv")
+    data = {"pyarrow": table, "polars": pl.from_arrow(table), "path": case / "expected.csv"}[kind]
+    report = amparo.audit(data, case / "policy.toml")
+    assert isinstance(report, amparo.AuditReport)
+    assert report.passed == (spec["audit"] == "passed"), report.findings
+    assert report.cells >= report.hidden_cells > 0
+    assert all("(" in f for f in report.findings)
+
+
+def test_audit_reads_the_publishers_marks():
+    case = FIXTURES / "secondary_interval_two_way"
+    table = pa.table({"r": ["a", "a", "b", "b", "a"], "c": ["x", "y", "x", "y", "Total"], "n": ["?", "10", "8", "9", "13"]})
+    with pytest.raises(amparo.DataError, match="row 1: column `n` has `\\?`"):
+        amparo.audit(table, case / "policy.toml")
+    report = amparo.audit(table, case / "policy.toml", hidden_symbols=["?"])
+    assert not report.passed
+    assert report.findings == ["hidden cell (r=a, c=x) can be computed exactly: it is 3"]

@@ -29,6 +29,7 @@ from typing import Any, Union
 
 from ._amparo import (
     AmparoError,
+    AuditReport,
     AmparoIOError,
     DataError,
     HierarchyError,
@@ -43,6 +44,7 @@ from . import _amparo
 __all__ = [
     "AmparoError",
     "AmparoIOError",
+    "AuditReport",
     "DataError",
     "HierarchyError",
     "InfeasibleError",
@@ -51,6 +53,7 @@ __all__ = [
     "SchemaError",
     "protect",
     "validate",
+    "audit",
     "read_table",
     "write_table",
     "policy_json_schema",
@@ -136,6 +139,35 @@ def validate(data: Any, policy: PolicyLike) -> str:
     Raises the same errors as :func:`protect` and changes nothing.
     """
     return _amparo.validate(_as_arrow_stream(data), _as_policy(policy))
+
+
+def audit(
+    data: Any,
+    policy: PolicyLike,
+    *,
+    value_column: Union[str, None] = None,
+    hidden_symbols: Union[list, None] = None,
+) -> AuditReport:
+    """Audit a table as it will be published, including one Amparo did not make.
+
+    ``data`` lists cells by their dimension codes with the published value in
+    ``value_column`` (default: ``published`` if present, else the policy's
+    ``[input] count``); a hidden cell is null or holds one of
+    ``hidden_symbols`` (default: empty, ``NA``, ``..``, ``x``, ``c``, ``-``,
+    ``*``). Cells the table leaves out are unknown to the attacker too. The
+    report says whether any published cell breaks the threshold, whether the
+    published cells add up, and whether any hidden cell can be shown to be
+    below the threshold or computed exactly.
+
+    >>> import pyarrow as pa
+    >>> p = Policy.from_toml('version = 1\n[input]\nkind = "aggregated"\ncount = "n"\n'
+    ...                      '[dimensions.sex]\n[primary]\nthreshold = 5\n')
+    >>> t = pa.table({"sex": ["Total", "F", "M"], "n": ["15", "x", "12"]})
+    >>> report = audit(t, p)
+    >>> report.passed, report.findings
+    (False, ['hidden cell (sex=F) can be computed exactly: it is 3'])
+    """
+    return _amparo.audit(_as_arrow_stream(data), _as_policy(policy), value_column, hidden_symbols)
 
 
 def read_table(path: Union[str, "os.PathLike[str]"]) -> Any:
