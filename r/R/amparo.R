@@ -107,6 +107,43 @@ validate <- function(data, policy) {
   invisible(res$text)
 }
 
+#' Audit a table as it will be published
+#'
+#' Works on any published table, including one Amparo did not make: cells are
+#' named by their dimension codes, a hidden cell is `NA` or one of the
+#' publisher's marks, and cells left out are unknown to the attacker too. The
+#' audit reports published cells below the threshold, published cells that do
+#' not add up, and hidden cells that can be shown to be below the threshold or
+#' computed exactly.
+#'
+#' @param data A data.frame or the path to a CSV, Parquet or Arrow file.
+#' @param policy An [amparo_policy()] or the path to a policy file.
+#' @param value_column Column of published values (default: `published` if
+#'   present, else the policy's `[input] count`).
+#' @param hidden_symbols Marks of a hidden cell (default: empty, `NA`, `..`,
+#'   `x`, `c`, `-`, `*`).
+#' @return An `amparo_audit`: `passed`, `cells`, `hidden_cells`, `findings`.
+#' @examples
+#' ex <- system.file("extdata", package = "amparo")
+#' out <- protect(file.path(ex, "children.csv"), file.path(ex, "policy.toml"))
+#' audit(out, file.path(ex, "policy.toml"))
+#' @export
+audit <- function(data, policy, value_column = NULL, hidden_symbols = NULL) {
+  res <- amparo_result(.Call(
+    wrap__amparo_audit_impl, input_arg(data), policy_path(policy),
+    value_column, if (is.null(hidden_symbols)) NULL else as.character(hidden_symbols)
+  ))
+  structure(res, class = "amparo_audit")
+}
+
+#' @export
+print.amparo_audit <- function(x, ...) {
+  verdict <- if (x$passed) "passed" else sprintf("FAILED: %d findings", length(x$findings))
+  cat(sprintf("<amparo audit> %s (%d cells, %d hidden)\n", verdict, as.integer(x$cells), as.integer(x$hidden_cells)))
+  for (f in x$findings[seq_len(min(20L, length(x$findings)))]) cat("  ", f, "\n", sep = "")
+  invisible(x)
+}
+
 #' Read a table with the Rust core
 #'
 #' CSV files are read with every column as text, so codes keep leading zeros.

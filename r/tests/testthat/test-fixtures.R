@@ -41,3 +41,32 @@ test_that("bad fixture cases raise classed conditions naming the problem", {
   }
   expect_gte(n, 14)
 })
+
+test_that("published fixture outputs audit as the CLI says, from a data.frame and a path", {
+  skip_if(length(fixture_cases()) == 0, "shared fixtures not available")
+  for (case in fixture_cases()) {
+    spec <- read_case(case)
+    if (!is.null(spec$error_kind)) next
+    passes <- grepl('audit = "passed"', paste(readLines(file.path(case, "case.toml")), collapse = "\n"), fixed = TRUE)
+    published <- file.path(case, "expected.csv")
+    for (data in list(read_table(published), published)) {
+      report <- audit(data, file.path(case, "policy.toml"))
+      expect_s3_class(report, "amparo_audit")
+      expect_identical(report$passed, passes, label = basename(case))
+      expect_true(report$hidden_cells > 0)
+    }
+  }
+})
+
+test_that("audit reads the publisher's marks and names the cell that leaks", {
+  policy <- file.path(fixtures_dir(), "secondary_interval_two_way", "policy.toml")
+  skip_if(!file.exists(policy), "shared fixtures not available")
+  df <- data.frame(r = c("a", "a", "b", "b", "a"), c = c("x", "y", "x", "y", "Total"), n = c("?", "10", "8", "9", "13"))
+  err <- tryCatch(audit(df, policy), amparo_error = function(e) e)
+  expect_s3_class(err, "amparo_data_error")
+  expect_match(conditionMessage(err), "row 1: column `n` has `?`", fixed = TRUE)
+  report <- audit(df, policy, hidden_symbols = "?")
+  expect_false(report$passed)
+  expect_identical(report$findings, "hidden cell (r=a, c=x) can be computed exactly: it is 3")
+  expect_output(print(report), "FAILED: 1 findings")
+})

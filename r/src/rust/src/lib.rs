@@ -151,6 +151,28 @@ fn amparo_validate_impl(data: Robj, policy_path: &str) -> List {
     run().unwrap_or_else(error_list)
 }
 
+/// Audit a published table; returns list(passed, cells, hidden_cells, findings) or list(error).
+/// `value_column` and `hidden_symbols` are NULL for the core's defaults.
+/// @noRd
+#[extendr]
+fn amparo_audit_impl(data: Robj, policy_path: &str, value_column: Nullable<String>, hidden_symbols: Nullable<Vec<String>>) -> List {
+    let run = || -> Fallible<List> {
+        let policy = Policy::from_file(policy_path)?;
+        let mut reader = input_reader(&data)?;
+        let value_column = value_column.into_option();
+        let symbols = hidden_symbols.into_option();
+        let (_, report) = amparo::audit_published(&policy, &mut *reader, value_column.as_deref(), symbols.as_deref())?;
+        let findings: Vec<String> = report.findings.iter().map(|f| f.message.clone()).collect();
+        Ok(list!(
+            passed = report.passed(),
+            cells = report.cells as f64,
+            hidden_cells = report.hidden_cells as f64,
+            findings = Strings::from_values(findings)
+        ))
+    };
+    run().unwrap_or_else(error_list)
+}
+
 /// Read a policy; returns list(sha256, name, dimensions) or list(error).
 /// @noRd
 #[extendr]
@@ -194,6 +216,7 @@ extendr_module! {
     mod amparo;
     fn amparo_protect_impl;
     fn amparo_validate_impl;
+    fn amparo_audit_impl;
     fn amparo_policy_impl;
     fn amparo_read_table_impl;
     fn amparo_write_table_impl;
