@@ -7,8 +7,8 @@
 #
 #   bench/suppression.sh            small and medium tables
 #   bench/suppression.sh all        also the 99k-cell table (slow: see RESULTS.md)
-#   bench/suppression.sh taurgus    also pytauargus on the small table (needs
-#                                   `pip install pytauargus` in .venv-bench)
+#   bench/suppression.sh taurgus    the small table, and pytauargus on it (installs
+#                                   it from PyPI into .venv-bench on first use)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
@@ -21,6 +21,7 @@ python3 bench/make_tables.py "$work"
 
 tables=(small medium)
 [[ "${1:-}" == all ]] && tables+=(large)
+[[ "${1:-}" == taurgus ]] && tables=(small)
 
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $(date -u +%F)"
 printf '%-8s %-9s %7s %9s %11s %15s %8s %11s %8s  %s\n' table method cells primaries secondaries children_hidden seconds secondary_s audit_s audit
@@ -51,7 +52,11 @@ PY
 for t in "${tables[@]}"; do
   run "$t" interval "" interval
   # tau-Argus's FREQ(5,30) protection on cells of 1-4 children: 1 either way.
-  [[ "$t" == small ]] && run "$t" interval '[primary.protection]\nlower = 1\nupper = 1' int-lvl1
+  if [[ "$t" == small ]]; then
+    run "$t" interval '[primary.protection]\nlower = 1\nupper = 1' int-lvl1
+    # As tau-Argus: protection 1 either way and no singleton rule.
+    run "$t" interval 'singletons = "ignore"\n[primary.protection]\nlower = 1\nupper = 1' int-lvl1-ns
+  fi
   run "$t" fast "" fast
 done
 
@@ -60,5 +65,5 @@ if [[ "${1:-}" == taurgus ]]; then
   [[ -x "$PY" ]] || { python3 -m venv "$ROOT/.venv-bench" && "$ROOT/.venv-bench/bin/pip" install -q pytauargus; }
   echo
   echo "pytauargus $("$PY" -c 'import pytauargus; print(pytauargus.__version__)') on the small table, FREQ(5,30) (protection 1 either way):"
-  "$PY" bench/taurgus_small.py "$work/small.csv" "$AMPARO"
+  "$PY" bench/taurgus_small.py "$work/small.csv" "$AMPARO" "$work/small.toml"
 fi

@@ -76,6 +76,11 @@ pub fn protect(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<P
         rules::apply_threshold(&cube, &policy.file.primary, &mut marks);
         methods.push("primary:threshold".to_owned());
     }
+    for name in &policy.file.primary.sensitive {
+        let d = cube.dims().iter().position(|dim| &dim.name == name).expect("the policy checked that sensitive names a dimension");
+        rules::apply_attribute_disclosure(&cube, d, &mut marks);
+        methods.push(format!("primary:attribute({name})"));
+    }
     let debug = std::env::var_os("AMPARO_DEBUG").is_some();
     let clock = std::time::Instant::now();
     let secondary = &policy.file.secondary;

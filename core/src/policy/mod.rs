@@ -178,6 +178,14 @@ pub struct PrimarySection {
     /// Singletons: `protect` (default) or `ignore`.
     #[serde(default)]
     pub singletons: SingletonPolicy,
+    /// Dimensions whose categories are sensitive (e.g. `["accompaniment"]`):
+    /// where every child of a group falls in one category (all 7 children of
+    /// one nationality in a district are unaccompanied), the cell of that
+    /// category equals its group's total and discloses the category of every
+    /// child in it; it becomes sensitive, and the attacker must not be able to
+    /// rule out that at least one child is elsewhere (protection 1 below).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive: Vec<String>,
     /// How wide the attacker's interval around each sensitive cell must stay.
     #[serde(default)]
     pub protection: ProtectionSection,
@@ -460,6 +468,17 @@ fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible
         }
     }
     validate_protection(&file.primary.protection)?;
+    for name in &file.primary.sensitive {
+        if !file.dimensions.contains_key(name) {
+            let names: Vec<&str> = file.dimensions.keys().map(String::as_str).collect();
+            fail!(
+                Policy,
+                "[primary] sensitive names `{name}`, which is not a dimension{}; it lists dimensions whose categories are sensitive ({})",
+                suggest_code(name, names.iter().copied()),
+                names.join(", ")
+            );
+        }
+    }
     let limit = file.secondary.time_limit;
     if !(limit.is_finite() && limit > 0.0) {
         fail!(Policy, "[secondary] time_limit = {limit} must be a positive number of seconds, e.g. `time_limit = 600`");

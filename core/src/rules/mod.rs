@@ -7,6 +7,11 @@
 //! when absence itself is sensitive. The rule applies to every cell, margins
 //! included: a district total of 3 is as revealing as an inner cell of 3.
 //!
+//! Attribute disclosure (Hundepool et al. 2012, section 5.2.2, "group
+//! disclosure"; GaussSuppression's K-disclosure): along a dimension the policy
+//! marks sensitive, a group whose children all fall in one category discloses
+//! that category for each of them, so that category's cell is sensitive.
+//!
 //! Each sensitive cell gets protection levels (see
 //! [`ProtectionSection::levels`](crate::policy::ProtectionSection::levels)):
 //! by default its attacker interval must reach 0 and the threshold.
@@ -34,5 +39,36 @@ pub fn apply_threshold(cube: &Cube, primary: &PrimarySection, marks: &mut CellMa
             marked += 1;
         }
     }
+    marked
+}
+
+/// Mark cells that keep a whole group's sensitive category from being
+/// disclosed. Along dimension `d`, a total above 0 whose only non-empty part
+/// holds all of it tells that every child there is in that category, because
+/// the other categories are published as 0. The first of those empty
+/// categories becomes sensitive with protection 1 above: the attacker must
+/// not be able to rule out that one child of the group is in it.
+pub fn apply_attribute_disclosure(cube: &Cube, d: usize, marks: &mut CellMarks) -> usize {
+    let dim = &cube.dims()[d];
+    let mut marked = 0;
+    cube.for_each_constraint(|along, total, parts| {
+        if along != d || parts.len() < 2 {
+            return;
+        }
+        let t = cube.value(total);
+        let mut nonzero = parts.iter().filter(|&&p| cube.value(p) > 0);
+        let (Some(&only), None) = (nonzero.next(), nonzero.next()) else { return };
+        if t == 0 || cube.value(only) != t {
+            return;
+        }
+        let empty = *parts.iter().find(|&&p| p != only).expect("two parts or more");
+        let code = dim.hierarchy.code(cube.coord(only, d));
+        if !marks.is_hidden(empty) {
+            marks.hide(empty, Status::Primary, Arc::from(format!("all {t} of the group are {}={code}", dim.name)));
+            marked += 1;
+        }
+        let (lo, up) = marks.protection[empty].unwrap_or((0, 0));
+        marks.protection[empty] = Some((lo, up.max(1)));
+    });
     marked
 }

@@ -28,6 +28,10 @@
 //! than re-solving one model warm. Rejected (see bench/RESULTS.md): LPs
 //! restricted to a neighbourhood of the target (twice the secondaries) and
 //! column generation with penalised artificials (slower, more LPs).
+//!
+//! `fast` (see `gauss`) guarantees that no hidden cell is computable, and the
+//! singleton rule (`protect_singletons`) guards against a singleton's child
+//! recovering another cell from a constraint with two hidden cells.
 
 mod gauss;
 
@@ -35,13 +39,12 @@ use std::sync::Arc;
 
 use highs::{Col, HighsModelStatus, RowProblem, Sense};
 
+use crate::audit::Attacker;
 use crate::error::Fallible;
 use crate::output::{CellMarks, Status};
-use crate::audit::Attacker;
 use crate::policy::CostKind;
 use crate::table::{Additive, Constraint};
 use crate::{err, fail};
-
 
 /// Flow below this is solver noise, not a reason to hide a cell.
 const FLOW_EPS: f64 = 1e-7;

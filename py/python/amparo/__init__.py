@@ -148,7 +148,7 @@ def audit(
     value_column: Union[str, None] = None,
     hidden_symbols: Union[list, None] = None,
 ) -> AuditReport:
-    """Audit a table as it will be published, including one Amparo did not make.
+    r"""Audit a table as it will be published, including one Amparo did not make.
 
     ``data`` lists cells by their dimension codes with the published value in
     ``value_column`` (default: ``published`` if present, else the policy's
