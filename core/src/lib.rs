@@ -76,6 +76,13 @@ pub fn protect(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<P
         rules::apply_threshold(&cube, &policy.file.primary, &mut marks);
         methods.push("primary:threshold".to_owned());
     }
+    rules::apply_magnitude_rules(&cube, &policy.file.primary, &mut marks);
+    if policy.file.primary.dominance.is_some() {
+        methods.push("primary:dominance".to_owned());
+    }
+    if policy.file.primary.p_percent.is_some() {
+        methods.push("primary:p%".to_owned());
+    }
     for name in &policy.file.primary.sensitive {
         let d = cube.dims().iter().position(|dim| &dim.name == name).expect("the policy checked that sensitive names a dimension");
         rules::apply_attribute_disclosure(&cube, d, &mut marks);

@@ -83,6 +83,12 @@ pub struct InputSection {
     /// of children (or events) each row stands for. Without it every row counts 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<String>,
+    /// Microdata: a column of non-negative whole numbers (days in detention,
+    /// amount of aid) whose sums are the table's cells, a magnitude table.
+    /// The frequency threshold then counts contributors (rows), and the
+    /// dominance and p% rules use the largest contributions per cell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub magnitude: Option<String>,
 }
 
 /// One dimension of the table and its hierarchy of codes.
@@ -186,9 +192,28 @@ pub struct PrimarySection {
     /// rule out that at least one child is elsewhere (protection 1 below).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sensitive: Vec<String>,
+    /// Dominance (n,k) rule, magnitude tables: a cell whose n largest
+    /// contributions exceed k% of its total is sensitive (e.g. `{ n = 1, k = 85 }`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dominance: Option<DominanceRule>,
+    /// p% rule, magnitude tables: a cell is sensitive when the second largest
+    /// contributor could estimate the largest to within p% (the rest of the
+    /// cell after the two largest is below p% of the largest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_percent: Option<f64>,
     /// How wide the attacker's interval around each sensitive cell must stay.
     #[serde(default)]
     pub protection: ProtectionSection,
+}
+
+/// The dominance (n,k) rule's parameters.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DominanceRule {
+    /// How many of the largest contributions (1 to 3).
+    pub n: usize,
+    /// Their share of the cell's total, in percent, above which the cell is sensitive.
+    pub k: f64,
 }
 
 /// Protection levels: the attacker's interval for a sensitive cell of value v
@@ -468,6 +493,28 @@ fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible
         }
     }
     validate_protection(&file.primary.protection)?;
+    let magnitude_rules = file.primary.dominance.is_some() || file.primary.p_percent.is_some();
+    if magnitude_rules && file.input.magnitude.is_none() {
+        fail!(Policy, "[primary] dominance and p_percent apply to magnitude tables: add `magnitude = \"<column>\"` to [input] (microdata with a magnitude column)");
+    }
+    if file.input.magnitude.is_some() {
+        if file.input.kind != InputKind::Microdata {
+            fail!(Policy, "[input] `magnitude` needs microdata (the rules use each record's contribution); set kind = \"microdata\"");
+        }
+        if file.input.weight.is_some() {
+            fail!(Policy, "[input] `magnitude` and `weight` cannot be combined: each row is one contributor; remove `weight`");
+        }
+    }
+    if let Some(r) = file.primary.dominance {
+        if !(1..=3).contains(&r.n) || !(r.k > 0.0 && r.k <= 100.0) {
+            fail!(Policy, "[primary] dominance = {{ n = {}, k = {} }} is impossible: n must be 1, 2 or 3 and k a percentage above 0 and at most 100 (e.g. {{ n = 1, k = 85 }})", r.n, r.k);
+        }
+    }
+    if let Some(p) = file.primary.p_percent {
+        if !(p > 0.0 && p < 100.0) {
+            fail!(Policy, "[primary] p_percent = {p} is impossible: it is a percentage above 0 and below 100 (e.g. p_percent = 15)");
+        }
+    }
     for name in &file.primary.sensitive {
         if !file.dimensions.contains_key(name) {
             let names: Vec<&str> = file.dimensions.keys().map(String::as_str).collect();
@@ -498,7 +545,7 @@ fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible
     }
 
     let mut columns_seen: IndexMap<String, String> = IndexMap::new();
-    let count_columns = [file.input.count.as_deref(), file.input.weight.as_deref()];
+    let count_columns = [file.input.count.as_deref(), file.input.weight.as_deref(), file.input.magnitude.as_deref()];
     let mut dims = Vec::with_capacity(file.dimensions.len());
     for (name, section) in &file.dimensions {
         if RESERVED_COLUMNS.contains(&name.as_str()) {

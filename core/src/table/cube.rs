@@ -38,6 +38,23 @@ pub struct Cube {
     shape: Vec<usize>,
     strides: Vec<usize>,
     values: Vec<i64>,
+    /// Magnitude tables: per cell, the contributors and their largest contributions.
+    contributions: Option<Contributions>,
+}
+
+/// Per cell of a magnitude table: how many records contribute, and the three
+/// largest contributions (largest first; 0 where there are fewer).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Contributions {
+    pub records: Vec<i64>,
+    pub largest: Vec<[i64; 3]>,
+}
+
+/// The three largest of two top-three lists.
+pub(crate) fn merge_largest(a: [i64; 3], b: [i64; 3]) -> [i64; 3] {
+    let mut all = [a[0], a[1], a[2], b[0], b[1], b[2]];
+    all.sort_unstable_by(|x, y| y.cmp(x));
+    [all[0], all[1], all[2]]
 }
 
 impl Cube {
@@ -61,7 +78,7 @@ impl Cube {
         for d in (0..shape.len().saturating_sub(1)).rev() {
             strides[d] = strides[d + 1] * shape[d + 1];
         }
-        Ok(Cube { dims, shape, strides, values: vec![0; total] })
+        Ok(Cube { dims, shape, strides, values: vec![0; total], contributions: None })
     }
 
     pub fn dims(&self) -> &[Dimension] {
@@ -85,6 +102,16 @@ impl Cube {
     }
     pub(crate) fn values_mut(&mut self) -> &mut [i64] {
         &mut self.values
+    }
+
+    /// Contributors and largest contributions, for magnitude tables.
+    pub fn contributions(&self) -> Option<&Contributions> {
+        self.contributions.as_ref()
+    }
+
+    /// Set the inner cells' contributions; margins are filled by `fill_margins`.
+    pub(crate) fn set_contributions(&mut self, contributions: Contributions) {
+        self.contributions = Some(contributions);
     }
 
     /// The cell at these node coordinates (one node per dimension).
@@ -165,6 +192,12 @@ impl Cube {
                 for o in 0..outer {
                     let base = o * n * stride;
                     let (src, dst) = (base + node as usize * stride, base + parent * stride);
+                    if let Some(c) = self.contributions.as_mut() {
+                        for i in 0..stride {
+                            c.records[dst + i] += c.records[src + i];
+                            c.largest[dst + i] = merge_largest(c.largest[dst + i], c.largest[src + i]);
+                        }
+                    }
                     // parent < node in preorder, so the destination slice lies before the source.
                     let (head, tail) = self.values.split_at_mut(src);
                     for (t, s) in head[dst..dst + stride].iter_mut().zip(&tail[..stride]) {

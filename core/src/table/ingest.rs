@@ -24,7 +24,7 @@ use rustc_hash::FxHashMap;
 use crate::error::Fallible;
 use crate::hierarchy::{CodeOrigin, Hierarchy};
 use crate::policy::{InputKind, Policy};
-use crate::table::cube::{Cube, Dimension};
+use crate::table::cube::{Contributions, Cube, Dimension};
 use crate::{err, fail};
 
 /// Codes of one dimension, numbered in order of first appearance.
@@ -60,6 +60,9 @@ struct DimColumn {
 struct CellCount {
     value: i64,
     first_row: u64,
+    /// Magnitude tables: contributing records and the three largest contributions.
+    records: i64,
+    largest: [i64; 3],
 }
 
 /// Streams record batches into a cube.
@@ -127,6 +130,10 @@ impl<'p> CubeBuilder<'p> {
             InputKind::Aggregated => policy.file.input.count.as_deref().map(|c| (c, "[input] count")),
             InputKind::Microdata => policy.file.input.weight.as_deref().map(|c| (c, "[input] weight")),
         };
+        let count = match (policy.input_kind(), policy.file.input.magnitude.as_deref()) {
+            (InputKind::Microdata, Some(m)) => Some((m, "[input] magnitude")),
+            _ => count,
+        };
         let count_column = match count {
             Some((c, role)) => {
                 let i = column_index(schema, c, role)?;
@@ -186,7 +193,7 @@ impl<'p> CubeBuilder<'p> {
             let value = self.counts[r];
             match self.cells.entry(key) {
                 std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(CellCount { value, first_row: row });
+                    v.insert(CellCount { value, first_row: row, records: 1, largest: [value, 0, 0] });
                 }
                 std::collections::hash_map::Entry::Occupied(mut o) => {
                     if aggregated {
@@ -199,6 +206,10 @@ impl<'p> CubeBuilder<'p> {
                         );
                     }
                     let c = o.get_mut();
+                    c.records += 1;
+                    if value > c.largest[2] {
+                        c.largest = crate::table::cube::merge_largest(c.largest, [value, 0, 0]);
+                    }
                     match c.value.checked_add(value) {
                         Some(v) => c.value = v,
                         None => fail!(Data, "row {row}: a cell's count overflows a 64-bit integer; the weights are implausibly large"),
@@ -251,6 +262,9 @@ impl<'p> CubeBuilder<'p> {
         }
         let mut cube = Cube::zeros(dims)?;
         let aggregated = self.policy.input_kind() == InputKind::Aggregated;
+        let magnitude = self.policy.file.input.magnitude.is_some() && !aggregated;
+        let mut contributions =
+            if magnitude { Contributions { records: vec![0; cube.len()], largest: vec![[0; 3]; cube.len()] } } else { Contributions::default() };
         let mut supplied: Vec<(usize, i64, u64)> = Vec::new();
         // Sorted so that errors name the earliest offending row, whatever the hash order.
         let mut cells: Vec<(u128, CellCount)> = self.cells.iter().map(|(k, v)| (*k, *v)).collect();
@@ -260,7 +274,13 @@ impl<'p> CubeBuilder<'p> {
             let cell = cube.cell(&coords);
             let margin_dim = (0..coords.len()).find(|&d| !cube.dims()[d].hierarchy.is_leaf(coords[d]));
             match margin_dim {
-                None => cube.values_mut()[cell] = count.value,
+                None => {
+                    cube.values_mut()[cell] = count.value;
+                    if magnitude {
+                        contributions.records[cell] = count.records;
+                        contributions.largest[cell] = count.largest;
+                    }
+                }
                 Some(_) if aggregated => supplied.push((cell, count.value, count.first_row)),
                 Some(d) => {
                     let h = &cube.dims()[d].hierarchy;
@@ -279,6 +299,9 @@ impl<'p> CubeBuilder<'p> {
                     );
                 }
             }
+        }
+        if magnitude {
+            cube.set_contributions(contributions);
         }
         cube.fill_margins()?;
         for (cell, value, row) in supplied {

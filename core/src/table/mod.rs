@@ -3,7 +3,7 @@
 mod cube;
 mod ingest;
 
-pub use cube::{Constraint, Cube, Dimension, MAX_CELLS};
+pub use cube::{Constraint, Contributions, Cube, Dimension, MAX_CELLS};
 pub use ingest::CubeBuilder;
 
 /// A set of cells tied by additivity constraints: one table, or several
