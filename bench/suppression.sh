@@ -24,7 +24,7 @@ tables=(small medium)
 [[ "${1:-}" == taurgus ]] && tables=(small)
 
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $(date -u +%F)"
-printf '%-8s %-9s %7s %9s %11s %15s %8s %11s %8s  %s\n' table method cells primaries secondaries children_hidden seconds secondary_s audit_s audit
+printf '%-8s %-11s %7s %9s %11s %15s %8s %11s %8s  %s\n' table method cells primaries secondaries children_hidden seconds secondary_s audit_s audit
 run() { # table method protection-lines label
   local t=$1 m=$2 protection=$3 label=$4
   sed -e "s/METHOD/$m/" -e "s/^PROTECTION\$/$protection/" "$work/$t.toml" > "$work/$t.$label.toml"
@@ -45,7 +45,7 @@ scale = {"s": 1, "ms": 1e-3, "µs": 1e-6, "ns": 1e-9}
 timing = {k: float(v) * scale[u]
           for k, v, u in re.findall(r"^(secondary suppression|audit): ([0-9.]+)(ms|µs|ns|s)$", open(err).read(), re.M)}
 verdict = next((l.split(":", 1)[1].strip() for l in open(out) if l.startswith("audit:")), "?").split(":")[0]
-print(f"{name:<8} {label:<9} {len(rows):>7} {prim:>9} {sec:>11} {hidden_children:>15} {float(end) - float(start):>8.2f} "
+print(f"{name:<8} {label:<11} {len(rows):>7} {prim:>9} {sec:>11} {hidden_children:>15} {float(end) - float(start):>8.2f} "
       f"{timing.get('secondary suppression', 0):>11.2f} {timing.get('audit', 0):>8.2f}  {verdict}")
 PY
 }
