@@ -160,6 +160,20 @@ fn row_totals_reveal_a_lone_hidden_cell_and_secondary_suppression_fixes_it() {
     assert!(!audit.passed());
     assert_eq!(audit.findings.len(), 1);
     assert_eq!((audit.findings[0].interval.lower, audit.findings[0].interval.upper), (3, Some(3)));
+    // The finding names published cells that pin it: each is published and
+    // shares a constraint with the hidden cell, and together they give its value.
+    let finding = &audit.findings[0];
+    assert!(!finding.pinned_by.is_empty());
+    let constraints = unsafe_.cube.constraints();
+    for &p in &finding.pinned_by {
+        assert!(unsafe_.marks.published[p].is_some());
+        assert!(constraints.iter().any(|c| {
+            let cells: Vec<usize> = std::iter::once(c.total).chain(c.parts.iter().copied()).collect();
+            cells.contains(&p) && cells.contains(&finding.cell)
+        }));
+    }
+    let line = audit.describe_findings(&unsafe_.cube, 5).join("\n");
+    assert!(line.contains("pinned by the published ("), "{line}");
     let safe = amparo::protect(&Policy::from_toml(&text("interval"), Path::new(".")).unwrap(), &mut rows()).unwrap();
     assert!(safe.audit.as_ref().unwrap().passed());
     assert_eq!(safe.marks.status.iter().filter(|s| **s == Status::Secondary).count(), 3);

@@ -68,6 +68,8 @@ impl Components {
 struct Row {
     terms: Vec<(usize, f64)>,
     rhs: f64,
+    /// Index of the table constraint this row comes from.
+    constraint: usize,
 }
 
 /// The attacker's LP over one group of linked hidden cells.
@@ -80,6 +82,8 @@ struct Component {
     /// a bound already reached needs no LP of its own.
     min_seen: Vec<f64>,
     max_seen: Vec<f64>,
+    /// The table constraint behind each row of the model.
+    constraints: Vec<usize>,
 }
 
 /// What an attacker can compute about the hidden cells of one published table:
@@ -105,7 +109,7 @@ impl Attacker {
             col_of[c] = k;
         }
         let mut rows: Vec<Row> = Vec::new();
-        for con in table.constraints() {
+        for (index, con) in table.constraints().into_iter().enumerate() {
             let mut terms = Vec::new();
             let mut rhs: i128 = 0;
             match published[con.total] {
@@ -119,7 +123,7 @@ impl Attacker {
                 }
             }
             if !terms.is_empty() {
-                rows.push(Row { terms, rhs: rhs as f64 });
+                rows.push(Row { terms, rhs: rhs as f64, constraint: index });
             } else if rhs != 0 {
                 fail!(
                     Data,
@@ -153,7 +157,13 @@ impl Attacker {
             let here = rows_of.get(&root).map(Vec::as_slice).unwrap_or_default();
             if here.is_empty() {
                 let m = cols.len();
-                attacker.components.push(Component { model: None, vars: Vec::new(), min_seen: vec![0.0; m], max_seen: vec![f64::INFINITY; m] });
+                attacker.components.push(Component {
+                    model: None,
+                    vars: Vec::new(),
+                    min_seen: vec![0.0; m],
+                    max_seen: vec![f64::INFINITY; m],
+                    constraints: Vec::new(),
+                });
                 continue;
             }
             let mut pb = RowProblem::default();
@@ -184,13 +194,28 @@ impl Attacker {
             // keeps HiGHS's defaults, which find a feasible point fastest.
             model.set_option("presolve", "off");
             model.set_option("simplex_strategy", 4);
-            attacker.components.push(Component { model: Some(model), vars, min_seen: x.clone(), max_seen: x });
+            let constraints = here.iter().map(|&i| rows[i].constraint).collect();
+            attacker.components.push(Component { model: Some(model), vars, min_seen: x.clone(), max_seen: x, constraints });
         }
         Ok(attacker)
     }
 
     /// The LP minimum (or maximum) of hidden `cell`; `None` when unbounded.
     fn optimise(&mut self, cell: usize, minimise: bool) -> Fallible<Option<f64>> {
+        self.optimise_with_duals(cell, minimise, None)
+    }
+
+    /// The table constraints that bind hidden `cell`'s minimum (or maximum):
+    /// the rows with a non-zero dual at the optimum.
+    pub fn binding_constraints(&mut self, cell: usize, minimise: bool) -> Fallible<Vec<usize>> {
+        let mut duals = Vec::new();
+        self.optimise_with_duals(cell, minimise, Some(&mut duals))?;
+        let (id, _) = self.place[cell].expect("only hidden cells are optimised");
+        let comp = &self.components[id];
+        Ok(duals.iter().zip(&comp.constraints).filter(|(d, _)| d.abs() > EPS).map(|(_, &c)| c).collect())
+    }
+
+    fn optimise_with_duals(&mut self, cell: usize, minimise: bool, duals: Option<&mut Vec<f64>>) -> Fallible<Option<f64>> {
         let (id, i) = self.place[cell].expect("only hidden cells are optimised");
         let comp = &mut self.components[id];
         let Some(mut model) = comp.model.take() else {
@@ -204,6 +229,9 @@ impl Attacker {
                 for ((lo, hi), &x) in comp.min_seen.iter_mut().zip(comp.max_seen.iter_mut()).zip(solved.get_solution().columns()) {
                     *lo = lo.min(x);
                     *hi = hi.max(x);
+                }
+                if let Some(out) = duals {
+                    *out = solved.get_solution().dual_rows().to_vec();
                 }
                 let v = solved.objective_value();
                 Some(if minimise { v } else { -v })
@@ -345,6 +373,9 @@ pub struct Finding {
     pub interval: Interval,
     /// (lower, upper) protection levels the interval had to keep.
     pub required: (i64, i64),
+    /// Published cells whose values pin the interval (in the constraints
+    /// that bind the violated bound), a few at most.
+    pub pinned_by: Vec<usize>,
 }
 
 /// The audit of one protected table.
@@ -391,12 +422,14 @@ impl AuditReport {
             .take(limit)
             .map(|f| {
                 let upper = f.interval.upper.map_or("unbounded".to_owned(), |u| u.to_string());
+                let pinned: Vec<String> = f.pinned_by.iter().map(|&c| format!("({})", cube.describe(c))).collect();
                 format!(
-                    "({}): an attacker infers [{}, {upper}]; its protection needs [{}, {}] or wider",
+                    "({}): an attacker infers [{}, {upper}]; its protection needs [{}, {}] or wider{}",
                     cube.describe(f.cell),
                     f.interval.lower,
                     f.value - f.required.0,
-                    f.value + f.required.1
+                    f.value + f.required.1,
+                    if pinned.is_empty() { String::new() } else { format!("; pinned by the published {}", pinned.join(", ")) }
                 )
             })
             .collect();
@@ -409,7 +442,11 @@ impl AuditReport {
 
 /// Audit a protected table: fill `lower`/`upper` of every hidden cell and check
 /// every sensitive cell's protection levels against its interval.
+/// How many pinning published cells a finding names.
+const PINNING_CELLS_LISTED: usize = 6;
+
 pub fn run(table: &dyn Additive, marks: &mut crate::output::CellMarks, interval_limit: usize) -> Fallible<AuditReport> {
+    let constraints = table.constraints();
     let hidden: Vec<usize> = (0..table.len()).filter(|&c| marks.published[c].is_none()).collect();
     let mut attacker = Attacker::new(table, &marks.published)?;
     let mut report = AuditReport { hidden_cells: hidden.len(), intervals_computed: hidden.len() <= interval_limit, ..AuditReport::default() };
@@ -427,8 +464,19 @@ pub fn run(table: &dyn Additive, marks: &mut crate::output::CellMarks, interval_
         marks.upper[cell] = iv.upper;
         if let Some((lo, up)) = marks.protection[cell] {
             let value = table.value(cell);
-            if iv.lower > value - lo || iv.upper.is_some_and(|u| u < value + up) {
-                report.findings.push(Finding { cell, value, interval: iv, required: (lo, up) });
+            let too_high = iv.lower > value - lo;
+            if too_high || iv.upper.is_some_and(|u| u < value + up) {
+                let mut pinned_by: Vec<usize> = Vec::new();
+                for c in attacker.binding_constraints(cell, too_high)? {
+                    let con = &constraints[c];
+                    for p in std::iter::once(con.total).chain(con.parts.iter().copied()) {
+                        if marks.published[p].is_some() && !pinned_by.contains(&p) {
+                            pinned_by.push(p);
+                        }
+                    }
+                }
+                pinned_by.truncate(PINNING_CELLS_LISTED);
+                report.findings.push(Finding { cell, value, interval: iv, required: (lo, up), pinned_by });
             }
         }
         Ok(())
