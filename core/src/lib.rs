@@ -51,7 +51,7 @@ pub mod arrow {
 pub use error::{Error, ErrorKind, Fallible};
 pub use output::{CellMarks, Metadata, OutputOptions, Protected, Randomness, Status, Summary};
 pub use policy::Policy;
-pub use table::{Cube, CubeBuilder};
+pub use table::{Additive, Cube, CubeBuilder};
 
 /// Version of the engine, recorded in every output.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -70,29 +70,102 @@ pub fn build_cube(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallibl
 /// Build the table and protect it as the policy says.
 pub fn protect(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<Protected> {
     let cube = build_cube(policy, input)?;
-    let mut marks = CellMarks::publish_all(&cube);
+    let (mut marks, mut methods) = primary_marks(policy, &cube)?;
+    let forced_published = forced_marks(policy, &cube, &mut marks, false)?;
+    let audit = secondary_and_audit(policy, &cube, Some(&cube), &mut marks, &forced_published, &mut methods)?;
+    let metadata = run_metadata(policy, &methods, audit.as_ref());
+    Ok(Protected { cube, marks, metadata, audit })
+}
+
+/// Protect several linked tables at once (see [`table::LinkedTables`]): a
+/// cell they share has one status everywhere, and the secondary suppression
+/// and the audit work on all of them together. `fast` needs a single table.
+pub fn protect_linked(policy: &Policy, cubes: Vec<Cube>) -> Fallible<Vec<Protected>> {
+    let mut per_table = Vec::with_capacity(cubes.len());
+    let mut methods = Vec::new();
+    for cube in &cubes {
+        let (marks, m) = primary_marks(policy, cube)?;
+        methods = m;
+        per_table.push(marks);
+    }
+    let linked = table::LinkedTables::new(cubes)?;
+    let mut marks = CellMarks::publish_values(linked.values());
+    let mut forced_published = vec![false; linked.len()];
+    for (t, table_marks) in per_table.iter_mut().enumerate() {
+        let forced = forced_marks(policy, &linked.cubes[t], table_marks, true)?;
+        for (cell, &g) in linked.linked[t].iter().enumerate() {
+            forced_published[g] |= forced[cell];
+            if table_marks.is_hidden(cell) && !marks.is_hidden(g) {
+                marks.hide(g, table_marks.status[cell], table_marks.reason[cell].clone().expect("hidden cells have a reason"));
+            }
+            marks.protection[g] = match (marks.protection[g], table_marks.protection[cell]) {
+                (Some((a, b)), Some((c, d))) => Some((a.max(c), b.max(d))),
+                (x, y) => x.or(y),
+            };
+        }
+    }
+    if policy.file.secondary.method == policy::SecondaryMethod::Fast {
+        fail!(Policy, "[secondary] method = \"fast\" protects one table at a time; linked tables need method = \"interval\"");
+    }
+    let audit = secondary_and_audit(policy, &linked, None, &mut marks, &forced_published, &mut methods)?;
+    methods.push("linked".to_owned());
+    let metadata = run_metadata(policy, &methods, audit.as_ref());
+    let table::LinkedTables { cubes, linked: ids, .. } = linked;
+    Ok(cubes
+        .into_iter()
+        .zip(ids)
+        .map(|(cube, ids)| {
+            let local: std::collections::HashMap<usize, usize> = ids.iter().enumerate().map(|(c, &g)| (g, c)).collect();
+            let marks = marks.select(&ids);
+            // The findings of cells this table has, named by its own cells.
+            let audit = audit.as_ref().map(|a| audit::AuditReport {
+                findings: a
+                    .findings
+                    .iter()
+                    .filter_map(|f| {
+                        local.get(&f.cell).map(|&c| audit::Finding {
+                            cell: c,
+                            pinned_by: f.pinned_by.iter().filter_map(|g| local.get(g).copied()).collect(),
+                            ..f.clone()
+                        })
+                    })
+                    .collect(),
+                ..a.clone()
+            });
+            Protected { cube, marks, metadata: metadata.clone(), audit }
+        })
+        .collect())
+}
+
+/// The primary rules the policy sets, on one table: its marks and the methods applied.
+fn primary_marks(policy: &Policy, cube: &Cube) -> Fallible<(CellMarks, Vec<String>)> {
+    let mut marks = CellMarks::publish_all(cube);
     let mut methods: Vec<String> = Vec::new();
-    if policy.file.primary.threshold.is_some() || policy.file.primary.zeros == policy::ZeroPolicy::Hide {
-        rules::apply_threshold(&cube, &policy.file.primary, &mut marks);
+    let primary = &policy.file.primary;
+    if primary.threshold.is_some() || primary.zeros == policy::ZeroPolicy::Hide {
+        rules::apply_threshold(cube, primary, &mut marks);
         methods.push("primary:threshold".to_owned());
     }
-    rules::apply_magnitude_rules(&cube, &policy.file.primary, &mut marks);
-    if policy.file.primary.dominance.is_some() {
+    rules::apply_magnitude_rules(cube, primary, &mut marks);
+    if primary.dominance.is_some() {
         methods.push("primary:dominance".to_owned());
     }
-    if policy.file.primary.p_percent.is_some() {
+    if primary.p_percent.is_some() {
         methods.push("primary:p%".to_owned());
     }
-    for name in &policy.file.primary.sensitive {
+    for name in &primary.sensitive {
         let d = cube.dims().iter().position(|dim| &dim.name == name).expect("the policy checked that sensitive names a dimension");
-        rules::apply_attribute_disclosure(&cube, d, &mut marks);
+        rules::apply_attribute_disclosure(cube, d, &mut marks);
         methods.push(format!("primary:attribute({name})"));
     }
-    let debug = std::env::var_os("AMPARO_DEBUG").is_some();
-    let clock = std::time::Instant::now();
+    Ok((marks, methods))
+}
+
+/// Apply the policy's forced cells to one table's marks; returns which cells must stay published.
+fn forced_marks(policy: &Policy, cube: &Cube, marks: &mut CellMarks, linked: bool) -> Fallible<Vec<bool>> {
     let secondary = &policy.file.secondary;
-    let forced_published = forced_cells(&cube, &secondary.force_published, "[secondary] force_published")?;
-    for cell in forced_cells(&cube, &secondary.force_hidden, "[secondary] force_hidden")?.iter().enumerate().filter(|c| *c.1).map(|c| c.0) {
+    let forced_published = forced_cells(cube, &secondary.force_published, "[secondary] force_published", linked)?;
+    for cell in forced_cells(cube, &secondary.force_hidden, "[secondary] force_hidden", linked)?.iter().enumerate().filter(|c| *c.1).map(|c| c.0) {
         if forced_published[cell] {
             fail!(Policy, "cell ({}) is both in [secondary] force_published and in force_hidden; keep it in one", cube.describe(cell));
         }
@@ -108,41 +181,66 @@ pub fn protect(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<P
             marks.reason[cell].as_deref().unwrap_or("primary")
         );
     }
+    Ok(forced_published)
+}
+
+/// Secondary suppression as the policy says, then the audit when enabled.
+/// `cube` is the single table `fast` works on (None for linked tables).
+fn secondary_and_audit(
+    policy: &Policy,
+    table: &dyn table::Additive,
+    cube: Option<&Cube>,
+    marks: &mut CellMarks,
+    forced_published: &[bool],
+    methods: &mut Vec<String>,
+) -> Fallible<Option<audit::AuditReport>> {
+    let debug = std::env::var_os("AMPARO_DEBUG").is_some();
+    let clock = std::time::Instant::now();
+    let secondary = &policy.file.secondary;
+    let singletons = policy.file.primary.singletons == policy::SingletonPolicy::Protect;
     // Validated positive and finite; a limit too large for a Duration means no limit.
     let limit = std::time::Duration::try_from_secs_f64(secondary.time_limit).unwrap_or(std::time::Duration::MAX);
-    match secondary.method {
-        policy::SecondaryMethod::None => {}
-        policy::SecondaryMethod::Interval => {
-            suppression::interval(&cube, &mut marks, secondary.cost, &forced_published, limit)?;
+    match (secondary.method, cube) {
+        (policy::SecondaryMethod::None, _) => {}
+        (policy::SecondaryMethod::Interval, _) => {
+            suppression::interval(table, marks, secondary.cost, forced_published, limit)?;
+            if singletons {
+                suppression::protect_singletons(table, marks, secondary.cost, forced_published)?;
+            }
             methods.push("secondary:interval".to_owned());
         }
-        policy::SecondaryMethod::Fast => {
-            let singletons = policy.file.primary.singletons == policy::SingletonPolicy::Protect;
-            suppression::fast(&cube, &mut marks, secondary.cost, &forced_published, singletons, limit)?;
+        (policy::SecondaryMethod::Fast, Some(cube)) => {
+            suppression::fast(cube, marks, secondary.cost, forced_published, singletons, limit)?;
             methods.push("secondary:fast".to_owned());
         }
-    }
-    if secondary.method == policy::SecondaryMethod::Interval && policy.file.primary.singletons == policy::SingletonPolicy::Protect {
-        suppression::protect_singletons(&cube, &mut marks, secondary.cost, &forced_published)?;
+        (policy::SecondaryMethod::Fast, None) => fail!(Policy, "[secondary] method = \"fast\" needs a single table"),
     }
     if debug {
         eprintln!("secondary suppression: {:.2?}", clock.elapsed());
     }
     let clock = std::time::Instant::now();
-    let audit = if policy.file.audit.enabled { Some(audit::run(&cube, &mut marks, policy.file.audit.interval_limit)?) } else { None };
+    let audit = if policy.file.audit.enabled { Some(audit::run(table, marks, policy.file.audit.interval_limit)?) } else { None };
     if debug {
         eprintln!("audit: {:.2?}", clock.elapsed());
     }
-    let method = if methods.is_empty() { "none".to_owned() } else { methods.join("+") };
-    let mut metadata = Metadata::for_run(policy, method, Randomness::None);
-    metadata.audit = audit.as_ref().map_or_else(|| "not run".to_owned(), |a| a.verdict());
-    Ok(Protected { cube, marks, metadata, audit })
+    Ok(audit)
 }
 
-/// Per cell: named in `specs` (cells the policy names by codes).
-fn forced_cells(cube: &Cube, specs: &[indexmap::IndexMap<String, String>], what: &str) -> Fallible<Vec<bool>> {
+fn run_metadata(policy: &Policy, methods: &[String], audit: Option<&audit::AuditReport>) -> Metadata {
+    let method = if methods.is_empty() { "none".to_owned() } else { methods.join("+") };
+    let mut metadata = Metadata::for_run(policy, method, Randomness::None);
+    metadata.audit = audit.map_or_else(|| "not run".to_owned(), |a| a.verdict());
+    metadata
+}
+
+/// Per cell: named in `specs` (cells the policy names by codes). With
+/// `linked`, a spec naming a dimension this table lacks is another table's.
+fn forced_cells(cube: &Cube, specs: &[indexmap::IndexMap<String, String>], what: &str, linked: bool) -> Fallible<Vec<bool>> {
     let mut forced = vec![false; cube.len()];
     for spec in specs {
+        if linked && spec.keys().any(|name| !cube.dims().iter().any(|d| &d.name == name)) {
+            continue;
+        }
         forced[cube.find_cell(spec, what)?] = true;
     }
     Ok(forced)

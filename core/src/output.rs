@@ -61,14 +61,31 @@ pub struct CellMarks {
 impl CellMarks {
     /// Every cell published as is.
     pub fn publish_all(cube: &Cube) -> CellMarks {
-        let n = cube.len();
+        CellMarks::publish_values(cube.values())
+    }
+
+    /// Every cell published as is, for cells with these values.
+    pub fn publish_values(values: &[i64]) -> CellMarks {
+        let n = values.len();
         CellMarks {
             status: vec![Status::Published; n],
             reason: vec![None; n],
-            published: cube.values().iter().map(|&v| Some(v)).collect(),
+            published: values.iter().map(|&v| Some(v)).collect(),
             lower: vec![None; n],
             upper: vec![None; n],
             protection: vec![None; n],
+        }
+    }
+
+    /// The marks of the cells `cells`, in that order.
+    pub fn select(&self, cells: &[usize]) -> CellMarks {
+        CellMarks {
+            status: cells.iter().map(|&c| self.status[c]).collect(),
+            reason: cells.iter().map(|&c| self.reason[c].clone()).collect(),
+            published: cells.iter().map(|&c| self.published[c]).collect(),
+            lower: cells.iter().map(|&c| self.lower[c]).collect(),
+            upper: cells.iter().map(|&c| self.upper[c]).collect(),
+            protection: cells.iter().map(|&c| self.protection[c]).collect(),
         }
     }
 

@@ -2,9 +2,11 @@
 
 mod cube;
 mod ingest;
+mod linked;
 
 pub use cube::{Constraint, Contributions, Cube, Dimension, MAX_CELLS};
 pub use ingest::CubeBuilder;
+pub use linked::LinkedTables;
 
 /// A set of cells tied by additivity constraints: one table, or several
 /// linked tables that share cells. Suppression and the audit work on this.
