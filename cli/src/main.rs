@@ -28,6 +28,7 @@ enum Command {
         /// Input table: .csv, .parquet, .arrow/.feather or .arrows.
         input: PathBuf,
         /// Output table: .csv (with a .meta.json beside it), .parquet, .arrow or .arrows.
+        /// For a policy with [tables] (linked tables): a folder, one <table>.csv in it each.
         #[arg(long, short)]
         output: PathBuf,
         /// Add the original counts as a `value` column (never publish such a file).
@@ -85,18 +86,40 @@ enum Verdict {
 fn run(command: Command) -> Fallible<Verdict> {
     match command {
         Command::Protect { policy: policy_path, input, output, keep_original } => {
-            amparo::io::check_output_path(&output, &[&input, &policy_path])?;
-            let (policy, mut reader) = load(&policy_path, &input)?;
-            let result = amparo::protect(&policy, &mut *reader)?;
-            let batch = result.to_record_batch(OutputOptions { keep_original });
-            amparo::io::write_table(&batch, &output, Some(&result.metadata))?;
-            println!("{}", result.summary());
-            println!("written:   {}", output.display());
-            if result.audit.as_ref().is_some_and(|a| !a.passed()) {
-                eprintln!("amparo: the audit failed: this table is not safe to publish (see above); [secondary] method = \"interval\" guarantees every protection level");
-                return Ok(Verdict::Unsafe);
+            let policy = Policy::from_file(&policy_path)?;
+            let linked = policy.linked_tables();
+            // One output file, or one per linked table inside the output folder.
+            let paths: Vec<PathBuf> = if linked.is_empty() {
+                vec![output.clone()]
+            } else {
+                linked.iter().map(|(name, _)| output.join(format!("{name}.csv"))).collect()
+            };
+            for path in &paths {
+                amparo::io::check_output_path(path, &[&input, &policy_path])?;
             }
-            Ok(Verdict::Safe)
+            let mut reader = amparo::io::read_table(&input)?;
+            let results = if linked.is_empty() {
+                vec![(String::new(), amparo::protect(&policy, &mut *reader)?)]
+            } else {
+                std::fs::create_dir_all(&output).map_err(|e| {
+                    amparo::Error::new(amparo::ErrorKind::Io, format!("cannot create the output folder {}: {e}", output.display()))
+                })?;
+                amparo::protect_tables(&policy, &mut *reader)?
+            };
+            let mut verdict = Verdict::Safe;
+            for ((_, result), path) in results.iter().zip(&paths) {
+                let batch = result.to_record_batch(OutputOptions { keep_original });
+                amparo::io::write_table(&batch, path, Some(&result.metadata))?;
+                println!("{}", result.summary());
+                println!("written:   {}", path.display());
+                if result.audit.as_ref().is_some_and(|a| !a.passed()) {
+                    verdict = Verdict::Unsafe;
+                }
+            }
+            if matches!(verdict, Verdict::Unsafe) {
+                eprintln!("amparo: the audit failed: this table is not safe to publish (see above); [secondary] method = \"interval\" guarantees every protection level");
+            }
+            Ok(verdict)
         }
         Command::Validate { policy, input } => {
             let (policy, mut reader) = load(&policy, &input)?;

@@ -159,3 +159,43 @@ fn the_bundled_example_is_safe_no_small_cell_visible_and_every_hidden_small_cell
     assert_eq!(rows, 16 * 11 * 4);
     assert!(secondaries > 0);
 }
+
+#[test]
+fn linked_tables_are_written_one_file_each_and_share_their_common_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let policy = dir.path().join("linked.toml");
+    std::fs::write(
+        &policy,
+        "version = 1\n[input]\nkind = \"microdata\"\n[dimensions.district]\ncode_lengths = [2, 5]\ntotal = \"National\"\n\
+         [dimensions.nationality]\n[dimensions.age_band]\ntree = { \"0-17\" = [\"0-4\", \"5-11\", \"12-17\"] }\n\
+         [primary]\nthreshold = 5\n[secondary]\nmethod = \"interval\"\n\
+         [tables.by_nationality]\ndimensions = [\"district\", \"nationality\"]\n[tables.by_age]\ndimensions = [\"district\", \"age_band\"]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let run = amparo().args(["protect", "-p"]).arg(&policy).arg(root.join("examples/children.csv")).arg("-o").arg(&out).output().unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let read = |name: &str| -> std::collections::HashMap<(String, String), String> {
+        let text = std::fs::read_to_string(out.join(format!("{name}.csv"))).unwrap();
+        text.lines()
+            .skip(1)
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                ((f[0].to_owned(), f[1].to_owned()), f[2].to_owned())
+            })
+            .collect()
+    };
+    let (by_nat, by_age) = (read("by_nationality"), read("by_age"));
+    // Every district total is in both tables, with the same published value (or hidden in both).
+    let mut shared = 0;
+    for ((district, code), published) in &by_nat {
+        if code == "Total" {
+            assert_eq!(by_age.get(&(district.clone(), "0-17".to_owned())), Some(published), "district {district}");
+            shared += 1;
+        }
+    }
+    assert!(shared > 10);
+    assert!(by_nat.values().any(|p| p.is_empty()), "small nationality cells are hidden");
+    assert!(out.join("by_age.csv.meta.json").exists());
+}

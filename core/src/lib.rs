@@ -69,12 +69,43 @@ pub fn build_cube(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallibl
 
 /// Build the table and protect it as the policy says.
 pub fn protect(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<Protected> {
+    if !policy.file.tables.is_empty() {
+        fail!(Policy, "this policy lists [tables] (linked tables): protect them with protect_tables, which gives one table each");
+    }
     let cube = build_cube(policy, input)?;
     let (mut marks, mut methods) = primary_marks(policy, &cube)?;
     let forced_published = forced_marks(policy, &cube, &mut marks, false)?;
     let audit = secondary_and_audit(policy, &cube, Some(&cube), &mut marks, &forced_published, &mut methods)?;
     let metadata = run_metadata(policy, &methods, audit.as_ref());
     Ok(Protected { cube, marks, metadata, audit })
+}
+
+/// Build the linked tables the policy's `[tables]` lists from one stream of
+/// microdata (read once) and protect them together: one result per table,
+/// in the policy's order.
+pub fn protect_tables(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<Vec<(String, Protected)>> {
+    let tables = policy.linked_tables();
+    if tables.is_empty() {
+        return Ok(vec![(policy.table_name().to_owned(), protect(policy, input)?)]);
+    }
+    let schema = input.schema();
+    let mut builders = tables.iter().map(|(_, p)| CubeBuilder::new(p, &schema)).collect::<Fallible<Vec<_>>>()?;
+    for batch in input {
+        let batch = batch.map_err(|e| io::arrow_read_error(e, "the input"))?;
+        for b in &mut builders {
+            b.push(&batch)?;
+        }
+    }
+    let cubes = builders.into_iter().map(CubeBuilder::finish).collect::<Fallible<Vec<_>>>()?;
+    let protected = protect_linked(policy, cubes)?;
+    Ok(tables
+        .into_iter()
+        .zip(protected)
+        .map(|((name, p), mut out)| {
+            out.metadata.table = p.table_name().to_owned();
+            (name, out)
+        })
+        .collect())
 }
 
 /// Protect several linked tables at once (see [`table::LinkedTables`]): a

@@ -58,6 +58,19 @@ pub struct PolicyFile {
     /// The audit run after protection.
     #[serde(default)]
     pub audit: AuditSection,
+    /// Linked tables built from the same microdata, each over some of the
+    /// dimensions, protected together (a cell they share has one status, and
+    /// the audit covers them all at once). Without it, one table over every dimension.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub tables: IndexMap<String, TableSection>,
+}
+
+/// One of several linked tables.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TableSection {
+    /// The dimensions of this table, e.g. `["district", "sex"]`.
+    pub dimensions: Vec<String>,
 }
 
 /// What the input rows are.
@@ -446,6 +459,21 @@ impl Policy {
     pub fn table_name(&self) -> &str {
         self.file.name.as_deref().unwrap_or("table")
     }
+
+    /// The linked tables of `[tables]`, each as a policy over its own
+    /// dimensions (empty when the policy describes a single table).
+    pub fn linked_tables(&self) -> Vec<(String, Policy)> {
+        self.file
+            .tables
+            .iter()
+            .map(|(name, t)| {
+                let mut p = self.clone();
+                p.dimensions.retain(|d| t.dimensions.contains(&d.name));
+                p.file.name = Some(name.clone());
+                (name.clone(), p)
+            })
+            .collect()
+    }
 }
 
 /// The policy file's JSON Schema, pretty-printed (committed as `schema/policy.schema.json`).
@@ -513,6 +541,25 @@ fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible
     if let Some(p) = file.primary.p_percent {
         if !(p > 0.0 && p < 100.0) {
             fail!(Policy, "[primary] p_percent = {p} is impossible: it is a percentage above 0 and below 100 (e.g. p_percent = 15)");
+        }
+    }
+    if !file.tables.is_empty() && file.input.kind != InputKind::Microdata {
+        fail!(Policy, "[tables] builds several tables from one microdata file; set [input] kind = \"microdata\"");
+    }
+    for (table, t) in &file.tables {
+        if t.dimensions.is_empty() {
+            fail!(Policy, "[tables.{table}] lists no dimensions; add e.g. `dimensions = [\"district\", \"sex\"]`");
+        }
+        for name in &t.dimensions {
+            if !file.dimensions.contains_key(name) {
+                let names: Vec<&str> = file.dimensions.keys().map(String::as_str).collect();
+                fail!(
+                    Policy,
+                    "[tables.{table}] lists `{name}`, which is not a dimension{}; define it under [dimensions.{name}] or use one of: {}",
+                    suggest_code(name, names.iter().copied()),
+                    names.join(", ")
+                );
+            }
         }
     }
     for name in &file.primary.sensitive {
