@@ -90,6 +90,27 @@ fn protect(py: Python<'_>, data: PyRecordBatchReader, policy: &PyPolicy, keep_or
     Ok((PyTable::try_new(vec![batch], schema)?, summary))
 }
 
+/// Protect the linked tables a policy's [tables] lists: returns [(name, table)].
+#[pyfunction]
+#[pyo3(signature = (data, policy, keep_original = false))]
+fn protect_tables(py: Python<'_>, data: PyRecordBatchReader, policy: &PyPolicy, keep_original: bool) -> PyResult<Vec<(String, PyTable)>> {
+    let mut reader = data.into_reader()?;
+    let options = amparo::OutputOptions { keep_original };
+    let batches = py
+        .detach(|| {
+            amparo::protect_tables(&policy.0, &mut *reader)
+                .map(|tables| tables.into_iter().map(|(name, r)| (name, r.to_record_batch(options))).collect::<Vec<_>>())
+        })
+        .map_err(map_error)?;
+    batches
+        .into_iter()
+        .map(|(name, batch)| {
+            let schema = batch.schema();
+            Ok((name, PyTable::try_new(vec![batch], schema)?))
+        })
+        .collect()
+}
+
 /// Check a table against a policy without protecting it; returns a description.
 #[pyfunction]
 fn validate(py: Python<'_>, data: PyRecordBatchReader, policy: &PyPolicy) -> PyResult<String> {
@@ -182,6 +203,7 @@ fn _amparo(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPolicy>()?;
     m.add_function(wrap_pyfunction!(protect, m)?)?;
     m.add_function(wrap_pyfunction!(validate, m)?)?;
+    m.add_function(wrap_pyfunction!(protect_tables, m)?)?;
     m.add_function(wrap_pyfunction!(audit, m)?)?;
     m.add_class::<PyAuditReport>()?;
     m.add_function(wrap_pyfunction!(read_table, m)?)?;

@@ -125,3 +125,43 @@ def test_null_code_in_a_polars_frame_names_row_and_column():
     frame = pl.DataFrame({"district": ["D1", None], "sex": ["F", "M"], "n": [7, 2]})
     with pytest.raises(amparo.DataError, match=r"row 2: column `district`"):
         amparo.protect(frame, POLICY)
+
+
+LINKED_POLICY = """version = 1
+[input]
+kind = "microdata"
+[dimensions.district]
+code_lengths = [2, 5]
+total = "National"
+[dimensions.nationality]
+[dimensions.age_band]
+tree = { "0-17" = ["0-4", "5-11", "12-17"] }
+[primary]
+threshold = 5
+[secondary]
+method = "interval"
+[tables.by_nationality]
+dimensions = ["district", "nationality"]
+[tables.by_age]
+dimensions = ["district", "age_band"]
+"""
+
+
+@pytest.mark.parametrize("kind", ["pyarrow", "polars"])
+def test_protect_tables_gives_one_table_each_with_shared_cells_alike(kind):
+    import polars as pl
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "children.csv"
+    data = amparo.read_table(example)
+    data = pl.from_arrow(data) if kind == "polars" else data
+    policy = amparo.Policy.from_toml(LINKED_POLICY)
+    out = amparo.protect_tables(data, policy)
+    assert list(out) == ["by_nationality", "by_age"]
+    by_nat = pa.table(out["by_nationality"]).to_pylist() if kind == "pyarrow" else out["by_nationality"].to_dicts()
+    by_age = pa.table(out["by_age"]).to_pylist() if kind == "pyarrow" else out["by_age"].to_dicts()
+    totals_nat = {r["district"]: r["published"] for r in by_nat if r["nationality"] == "Total"}
+    totals_age = {r["district"]: r["published"] for r in by_age if r["age_band"] == "0-17"}
+    assert totals_nat == totals_age and len(totals_nat) > 10
+    assert any(r["published"] is None for r in by_nat)
+    with pytest.raises(amparo.PolicyError, match="protect_tables"):
+        amparo.protect(data, policy)

@@ -90,6 +90,36 @@ protect <- function(data, policy, keep_original = FALSE) {
   out
 }
 
+#' Protect linked tables together
+#'
+#' Builds every table the policy's `[tables]` lists from the same microdata
+#' (read once) and protects them together: a cell they share (a district's
+#' total in district x sex and in district x age) has one status in all of
+#' them, and the audit covers them at once.
+#'
+#' @inheritParams protect
+#' @return A named list of data.frames, one per table, each like [protect()]'s
+#'   result (with its `amparo_summary` attribute).
+#' @examples
+#' ex <- system.file("extdata", package = "amparo")
+#' policy <- tempfile(fileext = ".toml")
+#' writeLines(c(readLines(file.path(ex, "policy.toml")),
+#'   "[tables.by_nationality]", 'dimensions = ["district", "nationality"]',
+#'   "[tables.by_age]", 'dimensions = ["district", "age_band"]'), policy)
+#' out <- protect_tables(file.path(ex, "children.csv"), policy)
+#' names(out)
+#' @export
+protect_tables <- function(data, policy, keep_original = FALSE) {
+  res <- amparo_result(.Call(wrap__amparo_protect_tables_impl, input_arg(data), policy_path(policy), isTRUE(keep_original)))
+  out <- lapply(seq_along(res$tables), function(i) {
+    df <- list2DF(res$tables[[i]])
+    attr(df, "amparo_summary") <- res$summaries[[i]]
+    df
+  })
+  names(out) <- res$names
+  out
+}
+
 #' Check a table against a policy
 #'
 #' Checks columns, codes, counts and margins without protecting anything.

@@ -52,6 +52,7 @@ __all__ = [
     "PolicyError",
     "SchemaError",
     "protect",
+    "protect_tables",
     "validate",
     "audit",
     "read_table",
@@ -131,6 +132,19 @@ def protect(data: Any, policy: PolicyLike, *, keep_original: bool = False) -> An
     """
     table, _summary = _amparo.protect(_as_arrow_stream(data), _as_policy(policy), keep_original)
     return _like(data, table)
+
+
+def protect_tables(data: Any, policy: PolicyLike, *, keep_original: bool = False) -> "dict[str, Any]":
+    """Protect the linked tables the policy's ``[tables]`` lists, together.
+
+    ``data`` is microdata (read once). Returns ``{table name: table}`` in the
+    policy's order, each like :func:`protect`'s result. A cell the tables share
+    (a district's total in district x sex and in district x age) has one
+    status in all of them, and the audit covers them at once, so no hidden
+    cell can be recovered by combining tables.
+    """
+    tables = _amparo.protect_tables(_as_arrow_stream(data), _as_policy(policy), keep_original)
+    return {name: _like(data, table) for name, table in tables}
 
 
 def validate(data: Any, policy: PolicyLike) -> str:

@@ -85,3 +85,22 @@ test_that("a Parquet file path is read by the core and gives the same table as t
   write_table(rows, pq)
   expect_identical(protect(pq, with_policy())$published, protect(rows, with_policy())$published)
 })
+
+test_that("protect_tables gives one data.frame per linked table, shared cells alike", {
+  ex <- system.file("extdata", package = "amparo")
+  policy <- tempfile(fileext = ".toml")
+  writeLines(c(readLines(file.path(ex, "policy.toml")),
+    "[tables.by_nationality]", 'dimensions = ["district", "nationality"]',
+    "[tables.by_age]", 'dimensions = ["district", "age_band"]'), policy)
+  for (data in list(file.path(ex, "children.csv"), read_table(file.path(ex, "children.csv")))) {
+    out <- protect_tables(data, policy)
+    expect_identical(names(out), c("by_nationality", "by_age"))
+    nat <- out$by_nationality[out$by_nationality$nationality == "Total", ]
+    age <- out$by_age[out$by_age$age_band == "0-17", ]
+    expect_identical(nat$published[order(nat$district)], age$published[order(age$district)])
+    expect_true(any(is.na(out$by_nationality$published)))
+  }
+  err <- tryCatch(protect(file.path(ex, "children.csv"), policy), amparo_error = function(e) e)
+  expect_s3_class(err, "amparo_policy_error")
+  expect_match(conditionMessage(err), "protect_tables", fixed = TRUE)
+})

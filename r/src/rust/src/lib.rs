@@ -132,6 +132,22 @@ fn protect_inner(data: &Robj, policy_path: &str, keep_original: bool) -> Fallibl
     Ok(list!(table = batch_to_list(&batch), summary = summary, metadata = metadata_strings(&batch)))
 }
 
+/// Protect the linked tables of a policy's [tables]; returns list(names, tables, summaries) or list(error).
+/// @noRd
+#[extendr]
+fn amparo_protect_tables_impl(data: Robj, policy_path: &str, keep_original: bool) -> List {
+    let run = || -> Fallible<List> {
+        let policy = Policy::from_file(policy_path)?;
+        let mut reader = input_reader(&data)?;
+        let results = amparo::protect_tables(&policy, &mut *reader)?;
+        let names: Vec<String> = results.iter().map(|(n, _)| n.clone()).collect();
+        let summaries: Vec<String> = results.iter().map(|(_, r)| r.summary().to_string()).collect();
+        let tables: Vec<Robj> = results.iter().map(|(_, r)| batch_to_list(&r.to_record_batch(OutputOptions { keep_original })).into()).collect();
+        Ok(list!(names = Strings::from_values(names), tables = List::from_values(tables), summaries = Strings::from_values(summaries)))
+    };
+    run().unwrap_or_else(error_list)
+}
+
 /// Protect a data.frame or a file; returns list(table, summary, metadata) or list(error).
 /// @noRd
 #[extendr]
@@ -215,6 +231,7 @@ fn amparo_write_table_impl(df: List, path: &str) -> List {
 extendr_module! {
     mod amparo;
     fn amparo_protect_impl;
+    fn amparo_protect_tables_impl;
     fn amparo_validate_impl;
     fn amparo_audit_impl;
     fn amparo_policy_impl;
