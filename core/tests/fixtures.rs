@@ -24,15 +24,25 @@ fn case_toml(dir: &Path) -> toml::Table {
     std::fs::read_to_string(dir.join("case.toml")).unwrap().parse().unwrap()
 }
 
-fn run(dir: &Path, keep_original: bool) -> amparo::Fallible<Vec<u8>> {
+/// The output file(s) of a case: `expected.csv`, or `expected.<table>.csv`
+/// for each linked table a case lists in `tables`.
+fn run(dir: &Path, keep_original: bool) -> amparo::Fallible<Vec<(String, Vec<u8>)>> {
     let policy = Policy::from_file(dir.join("policy.toml"))?;
     let mut input = amparo::io::read_table(&dir.join("input.csv"))?;
-    let result = amparo::protect(&policy, &mut *input)?;
-    let batch = result.to_record_batch(OutputOptions { keep_original });
+    let results = if policy.file.tables.is_empty() {
+        vec![("expected.csv".to_owned(), amparo::protect(&policy, &mut *input)?)]
+    } else {
+        amparo::protect_tables(&policy, &mut *input)?.into_iter().map(|(name, r)| (format!("expected.{name}.csv"), r)).collect()
+    };
     let out = tempfile::tempdir().unwrap();
-    let path = out.path().join("out.csv");
-    amparo::io::write_table(&batch, &path, Some(&result.metadata))?;
-    Ok(std::fs::read(path).unwrap())
+    let mut files = Vec::new();
+    for (name, result) in results {
+        let batch = result.to_record_batch(OutputOptions { keep_original });
+        let path = out.path().join("out.csv");
+        amparo::io::write_table(&batch, &path, Some(&result.metadata))?;
+        files.push((name, std::fs::read(&path).unwrap()));
+    }
+    Ok(files)
 }
 
 #[test]
@@ -45,9 +55,10 @@ fn every_fixture_case_gives_its_expected_output_or_error() {
         let keep = case.get("keep_original").and_then(|v| v.as_bool()).unwrap_or(false);
         match case.get("error") {
             None => {
-                let got = run(&dir, keep).unwrap_or_else(|e| panic!("{name}: {e}"));
-                let want = std::fs::read(dir.join("expected.csv")).unwrap();
-                assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(&want), "{name}");
+                for (file, got) in run(&dir, keep).unwrap_or_else(|e| panic!("{name}: {e}")) {
+                    let want = std::fs::read(dir.join(&file)).unwrap();
+                    assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(&want), "{name}/{file}");
+                }
             }
             Some(error) => {
                 let e = run(&dir, keep).expect_err(&name);
