@@ -48,7 +48,9 @@ enum Command {
         #[arg(long, short)]
         policy: PathBuf,
         /// The published table: dimension columns, and the published values.
-        table: PathBuf,
+        /// For a policy with [tables] (linked tables): one per table, in the policy's order.
+        #[arg(num_args = 1.., required = true)]
+        table: Vec<PathBuf>,
         /// Column of published values (default: `published`, else the policy's [input] count).
         #[arg(long)]
         value_column: Option<String>,
@@ -127,9 +129,19 @@ fn run(command: Command) -> Fallible<Verdict> {
             Ok(Verdict::Safe)
         }
         Command::Audit { policy, table, value_column, hidden_symbols } => {
-            let (policy, mut reader) = load(&policy, &table)?;
-            let (_, report) = amparo::audit_published(&policy, &mut *reader, value_column.as_deref(), hidden_symbols.as_deref())?;
-            println!("table:    {} ({} cells, {} hidden)", table.display(), report.cells, report.hidden_cells);
+            let policy = Policy::from_file(&policy)?;
+            let readers = table.iter().map(|t| amparo::io::read_table(t)).collect::<Fallible<Vec<_>>>()?;
+            let report = if policy.linked_tables().is_empty() {
+                let [reader] = <[_; 1]>::try_from(readers).map_err(|r: Vec<_>| {
+                    amparo::Error::new(amparo::ErrorKind::Policy, format!("{} tables were given, but the policy describes one table (it has no [tables])", r.len()))
+                })?;
+                let mut reader = reader;
+                amparo::audit_published(&policy, &mut *reader, value_column.as_deref(), hidden_symbols.as_deref())?.1
+            } else {
+                amparo::audit_published_tables(&policy, readers, value_column.as_deref(), hidden_symbols.as_deref())?
+            };
+            let table = table.iter().map(|t| t.display().to_string()).collect::<Vec<_>>().join(", ");
+            println!("table:    {table} ({} cells, {} hidden)", report.cells, report.hidden_cells);
             if report.passed() {
                 println!("audit:    passed: no published cell below the threshold, and no hidden cell narrowed below it or computable");
                 return Ok(Verdict::Safe);

@@ -211,3 +211,27 @@ fn linked_tables_are_written_one_file_each_and_share_their_common_cells() {
     assert!(by_nat.values().any(|p| p.is_empty()), "small nationality cells are hidden");
     assert!(out.join("by_age.csv.meta.json").exists());
 }
+
+#[test]
+fn audit_of_linked_published_tables_finds_differencing_between_them() {
+    let c = fixtures().join("linked_tables");
+    let (by_sex, by_age) = (c.join("expected.by_sex.csv"), c.join("expected.by_age.csv"));
+    let run = amparo().args(["audit", "-p"]).arg(c.join("policy.toml")).arg(&by_sex).arg(&by_age).output().unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stdout));
+    // Publishing (1a, Total) and (1a, B) in the age table gives (1a, F) = 13 - 11 away through the sex table.
+    let dir = tempfile::tempdir().unwrap();
+    let leaky = dir.path().join("by_age.csv");
+    let text = std::fs::read_to_string(&by_age)
+        .unwrap()
+        .replace("1a,Total,13,,secondary,protects a sensitive cell,11,", "1a,Total,13,13,published,,,")
+        .replace("1a,B,7,,secondary,protects a sensitive cell,5,", "1a,B,7,7,published,,,");
+    std::fs::write(&leaky, text).unwrap();
+    let run = amparo().args(["audit", "-p"]).arg(c.join("policy.toml")).arg(&by_sex).arg(&leaky).output().unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("hidden cell (district=1a, sex=F) can be computed exactly: it is 2"), "{stdout}");
+    // One table per linked table, in order.
+    let run = amparo().args(["audit", "-p"]).arg(c.join("policy.toml")).arg(&by_sex).output().unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("2 linked tables (by_sex, by_age) but 1 published tables"));
+}

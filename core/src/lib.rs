@@ -293,6 +293,35 @@ pub fn audit_published(
     Ok((table, report))
 }
 
+/// Audit several published linked tables at once: the policy's `[tables]`,
+/// one input each, in its order (see [`audit::published::audit_published_linked`]).
+pub fn audit_published_tables(
+    policy: &Policy,
+    inputs: Vec<Box<dyn RecordBatchReader + Send>>,
+    value_column: Option<&str>,
+    hidden_symbols: Option<&[String]>,
+) -> Fallible<audit::published::PublishedAudit> {
+    let tables = policy.linked_tables();
+    if tables.len() != inputs.len() {
+        let names: Vec<&str> = tables.iter().map(|(n, _)| n.as_str()).collect();
+        fail!(
+            Policy,
+            "the policy lists {} linked tables ({}) but {} published tables were given; give one per table, in that order",
+            tables.len(),
+            names.join(", "),
+            inputs.len()
+        );
+    }
+    let defaults: Vec<String> = audit::published::DEFAULT_HIDDEN_SYMBOLS.iter().map(|s| s.to_string()).collect();
+    let symbols = hidden_symbols.unwrap_or(&defaults);
+    let published = tables
+        .iter()
+        .zip(inputs)
+        .map(|((_, p), mut input)| audit::published::read_published(p, &mut *input, value_column, symbols))
+        .collect::<Fallible<Vec<_>>>()?;
+    audit::published::audit_published_linked(policy, published)
+}
+
 /// What `validate` found: the input and policy work together.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Validation {

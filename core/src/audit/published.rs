@@ -179,20 +179,67 @@ fn parse_published(text: &str, hidden_symbols: &[String], column: &str, row: u64
 
 /// Audit a published table against the policy's threshold.
 pub fn audit_published(policy: &Policy, table: &PublishedTable) -> Fallible<PublishedAudit> {
-    let cube = &table.cube;
-    let threshold = policy.file.primary.threshold;
-    let mut audit = PublishedAudit { cells: cube.len(), ..PublishedAudit::default() };
-    for (cell, v) in table.published.iter().enumerate() {
+    audit_cells(policy.file.primary.threshold, &table.cube, &table.published, &table.listed, Vec::new())
+}
+
+/// Audit several published linked tables at once (the policy's `[tables]`,
+/// one published table each, in its order): a cell they share is known to
+/// the attacker if any of them publishes it, and every table's constraints
+/// work together, so differencing between tables is found.
+pub fn audit_published_linked(policy: &Policy, tables: Vec<PublishedTable>) -> Fallible<PublishedAudit> {
+    let mut published_by: Vec<Vec<Option<i64>>> = Vec::new();
+    let mut listed_by: Vec<Vec<bool>> = Vec::new();
+    let mut cubes = Vec::with_capacity(tables.len());
+    for t in tables {
+        published_by.push(t.published);
+        listed_by.push(t.listed);
+        cubes.push(t.cube);
+    }
+    // The cubes hold no values (they are unknown), so they always agree.
+    let linked = crate::table::LinkedTables::new(cubes)?;
+    let n = crate::table::Additive::len(&linked);
+    let mut published: Vec<Option<i64>> = vec![None; n];
+    let mut listed = vec![false; n];
+    let mut findings = Vec::new();
+    for (t, ids) in linked.linked.iter().enumerate() {
+        for (cell, &g) in ids.iter().enumerate() {
+            listed[g] |= listed_by[t][cell];
+            match (published[g], published_by[t][cell]) {
+                (Some(a), Some(b)) if a != b => findings.push(PublishedFinding {
+                    cell: g,
+                    message: format!(
+                        "({}) is published as {a} in one table and as {b} in table {}",
+                        crate::table::Additive::describe(&linked, g),
+                        t + 1
+                    ),
+                }),
+                (None, Some(b)) => published[g] = Some(b),
+                _ => {}
+            }
+        }
+    }
+    audit_cells(policy.file.primary.threshold, &linked, &published, &listed, findings)
+}
+
+fn audit_cells(
+    threshold: Option<i64>,
+    table: &dyn crate::table::Additive,
+    published: &[Option<i64>],
+    listed: &[bool],
+    findings: Vec<PublishedFinding>,
+) -> Fallible<PublishedAudit> {
+    let mut audit = PublishedAudit { cells: table.len(), findings, ..PublishedAudit::default() };
+    for (cell, v) in published.iter().enumerate() {
         match (v, threshold) {
             (Some(v), Some(n)) if *v > 0 && *v < n => audit.findings.push(PublishedFinding {
                 cell,
-                message: format!("({}) is published as {v}, below the threshold of {n}", cube.describe(cell)),
+                message: format!("({}) is published as {v}, below the threshold of {n}", table.describe(cell)),
             }),
-            (None, _) if table.listed[cell] => audit.hidden_cells += 1,
+            (None, _) if listed[cell] => audit.hidden_cells += 1,
             _ => {}
         }
     }
-    let mut attacker = match Attacker::new(cube, &table.published) {
+    let mut attacker = match Attacker::new(table, published) {
         Ok(a) => a,
         Err(e) if e.kind == crate::ErrorKind::Data => {
             audit.findings.push(PublishedFinding { cell: 0, message: e.message });
@@ -200,7 +247,7 @@ pub fn audit_published(policy: &Policy, table: &PublishedTable) -> Fallible<Publ
         }
         Err(e) => return Err(e),
     };
-    for cell in (0..cube.len()).filter(|&c| table.published[c].is_none() && table.listed[c]) {
+    for cell in (0..table.len()).filter(|&c| published[c].is_none() && listed[c]) {
         let iv = attacker.interval(cell)?;
         let shown = match (iv.upper, threshold) {
             (Some(u), _) if u == iv.lower => Some(format!("can be computed exactly: it is {u}")),
@@ -208,7 +255,7 @@ pub fn audit_published(policy: &Policy, table: &PublishedTable) -> Fallible<Publ
             _ => None,
         };
         if let Some(shown) = shown {
-            audit.findings.push(PublishedFinding { cell, message: format!("hidden cell ({}) {shown}", cube.describe(cell)) });
+            audit.findings.push(PublishedFinding { cell, message: format!("hidden cell ({}) {shown}", table.describe(cell)) });
         }
     }
     Ok(audit)
