@@ -175,12 +175,35 @@ fn audit(
     let (_, report) = py
         .detach(|| amparo::audit_published(&policy.0, &mut *reader, value_column.as_deref(), hidden_symbols.as_deref()))
         .map_err(map_error)?;
-    Ok(PyAuditReport {
-        passed: report.passed(),
-        cells: report.cells,
-        hidden_cells: report.hidden_cells,
-        findings: report.findings.into_iter().map(|f| f.message).collect(),
-    })
+    Ok(PyAuditReport::from(report))
+}
+
+/// Audit several published linked tables at once (the policy's [tables], in order).
+#[pyfunction]
+#[pyo3(signature = (data, policy, value_column = None, hidden_symbols = None))]
+fn audit_tables(
+    py: Python<'_>,
+    data: Vec<PyRecordBatchReader>,
+    policy: &PyPolicy,
+    value_column: Option<String>,
+    hidden_symbols: Option<Vec<String>>,
+) -> PyResult<PyAuditReport> {
+    let readers = data.into_iter().map(|d| d.into_reader()).collect::<PyResult<Vec<_>>>()?;
+    let report = py
+        .detach(|| amparo::audit_published_tables(&policy.0, readers, value_column.as_deref(), hidden_symbols.as_deref()))
+        .map_err(map_error)?;
+    Ok(PyAuditReport::from(report))
+}
+
+impl From<amparo::audit::published::PublishedAudit> for PyAuditReport {
+    fn from(report: amparo::audit::published::PublishedAudit) -> Self {
+        PyAuditReport {
+            passed: report.passed(),
+            cells: report.cells,
+            hidden_cells: report.hidden_cells,
+            findings: report.findings.into_iter().map(|f| f.message).collect(),
+        }
+    }
 }
 
 /// The policy file's JSON Schema.
@@ -205,6 +228,7 @@ fn _amparo(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(validate, m)?)?;
     m.add_function(wrap_pyfunction!(protect_tables, m)?)?;
     m.add_function(wrap_pyfunction!(audit, m)?)?;
+    m.add_function(wrap_pyfunction!(audit_tables, m)?)?;
     m.add_class::<PyAuditReport>()?;
     m.add_function(wrap_pyfunction!(read_table, m)?)?;
     m.add_function(wrap_pyfunction!(write_table, m)?)?;

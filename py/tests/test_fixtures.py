@@ -96,3 +96,19 @@ def test_audit_reads_the_publishers_marks():
     assert not report.passed
     # (a,z) is not listed: (a,x) + (a,z) = 3, so (a,x) is only shown to be small.
     assert report.findings == ["hidden cell (r=a, c=x) can be shown to lie in [0, 3], below the threshold of 5"]
+
+
+def test_audit_of_linked_published_tables_finds_differencing(tmp_path: Path):
+    case = FIXTURES / "linked_tables"
+    by_sex, by_age = case / "expected.by_sex.csv", case / "expected.by_age.csv"
+    assert amparo.audit([by_sex, amparo.read_table(by_age)], case / "policy.toml").passed
+    leaky = tmp_path / "by_age.csv"
+    leaky.write_text(
+        by_age.read_text()
+        .replace("1a,Total,13,,secondary,protects a sensitive cell,11,", "1a,Total,13,13,published,,,")
+        .replace("1a,B,7,,secondary,protects a sensitive cell,5,", "1a,B,7,7,published,,,")
+    )
+    report = amparo.audit([by_sex, leaky], case / "policy.toml")
+    assert "hidden cell (district=1a, sex=F) can be computed exactly: it is 2" in report.findings
+    with pytest.raises(amparo.PolicyError, match="2 linked tables"):
+        amparo.audit([by_sex], case / "policy.toml")

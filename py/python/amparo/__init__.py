@@ -173,6 +173,10 @@ def audit(
     published cells add up, and whether any hidden cell can be shown to be
     below the threshold or computed exactly.
 
+    For a policy that lists ``[tables]``, pass a list with one published table
+    per linked table, in the policy's order: they are audited together, so a
+    cell one table hides and another gives away is found.
+
     >>> import pyarrow as pa
     >>> p = Policy.from_toml('version = 1\n[input]\nkind = "aggregated"\ncount = "n"\n'
     ...                      '[dimensions.sex]\n[primary]\nthreshold = 5\n')
@@ -181,6 +185,9 @@ def audit(
     >>> report.passed, report.findings
     (False, ['hidden cell (sex=F) can be computed exactly: it is 3'])
     """
+    if isinstance(data, (list, tuple)):
+        streams = [_as_arrow_stream(d) for d in data]
+        return _amparo.audit_tables(streams, _as_policy(policy), value_column, hidden_symbols)
     return _amparo.audit(_as_arrow_stream(data), _as_policy(policy), value_column, hidden_symbols)
 
 
