@@ -146,7 +146,9 @@ validate <- function(data, policy) {
 #' not add up, and hidden cells that can be shown to be below the threshold or
 #' computed exactly.
 #'
-#' @param data A data.frame or the path to a CSV, Parquet or Arrow file.
+#' @param data A data.frame or the path to a CSV, Parquet or Arrow file; for
+#'   a policy that lists `[tables]`, a list of them, one per linked table in
+#'   the policy's order (audited together, so differencing between them is found).
 #' @param policy An [amparo_policy()] or the path to a policy file.
 #' @param value_column Column of published values (default: `published` if
 #'   present, else the policy's `[input] count`).
@@ -159,10 +161,12 @@ validate <- function(data, policy) {
 #' audit(out, file.path(ex, "policy.toml"))
 #' @export
 audit <- function(data, policy, value_column = NULL, hidden_symbols = NULL) {
-  res <- amparo_result(.Call(
-    wrap__amparo_audit_impl, input_arg(data), policy_path(policy),
-    value_column, if (is.null(hidden_symbols)) NULL else as.character(hidden_symbols)
-  ))
+  symbols <- if (is.null(hidden_symbols)) NULL else as.character(hidden_symbols)
+  res <- if (is.list(data) && !is.data.frame(data)) {
+    amparo_result(.Call(wrap__amparo_audit_tables_impl, lapply(data, input_arg), policy_path(policy), value_column, symbols))
+  } else {
+    amparo_result(.Call(wrap__amparo_audit_impl, input_arg(data), policy_path(policy), value_column, symbols))
+  }
   structure(res, class = "amparo_audit")
 }
 

@@ -178,15 +178,34 @@ fn amparo_audit_impl(data: Robj, policy_path: &str, value_column: Nullable<Strin
         let value_column = value_column.into_option();
         let symbols = hidden_symbols.into_option();
         let (_, report) = amparo::audit_published(&policy, &mut *reader, value_column.as_deref(), symbols.as_deref())?;
-        let findings: Vec<String> = report.findings.iter().map(|f| f.message.clone()).collect();
-        Ok(list!(
-            passed = report.passed(),
-            cells = report.cells as f64,
-            hidden_cells = report.hidden_cells as f64,
-            findings = Strings::from_values(findings)
-        ))
+        Ok(audit_list(&report))
     };
     run().unwrap_or_else(error_list)
+}
+
+/// Audit several published linked tables (a list of data.frames or paths); same result as amparo_audit_impl.
+/// @noRd
+#[extendr]
+fn amparo_audit_tables_impl(data: List, policy_path: &str, value_column: Nullable<String>, hidden_symbols: Nullable<Vec<String>>) -> List {
+    let run = || -> Fallible<List> {
+        let policy = Policy::from_file(policy_path)?;
+        let readers = data.values().map(|d| input_reader(&d)).collect::<Fallible<Vec<_>>>()?;
+        let value_column = value_column.into_option();
+        let symbols = hidden_symbols.into_option();
+        let report = amparo::audit_published_tables(&policy, readers, value_column.as_deref(), symbols.as_deref())?;
+        Ok(audit_list(&report))
+    };
+    run().unwrap_or_else(error_list)
+}
+
+fn audit_list(report: &amparo::audit::published::PublishedAudit) -> List {
+    let findings: Vec<String> = report.findings.iter().map(|f| f.message.clone()).collect();
+    list!(
+        passed = report.passed(),
+        cells = report.cells as f64,
+        hidden_cells = report.hidden_cells as f64,
+        findings = Strings::from_values(findings)
+    )
 }
 
 /// Read a policy; returns list(sha256, name, dimensions) or list(error).
@@ -234,6 +253,7 @@ extendr_module! {
     fn amparo_protect_tables_impl;
     fn amparo_validate_impl;
     fn amparo_audit_impl;
+    fn amparo_audit_tables_impl;
     fn amparo_policy_impl;
     fn amparo_read_table_impl;
     fn amparo_write_table_impl;
