@@ -130,12 +130,15 @@ fn run(command: Command) -> Fallible<Verdict> {
         }
         Command::Audit { policy, table, value_column, hidden_symbols } => {
             let policy = Policy::from_file(&policy)?;
-            let readers = table.iter().map(|t| amparo::io::read_table(t)).collect::<Fallible<Vec<_>>>()?;
+            let mut readers = table.iter().map(|t| amparo::io::read_table(t)).collect::<Fallible<Vec<_>>>()?;
             let report = if policy.linked_tables().is_empty() {
-                let [reader] = <[_; 1]>::try_from(readers).map_err(|r: Vec<_>| {
-                    amparo::Error::new(amparo::ErrorKind::Policy, format!("{} tables were given, but the policy describes one table (it has no [tables])", r.len()))
-                })?;
-                let mut reader = reader;
+                if readers.len() != 1 {
+                    return Err(amparo::Error::new(
+                        amparo::ErrorKind::Policy,
+                        format!("{} tables were given, but the policy describes one table (it has no [tables])", readers.len()),
+                    ));
+                }
+                let mut reader = readers.remove(0);
                 amparo::audit_published(&policy, &mut *reader, value_column.as_deref(), hidden_symbols.as_deref())?.1
             } else {
                 amparo::audit_published_tables(&policy, readers, value_column.as_deref(), hidden_symbols.as_deref())?

@@ -287,8 +287,7 @@ pub fn audit_published(
     value_column: Option<&str>,
     hidden_symbols: Option<&[String]>,
 ) -> Fallible<(audit::published::PublishedTable, audit::published::PublishedAudit)> {
-    let defaults: Vec<String> = audit::published::DEFAULT_HIDDEN_SYMBOLS.iter().map(|s| s.to_string()).collect();
-    let table = audit::published::read_published(policy, input, value_column, hidden_symbols.unwrap_or(&defaults))?;
+    let table = audit::published::read_published(policy, input, value_column, hidden_symbols)?;
     let report = audit::published::audit_published(policy, &table)?;
     Ok((table, report))
 }
@@ -312,12 +311,10 @@ pub fn audit_published_tables(
             inputs.len()
         );
     }
-    let defaults: Vec<String> = audit::published::DEFAULT_HIDDEN_SYMBOLS.iter().map(|s| s.to_string()).collect();
-    let symbols = hidden_symbols.unwrap_or(&defaults);
     let published = tables
         .iter()
         .zip(inputs)
-        .map(|((_, p), mut input)| audit::published::read_published(p, &mut *input, value_column, symbols))
+        .map(|((_, p), mut input)| audit::published::read_published(p, &mut *input, value_column, hidden_symbols))
         .collect::<Fallible<Vec<_>>>()?;
     audit::published::audit_published_linked(policy, published)
 }
@@ -346,7 +343,7 @@ pub fn validate(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<
     let cube = build_cube(policy, input)?;
     Ok(Validation {
         cells: cube.len(),
-        inner_cells: cube.dims().iter().map(|d| d.hierarchy.leaves().count()).product(),
+        inner_cells: cube.inner_len(),
         dimensions: cube.dims().iter().map(|d| (d.name.clone(), d.hierarchy.len(), d.hierarchy.leaves().count())).collect(),
     })
 }

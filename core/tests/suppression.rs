@@ -58,6 +58,25 @@ fn singleton_rule_holds(out: &amparo::Protected) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Aggregated rows of a 2 x 3 table: r in (a, b), c in (x, y, z), counts in that order.
+fn rows_a_b_by_x_y_z(counts: [i64; 6]) -> RecordBatchIterator<std::vec::IntoIter<Result<RecordBatch, arrow_schema::ArrowError>>> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("r", DataType::Utf8, false),
+        Field::new("c", DataType::Utf8, false),
+        Field::new("n", DataType::Int64, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(StringArray::from(vec!["a", "a", "a", "b", "b", "b"])),
+            Arc::new(StringArray::from(vec!["x", "y", "z", "x", "y", "z"])),
+            Arc::new(Int64Array::from(counts.to_vec())),
+        ],
+    )
+    .unwrap();
+    RecordBatchIterator::new(vec![Ok(batch)].into_iter(), schema)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -138,23 +157,7 @@ fn row_totals_reveal_a_lone_hidden_cell_and_secondary_suppression_fixes_it() {
             "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.r]\ncodes = [\"a\", \"b\"]\n[dimensions.c]\ncodes = [\"x\", \"y\", \"z\"]\n[primary]\nthreshold = 5\n[secondary]\nmethod = \"{method}\"\n"
         )
     };
-    let rows = || {
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("r", DataType::Utf8, false),
-            Field::new("c", DataType::Utf8, false),
-            Field::new("n", DataType::Int64, false),
-        ]));
-        let batch = RecordBatch::try_new(
-            schema.clone(),
-            vec![
-                Arc::new(StringArray::from(vec!["a", "a", "a", "b", "b", "b"])),
-                Arc::new(StringArray::from(vec!["x", "y", "z", "x", "y", "z"])),
-                Arc::new(Int64Array::from(vec![3, 10, 12, 8, 9, 20])),
-            ],
-        )
-        .unwrap();
-        RecordBatchIterator::new(vec![Ok(batch)].into_iter(), schema)
-    };
+    let rows = || rows_a_b_by_x_y_z([3, 10, 12, 8, 9, 20]);
     let unsafe_ = amparo::protect(&Policy::from_toml(&text("none"), Path::new(".")).unwrap(), &mut rows()).unwrap();
     let audit = unsafe_.audit.unwrap();
     assert!(!audit.passed());
@@ -201,23 +204,7 @@ fn a_singleton_and_one_other_hidden_cell_in_a_row_get_a_third() {
              [secondary]\nmethod = \"interval\"\n"
         )
     };
-    let rows = || {
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("r", DataType::Utf8, false),
-            Field::new("c", DataType::Utf8, false),
-            Field::new("n", DataType::Int64, false),
-        ]));
-        let batch = RecordBatch::try_new(
-            schema.clone(),
-            vec![
-                Arc::new(StringArray::from(vec!["a", "a", "a", "b", "b", "b"])),
-                Arc::new(StringArray::from(vec!["x", "y", "z", "x", "y", "z"])),
-                Arc::new(Int64Array::from(vec![1, 4, 20, 9, 8, 30])),
-            ],
-        )
-        .unwrap();
-        RecordBatchIterator::new(vec![Ok(batch)].into_iter(), schema)
-    };
+    let rows = || rows_a_b_by_x_y_z([1, 4, 20, 9, 8, 30]);
     let hidden_in_row_a = |out: &amparo::Protected| {
         (0..out.cube.len()).filter(|&c| out.cube.describe(c).starts_with("r=a") && out.marks.published[c].is_none()).count()
     };

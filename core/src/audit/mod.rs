@@ -86,6 +86,20 @@ struct Component {
     constraints: Vec<usize>,
 }
 
+impl Component {
+    /// Whether column `i` still has to be shown able to reach `low` (`Some(true)`)
+    /// or `high` (`Some(false)`) by some solution; `None` once both were seen.
+    fn unsettled(&self, i: usize, low: i64, high: i64) -> Option<bool> {
+        if self.min_seen[i] > low as f64 + EPS {
+            Some(true)
+        } else if self.max_seen[i] < high as f64 - EPS {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
 /// What an attacker can compute about the hidden cells of one published table:
 /// one LP per group of linked hidden cells, re-solved with a changed objective
 /// (HiGHS warm-starts from the previous basis, usually a few iterations).
@@ -257,13 +271,12 @@ impl Attacker {
             let mut objective: Vec<Vec<(usize, f64)>> = vec![Vec::new(); self.components.len()];
             for &(cell, low, high) in targets {
                 let Some((id, i)) = self.place[cell] else { continue };
-                let comp = &self.components[id];
                 // Varied weights move the optimum to a different vertex each round.
                 let weight = 1.0 + (splitmix(cell as u64 ^ round.wrapping_mul(0x9E37_79B9)) % 1000) as f64 / 1000.0;
-                if comp.min_seen[i] > low as f64 + EPS {
-                    objective[id].push((i, weight));
-                } else if comp.max_seen[i] < high as f64 - EPS {
-                    objective[id].push((i, -weight));
+                match self.components[id].unsettled(i, low, high) {
+                    Some(true) => objective[id].push((i, weight)),
+                    Some(false) => objective[id].push((i, -weight)),
+                    None => {}
                 }
             }
             let unsettled: usize = objective.iter().map(Vec::len).sum();
@@ -278,12 +291,7 @@ impl Attacker {
             }
             let left = targets
                 .iter()
-                .filter(|&&(cell, low, high)| {
-                    self.place[cell].is_some_and(|(id, i)| {
-                        let comp = &self.components[id];
-                        comp.min_seen[i] > low as f64 + EPS || comp.max_seen[i] < high as f64 - EPS
-                    })
-                })
+                .filter(|&&(cell, low, high)| self.place[cell].is_some_and(|(id, i)| self.components[id].unsettled(i, low, high).is_some()))
                 .count();
             if std::env::var_os("AMPARO_DEBUG").is_some() {
                 eprintln!("explore: {unsettled} unsettled before the sweep, {left} after");

@@ -64,8 +64,10 @@ pub fn read_published(
     policy: &Policy,
     input: &mut dyn RecordBatchReader,
     value_column: Option<&str>,
-    hidden_symbols: &[String],
+    hidden_symbols: Option<&[String]>,
 ) -> Fallible<PublishedTable> {
+    let defaults: Vec<String> = DEFAULT_HIDDEN_SYMBOLS.iter().map(|s| s.to_string()).collect();
+    let hidden_symbols = hidden_symbols.unwrap_or(&defaults);
     let schema = input.schema();
     let index = |name: &str, role: &str| {
         schema.index_of(name).map_err(|_| {

@@ -551,27 +551,15 @@ fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible
             fail!(Policy, "[tables.{table}] lists no dimensions; add e.g. `dimensions = [\"district\", \"sex\"]`");
         }
         for name in &t.dimensions {
-            if !file.dimensions.contains_key(name) {
-                let names: Vec<&str> = file.dimensions.keys().map(String::as_str).collect();
-                fail!(
-                    Policy,
-                    "[tables.{table}] lists `{name}`, which is not a dimension{}; define it under [dimensions.{name}] or use one of: {}",
-                    suggest_code(name, names.iter().copied()),
-                    names.join(", ")
-                );
-            }
+            check_dimension_named(file, name, |hint, names| {
+                format!("[tables.{table}] lists `{name}`, which is not a dimension{hint}; define it under [dimensions.{name}] or use one of: {names}")
+            })?;
         }
     }
     for name in &file.primary.sensitive {
-        if !file.dimensions.contains_key(name) {
-            let names: Vec<&str> = file.dimensions.keys().map(String::as_str).collect();
-            fail!(
-                Policy,
-                "[primary] sensitive names `{name}`, which is not a dimension{}; it lists dimensions whose categories are sensitive ({})",
-                suggest_code(name, names.iter().copied()),
-                names.join(", ")
-            );
-        }
+        check_dimension_named(file, name, |hint, names| {
+            format!("[primary] sensitive names `{name}`, which is not a dimension{hint}; it lists dimensions whose categories are sensitive ({names})")
+        })?;
     }
     let limit = file.secondary.time_limit;
     if !(limit.is_finite() && limit > 0.0) {
@@ -616,6 +604,15 @@ fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible
         dims.push(DimensionPolicy { name: name.clone(), column, hierarchy });
     }
     Ok(dims)
+}
+
+/// Fail with `message(did-you-mean hint, the dimensions)` unless `name` is a dimension.
+fn check_dimension_named(file: &PolicyFile, name: &str, message: impl Fn(String, String) -> String) -> Fallible<()> {
+    if file.dimensions.contains_key(name) {
+        return Ok(());
+    }
+    let names: Vec<&str> = file.dimensions.keys().map(String::as_str).collect();
+    fail!(Policy, "{}", message(suggest_code(name, names.iter().copied()), names.join(", ")))
 }
 
 fn validate_protection(p: &ProtectionSection) -> Fallible<()> {

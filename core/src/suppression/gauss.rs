@@ -50,7 +50,7 @@ pub(super) fn eliminate_exact_disclosure(
         return Ok(0);
     }
     // Rows of Y, each sorted by cell; `alive` false once used as a pivot.
-    let mut rows: Vec<Column> = vec![Vec::new(); inner_count(cube)];
+    let mut rows: Vec<Column> = vec![Vec::new(); cube.inner_len()];
     for (cell, col) in inner_columns(cube).into_iter().enumerate() {
         for (r, _) in col {
             rows[r as usize].push((cell as u32, 1));
@@ -171,10 +171,6 @@ fn live_rows(list: &mut Vec<u32>, rows: &[Column], alive: &[bool], cell: u32) ->
         }
     });
     out
-}
-
-fn inner_count(cube: &Cube) -> usize {
-    cube.dims().iter().map(|d| d.hierarchy.leaves().count()).product()
 }
 
 /// Column c of X: the inner cells (leaf combinations) that cell c adds up.

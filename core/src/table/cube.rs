@@ -133,6 +133,11 @@ impl Cube {
         ((cell / self.strides[d]) % self.shape[d]) as u32
     }
 
+    /// How many inner cells (leaf combinations) the table has.
+    pub fn inner_len(&self) -> usize {
+        self.dims.iter().map(|d| d.hierarchy.leaves().count()).product()
+    }
+
     /// True when every coordinate is a leaf: an inner cell, not a margin.
     pub fn is_inner(&self, cell: usize) -> bool {
         (0..self.dims.len()).all(|d| self.dims[d].hierarchy.is_leaf(self.coord(cell, d)))
