@@ -9,6 +9,7 @@ published result with `amparo audit` (hidden cells must not be shown to lie
 below the threshold nor be computable).
 """
 import csv
+import os
 import subprocess
 import sys
 import tempfile
@@ -30,6 +31,8 @@ for r in rows:
         micro["ones"].append(1)
 
 work = Path(tempfile.mkdtemp(prefix="taurgus_"))
+# tau-Argus writes its log files into the working folder: keep them out of the repository.
+os.chdir(work)
 policy = work / "policy.toml"
 policy.write_text(Path(template).read_text().replace("METHOD", "none").replace("PROTECTION", ""))
 print(f"{'method':<10} {'primaries':>9} {'secondaries':>11} {'children_hidden':>15} {'seconds':>8}  amparo audit")
