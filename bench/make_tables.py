@@ -2,11 +2,13 @@
 """Generated tables of migrant children for the suppression benchmarks.
 
 Writes, for each size, an aggregated CSV of inner cells (`<name>.csv`) and the
-policy that protects it (`<name>.toml`) into the folder given as argument.
+policy that protects it (`<name>.toml`, with placeholders METHOD, PROTECTION
+(in [primary]) and EXTRA (after [secondary]'s keys) for bench/suppression.sh) into the folder given as argument.
 Counts follow DATA.md's shapes: Zipf over geography and nationality, so most
 cells are 0 and many non-zero cells are small. Stdlib only, seeded.
 
   small  district 30 x nationality 14 x sex 2                  1,395 cells with margins
+  mid    municipality 20 in 4 departments x nationality 10 x age band 4 x sex 2     4,125
   medium municipality 60 in 8 departments x nationality 20 x age band 4 x sex 3   28,980
   large  municipality 200 in 12 departments x nationality 30 x age band 4 x sex 2 99,045
 """
@@ -71,6 +73,7 @@ def write(folder, name, dims, total_children, seed, policy_dims, threshold=5):
         "[secondary]",
         'method = "METHOD"',
         'cost = "unit"',
+        "EXTRA",
         "",
     ]
     (folder / f"{name}.toml").write_text("\n".join(policy))
@@ -84,6 +87,12 @@ def main():
           [("district", [f"D{k:02d}" for k in range(30)], 1.1), ("nationality", nat(14), 1.6), ("sex", ["F", "M"], 0.05)],
           3000, 1,
           ['[dimensions.district]', 'total = "National"', '[dimensions.nationality]', '[dimensions.sex]'])
+    write(folder, "mid",
+          [("municipality", geography(4, 20), 1.1), ("nationality", nat(10), 1.6),
+           ("age_band", ["0-4", "5-11", "12-14", "15-17"], 0.2), ("sex", ["F", "M"], 0.05)],
+          8000, 4,
+          ['[dimensions.municipality]', 'code_lengths = [2, 5]', 'total = "National"', '[dimensions.nationality]',
+           '[dimensions.age_band]', 'tree = { "0-17" = ["0-4", "5-11", "12-14", "15-17"] }', '[dimensions.sex]'])
     write(folder, "medium",
           [("municipality", geography(8, 60), 1.1), ("nationality", nat(20), 1.6),
            ("age_band", ["0-4", "5-11", "12-14", "15-17"], 0.2), ("sex", ["F", "M", "U"], 3.0)],

@@ -34,7 +34,7 @@ work = Path(tempfile.mkdtemp(prefix="taurgus_"))
 # tau-Argus writes its log files into the working folder: keep them out of the repository.
 os.chdir(work)
 policy = work / "policy.toml"
-policy.write_text(Path(template).read_text().replace("METHOD", "none").replace("PROTECTION", ""))
+policy.write_text(Path(template).read_text().replace("METHOD", "none").replace("PROTECTION", "").replace("EXTRA", ""))
 print(f"{'method':<10} {'primaries':>9} {'secondaries':>11} {'children_hidden':>15} {'seconds':>8}  amparo audit")
 for method in ["OPT(1)", "MOD(1)"]:
     start = time.perf_counter()

@@ -235,7 +235,7 @@ fn secondary_and_audit(
     match (secondary.method, cube) {
         (policy::SecondaryMethod::None, _) => {}
         (policy::SecondaryMethod::Interval, _) => {
-            suppression::interval(table, marks, secondary.cost, forced_published, limit)?;
+            suppression::interval(table, marks, secondary.cost, forced_published, limit, secondary.lp_limit)?;
             if singletons {
                 suppression::protect_singletons(table, marks, secondary.cost, forced_published)?;
             }

@@ -77,6 +77,33 @@ fn rows_a_b_by_x_y_z(counts: [i64; 6]) -> RecordBatchIterator<std::vec::IntoIter
     RecordBatchIterator::new(vec![Ok(batch)].into_iter(), schema)
 }
 
+/// `interval`'s promise on one generated table: the audit passes, every
+/// primary's interval reaches 0 and 5, the singleton rule holds, and the same
+/// input gives the same cells.
+fn interval_protects(p: &Policy, dims: usize, counts: &[i64]) -> Result<(), TestCaseError> {
+    let out = amparo::protect(p, &mut table(dims, counts)).unwrap();
+    let audit = out.audit.as_ref().expect("the audit runs by default");
+    prop_assert!(audit.passed(), "{:?}", audit.describe_findings(&out.cube, 5));
+    for cell in 0..out.cube.len() {
+        let v = out.cube.value(cell);
+        match out.marks.status[cell] {
+            Status::Primary => {
+                prop_assert!(v > 0 && v < 5);
+                prop_assert_eq!(out.marks.lower[cell], Some(0));
+                prop_assert!(out.marks.upper[cell].is_none_or(|u| u >= 5));
+            }
+            Status::Secondary => prop_assert!(out.marks.published[cell].is_none()),
+            Status::Published => prop_assert_eq!(out.marks.published[cell], Some(v)),
+            other => prop_assert!(false, "unexpected status {:?}", other),
+        }
+    }
+    singleton_rule_holds(&out)?;
+    // Deterministic: the same input and policy give the same cells.
+    let again = amparo::protect(p, &mut table(dims, counts)).unwrap();
+    prop_assert_eq!(&again.marks.published, &out.marks.published);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -87,27 +114,49 @@ proptest! {
         dims in 2..=5usize,
         counts in prop::collection::vec(prop_oneof![3 => 0i64..5, 2 => 5i64..40], 7..23),
     ) {
-        let p = policy(dims, "interval");
-        let out = amparo::protect(&p, &mut table(dims, &counts)).unwrap();
-        let audit = out.audit.as_ref().expect("the audit runs by default");
-        prop_assert!(audit.passed(), "{:?}", audit.describe_findings(&out.cube, 5));
-        for cell in 0..out.cube.len() {
-            let v = out.cube.value(cell);
-            match out.marks.status[cell] {
-                Status::Primary => {
-                    prop_assert!(v > 0 && v < 5);
-                    prop_assert_eq!(out.marks.lower[cell], Some(0));
-                    prop_assert!(out.marks.upper[cell].is_none_or(|u| u >= 5));
-                }
-                Status::Secondary => prop_assert!(out.marks.published[cell].is_none()),
-                Status::Published => prop_assert_eq!(out.marks.published[cell], Some(v)),
-                other => prop_assert!(false, "unexpected status {:?}", other),
+        interval_protects(&policy(dims, "interval"), dims, &counts)?;
+    }
+
+    /// The same with hypercube patterns (what `interval` uses above
+    /// `lp_limit` cells), audited by the LP attacker.
+    #[test]
+    fn interval_with_hypercube_patterns_passes_the_audit_on_random_hierarchical_tables(
+        dims in 2..=5usize,
+        counts in prop::collection::vec(prop_oneof![3 => 0i64..5, 2 => 5i64..40], 7..23),
+    ) {
+        interval_protects(&policy(dims, "interval\"\nlp_limit = 0 #"), dims, &counts)?;
+    }
+
+    /// A hypercube certificate is sound: whenever the pattern search finds
+    /// hidden cells that protect a cell by (lower, upper), the LP attacker's
+    /// interval for that cell reaches that far.
+    #[test]
+    fn hypercube_certificates_never_promise_more_than_the_lp_attacker_allows(
+        dims in 2..=4usize,
+        counts in prop::collection::vec(0i64..12, 5..17),
+        extra_hidden in prop::collection::vec(any::<bool>(), 1..40),
+        levels in prop::collection::vec((0i64..6, 0i64..6), 1..20),
+    ) {
+        let out = amparo::protect(&policy(dims, "none"), &mut table(dims, &counts)).unwrap();
+        let cube = &out.cube;
+        // The primaries and a random scatter of other cells are hidden.
+        let published: Vec<Option<i64>> = (0..cube.len())
+            .map(|c| if out.marks.published[c].is_none() || extra_hidden[c % extra_hidden.len()] { None } else { Some(cube.value(c)) })
+            .collect();
+        let hidden = |c: usize| published[c].is_none();
+        let finder = amparo::suppression::hypercube::PatternFinder::new(cube);
+        let mut attacker = amparo::audit::Attacker::new(cube, &published).unwrap();
+        for cell in (0..cube.len()).filter(|&c| hidden(c)) {
+            let (lower, upper) = levels[cell % levels.len()];
+            let lower = lower.min(cube.value(cell));
+            if let Some(cells) = finder.certificate(cell, lower, upper, &hidden) {
+                prop_assert!(cells.iter().all(|&c| hidden(c)) && cells.contains(&cell), "({}) -{lower}/+{upper}: {:?} hidden {:?}", cube.describe(cell), cells.iter().map(|&c| cube.describe(c)).collect::<Vec<_>>(), cells.iter().map(|&c| hidden(c)).collect::<Vec<_>>());
+                let iv = attacker.interval(cell).unwrap();
+                let v = cube.value(cell);
+                prop_assert!(iv.lower <= v - lower && iv.upper.is_none_or(|u| u >= v + upper),
+                    "({}) = {v} certified for -{lower}/+{upper} but the attacker has [{}, {:?}]", cube.describe(cell), iv.lower, iv.upper);
             }
         }
-        singleton_rule_holds(&out)?;
-        // Deterministic: the same input and policy give the same cells.
-        let again = amparo::protect(&p, &mut table(dims, &counts)).unwrap();
-        prop_assert_eq!(&again.marks.published, &out.marks.published);
     }
 
     /// After fast suppression no hidden cell can be computed exactly: every
@@ -130,6 +179,22 @@ proptest! {
         let again = amparo::protect(&p, &mut table(dims, &counts)).unwrap();
         prop_assert_eq!(&again.marks.published, &out.marks.published);
         prop_assert!(primaries == 0 || out.marks.status.iter().any(|s| *s == Status::Secondary) || out.audit.as_ref().unwrap().passed());
+    }
+
+    /// The audit's verdict alone (tables over `interval_limit` hidden cells,
+    /// where hypercube certificates settle cells before any LP) finds the same
+    /// unsafe cells as the audit that computes every interval.
+    #[test]
+    fn the_audit_verdict_with_certificates_agrees_with_the_full_audit(
+        dims in 2..=4usize,
+        counts in prop::collection::vec(prop_oneof![3 => 0i64..5, 2 => 5i64..40], 7..23),
+        method in prop_oneof![Just("none"), Just("fast"), Just("interval")],
+    ) {
+        let full = amparo::protect(&policy(dims, method), &mut table(dims, &counts)).unwrap();
+        let verdict = amparo::protect(&policy(dims, &format!("{method}\"\n[audit]\ninterval_limit = 0 #")), &mut table(dims, &counts)).unwrap();
+        prop_assert_eq!(&full.marks.published, &verdict.marks.published);
+        let cells = |out: &amparo::Protected| out.audit.as_ref().unwrap().findings.iter().map(|f| f.cell).collect::<Vec<_>>();
+        prop_assert_eq!(cells(&full), cells(&verdict));
     }
 
     /// Every interval the audit reports contains the true value.

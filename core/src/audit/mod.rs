@@ -456,13 +456,28 @@ const PINNING_CELLS_LISTED: usize = 6;
 pub fn run(table: &dyn Additive, marks: &mut crate::output::CellMarks, interval_limit: usize) -> Fallible<AuditReport> {
     let constraints = table.constraints();
     let hidden: Vec<usize> = (0..table.len()).filter(|&c| marks.published[c].is_none()).collect();
-    let mut attacker = Attacker::new(table, &marks.published)?;
     let mut report = AuditReport { hidden_cells: hidden.len(), intervals_computed: hidden.len() <= interval_limit, ..AuditReport::default() };
-    let needs: Vec<(usize, i64, i64)> = hidden
+    let mut needs: Vec<(usize, i64, i64)> = hidden
         .iter()
         .filter_map(|&c| marks.protection[c].map(|(lo, up)| (c, table.value(c) - lo, table.value(c) + up)))
         .collect();
     report.sensitive_cells = needs.len();
+    if !report.intervals_computed {
+        // Only the verdict: a hypercube of hidden cells around a sensitive
+        // cell proves its levels without an LP (see suppression::hypercube).
+        if let Some(cube) = table.as_cube() {
+            let finder = crate::suppression::hypercube::PatternFinder::new(cube);
+            let hidden_cell = |c: usize| marks.published[c].is_none();
+            needs.retain(|&(cell, low, high)| {
+                let value = table.value(cell);
+                finder.certificate(cell, value - low, high - value, &hidden_cell).is_none()
+            });
+        }
+        if needs.is_empty() {
+            return Ok(report);
+        }
+    }
+    let mut attacker = Attacker::new(table, &marks.published)?;
     if !report.intervals_computed {
         attacker.explore(&needs)?;
     }

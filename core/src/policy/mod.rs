@@ -282,7 +282,9 @@ pub enum SecondaryMethod {
     #[default]
     None,
     /// Hide complementary cells until every protection level holds under the
-    /// LP audit, at least cost (Fischetti & Salazar-Gonzalez 2001, LP heuristic).
+    /// LP audit, at low cost: protection LPs (Fischetti & Salazar-Gonzalez
+    /// 2001, LP heuristic) on tables up to `lp_limit` cells, hypercube
+    /// patterns (Repsilber 1994, as tau-Argus's GHMITER) on larger ones.
     Interval,
     /// Hide complementary cells until no hidden cell can be computed exactly
     /// from the published ones (Gaussian elimination, as GaussSuppression);
@@ -316,6 +318,12 @@ pub struct SecondarySection {
     /// error rather than running on (default 600).
     #[serde(default = "default_time_limit")]
     pub time_limit: f64,
+    /// `interval` protects tables of up to this many cells (margins included)
+    /// with protection LPs over the whole table, which hide the fewest cells,
+    /// and larger tables with hypercube patterns, which scale to 10^5-10^6
+    /// cells but hide more (default 5000; 0 means patterns always).
+    #[serde(default = "default_lp_limit")]
+    pub lp_limit: usize,
     /// Cells that must stay published, each named by its codes, e.g.
     /// `{ district = "National", nationality = "VEN" }` (a dimension left out
     /// means its total). Secondary suppression never picks them; if protection
@@ -332,12 +340,17 @@ fn default_time_limit() -> f64 {
     600.0
 }
 
+fn default_lp_limit() -> usize {
+    5_000
+}
+
 impl Default for SecondarySection {
     fn default() -> Self {
         SecondarySection {
             method: SecondaryMethod::None,
             cost: CostKind::Unit,
             time_limit: default_time_limit(),
+            lp_limit: default_lp_limit(),
             force_published: Vec::new(),
             force_hidden: Vec::new(),
         }

@@ -24,6 +24,11 @@ pub trait Additive {
     fn constraints(&self) -> Vec<Constraint>;
     /// The cell named for messages, e.g. "district=D01, sex=F".
     fn describe(&self, cell: usize) -> String;
+    /// The table as one cube, when it is one (its dimensions allow the
+    /// hypercube certificates of `suppression`).
+    fn as_cube(&self) -> Option<&Cube> {
+        None
+    }
 }
 
 impl Additive for Cube {
@@ -38,5 +43,8 @@ impl Additive for Cube {
     }
     fn describe(&self, cell: usize) -> String {
         Cube::describe(self, cell)
+    }
+    fn as_cube(&self) -> Option<&Cube> {
+        Some(self)
     }
 }
