@@ -33,9 +33,9 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::table::Cube;
 
-/// How many pattern combinations one search may look at: the options kept
-/// per dimension are the largest number whose product stays within this.
-const COMBINATIONS: usize = 2_000;
+/// Vectors kept per dimension, the best first by the cells they put on the
+/// target's own line.
+const KEPT_PER_DIMENSION: usize = 24;
 
 /// A per-dimension vector: (node, sign) pairs, the target's code first with +1.
 type Vector = Vec<(u32, i8)>;
@@ -60,8 +60,7 @@ pub struct PatternFinder<'a> {
 
 impl<'a> PatternFinder<'a> {
     pub fn new(cube: &'a Cube) -> Self {
-        let k = cube.dims().len().max(1) as f64;
-        let kept = (COMBINATIONS as f64).powf(1.0 / k).floor().max(2.0) as usize;
+        let kept = KEPT_PER_DIMENSION;
         let mut strides = vec![1usize; cube.shape().len()];
         for d in (0..strides.len().saturating_sub(1)).rev() {
             strides[d] = strides[d + 1] * cube.shape()[d + 1];
@@ -85,9 +84,26 @@ impl<'a> PatternFinder<'a> {
         if lower <= 0 && upper <= 0 {
             return Some(vec![target]);
         }
-        if let Some(p) = self.search(target, lower, upper, weight, &|c| values[c]) {
-            return Some(p.cells);
+        let single = self.search(target, lower, upper, weight, &|c| values[c]);
+        if let Some(p) = single.as_ref().filter(|p| p.cost == 0.0) {
+            return Some(p.cells.clone());
         }
+        // A sum of smaller moves is often cheaper than one pattern that must
+        // move everything at once (which, in a sparse table, is one that
+        // rises through the totals): take the cheaper of the two.
+        match (single, self.composite(target, lower, upper, weight)) {
+            (Some(p), Some(cells)) => {
+                let cost: f64 = cells.iter().map(|&c| weight(c)).sum();
+                Some(if cost < p.cost { cells } else { p.cells })
+            }
+            (Some(p), None) => Some(p.cells),
+            (None, composite) => composite,
+        }
+    }
+
+    /// Each direction made of patterns through the target, added up.
+    fn composite(&self, target: usize, lower: i64, upper: i64, weight: &dyn Fn(usize) -> f64) -> Option<Vec<usize>> {
+        let values = self.values;
         let mut picked: FxHashSet<usize> = FxHashSet::default();
         for (down, level) in [(true, lower), (false, upper)] {
             // What each cell can still give in this direction.
@@ -129,6 +145,12 @@ impl<'a> PatternFinder<'a> {
     }
 
     /// The cheapest single pattern found, with counts `value(cell)`.
+    ///
+    /// Depth-first over the dimensions with branch and bound: after choosing
+    /// vectors for the first j dimensions, the cells where the other
+    /// dimensions keep the target's codes are already cells of every pattern
+    /// below (with their final signs), so a partial pattern that breaks a
+    /// level or costs more than the best one found is cut there.
     fn search(&self, target: usize, lower: i64, upper: i64, weight: &dyn Fn(usize) -> f64, value: &dyn Fn(usize) -> i64) -> Option<Pattern> {
         let coords = self.cube.coords(target);
         let enough = |cell: usize, sign: i8| value(cell) >= if sign < 0 { upper } else { lower };
@@ -137,133 +159,161 @@ impl<'a> PatternFinder<'a> {
             // Rank each vector by the cells it puts on the target's line along
             // d: those cells are in every pattern built with it.
             let line = |node: u32| target - coords[d] as usize * self.strides[d] + node as usize * self.strides[d];
-            let mut ranked: Vec<(f64, i64, Vector)> = Vec::new();
-            let mut upward = None;
-            for (k, vector) in self.vectors(d, coords[d], &|node| weight(line(node)), &|node| value(line(node))).into_iter().enumerate() {
+            let mut ranked: Vec<(f64, i64, bool, Vector)> = Vec::new();
+            for (upward, vector) in self.vectors(d, coords[d], &|node| weight(line(node)), &|node| value(line(node))) {
                 if !vector.iter().all(|&(node, sign)| enough(line(node), sign)) {
                     continue;
                 }
                 let cost: f64 = vector.iter().skip(1).map(|&(node, _)| weight(line(node))).sum();
                 if cost.is_finite() {
                     let smallest = vector.iter().map(|&(node, _)| value(line(node))).min().unwrap_or(0);
-                    if k == 0 {
-                        upward = Some(vector.clone());
-                    }
-                    ranked.push((cost, smallest, vector));
+                    ranked.push((cost, smallest, upward, vector));
                 }
             }
+            ranked.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
+            // The best upward chain stays in the search whatever its rank: its
+            // cells are margins, large enough for almost any level, so the
+            // pattern upward in every dimension is the fallback.
+            if let Some(k) = ranked.iter().position(|r| r.2).filter(|&k| k >= self.kept_per_dimension) {
+                ranked.swap(self.kept_per_dimension - 1, k);
+            }
+            ranked.truncate(self.kept_per_dimension);
             if ranked.is_empty() {
                 return None;
             }
-            ranked.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
-            ranked.truncate(self.kept_per_dimension);
-            // The upward chain stays in the search whatever its rank: its
-            // cells are margins, large enough for almost any level, so the
-            // pattern upward in every dimension is the fallback.
-            if let Some(up) = upward.filter(|up| !ranked.iter().any(|r| &r.2 == up)) {
-                ranked.pop();
-                ranked.push((f64::INFINITY, 0, up));
-            }
-            options.push(ranked.into_iter().map(|(_, _, v)| v).collect());
+            options.push(ranked.into_iter().map(|r| r.3).collect());
         }
-        let mut best: Option<Pattern> = None;
-        let mut choice = vec![0usize; options.len()];
-        let mut cells: Vec<(usize, i8)> = Vec::new();
-        let mut next: Vec<(usize, i8)> = Vec::new();
-        'combinations: loop {
-            cells.clear();
-            cells.push((0, 1));
-            for (d, vectors) in options.iter().enumerate() {
-                next.clear();
-                for &(offset, sign) in &cells {
-                    for &(node, s) in &vectors[choice[d]] {
-                        next.push((offset + node as usize * self.strides[d], sign * s));
-                    }
-                }
-                std::mem::swap(&mut cells, &mut next);
-            }
-            let bound = best.as_ref().map_or(f64::INFINITY, |b| b.cost);
-            let mut cost = 0.0;
-            let mut possible = true;
-            for &(cell, sign) in &cells {
-                cost += weight(cell);
-                if !enough(cell, sign) || cost >= bound {
-                    possible = false;
-                    break;
-                }
-            }
-            if possible {
-                best = Some(Pattern { cells: cells.iter().map(|&(c, _)| c).collect(), signs: cells.iter().map(|&(_, s)| s).collect(), cost });
-                if cost == 0.0 {
-                    break 'combinations;
-                }
-            }
-            // Next combination, mixed-radix.
-            let mut d = options.len();
-            loop {
-                if d == 0 {
-                    break 'combinations;
-                }
-                d -= 1;
-                choice[d] += 1;
-                if choice[d] < options[d].len() {
-                    break;
-                }
-                choice[d] = 0;
-            }
-        }
-        best
+        let mut search = Search { finder: self, coords: &coords, options: &options, weight, enough: &enough, best: None, budget: CELL_CHECKS };
+        let mut cells = vec![(target, 1i8)];
+        search.descend(0, &mut cells, 0.0);
+        search.best
     }
 
-    /// The additive vectors along dimension `d` through `node`: the upward
-    /// chain first, then one per sibling. `weight` and `value` are those of the
-    /// cells on the target's line, used to pick downward chains.
-    fn vectors(&self, d: usize, node: u32, weight: &dyn Fn(u32) -> f64, value: &dyn Fn(u32) -> i64) -> Vec<Vector> {
+    /// The additive vectors along dimension `d` through `node`, each with
+    /// whether it is an upward chain: the upward chains (through each of a
+    /// few leaves below `node` when it has children), then the sibling pairs
+    /// (each through a few leaves below either side). `weight` and `value`
+    /// are those of the cells on the target's line, to pick those leaves.
+    fn vectors(&self, d: usize, node: u32, weight: &dyn Fn(u32) -> f64, value: &dyn Fn(u32) -> i64) -> Vec<(bool, Vector)> {
         let h = &self.cube.dims()[d].hierarchy;
-        let mut out = Vec::new();
-        let down = |start: u32, sign: i8, v: &mut Vector| {
-            let mut at = start;
-            while !h.is_leaf(at) {
-                // Prefer a child already hidden, then the largest.
-                at = *h
-                    .children(at)
-                    .iter()
-                    .min_by(|&&a, &&b| weight(a).total_cmp(&weight(b)).then(value(b).cmp(&value(a))).then(a.cmp(&b)))
-                    .expect("a node that is not a leaf has children");
-                v.push((at, sign));
+        // Paths from below `start` down to its best leaves (preferring hidden,
+        // then large cells), at most `limit`; one empty path for a leaf.
+        let paths = |start: u32, limit: usize| -> Vec<Vec<u32>> {
+            if h.is_leaf(start) {
+                return vec![Vec::new()];
             }
+            let mut leaves: Vec<u32> = Vec::new();
+            let mut stack = vec![start];
+            while let Some(at) = stack.pop() {
+                for &child in h.children(at) {
+                    if h.is_leaf(child) {
+                        leaves.push(child);
+                    } else {
+                        stack.push(child);
+                    }
+                }
+            }
+            leaves.sort_by(|&a, &b| weight(a).total_cmp(&weight(b)).then(value(b).cmp(&value(a))).then(a.cmp(&b)));
+            leaves.truncate(limit);
+            leaves
+                .into_iter()
+                .map(|leaf| {
+                    let mut path = vec![leaf];
+                    let mut at = leaf;
+                    while let Some(p) = h.parent(at).filter(|&p| p != start) {
+                        path.push(p);
+                        at = p;
+                    }
+                    path.reverse();
+                    path
+                })
+                .collect()
         };
-        match h.parent(node) {
-            None => {
-                // The total: it moves with one of its children's chains (the
-                // first, with the preferred child, counts as its upward chain).
-                let mut children: Vec<u32> = h.children(node).to_vec();
-                children.sort_by(|&a, &b| weight(a).total_cmp(&weight(b)).then(value(b).cmp(&value(a))).then(a.cmp(&b)));
-                for child in children {
-                    let mut v = vec![(node, 1), (child, 1)];
-                    down(child, 1, &mut v);
-                    out.push(v);
-                }
-            }
-            Some(parent) => {
-                let mut v = vec![(node, 1)];
-                down(node, 1, &mut v);
-                let mut at = Some(parent);
-                while let Some(a) = at {
-                    v.push((a, 1));
-                    at = h.parent(a);
-                }
-                out.push(v);
-                for &sibling in h.children(parent).iter().filter(|&&s| s != node) {
-                    let mut v = vec![(node, 1)];
-                    down(node, 1, &mut v);
-                    v.push((sibling, -1));
-                    down(sibling, -1, &mut v);
-                    out.push(v);
+        let mut out = Vec::new();
+        let ancestors: Vec<u32> = std::iter::successors(h.parent(node), |&a| h.parent(a)).collect();
+        for path in paths(node, LEAF_PATHS) {
+            let mut v = vec![(node, 1)];
+            v.extend(path.iter().map(|&n| (n, 1)));
+            v.extend(ancestors.iter().map(|&a| (a, 1)));
+            out.push((true, v));
+        }
+        if let Some(parent) = h.parent(node) {
+            let own = paths(node, SIBLING_LEAF_PATHS);
+            for &sibling in h.children(parent).iter().filter(|&&s| s != node) {
+                for theirs in paths(sibling, SIBLING_LEAF_PATHS) {
+                    for mine in &own {
+                        let mut v = vec![(node, 1)];
+                        v.extend(mine.iter().map(|&n| (n, 1)));
+                        v.push((sibling, -1));
+                        v.extend(theirs.iter().map(|&n| (n, -1)));
+                        out.push((false, v));
+                    }
                 }
             }
         }
         out
+    }
+}
+
+/// How many cells one pattern search may look at before it settles for the
+/// best pattern found so far.
+const CELL_CHECKS: usize = 20_000;
+/// Leaves below a code with children tried for its upward chains, and for
+/// each side of a sibling pair.
+const LEAF_PATHS: usize = 16;
+const SIBLING_LEAF_PATHS: usize = 3;
+
+/// One depth-first search for a pattern.
+struct Search<'s> {
+    finder: &'s PatternFinder<'s>,
+    coords: &'s [u32],
+    options: &'s [Vec<Vector>],
+    weight: &'s dyn Fn(usize) -> f64,
+    enough: &'s dyn Fn(usize, i8) -> bool,
+    best: Option<Pattern>,
+    budget: usize,
+}
+
+impl Search<'_> {
+    /// Choose a vector for dimension `d`, given the partial pattern `cells`
+    /// (every dimension from `d` on at the target's code) costing `cost`.
+    fn descend(&mut self, d: usize, cells: &mut Vec<(usize, i8)>, cost: f64) {
+        if d == self.options.len() {
+            if self.best.as_ref().is_none_or(|b| cost < b.cost) {
+                self.best = Some(Pattern { cells: cells.iter().map(|c| c.0).collect(), signs: cells.iter().map(|c| c.1).collect(), cost });
+            }
+            return;
+        }
+        let stride = self.finder.strides[d];
+        let here = self.coords[d] as usize * stride;
+        let options = self.options;
+        for vector in &options[d] {
+            let bound = self.best.as_ref().map_or(f64::INFINITY, |b| b.cost);
+            if bound == 0.0 || self.budget == 0 {
+                return;
+            }
+            let kept = cells.len();
+            let mut total = cost;
+            let mut possible = true;
+            'grow: for i in 0..kept {
+                let (cell, sign) = cells[i];
+                let base = cell - here;
+                for &(node, s) in &vector[1..] {
+                    let c = base + node as usize * stride;
+                    self.budget = self.budget.saturating_sub(1);
+                    total += (self.weight)(c);
+                    if !(self.enough)(c, sign * s) || total >= bound {
+                        possible = false;
+                        break 'grow;
+                    }
+                    cells.push((c, sign * s));
+                }
+            }
+            if possible {
+                self.descend(d + 1, cells, total);
+            }
+            cells.truncate(kept);
+        }
     }
 }
 

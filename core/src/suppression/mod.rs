@@ -118,12 +118,22 @@ fn protect_by_patterns(
     let mut users: Vec<Vec<u32>> = vec![Vec::new(); cube.len()];
     let mut added: Vec<usize> = Vec::new();
     let mut left = Vec::new();
+    // Between patterns of equal cost, the one with smaller cells: each cell
+    // adds less than 1 by its share of the largest, so that hiding the grand
+    // total costs about as much as two small cells (a pattern decides for
+    // one target, and routes through the totals far more than an LP would).
+    // The grand total, the figure every reader looks for first, is hidden
+    // only when no pattern found avoids it.
+    let largest = values.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let grand_total = cube.cell(&cube.dims().iter().map(|d| d.hierarchy.root()).collect::<Vec<_>>());
+    let last_resort = cube.len() as f64;
     for &t in &order {
         let (cell, lo, up) = targets[t];
         let weight = |c: usize| match (hidden[c], forced_published[c]) {
             (true, _) => 0.0,
             (false, true) => f64::INFINITY,
-            (false, false) => cost(cost_kind, values[c]),
+            (false, false) if c == grand_total => last_resort,
+            (false, false) => cost(cost_kind, values[c]) + values[c] as f64 / largest,
         };
         let Some(pattern) = finder.cheapest(cell, lo, up, &weight) else {
             left.push(targets[t]);
