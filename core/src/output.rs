@@ -105,12 +105,18 @@ impl CellMarks {
 pub enum Randomness {
     /// The methods used draw no random numbers.
     None,
+    /// ChaCha20 seeded by the operating system's secure source.
+    Secure,
+    /// ChaCha20 from the policy's seed: reproducible, so not for publication as is.
+    Seeded(u64),
 }
 
 impl Randomness {
-    pub fn describe(&self) -> &'static str {
+    pub fn describe(&self) -> String {
         match self {
-            Randomness::None => "none (deterministic methods only)",
+            Randomness::None => "none (deterministic methods only)".to_owned(),
+            Randomness::Secure => "ChaCha20 seeded by the operating system".to_owned(),
+            Randomness::Seeded(seed) => format!("ChaCha20 from seed {seed} (reproducible: not for publication as is)"),
         }
     }
 }
@@ -126,6 +132,9 @@ pub struct Metadata {
     pub randomness: Randomness,
     /// The audit's verdict, or "not run".
     pub audit: String,
+    /// What a reader must know about the published values, e.g. that totals
+    /// may not add up after rounding (key, text).
+    pub notes: Vec<(String, String)>,
 }
 
 /// Prefix of the metadata keys in Arrow/Parquet schema metadata.
@@ -141,6 +150,7 @@ impl Metadata {
             method,
             randomness,
             audit: "not run".to_owned(),
+            notes: Vec::new(),
         }
     }
 
@@ -150,17 +160,19 @@ impl Metadata {
             InputKind::Microdata => "microdata",
             InputKind::Aggregated => "aggregated",
         };
+        let randomness = self.randomness.describe();
         [
             ("engine_version", self.engine_version.as_str()),
             ("policy_sha256", self.policy_sha256.as_str()),
             ("table", self.table.as_str()),
             ("input_kind", kind),
             ("method", self.method.as_str()),
-            ("randomness", self.randomness.describe()),
+            ("randomness", randomness.as_str()),
             ("audit", self.audit.as_str()),
         ]
-        .iter()
-        .map(|(k, v)| (format!("{METADATA_PREFIX}{k}"), (*v).to_owned()))
+        .into_iter()
+        .chain(self.notes.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map(|(k, v)| (format!("{METADATA_PREFIX}{k}"), v.to_owned()))
         .collect()
     }
 
@@ -279,11 +291,17 @@ impl fmt::Display for Summary {
         let pct = |n: usize| if self.cells == 0 { 0.0 } else { 100.0 * n as f64 / self.cells as f64 };
         writeln!(f, "table:     {} (policy sha256 {})", self.table, &self.policy_sha256[..12.min(self.policy_sha256.len())])?;
         writeln!(f, "cells:     {} ({} inner, {} margins)", self.cells, self.inner_cells, self.cells - self.inner_cells)?;
+        // Hidden cells by reason under "hidden", changed values (rounded,
+        // perturbed) under "published".
+        let hidden_status = |s: &str| s == Status::Primary.as_str() || s == Status::Secondary.as_str();
         writeln!(f, "hidden:    {} ({:.1}%)", self.hidden, pct(self.hidden))?;
-        for (status, reason, n) in &self.by_reason {
+        for (status, reason, n) in self.by_reason.iter().filter(|r| hidden_status(&r.0)) {
             writeln!(f, "  {status:<10} {reason:<26} {n}")?;
         }
         writeln!(f, "published: {} ({:.1}%)", self.cells - self.hidden, pct(self.cells - self.hidden))?;
+        for (status, reason, n) in self.by_reason.iter().filter(|r| !hidden_status(&r.0)) {
+            writeln!(f, "  {status:<10} {reason:<26} {n}")?;
+        }
         write!(f, "audit:     {}", self.audit)?;
         for line in &self.findings {
             write!(f, "\n  {line}")?;

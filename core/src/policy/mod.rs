@@ -49,9 +49,9 @@ pub struct PolicyFile {
     /// Secondary (complementary) suppression.
     #[serde(default)]
     pub secondary: SecondarySection,
-    /// Rounding of published counts.
+    /// Rounding of published counts (instead of hiding cells).
     #[serde(default)]
-    pub rounding: MethodSection,
+    pub rounding: RoundingSection,
     /// Noise: differential privacy or the cell key method.
     #[serde(default)]
     pub noise: MethodSection,
@@ -336,6 +336,146 @@ pub struct SecondarySection {
     pub force_hidden: Vec<IndexMap<String, String>>,
 }
 
+/// Rounding methods.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundingMethod {
+    /// No rounding (the default).
+    #[default]
+    None,
+    /// To the nearest multiple of `base` (a remainder of half the base or more rounds up).
+    Deterministic,
+    /// Unbiased random rounding: a count r above a multiple of `base` rounds
+    /// up with probability r/base, otherwise down; multiples stay.
+    Random,
+    /// Random rounding whose base grows with the count (`steps`), as the ABS's
+    /// graduated random rounding.
+    Graduated,
+}
+
+/// Whether margins are rounded on their own or recomputed.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MarginRounding {
+    /// Every cell, margins included, is rounded on its own: each is within
+    /// one base of its truth, but totals may differ from the sum of their
+    /// rounded parts (the output metadata says so).
+    #[default]
+    Independent,
+    /// Inner cells are rounded, margins are the sums of the rounded inner
+    /// cells: the table adds up, but a margin may be several bases off.
+    FromInner,
+}
+
+/// One step of graduated rounding: counts below `below` round to `base`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RoundingStep {
+    pub below: i64,
+    pub base: i64,
+}
+
+/// `[rounding]`: publish every cell rounded instead of hiding cells.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RoundingSection {
+    /// `none` (default), `deterministic`, `random` or `graduated`.
+    #[serde(default)]
+    pub method: RoundingMethod,
+    /// The rounding base, at least 2 (default 5; for `graduated`, the base
+    /// above the last step, default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<i64>,
+    /// `graduated`: counts below each `below` round to its `base`, e.g. the
+    /// default `[{ below = 20, base = 3 }, { below = 100, base = 5 }]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<Vec<RoundingStep>>,
+    /// `independent` (default) or `from_inner`.
+    #[serde(default)]
+    pub margins: MarginRounding,
+    /// A seed makes random rounding reproducible (the output records it, and
+    /// that the result is not for publication as is); without one, the
+    /// generator is seeded by the operating system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+}
+
+impl Default for RoundingSection {
+    fn default() -> Self {
+        RoundingSection { method: RoundingMethod::None, base: None, steps: None, margins: MarginRounding::Independent, seed: None }
+    }
+}
+
+impl RoundingSection {
+    /// The base for a cell of `count`: `base` (default 5) or, for
+    /// `graduated`, the first step the count is below, else the base above
+    /// the steps (default 10).
+    pub fn base_for(&self, count: i64) -> i64 {
+        match self.method {
+            RoundingMethod::Graduated => {
+                let steps = self.steps.clone().unwrap_or_else(default_rounding_steps);
+                steps.iter().find(|s| count < s.below).map_or(self.base.unwrap_or(10), |s| s.base)
+            }
+            _ => self.base.unwrap_or(5),
+        }
+    }
+}
+
+pub fn default_rounding_steps() -> Vec<RoundingStep> {
+    vec![RoundingStep { below: 20, base: 3 }, RoundingStep { below: 100, base: 5 }]
+}
+
+fn validate_rounding(file: &PolicyFile) -> Fallible<()> {
+    let r = &file.rounding;
+    if r.method == RoundingMethod::None {
+        if r.base.is_some() || r.steps.is_some() || r.seed.is_some() || r.margins != MarginRounding::Independent {
+            fail!(Policy, "[rounding] sets parameters but no method; add `method = \"random\"` (or deterministic, graduated), or remove the section");
+        }
+        return Ok(());
+    }
+    if let Some(b) = r.base.filter(|&b| b < 2) {
+        fail!(Policy, "[rounding] base = {b}: a rounding base must be at least 2 (e.g. 3, 5 or 10)");
+    }
+    match (&r.steps, r.method) {
+        (Some(_), m) if m != RoundingMethod::Graduated => {
+            fail!(Policy, "[rounding] steps go with method = \"graduated\"; remove `steps` or change the method")
+        }
+        (Some(steps), _) => {
+            if steps.is_empty() {
+                fail!(Policy, "[rounding] steps is empty; list at least one step, e.g. `steps = [{{ below = 20, base = 3 }}]`, or leave it out for the default");
+            }
+            for (k, s) in steps.iter().enumerate() {
+                if s.base < 2 {
+                    fail!(Policy, "[rounding] steps[{k}] has base = {}: a rounding base must be at least 2", s.base);
+                }
+                if k > 0 && s.below <= steps[k - 1].below {
+                    fail!(
+                        Policy,
+                        "[rounding] steps must have increasing `below`: steps[{k}] has below = {} after below = {}; sort the steps",
+                        s.below,
+                        steps[k - 1].below
+                    );
+                }
+            }
+        }
+        _ => {}
+    }
+    if r.seed.is_some() && r.method == RoundingMethod::Deterministic {
+        fail!(Policy, "[rounding] seed has no effect with method = \"deterministic\" (it draws no random numbers); remove the seed");
+    }
+    if file.secondary.method != SecondaryMethod::None {
+        fail!(
+            Policy,
+            "[rounding] and [secondary] method = \"{}\" both protect the table (one rounds every cell, the other hides cells); keep one of them",
+            serde_json::to_value(file.secondary.method).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+        );
+    }
+    if let Some(n) = file.primary.threshold {
+        fail!(Policy, "[rounding] rounds every cell, but [primary] threshold = {n} would hide cells too; remove the threshold (or the [rounding] section)");
+    }
+    Ok(())
+}
+
 fn default_time_limit() -> f64 {
     600.0
 }
@@ -360,6 +500,8 @@ impl Default for SecondarySection {
 /// A method section that a later version of the engine fills. This version
 /// accepts `method = "none"` only, so that a policy asking for a method the
 /// engine does not have fails at the start rather than publishing unprotected data.
+///
+/// (Rounding has its own section, [`RoundingSection`].)
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct MethodSection {
@@ -581,7 +723,8 @@ fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible
     if file.secondary.method == SecondaryMethod::Interval && !file.audit.enabled {
         fail!(Policy, "[secondary] method = \"interval\" is checked by the audit, but [audit] enabled = false; enable the audit");
     }
-    for (section, m) in [("rounding", &file.rounding), ("noise", &file.noise)] {
+    validate_rounding(file)?;
+    for (section, m) in [("noise", &file.noise)] {
         if m.method != "none" {
             fail!(
                 Policy,

@@ -1,0 +1,127 @@
+//! Rounding: every cell published as a multiple of a base.
+//!
+//! - deterministic: to the nearest multiple (a remainder of half the base or
+//!   more rounds up);
+//! - random (unbiased random rounding, e.g. Statistics Canada base 5, Stats
+//!   NZ base 3; Hundepool et al. 2012, section 5.5): a count q*b + r with
+//!   0 < r < b becomes (q+1)*b with probability r/b and q*b otherwise, so its
+//!   expectation is the count itself; multiples stay;
+//! - graduated: random rounding whose base grows with the count (the ABS's
+//!   graduated random rounding), so large counts are not spoiled by a base
+//!   chosen for small ones.
+//!
+//! Margins are rounded on their own (each within one base of its truth, but
+//! a total may differ from the sum of its rounded parts, which the output
+//! metadata says) or recomputed from the rounded inner cells (the table adds
+//! up). Random draws come from ChaCha20, seeded by the operating system
+//! unless the policy gives a seed; the output metadata records which.
+
+use std::sync::Arc;
+
+use chacha20::ChaCha20Rng;
+use rand_core::{Rng, SeedableRng};
+
+use crate::error::Fallible;
+use crate::output::{CellMarks, Randomness, Status};
+use crate::policy::{MarginRounding, RoundingMethod, RoundingSection};
+use crate::table::Cube;
+use crate::err;
+
+/// A ChaCha20 generator: from `seed` when given (reproducible), otherwise
+/// from the operating system's secure source.
+pub fn generator(seed: Option<u64>) -> Fallible<(ChaCha20Rng, Randomness)> {
+    match seed {
+        Some(seed) => Ok((ChaCha20Rng::seed_from_u64(seed), Randomness::Seeded(seed))),
+        None => {
+            let mut key = [0u8; 32];
+            getrandom::fill(&mut key).map_err(|e| err!(Infeasible, "the operating system's random source failed ({e}); give a seed in the policy to run without it"))?;
+            Ok((ChaCha20Rng::from_seed(key), Randomness::Secure))
+        }
+    }
+}
+
+/// A uniform integer in [0, n), without modulo bias (rejection sampling).
+pub fn uniform_below(rng: &mut ChaCha20Rng, n: u64) -> u64 {
+    debug_assert!(n > 0);
+    // Values at or above the largest multiple of n below 2^64 are redrawn.
+    let zone = u64::MAX - (u64::MAX - n + 1) % n;
+    loop {
+        let x = rng.next_u64();
+        if x <= zone {
+            return x % n;
+        }
+    }
+}
+
+/// `count` rounded to a multiple of `base` by `method`.
+pub fn round_count(count: i64, base: i64, method: RoundingMethod, rng: &mut ChaCha20Rng) -> i64 {
+    let rest = count.rem_euclid(base);
+    if rest == 0 {
+        return count;
+    }
+    let down = count - rest;
+    let up = match method {
+        RoundingMethod::Deterministic => 2 * rest >= base,
+        _ => (uniform_below(rng, base as u64) as i64) < rest,
+    };
+    if up { down + base } else { down }
+}
+
+/// Round every cell of `cube` as `[rounding]` says: the marks (every cell
+/// `rounded`, its published value the rounded one), where the randomness
+/// came from, and a note for the metadata when totals may not add up.
+pub fn round_table(rounding: &RoundingSection, cube: &Cube) -> Fallible<(CellMarks, Randomness, Option<String>)> {
+    let (mut rng, mut randomness) = generator(rounding.seed)?;
+    if rounding.method == RoundingMethod::Deterministic {
+        randomness = Randomness::None;
+    }
+    let values = cube.values();
+    let mut marks = CellMarks::publish_all(cube);
+    let name = match rounding.method {
+        RoundingMethod::Deterministic => "rounding",
+        RoundingMethod::Random => "random rounding",
+        RoundingMethod::Graduated => "graduated random rounding",
+        RoundingMethod::None => return Ok((marks, Randomness::None, None)),
+    };
+    // One reason per base, shared by the cells.
+    let mut reasons: Vec<(i64, Arc<str>)> = Vec::new();
+    let mut reason_for = |base: i64| -> Arc<str> {
+        if let Some((_, r)) = reasons.iter().find(|(b, _)| *b == base) {
+            return r.clone();
+        }
+        let r: Arc<str> = Arc::from(format!("{name} to base {base}"));
+        reasons.push((base, r.clone()));
+        r
+    };
+    let mut rounded = values.to_vec();
+    let recompute = rounding.margins == MarginRounding::FromInner;
+    for cell in 0..cube.len() {
+        if recompute && !cube.is_inner(cell) {
+            continue;
+        }
+        let base = rounding.base_for(values[cell]);
+        rounded[cell] = round_count(values[cell], base, rounding.method, &mut rng);
+        marks.status[cell] = Status::Rounded;
+        marks.reason[cell] = Some(reason_for(base));
+    }
+    let note = if recompute {
+        let mut sums = Cube::zeros(cube.dims().to_vec())?;
+        for cell in (0..cube.len()).filter(|&c| cube.is_inner(c)) {
+            sums.values_mut()[cell] = rounded[cell];
+        }
+        sums.fill_margins()?;
+        let margin: Arc<str> = Arc::from(format!("sum of cells after {name}"));
+        for cell in (0..cube.len()).filter(|&c| !cube.is_inner(c)) {
+            rounded[cell] = sums.value(cell);
+            marks.status[cell] = Status::Rounded;
+            marks.reason[cell] = Some(margin.clone());
+        }
+        None
+    } else {
+        Some("margins rounded on their own: a total may differ from the sum of its rounded parts".to_owned())
+    };
+    for (cell, v) in rounded.into_iter().enumerate() {
+        marks.published[cell] = Some(v);
+    }
+    Ok((marks, randomness, note))
+}
