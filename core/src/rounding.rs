@@ -82,6 +82,7 @@ pub fn round_table(rounding: &RoundingSection, cube: &Cube) -> Fallible<(CellMar
         RoundingMethod::Random => "random rounding",
         RoundingMethod::Graduated => "graduated random rounding",
         RoundingMethod::None => return Ok((marks, Randomness::None, None)),
+        RoundingMethod::Controlled => crate::fail!(Policy, "[rounding] method = \"controlled\" is not available in this version of Amparo"),
     };
     // One reason per base, shared by the cells.
     let mut reasons: Vec<(i64, Arc<str>)> = Vec::new();

@@ -181,7 +181,58 @@ fn parse_published(text: &str, hidden_symbols: &[String], column: &str, row: u64
 
 /// Audit a published table against the policy's threshold.
 pub fn audit_published(policy: &Policy, table: &PublishedTable) -> Fallible<PublishedAudit> {
+    if policy.file.rounding.method != crate::policy::RoundingMethod::None {
+        return Ok(audit_rounded(&policy.file.rounding, table));
+    }
     audit_cells(policy.file.primary.threshold, &table.cube, &table.published, &table.listed, Vec::new())
+}
+
+/// A table the policy declares rounded: every published value must be a
+/// multiple of a base the policy allows, and (when margins are recomputed
+/// from the inner cells) the table must add up; margins rounded on their
+/// own may differ from the sum of their parts.
+fn audit_rounded(rounding: &crate::policy::RoundingSection, table: &PublishedTable) -> PublishedAudit {
+    use crate::policy::{MarginRounding, RoundingMethod};
+    let cube = &table.cube;
+    let mut audit = PublishedAudit { cells: cube.len(), ..PublishedAudit::default() };
+    let mut bases: Vec<i64> = match rounding.method {
+        RoundingMethod::Graduated => {
+            let steps = rounding.steps.clone().unwrap_or_else(crate::policy::default_rounding_steps);
+            steps.iter().map(|s| s.base).chain(std::iter::once(rounding.base_for(i64::MAX))).collect()
+        }
+        _ => vec![rounding.base_for(0)],
+    };
+    bases.sort_unstable();
+    bases.dedup();
+    let inner_only = rounding.margins == MarginRounding::FromInner;
+    for cell in (0..cube.len()).filter(|&c| table.listed[c]) {
+        match table.published[cell] {
+            None => audit.hidden_cells += 1,
+            Some(v) if !(inner_only && !cube.is_inner(cell)) && !bases.iter().any(|b| v % b == 0) => audit.findings.push(PublishedFinding {
+                cell,
+                message: format!(
+                    "({}) is published as {v}, which is not a multiple of the rounding base{} {}",
+                    cube.describe(cell),
+                    if bases.len() > 1 { "s" } else { "" },
+                    bases.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+                ),
+            }),
+            Some(_) => {}
+        }
+    }
+    if inner_only && table.listed.iter().all(|&l| l) && table.published.iter().all(Option::is_some) {
+        let values: Vec<i64> = table.published.iter().map(|v| v.unwrap_or(0)).collect();
+        if let Some(con) = cube.first_violation(&values) {
+            audit.findings.push(PublishedFinding {
+                cell: con.total,
+                message: format!(
+                    "({}) is not the sum of its published parts, but [rounding] margins = \"from_inner\" says margins are recomputed",
+                    cube.describe(con.total)
+                ),
+            });
+        }
+    }
+    audit
 }
 
 /// Audit several published linked tables at once (the policy's `[tables]`,

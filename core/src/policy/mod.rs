@@ -351,6 +351,9 @@ pub enum RoundingMethod {
     /// Random rounding whose base grows with the count (`steps`), as the ABS's
     /// graduated random rounding.
     Graduated,
+    /// Rounding that keeps the table adding up (Cox 1987): not available in
+    /// this version; the policy is refused rather than published otherwise.
+    Controlled,
 }
 
 /// Whether margins are rounded on their own or recomputed.
@@ -379,7 +382,8 @@ pub struct RoundingStep {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RoundingSection {
-    /// `none` (default), `deterministic`, `random` or `graduated`.
+    /// `none` (default), `deterministic`, `random` or `graduated`
+    /// (`controlled` is not available yet).
     #[serde(default)]
     pub method: RoundingMethod,
     /// The rounding base, at least 2 (default 5; for `graduated`, the base
@@ -432,6 +436,13 @@ fn validate_rounding(file: &PolicyFile) -> Fallible<()> {
             fail!(Policy, "[rounding] sets parameters but no method; add `method = \"random\"` (or deterministic, graduated), or remove the section");
         }
         return Ok(());
+    }
+    if r.method == RoundingMethod::Controlled {
+        fail!(
+            Policy,
+            "[rounding] method = \"controlled\" is not available in this version of Amparo; use method = \"random\" with \
+             margins = \"from_inner\" for a table that adds up, or \"deterministic\""
+        );
     }
     if let Some(b) = r.base.filter(|&b| b < 2) {
         fail!(Policy, "[rounding] base = {b}: a rounding base must be at least 2 (e.g. 3, 5 or 10)");
