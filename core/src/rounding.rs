@@ -10,7 +10,15 @@
 //!   graduated random rounding), so large counts are not spoiled by a base
 //!   chosen for small ones.
 //!
-//! Margins are rounded on their own (each within one base of its truth, but
+//! - controlled (Cox 1987, "A constructive procedure for unbiased controlled
+//!   rounding", JASA 82; as an integer program, Salazar-Gonzalez, Lowthian,
+//!   Young, Merola, Bond & Brown 2004): every cell, margins included, goes to
+//!   one of its two adjacent multiples (multiples stay) so that every
+//!   additivity constraint still holds, with the least total deviation.
+//!   Always possible for two-way tables; three-way and hierarchical tables
+//!   may have none, which is an error naming the way out.
+//!
+//! Otherwise margins are rounded on their own (each within one base of its truth, but
 //! a total may differ from the sum of its rounded parts, which the output
 //! metadata says) or recomputed from the rounded inner cells (the table adds
 //! up). Random draws come from ChaCha20, seeded by the operating system
@@ -25,7 +33,7 @@ use crate::error::Fallible;
 use crate::output::{CellMarks, Randomness, Status};
 use crate::policy::{MarginRounding, RoundingMethod, RoundingSection};
 use crate::table::Cube;
-use crate::err;
+use crate::{err, fail};
 
 /// A ChaCha20 generator: from `seed` when given (reproducible), otherwise
 /// from the operating system's secure source.
@@ -82,7 +90,17 @@ pub fn round_table(rounding: &RoundingSection, cube: &Cube) -> Fallible<(CellMar
         RoundingMethod::Random => "random rounding",
         RoundingMethod::Graduated => "graduated random rounding",
         RoundingMethod::None => return Ok((marks, Randomness::None, None)),
-        RoundingMethod::Controlled => crate::fail!(Policy, "[rounding] method = \"controlled\" is not available in this version of Amparo"),
+        RoundingMethod::Controlled => {
+            let base = rounding.base_for(0);
+            let rounded = controlled(cube, base, rounding.time_limit)?;
+            let reason: Arc<str> = Arc::from(format!("controlled rounding to base {base}"));
+            for (cell, v) in rounded.into_iter().enumerate() {
+                marks.published[cell] = Some(v);
+                marks.status[cell] = Status::Rounded;
+                marks.reason[cell] = Some(reason.clone());
+            }
+            return Ok((marks, Randomness::None, None));
+        }
     };
     // One reason per base, shared by the cells.
     let mut reasons: Vec<(i64, Arc<str>)> = Vec::new();
@@ -125,4 +143,84 @@ pub fn round_table(rounding: &RoundingSection, cube: &Cube) -> Fallible<(CellMar
         marks.published[cell] = Some(v);
     }
     Ok((marks, randomness, note))
+}
+
+/// Controlled rounding of every cell to base `base`: a 0/1 variable per
+/// cell that is not a multiple (up or down), one equation per additivity
+/// constraint, minimising the total absolute deviation. The solution is
+/// checked against the table's constraints in whole numbers before use.
+pub fn controlled(cube: &Cube, base: i64, time_limit: f64) -> Fallible<Vec<i64>> {
+    use highs::{HighsModelStatus, RowProblem, Sense};
+    let values = cube.values();
+    let down: Vec<i64> = values.iter().map(|&v| v - v.rem_euclid(base)).collect();
+    let mut pb = RowProblem::default();
+    // Going up costs base - r more deviation than the r of going down.
+    let cols: Vec<Option<highs::Col>> = values
+        .iter()
+        .map(|&v| {
+            let rest = v.rem_euclid(base);
+            (rest != 0).then(|| pb.add_integer_column((base - 2 * rest) as f64, 0..=1))
+        })
+        .collect();
+    let mut impossible = None;
+    cube.for_each_constraint(|_, total, parts| {
+        // down[total] + base*x[total] = sum(down[p] + base*x[p]), divided by base.
+        let rhs = (parts.iter().map(|&p| down[p]).sum::<i64>() - down[total]) / base;
+        let mut terms: Vec<(highs::Col, f64)> = Vec::with_capacity(parts.len() + 1);
+        if let Some(c) = cols[total] {
+            terms.push((c, 1.0));
+        }
+        terms.extend(parts.iter().filter_map(|&p| cols[p].map(|c| (c, -1.0))));
+        if terms.is_empty() {
+            if rhs != 0 && impossible.is_none() {
+                impossible = Some(total);
+            }
+        } else {
+            pb.add_row(rhs as f64..=rhs as f64, &terms);
+        }
+    });
+    if let Some(total) = impossible {
+        fail!(Data, "the cell ({}) does not equal the sum of its parts; controlled rounding needs a table that adds up", cube.describe(total));
+    }
+    let mut model = pb.optimise(Sense::Minimise);
+    model.make_quiet();
+    model.set_option("time_limit", time_limit);
+    model.set_option("threads", 1);
+    let solved = model.try_solve().map_err(|e| err!(Infeasible, "the integer program solver failed during controlled rounding: {e:?}"))?;
+    let usable = match solved.status() {
+        HighsModelStatus::Optimal => true,
+        // Past the time limit, the best rounding found so far (if any) is used.
+        HighsModelStatus::ReachedTimeLimit => solved.mip_gap().is_finite(),
+        HighsModelStatus::Infeasible => fail!(
+            Infeasible,
+            "no controlled rounding to base {base} exists for this table (two-way tables always have one; \
+             tables of three or more dimensions or with hierarchies may not); use margins = \"from_inner\" with \
+             method = \"random\" for a table that adds up, or another base"
+        ),
+        _ => false,
+    };
+    if !usable {
+        fail!(
+            Infeasible,
+            "controlled rounding found no rounding within [rounding] time_limit = {time_limit} s on a table of {} cells; \
+             raise time_limit, or use margins = \"from_inner\" with method = \"random\"",
+            cube.len()
+        );
+    }
+    let x = solved.get_solution().columns().to_vec();
+    let mut next = 0;
+    let rounded: Vec<i64> = (0..values.len())
+        .map(|cell| match cols[cell] {
+            Some(_) => {
+                let up = x[next] > 0.5;
+                next += 1;
+                down[cell] + if up { base } else { 0 }
+            }
+            None => values[cell],
+        })
+        .collect();
+    if let Some(con) = cube.first_violation(&rounded) {
+        fail!(Infeasible, "controlled rounding returned a table that does not add up at ({}); raise [rounding] time_limit", cube.describe(con.total));
+    }
+    Ok(rounded)
 }

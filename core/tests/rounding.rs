@@ -134,6 +134,44 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Controlled rounding: every cell, margins included, at one of its two
+    /// adjacent multiples (multiples stay), and every additivity constraint
+    /// exact. Two-way tables always have one (Cox 1987); larger or
+    /// hierarchical tables either get one or a clear Infeasible error.
+    #[test]
+    fn controlled_rounding_keeps_the_table_adding_up(
+        dims in 1..=3usize,
+        counts in prop::collection::vec(0i64..40, 3..20),
+        base in prop_oneof![Just(3i64), Just(5), Just(10)],
+    ) {
+        let p = policy(dims, &format!("method = \"controlled\"\nbase = {base}")).unwrap();
+        match amparo::protect(&p, &mut table(dims, &counts)) {
+            Ok(out) => {
+                let published: Vec<i64> = out.marks.published.iter().map(|v| v.unwrap()).collect();
+                prop_assert!(out.cube.first_violation(&published).is_none());
+                for cell in 0..out.cube.len() {
+                    let v = out.cube.value(cell);
+                    prop_assert_eq!(published[cell] % base, 0);
+                    prop_assert!((published[cell] - v).abs() < base, "({}) = {} rounded to {}", out.cube.describe(cell), v, published[cell]);
+                    if v % base == 0 {
+                        prop_assert_eq!(published[cell], v);
+                    }
+                }
+                prop_assert_eq!(&out.metadata.randomness, &Randomness::None);
+                prop_assert!(out.metadata.notes.is_empty(), "a controlled table adds up: no additivity note");
+            }
+            Err(e) => {
+                prop_assert!(dims >= 3, "a table of {} dimensions always has a controlled rounding: {}", dims, e.message);
+                prop_assert_eq!(e.kind, amparo::ErrorKind::Infeasible);
+                prop_assert!(e.message.contains("no controlled rounding") || e.message.contains("time_limit"), "{}", e.message);
+            }
+        }
+    }
+}
+
 #[test]
 fn graduated_rounding_uses_the_base_of_each_count() {
     let p = policy(2, "method = \"graduated\"\nseed = 3").unwrap();
@@ -160,6 +198,9 @@ fn impossible_rounding_policies_are_clear_errors() {
         ("method = \"graduated\"\nsteps = [{ below = 20, base = 0 }]", "steps[0] has base = 0"),
         ("method = \"random\"\nsteps = [{ below = 20, base = 3 }]", "graduated"),
         ("method = \"deterministic\"\nseed = 4", "seed has no effect"),
+        ("method = \"controlled\"\nseed = 4", "seed has no effect"),
+        ("method = \"controlled\"\nmargins = \"from_inner\"", "remove `margins`"),
+        ("method = \"controlled\"\ntime_limit = 0", "time_limit = 0"),
         ("base = 5", "no method"),
         ("method = \"random\"\n[secondary]\nmethod = \"interval\"", "keep one"),
         ("method = \"random\"\n[primary]\nthreshold = 5", "threshold"),

@@ -188,9 +188,9 @@ pub fn audit_published(policy: &Policy, table: &PublishedTable) -> Fallible<Publ
 }
 
 /// A table the policy declares rounded: every published value must be a
-/// multiple of a base the policy allows, and (when margins are recomputed
-/// from the inner cells) the table must add up; margins rounded on their
-/// own may differ from the sum of their parts.
+/// multiple of a base the policy allows, and (controlled rounding, or
+/// margins recomputed from the inner cells) the table must add up; margins
+/// rounded on their own may differ from the sum of their parts.
 fn audit_rounded(rounding: &crate::policy::RoundingSection, table: &PublishedTable) -> PublishedAudit {
     use crate::policy::{MarginRounding, RoundingMethod};
     let cube = &table.cube;
@@ -205,6 +205,7 @@ fn audit_rounded(rounding: &crate::policy::RoundingSection, table: &PublishedTab
     bases.sort_unstable();
     bases.dedup();
     let inner_only = rounding.margins == MarginRounding::FromInner;
+    let adds_up = inner_only || rounding.method == RoundingMethod::Controlled;
     for cell in (0..cube.len()).filter(|&c| table.listed[c]) {
         match table.published[cell] {
             None => audit.hidden_cells += 1,
@@ -220,13 +221,13 @@ fn audit_rounded(rounding: &crate::policy::RoundingSection, table: &PublishedTab
             Some(_) => {}
         }
     }
-    if inner_only && table.listed.iter().all(|&l| l) && table.published.iter().all(Option::is_some) {
+    if adds_up && table.listed.iter().all(|&l| l) && table.published.iter().all(Option::is_some) {
         let values: Vec<i64> = table.published.iter().map(|v| v.unwrap_or(0)).collect();
         if let Some(con) = cube.first_violation(&values) {
             audit.findings.push(PublishedFinding {
                 cell: con.total,
                 message: format!(
-                    "({}) is not the sum of its published parts, but [rounding] margins = \"from_inner\" says margins are recomputed",
+                    "({}) is not the sum of its published parts, but the policy's [rounding] keeps the table adding up",
                     cube.describe(con.total)
                 ),
             });

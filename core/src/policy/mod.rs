@@ -351,8 +351,10 @@ pub enum RoundingMethod {
     /// Random rounding whose base grows with the count (`steps`), as the ABS's
     /// graduated random rounding.
     Graduated,
-    /// Rounding that keeps the table adding up (Cox 1987): not available in
-    /// this version; the policy is refused rather than published otherwise.
+    /// Controlled rounding (Cox 1987): every cell, margins included, to an
+    /// adjacent multiple of `base` (multiples stay), and the table still adds
+    /// up along every hierarchy; an integer program minimising the total
+    /// deviation, within `time_limit`.
     Controlled,
 }
 
@@ -382,8 +384,7 @@ pub struct RoundingStep {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RoundingSection {
-    /// `none` (default), `deterministic`, `random` or `graduated`
-    /// (`controlled` is not available yet).
+    /// `none` (default), `deterministic`, `random`, `graduated` or `controlled`.
     #[serde(default)]
     pub method: RoundingMethod,
     /// The rounding base, at least 2 (default 5; for `graduated`, the base
@@ -402,11 +403,26 @@ pub struct RoundingSection {
     /// generator is seeded by the operating system.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// `controlled`: seconds the integer program may take before the run
+    /// stops with an error (default 60).
+    #[serde(default = "default_rounding_time_limit")]
+    pub time_limit: f64,
+}
+
+fn default_rounding_time_limit() -> f64 {
+    60.0
 }
 
 impl Default for RoundingSection {
     fn default() -> Self {
-        RoundingSection { method: RoundingMethod::None, base: None, steps: None, margins: MarginRounding::Independent, seed: None }
+        RoundingSection {
+            method: RoundingMethod::None,
+            base: None,
+            steps: None,
+            margins: MarginRounding::Independent,
+            seed: None,
+            time_limit: default_rounding_time_limit(),
+        }
     }
 }
 
@@ -437,12 +453,11 @@ fn validate_rounding(file: &PolicyFile) -> Fallible<()> {
         }
         return Ok(());
     }
-    if r.method == RoundingMethod::Controlled {
-        fail!(
-            Policy,
-            "[rounding] method = \"controlled\" is not available in this version of Amparo; use method = \"random\" with \
-             margins = \"from_inner\" for a table that adds up, or \"deterministic\""
-        );
+    if !(r.time_limit.is_finite() && r.time_limit > 0.0) {
+        fail!(Policy, "[rounding] time_limit = {} must be a positive number of seconds, e.g. `time_limit = 60`", r.time_limit);
+    }
+    if r.method == RoundingMethod::Controlled && r.margins != MarginRounding::Independent {
+        fail!(Policy, "[rounding] method = \"controlled\" rounds the margins too and keeps the table adding up; remove `margins`");
     }
     if let Some(b) = r.base.filter(|&b| b < 2) {
         fail!(Policy, "[rounding] base = {b}: a rounding base must be at least 2 (e.g. 3, 5 or 10)");
@@ -471,8 +486,8 @@ fn validate_rounding(file: &PolicyFile) -> Fallible<()> {
         }
         _ => {}
     }
-    if r.seed.is_some() && r.method == RoundingMethod::Deterministic {
-        fail!(Policy, "[rounding] seed has no effect with method = \"deterministic\" (it draws no random numbers); remove the seed");
+    if r.seed.is_some() && matches!(r.method, RoundingMethod::Deterministic | RoundingMethod::Controlled) {
+        fail!(Policy, "[rounding] seed has no effect with method = \"{}\" (it draws no random numbers); remove the seed", if r.method == RoundingMethod::Controlled { "controlled" } else { "deterministic" });
     }
     if file.secondary.method != SecondaryMethod::None {
         fail!(
