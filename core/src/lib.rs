@@ -87,13 +87,11 @@ pub fn protect(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<P
 /// Publish every cell rounded, as `[rounding]` says (see [`rounding`]).
 fn round(policy: &Policy, cube: Cube) -> Fallible<Protected> {
     let rounding = &policy.file.rounding;
-    let (marks, randomness, note) = rounding::round_table(rounding, &cube)?;
+    let (marks, randomness, notes) = rounding::round_table(rounding, &cube)?;
     let method = serde_json::to_value(rounding.method).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     let mut metadata = Metadata::for_run(policy, format!("rounding:{method}"), randomness);
     metadata.audit = "not run: rounding hides no cell".to_owned();
-    if let Some(note) = note {
-        metadata.notes.push(("additivity".to_owned(), note));
-    }
+    metadata.notes = notes;
     Ok(Protected { cube, marks, metadata, audit: None })
 }
 

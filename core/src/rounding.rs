@@ -75,10 +75,14 @@ pub fn round_count(count: i64, base: i64, method: RoundingMethod, rng: &mut ChaC
     if up { down + base } else { down }
 }
 
+/// Notes for the output metadata: (key, text).
+pub type Notes = Vec<(String, String)>;
+
 /// Round every cell of `cube` as `[rounding]` says: the marks (every cell
 /// `rounded`, its published value the rounded one), where the randomness
-/// came from, and a note for the metadata when totals may not add up.
-pub fn round_table(rounding: &RoundingSection, cube: &Cube) -> Fallible<(CellMarks, Randomness, Option<String>)> {
+/// came from, and notes for the metadata (totals that may not add up, a
+/// controlled rounding stopped at its time limit).
+pub fn round_table(rounding: &RoundingSection, cube: &Cube) -> Fallible<(CellMarks, Randomness, Notes)> {
     let (mut rng, mut randomness) = generator(rounding.seed)?;
     if rounding.method == RoundingMethod::Deterministic {
         randomness = Randomness::None;
@@ -89,17 +93,17 @@ pub fn round_table(rounding: &RoundingSection, cube: &Cube) -> Fallible<(CellMar
         RoundingMethod::Deterministic => "rounding",
         RoundingMethod::Random => "random rounding",
         RoundingMethod::Graduated => "graduated random rounding",
-        RoundingMethod::None => return Ok((marks, Randomness::None, None)),
+        RoundingMethod::None => return Ok((marks, Randomness::None, Vec::new())),
         RoundingMethod::Controlled => {
             let base = rounding.base_for(0);
-            let rounded = controlled(cube, base, rounding.time_limit)?;
+            let (rounded, note) = controlled(cube, base, rounding.time_limit)?;
             let reason: Arc<str> = Arc::from(format!("controlled rounding to base {base}"));
             for (cell, v) in rounded.into_iter().enumerate() {
                 marks.published[cell] = Some(v);
                 marks.status[cell] = Status::Rounded;
                 marks.reason[cell] = Some(reason.clone());
             }
-            return Ok((marks, Randomness::None, None));
+            return Ok((marks, Randomness::None, note.map(|n| ("optimality".to_owned(), n)).into_iter().collect()));
         }
     };
     // One reason per base, shared by the cells.
@@ -123,7 +127,7 @@ pub fn round_table(rounding: &RoundingSection, cube: &Cube) -> Fallible<(CellMar
         marks.status[cell] = Status::Rounded;
         marks.reason[cell] = Some(reason_for(base));
     }
-    let note = if recompute {
+    let notes = if recompute {
         let mut sums = Cube::zeros(cube.dims().to_vec())?;
         for cell in (0..cube.len()).filter(|&c| cube.is_inner(c)) {
             sums.values_mut()[cell] = rounded[cell];
@@ -135,21 +139,23 @@ pub fn round_table(rounding: &RoundingSection, cube: &Cube) -> Fallible<(CellMar
             marks.status[cell] = Status::Rounded;
             marks.reason[cell] = Some(margin.clone());
         }
-        None
+        Vec::new()
     } else {
-        Some("margins rounded on their own: a total may differ from the sum of its rounded parts".to_owned())
+        vec![("additivity".to_owned(), "margins rounded on their own: a total may differ from the sum of its rounded parts".to_owned())]
     };
     for (cell, v) in rounded.into_iter().enumerate() {
         marks.published[cell] = Some(v);
     }
-    Ok((marks, randomness, note))
+    Ok((marks, randomness, notes))
 }
 
 /// Controlled rounding of every cell to base `base`: a 0/1 variable per
 /// cell that is not a multiple (up or down), one equation per additivity
 /// constraint, minimising the total absolute deviation. The solution is
 /// checked against the table's constraints in whole numbers before use.
-pub fn controlled(cube: &Cube, base: i64, time_limit: f64) -> Fallible<Vec<i64>> {
+/// Returns the rounded values, and a note when the time limit stopped the
+/// search before the least deviation was proven.
+pub fn controlled(cube: &Cube, base: i64, time_limit: f64) -> Fallible<(Vec<i64>, Option<String>)> {
     use highs::{HighsModelStatus, RowProblem, Sense};
     let values = cube.values();
     let down: Vec<i64> = values.iter().map(|&v| v - v.rem_euclid(base)).collect();
@@ -187,6 +193,7 @@ pub fn controlled(cube: &Cube, base: i64, time_limit: f64) -> Fallible<Vec<i64>>
     model.set_option("time_limit", time_limit);
     model.set_option("threads", 1);
     let solved = model.try_solve().map_err(|e| err!(Infeasible, "the integer program solver failed during controlled rounding: {e:?}"))?;
+    let stopped = solved.status() == HighsModelStatus::ReachedTimeLimit;
     let usable = match solved.status() {
         HighsModelStatus::Optimal => true,
         // Past the time limit, the best rounding found so far (if any) is used.
@@ -222,5 +229,8 @@ pub fn controlled(cube: &Cube, base: i64, time_limit: f64) -> Fallible<Vec<i64>>
     if let Some(con) = cube.first_violation(&rounded) {
         fail!(Infeasible, "controlled rounding returned a table that does not add up at ({}); raise [rounding] time_limit", cube.describe(con.total));
     }
-    Ok(rounded)
+    let note = stopped.then(|| {
+        format!("controlled rounding stopped at its time limit ({time_limit} s): the table adds up, but its total deviation is not proven the least")
+    });
+    Ok((rounded, note))
 }
