@@ -28,6 +28,7 @@
 //! ```
 
 pub mod audit;
+pub mod cellkey;
 pub mod error;
 pub mod hierarchy;
 pub mod io;
