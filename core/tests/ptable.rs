@@ -75,3 +75,48 @@ fn a_common_ptable_is_built_and_impossible_parameters_are_refused() {
         assert!(e.message.contains(fragment), "{}", e.message);
     }
 }
+
+/// The lookup gives each noise value its row's probability, the same key
+/// always the same value, and zero stays zero; keys add up modulo 1 in any order.
+#[test]
+fn cell_key_lookup_follows_the_ptable_and_keys_add_in_any_order() {
+    use amparo::cellkey::{noise_for, Key};
+    let table = generate(PtableParameters { max_deviation: 2, variance: 1.0, js: 0, p_stay: Some(0.4) }).unwrap();
+    // Uniform keys from a seeded splitmix sequence.
+    let mut state = 20261122u64;
+    let mut next = || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        Key(((z ^ (z >> 31)) >> 32) as u32)
+    };
+    const DRAWS: usize = 200_000;
+    for count in [1i64, 2, 3, 10, 1000] {
+        let mut seen = std::collections::BTreeMap::new();
+        for _ in 0..DRAWS {
+            let key = next();
+            let v = noise_for(&table, count, key);
+            assert_eq!(v, noise_for(&table, count, key), "the same key gives the same value");
+            assert!(count + v >= 0);
+            *seen.entry(v).or_insert(0usize) += 1;
+        }
+        for &(v, p) in &table.row(count).noise {
+            let share = *seen.get(&v).unwrap_or(&0) as f64 / DRAWS as f64;
+            let se = (p * (1.0 - p) / DRAWS as f64).sqrt();
+            assert!((share - p).abs() <= 5.0 * se + 1e-12, "count {count}, v = {v}: share {share} against p {p}");
+        }
+    }
+    assert_eq!(noise_for(&table, 0, Key(123)), 0, "zero stays zero");
+    // Record keys read from numbers, then summed in two orders.
+    let keys: Vec<Key> = [0.9, 0.35, 0.5, 0.0, 0.999_999].iter().enumerate().map(|(i, &k)| Key::from_record(Some(k), "rkey", i as u64 + 1).unwrap()).collect();
+    let forward = keys.iter().fold(Key::default(), |a, &k| a.add(k));
+    let backward = keys.iter().rev().fold(Key::default(), |a, &k| a.add(k));
+    assert_eq!(forward, backward);
+    let expected: f64 = (0.9 + 0.35 + 0.5 + 0.0 + 0.999_999) % 1.0;
+    assert!((forward.as_f64() - expected).abs() < 1e-8);
+    for (bad, fragment) in [(Some(1.0), "outside [0, 1)"), (Some(-0.1), "outside [0, 1)"), (None, "is empty")] {
+        let e = Key::from_record(bad, "rkey", 7).unwrap_err();
+        assert!(e.message.contains("row 7") && e.message.contains("`rkey`") && e.message.contains(fragment), "{}", e.message);
+    }
+}

@@ -5,8 +5,65 @@
 //! for n. The same records give the same key, so the same cell gets the same
 //! value in every table.
 //!
-//! This version builds and checks perturbation tables ([`ptable`]); the
-//! record keys, the cell keys and the lookup are not wired into the policy
-//! yet (`[noise] method = "cell_key"` is refused with a clear error).
+//! Keys are kept in fixed point, 32 bits after the point: a record key k in
+//! [0, 1) is floor(k * 2^32), and a cell key is the wrapping sum of its
+//! records' keys. The sum modulo 1 is then exact and does not depend on the
+//! order the records arrive in, so a margin's key is the sum of its parts'
+//! keys however the cube is built.
+//!
+//! This version builds and checks perturbation tables ([`ptable`]) and does
+//! the lookup ([`noise_for`]); the record keys are not read into the cube
+//! nor wired into the policy yet (`[noise] method = "cell_key"` is refused
+//! with a clear error).
 
 pub mod ptable;
+
+use crate::error::Fallible;
+use crate::fail;
+
+/// A record key or a cell key in fixed point: value / 2^32 in [0, 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Key(pub u32);
+
+impl Key {
+    /// A record key given as a number in [0, 1); `row` (1-based) and `column`
+    /// name it in the error when it is outside, or missing.
+    pub fn from_record(key: Option<f64>, column: &str, row: u64) -> Fallible<Key> {
+        match key {
+            Some(k) if (0.0..1.0).contains(&k) => Ok(Key((k * 4_294_967_296.0).floor() as u32)),
+            Some(k) => fail!(Data, "row {row}: record key column `{column}` has {k}, outside [0, 1); record keys are uniform numbers in [0, 1)"),
+            None => fail!(Data, "row {row}: record key column `{column}` is empty; every record needs a key (generate them once and keep them)"),
+        }
+    }
+
+    /// The key of the union of two sets of records.
+    pub fn add(self, other: Key) -> Key {
+        Key(self.0.wrapping_add(other.0))
+    }
+
+    /// As a number in [0, 1).
+    pub fn as_f64(self) -> f64 {
+        self.0 as f64 / 4_294_967_296.0
+    }
+}
+
+/// The noise v for a cell of count `count` with cell key `key`: the value
+/// whose interval of the row's cumulative distribution holds the key
+/// (ABS/Eurostat lookup; counts past the last row use the last row). A zero
+/// count stays zero.
+pub fn noise_for(table: &ptable::Ptable, count: i64, key: Key) -> i64 {
+    if count <= 0 {
+        return 0;
+    }
+    let row = table.row(count);
+    let k = key.as_f64();
+    let mut cumulative = 0.0;
+    for &(v, p) in &row.noise {
+        cumulative += p;
+        if k < cumulative {
+            return v;
+        }
+    }
+    // Rounding in the last digits of the cumulative sum: the last value.
+    row.noise.last().map_or(0, |&(v, _)| v)
+}
