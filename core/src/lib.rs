@@ -78,6 +78,9 @@ pub fn protect(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<P
     if policy.file.rounding.method != policy::RoundingMethod::None {
         return round(policy, cube);
     }
+    if policy.file.perturbation.method != policy::PerturbationMethod::None {
+        return perturb(policy, cube);
+    }
     let (mut marks, mut methods) = primary_marks(policy, &cube)?;
     let forced_published = forced_marks(policy, &cube, &mut marks, false)?;
     let audit = secondary_and_audit(policy, &cube, Some(&cube), &mut marks, &forced_published, &mut methods)?;
@@ -93,6 +96,20 @@ fn round(policy: &Policy, cube: Cube) -> Fallible<Protected> {
     let mut metadata = Metadata::for_run(policy, format!("rounding:{method}"), randomness);
     metadata.audit = "not run: rounding hides no cell".to_owned();
     metadata.notes = notes;
+    Ok(Protected { cube, marks, metadata, audit: None })
+}
+
+/// Publish every cell perturbed by the cell key method (see [`cellkey`]).
+fn perturb(policy: &Policy, cube: Cube) -> Fallible<Protected> {
+    let section = &policy.file.perturbation;
+    let params = section.ptable_parameters();
+    let ptable = cellkey::ptable::generate(params)?;
+    let reason = format!("cell key (D={}, V={}, js={})", params.max_deviation, params.variance, params.js);
+    let marks = cellkey::perturb(&cube, &ptable, &reason)?;
+    let column = policy.file.input.record_key.clone().unwrap_or_default();
+    let mut metadata = Metadata::for_run(policy, "perturbation:cell_key".to_owned(), Randomness::CellKeys(column));
+    metadata.audit = "not run: perturbation hides no cell".to_owned();
+    metadata.notes.push(("additivity".to_owned(), "every cell is perturbed on its own: a total may differ from the sum of its parts".to_owned()));
     Ok(Protected { cube, marks, metadata, audit: None })
 }
 
@@ -116,7 +133,13 @@ pub fn protect_tables(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fal
         }
     }
     let cubes = builders.into_iter().map(CubeBuilder::finish).collect::<Fallible<Vec<_>>>()?;
-    let protected = protect_linked(policy, cubes)?;
+    // The cell key method gives a cell the same value in every table by
+    // itself (same records, same key): each table is perturbed on its own.
+    let protected = if policy.file.perturbation.method != policy::PerturbationMethod::None {
+        cubes.into_iter().map(|cube| perturb(policy, cube)).collect::<Fallible<Vec<_>>>()?
+    } else {
+        protect_linked(policy, cubes)?
+    };
     Ok(tables
         .into_iter()
         .zip(protected)

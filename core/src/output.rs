@@ -109,6 +109,8 @@ pub enum Randomness {
     Secure,
     /// ChaCha20 from the policy's seed: reproducible, so not for publication as is.
     Seeded(u64),
+    /// The cell key method: from the record keys in this column.
+    CellKeys(String),
 }
 
 impl Randomness {
@@ -117,6 +119,7 @@ impl Randomness {
             Randomness::None => "none (deterministic methods only)".to_owned(),
             Randomness::Secure => "ChaCha20 seeded by the operating system".to_owned(),
             Randomness::Seeded(seed) => format!("ChaCha20 from seed {seed} (reproducible: not for publication as is)"),
+            Randomness::CellKeys(column) => format!("cell keys from the record keys in column `{column}`"),
         }
     }
 }

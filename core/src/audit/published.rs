@@ -184,7 +184,30 @@ pub fn audit_published(policy: &Policy, table: &PublishedTable) -> Fallible<Publ
     if policy.file.rounding.method != crate::policy::RoundingMethod::None {
         return Ok(audit_rounded(&policy.file.rounding, table));
     }
+    if policy.file.perturbation.method != crate::policy::PerturbationMethod::None {
+        return Ok(audit_perturbed(&policy.file.perturbation, table));
+    }
     audit_cells(policy.file.primary.threshold, &table.cube, &table.published, &table.listed, Vec::new())
+}
+
+/// A table the policy declares perturbed by the cell key method: without
+/// the record keys the noise cannot be checked, but no published value may
+/// be negative or in 1..js, which the ptable never produces.
+fn audit_perturbed(perturbation: &crate::policy::PerturbationSection, table: &PublishedTable) -> PublishedAudit {
+    let js = perturbation.ptable_parameters().js;
+    let cube = &table.cube;
+    let mut audit = PublishedAudit { cells: cube.len(), ..PublishedAudit::default() };
+    for cell in (0..cube.len()).filter(|&c| table.listed[c]) {
+        match table.published[cell] {
+            None => audit.hidden_cells += 1,
+            Some(v) if v < 0 || (1..=js).contains(&v) => audit.findings.push(PublishedFinding {
+                cell,
+                message: format!("({}) is published as {v}, which the cell key method with js = {js} never publishes", cube.describe(cell)),
+            }),
+            Some(_) => {}
+        }
+    }
+    audit
 }
 
 /// A table the policy declares rounded: every published value must be a

@@ -11,10 +11,9 @@
 //! order the records arrive in, so a margin's key is the sum of its parts'
 //! keys however the cube is built.
 //!
-//! This version builds and checks perturbation tables ([`ptable`]) and does
-//! the lookup ([`noise_for`]); the record keys are not read into the cube
-//! nor wired into the policy yet (`[noise] method = "cell_key"` is refused
-//! with a clear error).
+//! The policy asks for it with `[perturbation] method = "cell_key"` and
+//! `[input] record_key`; the cube sums the keys as it reads the records
+//! ([`crate::table::Cube::cell_keys`]) and [`perturb`] publishes every cell.
 
 pub mod ptable;
 
@@ -66,4 +65,21 @@ pub fn noise_for(table: &ptable::Ptable, count: i64, key: Key) -> i64 {
     }
     // Rounding in the last digits of the cumulative sum: the last value.
     row.noise.last().map_or(0, |&(v, _)| v)
+}
+
+/// Perturb every cell of `cube` (built with record keys) with the ptable:
+/// the marks, every cell `perturbed` to its count plus the looked-up noise.
+pub fn perturb(cube: &crate::table::Cube, table: &ptable::Ptable, reason: &str) -> Fallible<crate::output::CellMarks> {
+    let Some(keys) = cube.cell_keys() else {
+        fail!(Policy, "the cell key method needs record keys: set [input] record_key to the column that holds them");
+    };
+    let mut marks = crate::output::CellMarks::publish_all(cube);
+    let reason: std::sync::Arc<str> = std::sync::Arc::from(reason);
+    for cell in 0..cube.len() {
+        let n = cube.value(cell);
+        marks.published[cell] = Some(n + noise_for(table, n, Key(keys[cell])));
+        marks.status[cell] = crate::output::Status::Perturbed;
+        marks.reason[cell] = Some(reason.clone());
+    }
+    Ok(marks)
 }

@@ -52,9 +52,12 @@ pub struct PolicyFile {
     /// Rounding of published counts (instead of hiding cells).
     #[serde(default)]
     pub rounding: RoundingSection,
-    /// Noise: differential privacy or the cell key method.
+    /// Noise: differential privacy.
     #[serde(default)]
     pub noise: MethodSection,
+    /// Perturbation by the cell key method.
+    #[serde(default)]
+    pub perturbation: PerturbationSection,
     /// The audit run after protection.
     #[serde(default)]
     pub audit: AuditSection,
@@ -102,6 +105,10 @@ pub struct InputSection {
     /// dominance and p% rules use the largest contributions per cell.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub magnitude: Option<String>,
+    /// Microdata: a column of record keys, numbers in [0, 1) drawn once per
+    /// record and kept across releases, for the cell key method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_key: Option<String>,
 }
 
 /// One dimension of the table and its hierarchy of codes.
@@ -334,6 +341,78 @@ pub struct SecondarySection {
     /// publisher never shows); they are not protected themselves.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub force_hidden: Vec<IndexMap<String, String>>,
+}
+
+/// Perturbation methods.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PerturbationMethod {
+    /// No perturbation (the default).
+    #[default]
+    None,
+    /// The cell key method: each cell's count n is published as n + v, v
+    /// looked up from the cell's key (the sum of its records' keys) in a
+    /// perturbation table built from `max_deviation`, `variance`, `js`.
+    CellKey,
+}
+
+/// `[perturbation]`: publish every cell perturbed by the cell key method.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PerturbationSection {
+    /// `none` (default) or `cell_key`.
+    #[serde(default)]
+    pub method: PerturbationMethod,
+    /// Maximum deviation D: |v| <= D (default 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_deviation: Option<i64>,
+    /// Variance V of the noise (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variance: Option<f64>,
+    /// No published value in 1..js (default 0: small values may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub js: Option<i64>,
+    /// Probability that a count is left as it is, in every row (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_stay: Option<f64>,
+}
+
+impl PerturbationSection {
+    /// The perturbation table's parameters, defaults filled in.
+    pub fn ptable_parameters(&self) -> crate::cellkey::ptable::PtableParameters {
+        crate::cellkey::ptable::PtableParameters {
+            max_deviation: self.max_deviation.unwrap_or(2),
+            variance: self.variance.unwrap_or(1.0),
+            js: self.js.unwrap_or(0),
+            p_stay: self.p_stay,
+        }
+    }
+}
+
+fn validate_perturbation(file: &PolicyFile) -> Fallible<()> {
+    let p = &file.perturbation;
+    if p.method == PerturbationMethod::None {
+        if *p != PerturbationSection::default() {
+            fail!(Policy, "[perturbation] sets parameters but no method; add `method = \"cell_key\"`, or remove the section");
+        }
+        return Ok(());
+    }
+    if file.input.kind != InputKind::Microdata || file.input.record_key.is_none() {
+        fail!(
+            Policy,
+            "[perturbation] method = \"cell_key\" needs microdata with record keys: set [input] kind = \"microdata\" and \
+             record_key = \"<column of keys in [0, 1)>\""
+        );
+    }
+    if file.secondary.method != SecondaryMethod::None || file.rounding.method != RoundingMethod::None || file.primary.threshold.is_some() {
+        fail!(Policy, "[perturbation] perturbs every cell; remove [primary] threshold, [secondary] and [rounding] from this policy (keep one way of protecting)");
+    }
+    if file.input.magnitude.is_some() {
+        fail!(Policy, "[perturbation] method = \"cell_key\" perturbs counts; remove [input] magnitude");
+    }
+    // The table is built now so that impossible parameters fail before any data is read.
+    crate::cellkey::ptable::generate(p.ptable_parameters()).map_err(|e| crate::err!(Policy, "[perturbation]: {}", e.message))?;
+    Ok(())
 }
 
 /// Rounding methods.
@@ -750,6 +829,10 @@ fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible
         fail!(Policy, "[secondary] method = \"interval\" is checked by the audit, but [audit] enabled = false; enable the audit");
     }
     validate_rounding(file)?;
+    validate_perturbation(file)?;
+    if file.input.record_key.is_some() && file.perturbation.method == PerturbationMethod::None {
+        fail!(Policy, "[input] record_key is used by [perturbation] method = \"cell_key\"; add that section or remove record_key");
+    }
     for (section, m) in [("noise", &file.noise)] {
         if m.method != "none" {
             fail!(
@@ -762,7 +845,7 @@ fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible
     }
 
     let mut columns_seen: IndexMap<String, String> = IndexMap::new();
-    let count_columns = [file.input.count.as_deref(), file.input.weight.as_deref(), file.input.magnitude.as_deref()];
+    let count_columns = [file.input.count.as_deref(), file.input.weight.as_deref(), file.input.magnitude.as_deref(), file.input.record_key.as_deref()];
     let mut dims = Vec::with_capacity(file.dimensions.len());
     for (name, section) in &file.dimensions {
         if RESERVED_COLUMNS.contains(&name.as_str()) {

@@ -40,6 +40,9 @@ pub struct Cube {
     values: Vec<i64>,
     /// Magnitude tables: per cell, the contributors and their largest contributions.
     contributions: Option<Contributions>,
+    /// Cell key method: per cell, the sum of its records' keys (fixed point,
+    /// see [`crate::cellkey::Key`]).
+    cell_keys: Option<Vec<u32>>,
 }
 
 /// Per cell of a magnitude table: how many records contribute, and the three
@@ -78,7 +81,7 @@ impl Cube {
         for d in (0..shape.len().saturating_sub(1)).rev() {
             strides[d] = strides[d + 1] * shape[d + 1];
         }
-        Ok(Cube { dims, shape, strides, values: vec![0; total], contributions: None })
+        Ok(Cube { dims, shape, strides, values: vec![0; total], contributions: None, cell_keys: None })
     }
 
     pub fn dims(&self) -> &[Dimension] {
@@ -107,6 +110,16 @@ impl Cube {
     /// Contributors and largest contributions, for magnitude tables.
     pub fn contributions(&self) -> Option<&Contributions> {
         self.contributions.as_ref()
+    }
+
+    /// Per cell, its cell key, when the microdata carried record keys.
+    pub fn cell_keys(&self) -> Option<&[u32]> {
+        self.cell_keys.as_deref()
+    }
+
+    /// Set the inner cells' keys; margins are filled by `fill_margins`.
+    pub(crate) fn set_cell_keys(&mut self, keys: Vec<u32>) {
+        self.cell_keys = Some(keys);
     }
 
     /// Set the inner cells' contributions; margins are filled by `fill_margins`.
@@ -197,6 +210,11 @@ impl Cube {
                 for o in 0..outer {
                     let base = o * n * stride;
                     let (src, dst) = (base + node as usize * stride, base + parent * stride);
+                    if let Some(k) = self.cell_keys.as_mut() {
+                        for i in 0..stride {
+                            k[dst + i] = k[dst + i].wrapping_add(k[src + i]);
+                        }
+                    }
                     if let Some(c) = self.contributions.as_mut() {
                         for i in 0..stride {
                             c.records[dst + i] += c.records[src + i];

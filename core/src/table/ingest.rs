@@ -63,6 +63,8 @@ struct CellCount {
     /// Magnitude tables: contributing records and the three largest contributions.
     records: i64,
     largest: [i64; 3],
+    /// Cell key method: the sum of the records' keys (fixed point).
+    key: u32,
 }
 
 /// Streams record batches into a cube.
@@ -76,6 +78,9 @@ pub struct CubeBuilder<'p> {
     rows: u64,
     ids: Vec<Vec<u32>>,
     counts: Vec<i64>,
+    /// The record key column (cell key method), and this batch's keys.
+    key_column: Option<(String, usize)>,
+    keys: Vec<u32>,
 }
 
 fn column_index(schema: &Schema, column: &str, role: &str) -> Fallible<usize> {
@@ -142,6 +147,21 @@ impl<'p> CubeBuilder<'p> {
             }
             None => None,
         };
+        let key_column = match policy.file.input.record_key.as_deref() {
+            Some(c) => {
+                let i = column_index(schema, c, "[input] record_key")?;
+                use arrow_schema::DataType::{Float32, Float64, LargeUtf8, Utf8, Utf8View};
+                if !matches!(schema.field(i).data_type(), Float64 | Float32 | Utf8 | LargeUtf8 | Utf8View) {
+                    fail!(
+                        Schema,
+                        "record key column `{c}` is {}, but record keys are numbers in [0, 1) (floating point); generate them once and keep them",
+                        schema.field(i).data_type()
+                    );
+                }
+                Some((c.to_owned(), i))
+            }
+            None => None,
+        };
         let n = dims.len() as u32;
         let bits = (128 / n).min(32);
         Ok(CubeBuilder {
@@ -154,6 +174,8 @@ impl<'p> CubeBuilder<'p> {
             rows: 0,
             ids: Vec::new(),
             counts: Vec::new(),
+            key_column,
+            keys: Vec::new(),
         })
     }
 
@@ -183,6 +205,37 @@ impl<'p> CubeBuilder<'p> {
             Some((name, i)) => read_counts(batch.column(*i), name, first, &mut self.counts)?,
             None => self.counts.resize(n, 1),
         }
+        self.keys.clear();
+        if let Some((name, i)) = &self.key_column {
+            let column = batch.column(*i);
+            let text_column = match column.data_type() {
+                arrow_schema::DataType::LargeUtf8 | arrow_schema::DataType::Utf8View => {
+                    Some(arrow_cast::cast(column, &arrow_schema::DataType::Utf8).map_err(|e| crate::err!(Schema, "record key column `{name}`: {e}"))?)
+                }
+                arrow_schema::DataType::Utf8 => Some(column.clone()),
+                _ => None,
+            };
+            if let Some(text) = text_column.as_ref().and_then(|c| c.as_any().downcast_ref::<arrow_array::StringArray>()) {
+                // CSV input: the keys arrive as text.
+                for r in 0..n {
+                    let value = match (!text.is_null(r)).then(|| text.value(r).trim()).filter(|t| !t.is_empty()) {
+                        None => None,
+                        Some(t) => match t.parse::<f64>() {
+                            Ok(v) => Some(v),
+                            Err(_) => fail!(Data, "row {}: record key column `{name}` has `{t}`, not a number in [0, 1)", first + r as u64),
+                        },
+                    };
+                    self.keys.push(crate::cellkey::Key::from_record(value, name, first + r as u64)?.0);
+                }
+            } else {
+                let column = arrow_cast::cast(column, &arrow_schema::DataType::Float64).map_err(|e| crate::err!(Schema, "record key column `{name}`: {e}"))?;
+                let column = column.as_any().downcast_ref::<arrow_array::Float64Array>().expect("cast to Float64");
+                for r in 0..n {
+                    let value = (!column.is_null(r)).then(|| column.value(r));
+                    self.keys.push(crate::cellkey::Key::from_record(value, name, first + r as u64)?.0);
+                }
+            }
+        }
         let aggregated = self.policy.input_kind() == InputKind::Aggregated;
         for r in 0..n {
             let mut key: u128 = 0;
@@ -193,7 +246,7 @@ impl<'p> CubeBuilder<'p> {
             let value = self.counts[r];
             match self.cells.entry(key) {
                 std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(CellCount { value, first_row: row, records: 1, largest: [value, 0, 0] });
+                    v.insert(CellCount { value, first_row: row, records: 1, largest: [value, 0, 0], key: self.keys.get(r).copied().unwrap_or(0) });
                 }
                 std::collections::hash_map::Entry::Occupied(mut o) => {
                     if aggregated {
@@ -207,6 +260,7 @@ impl<'p> CubeBuilder<'p> {
                     }
                     let c = o.get_mut();
                     c.records += 1;
+                    c.key = c.key.wrapping_add(self.keys.get(r).copied().unwrap_or(0));
                     if value > c.largest[2] {
                         c.largest = crate::table::cube::merge_largest(c.largest, [value, 0, 0]);
                     }
@@ -265,6 +319,7 @@ impl<'p> CubeBuilder<'p> {
         let magnitude = self.policy.file.input.magnitude.is_some() && !aggregated;
         let mut contributions =
             if magnitude { Contributions { records: vec![0; cube.len()], largest: vec![[0; 3]; cube.len()] } } else { Contributions::default() };
+        let mut cell_keys: Option<Vec<u32>> = self.key_column.as_ref().map(|_| vec![0; cube.len()]);
         let mut supplied: Vec<(usize, i64, u64)> = Vec::new();
         // Sorted so that errors name the earliest offending row, whatever the hash order.
         let mut cells: Vec<(u128, CellCount)> = self.cells.iter().map(|(k, v)| (*k, *v)).collect();
@@ -276,6 +331,9 @@ impl<'p> CubeBuilder<'p> {
             match margin_dim {
                 None => {
                     cube.values_mut()[cell] = count.value;
+                    if let Some(k) = cell_keys.as_mut() {
+                        k[cell] = count.key;
+                    }
                     if magnitude {
                         contributions.records[cell] = count.records;
                         contributions.largest[cell] = count.largest;
@@ -302,6 +360,9 @@ impl<'p> CubeBuilder<'p> {
         }
         if magnitude {
             cube.set_contributions(contributions);
+        }
+        if let Some(k) = cell_keys {
+            cube.set_cell_keys(k);
         }
         cube.fill_margins()?;
         for (cell, value, row) in supplied {

@@ -1,0 +1,114 @@
+//! The cell key method end to end: the same cell gets the same value in
+//! every table and every run; noise stays within the ptable's bounds.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use amparo::policy::Policy;
+use amparo::Status;
+use arrow_array::{ArrayRef, Float64Array, RecordBatch, RecordBatchIterator, StringArray};
+use arrow_schema::{DataType, Field, Schema};
+
+const PERTURBATION: &str = "[perturbation]\nmethod = \"cell_key\"\nmax_deviation = 2\nvariance = 1\njs = 1\n";
+
+fn policy(dims: &[&str], extra: &str) -> Result<Policy, amparo::Error> {
+    let mut text = String::from("version = 1\n[input]\nkind = \"microdata\"\nrecord_key = \"rkey\"\n");
+    for d in dims {
+        text.push_str(&format!("[dimensions.{d}]\n"));
+    }
+    text.push_str(extra);
+    Policy::from_toml(&text, Path::new("."))
+}
+
+/// 300 records over district x sex x age band, keys from a seeded splitmix.
+fn records(key_of: impl Fn(usize) -> Option<f64>) -> RecordBatchIterator<std::vec::IntoIter<Result<RecordBatch, arrow_schema::ArrowError>>> {
+    let n = 300;
+    let district: Vec<String> = (0..n).map(|i| format!("D{}", (i * 7) % 5)).collect();
+    let sex: Vec<&str> = (0..n).map(|i| if (i * 13) % 3 == 0 { "M" } else { "F" }).collect();
+    let age: Vec<&str> = (0..n).map(|i| ["0-4", "5-11", "12-17"][(i * 11) % 3]).collect();
+    let keys: Float64Array = (0..n).map(&key_of).collect();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("district", DataType::Utf8, false),
+        Field::new("sex", DataType::Utf8, false),
+        Field::new("age", DataType::Utf8, false),
+        Field::new("rkey", DataType::Float64, true),
+    ]));
+    let columns: Vec<ArrayRef> =
+        vec![Arc::new(StringArray::from(district)), Arc::new(StringArray::from(sex)), Arc::new(StringArray::from(age)), Arc::new(keys)];
+    RecordBatchIterator::new(vec![Ok(RecordBatch::try_new(schema.clone(), columns).unwrap())].into_iter(), schema)
+}
+
+fn key(i: usize) -> Option<f64> {
+    let mut z = (i as u64).wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    Some(((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64)
+}
+
+/// Published value per cell named by its codes.
+fn by_codes(out: &amparo::Protected) -> std::collections::HashMap<Vec<(String, String)>, i64> {
+    (0..out.cube.len())
+        .map(|c| {
+            let mut codes: Vec<(String, String)> =
+                out.cube.dims().iter().enumerate().map(|(d, dim)| (dim.name.clone(), dim.hierarchy.code(out.cube.coord(c, d)).to_owned())).collect();
+            codes.retain(|(_, code)| code != "Total");
+            (codes, out.marks.published[c].unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn a_cell_has_the_same_value_in_every_table_and_every_run() {
+    let by_sex = amparo::protect(&policy(&["district", "sex"], PERTURBATION).unwrap(), &mut records(key)).unwrap();
+    let by_age = amparo::protect(&policy(&["district", "age"], PERTURBATION).unwrap(), &mut records(key)).unwrap();
+    let (a, b) = (by_codes(&by_sex), by_codes(&by_age));
+    // Shared cells: the districts and the grand total (codes of district only).
+    let shared: Vec<_> = a.keys().filter(|k| b.contains_key(*k)).cloned().collect();
+    assert_eq!(shared.len(), 6, "5 districts and the total");
+    for k in &shared {
+        assert_eq!(a[k], b[k], "{k:?}");
+    }
+    // Linked tables in one policy give the same values again.
+    let linked = policy(&["district", "sex", "age"], &format!("{PERTURBATION}[tables.by_sex]\ndimensions = [\"district\", \"sex\"]\n[tables.by_age]\ndimensions = [\"district\", \"age\"]\n")).unwrap();
+    let tables = amparo::protect_tables(&linked, &mut records(key)).unwrap();
+    assert_eq!(by_codes(&tables[0].1), a);
+    assert_eq!(by_codes(&tables[1].1), b);
+    // And the same records give the same table in another run.
+    let again = amparo::protect(&policy(&["district", "sex"], PERTURBATION).unwrap(), &mut records(key)).unwrap();
+    assert_eq!(again.marks.published, by_sex.marks.published);
+}
+
+#[test]
+fn noise_stays_within_the_ptable_and_some_cells_move() {
+    let out = amparo::protect(&policy(&["district", "sex", "age"], PERTURBATION).unwrap(), &mut records(key)).unwrap();
+    let mut moved = 0;
+    for cell in 0..out.cube.len() {
+        let (n, p) = (out.cube.value(cell), out.marks.published[cell].unwrap());
+        assert_eq!(out.marks.status[cell], Status::Perturbed);
+        assert!((p - n).abs() <= 2 && p >= 0 && p != 1, "({}) {n} published as {p}", out.cube.describe(cell));
+        if n == 0 {
+            assert_eq!(p, 0);
+        }
+        moved += usize::from(p != n);
+    }
+    assert!(moved > 0 && moved < out.cube.len(), "{moved} of {} cells moved", out.cube.len());
+    assert!(out.metadata.pairs().iter().any(|(k, v)| k == "amparo.randomness" && v.contains("`rkey`")));
+}
+
+#[test]
+fn bad_record_keys_and_policies_are_clear_errors() {
+    let p = policy(&["district", "sex"], PERTURBATION).unwrap();
+    let e = amparo::protect(&p, &mut records(|i| if i == 41 { Some(1.5) } else { key(i) })).unwrap_err();
+    assert!(e.message.contains("row 42") && e.message.contains("`rkey`") && e.message.contains("[0, 1)"), "{}", e.message);
+    let e = amparo::protect(&p, &mut records(|i| if i == 9 { None } else { key(i) })).unwrap_err();
+    assert!(e.message.contains("row 10") && e.message.contains("empty"), "{}", e.message);
+    for (extra, fragment) in [
+        ("", "record_key is used by [perturbation]"),
+        ("[perturbation]\nmethod = \"cell_key\"\nvariance = 9\n", "more than D^2"),
+        ("[perturbation]\nmethod = \"cell_key\"\n[primary]\nthreshold = 5\n", "keep one way"),
+        ("[perturbation]\nvariance = 1\n", "no method"),
+    ] {
+        let e = policy(&["district", "sex"], extra).unwrap_err();
+        assert!(e.message.contains(fragment), "{extra}: {}", e.message);
+    }
+}
