@@ -102,10 +102,17 @@ fn round(policy: &Policy, cube: Cube) -> Fallible<Protected> {
 /// Publish every cell perturbed by the cell key method (see [`cellkey`]).
 fn perturb(policy: &Policy, cube: Cube) -> Fallible<Protected> {
     let section = &policy.file.perturbation;
-    let params = section.ptable_parameters();
-    let ptable = cellkey::ptable::generate(params)?;
-    let reason = format!("cell key (D={}, V={}, js={})", params.max_deviation, params.variance, params.js);
-    let marks = cellkey::perturb(&cube, &ptable, &reason)?;
+    let Some(ptable) = policy.ptable.as_ref() else {
+        fail!(Policy, "[perturbation] has no perturbation table; give ptable parameters or ptable_file");
+    };
+    let reason = match &section.ptable_file {
+        Some(file) => format!("cell key (ptable {file})"),
+        None => {
+            let params = section.ptable_parameters();
+            format!("cell key (D={}, V={}, js={})", params.max_deviation, params.variance, params.js)
+        }
+    };
+    let marks = cellkey::perturb(&cube, ptable, &reason)?;
     let column = policy.file.input.record_key.clone().unwrap_or_default();
     let mut metadata = Metadata::for_run(policy, "perturbation:cell_key".to_owned(), Randomness::CellKeys(column));
     metadata.audit = "not run: perturbation hides no cell".to_owned();

@@ -112,3 +112,42 @@ fn bad_record_keys_and_policies_are_clear_errors() {
         assert!(e.message.contains(fragment), "{extra}: {}", e.message);
     }
 }
+
+/// A ptable given as a file gives the same table as the same ptable built
+/// from parameters; a file whose row does not sum to 1, or lacks a column or
+/// a row, is refused naming the row or the column.
+#[test]
+fn a_ptable_file_is_read_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let built = amparo::cellkey::ptable::generate(amparo::cellkey::ptable::PtableParameters { max_deviation: 2, variance: 1.0, js: 1, p_stay: None }).unwrap();
+    let mut csv = String::from("i,j,p,v\n");
+    for row in &built.rows {
+        for &(v, p) in &row.noise {
+            csv.push_str(&format!("{},{},{p:.17},{v}\n", row.count, row.count + v));
+        }
+    }
+    std::fs::write(dir.path().join("ptable.csv"), &csv).unwrap();
+    let with_file = |file: &str| {
+        let text = format!(
+            "version = 1\n[input]\nkind = \"microdata\"\nrecord_key = \"rkey\"\n[dimensions.district]\n[dimensions.sex]\n[perturbation]\nmethod = \"cell_key\"\nptable_file = \"{file}\"\n"
+        );
+        Policy::from_toml(&text, dir.path())
+    };
+    let from_file = amparo::protect(&with_file("ptable.csv").unwrap(), &mut records(key)).unwrap();
+    let from_parameters = amparo::protect(&policy(&["district", "sex"], PERTURBATION).unwrap(), &mut records(key)).unwrap();
+    assert_eq!(from_file.marks.published, from_parameters.marks.published);
+    let bad = [
+        ("i,v,p\n0,0,1\n1,0,0.5\n1,1,0.4\n", "row i = 1 sum to 0.9"),
+        ("i,v\n0,0\n", "no column `p`"),
+        ("i,v,p\n0,0,1\n2,0,1\n", "row i = 2 where i = 1 was expected"),
+        ("i,v,p\n0,0,1\n1,-2,1\n", "negative"),
+    ];
+    for (k, (text, fragment)) in bad.iter().enumerate() {
+        let name = format!("bad{k}.csv");
+        std::fs::write(dir.path().join(&name), text).unwrap();
+        let e = with_file(&name).unwrap_err();
+        assert!(e.message.contains(fragment) && e.message.contains(&name), "{}", e.message);
+    }
+    let e = with_file("missing.csv").unwrap_err();
+    assert_eq!(e.kind, amparo::ErrorKind::Io);
+}

@@ -194,7 +194,8 @@ pub fn audit_published(policy: &Policy, table: &PublishedTable) -> Fallible<Publ
 /// the record keys the noise cannot be checked, but no published value may
 /// be negative or in 1..js, which the ptable never produces.
 fn audit_perturbed(perturbation: &crate::policy::PerturbationSection, table: &PublishedTable) -> PublishedAudit {
-    let js = perturbation.ptable_parameters().js;
+    // A ptable from a file states no js: then only negative values are findings.
+    let js = if perturbation.ptable_file.is_some() { 0 } else { perturbation.ptable_parameters().js };
     let cube = &table.cube;
     let mut audit = PublishedAudit { cells: cube.len(), ..PublishedAudit::default() };
     for cell in (0..cube.len()).filter(|&c| table.listed[c]) {

@@ -164,3 +164,56 @@ fn max_entropy(support: &[i64], variance: f64) -> Option<Vec<(i64, f64)>> {
     }
     None
 }
+
+/// Read a ptable from CSV text with columns `i`, `v` and `p` (others, such as
+/// the `ptable` R package's `j` or interval bounds, are ignored). `source`
+/// names the file in errors. Rows must cover i = 0, 1, ..., each row's
+/// probabilities must be non-negative and sum to 1 (to 1e-9), and no change
+/// may make a count negative.
+pub fn parse(text: &str, source: &str) -> Fallible<Ptable> {
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| crate::err!(Data, "ptable file {source}: {e}"))?.clone();
+    let column = |name: &str| -> Fallible<usize> {
+        match headers.iter().position(|h| h.eq_ignore_ascii_case(name)) {
+            Some(i) => Ok(i),
+            None => fail!(Data, "ptable file {source} has no column `{name}` (it needs i, v and p; it has {})", headers.iter().collect::<Vec<_>>().join(", ")),
+        }
+    };
+    let (ci, cv, cp) = (column("i")?, column("v")?, column("p")?);
+    let mut rows: Vec<PtableRow> = Vec::new();
+    for (k, record) in reader.records().enumerate() {
+        let line = k + 2;
+        let record = record.map_err(|e| crate::err!(Data, "ptable file {source}, line {line}: {e}"))?;
+        let field = |c: usize| record.get(c).unwrap_or("");
+        let i: i64 = field(ci).parse().map_err(|_| crate::err!(Data, "ptable file {source}, line {line}: i = `{}` is not a whole number", field(ci)))?;
+        let v: i64 = field(cv).parse().map_err(|_| crate::err!(Data, "ptable file {source}, line {line}: v = `{}` is not a whole number", field(cv)))?;
+        let p: f64 = field(cp).parse().map_err(|_| crate::err!(Data, "ptable file {source}, line {line}: p = `{}` is not a number", field(cp)))?;
+        if !(p.is_finite() && p >= 0.0) {
+            fail!(Data, "ptable file {source}, line {line}: p = {p}; probabilities are numbers of 0 or more");
+        }
+        if i + v < 0 {
+            fail!(Data, "ptable file {source}, line {line}: v = {v} would make the count {i} negative");
+        }
+        match rows.last_mut() {
+            Some(row) if row.count == i => row.noise.push((v, p)),
+            _ => {
+                if i != rows.len() as i64 {
+                    fail!(Data, "ptable file {source}, line {line}: row i = {i} where i = {} was expected; list rows i = 0, 1, 2, ... in order", rows.len());
+                }
+                rows.push(PtableRow { count: i, noise: vec![(v, p)] });
+            }
+        }
+    }
+    if rows.is_empty() {
+        fail!(Data, "ptable file {source} has no rows");
+    }
+    for row in &mut rows {
+        let total: f64 = row.noise.iter().map(|&(_, p)| p).sum();
+        if (total - 1.0).abs() > 1e-9 {
+            fail!(Data, "ptable file {source}: the probabilities of row i = {} sum to {total}, not 1; correct the row", row.count);
+        }
+        row.noise.retain(|&(_, p)| p > 0.0);
+        row.noise.sort_by_key(|&(v, _)| v);
+    }
+    Ok(Ptable { rows })
+}

@@ -375,6 +375,11 @@ pub struct PerturbationSection {
     /// Probability that a count is left as it is, in every row (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p_stay: Option<f64>,
+    /// A perturbation table given as a CSV file (columns `i`, `v`, `p`: the
+    /// probability p of adding v to a count i; rows i = 0, 1, ... up to the
+    /// row used for every larger count), instead of the parameters above.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ptable_file: Option<String>,
 }
 
 impl PerturbationSection {
@@ -389,7 +394,7 @@ impl PerturbationSection {
     }
 }
 
-fn validate_perturbation(file: &PolicyFile) -> Fallible<()> {
+fn validate_perturbation(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible<()> {
     let p = &file.perturbation;
     if p.method == PerturbationMethod::None {
         if *p != PerturbationSection::default() {
@@ -410,8 +415,23 @@ fn validate_perturbation(file: &PolicyFile) -> Fallible<()> {
     if file.input.magnitude.is_some() {
         fail!(Policy, "[perturbation] method = \"cell_key\" perturbs counts; remove [input] magnitude");
     }
-    // The table is built now so that impossible parameters fail before any data is read.
-    crate::cellkey::ptable::generate(p.ptable_parameters()).map_err(|e| crate::err!(Policy, "[perturbation]: {}", e.message))?;
+    // The table is built now so that impossible parameters or a bad file
+    // fail before any data is read.
+    match &p.ptable_file {
+        Some(path) => {
+            if p.max_deviation.is_some() || p.variance.is_some() || p.js.is_some() || p.p_stay.is_some() {
+                fail!(Policy, "[perturbation] gives both ptable_file and ptable parameters (max_deviation, variance, js, p_stay); keep one");
+            }
+            let full = base_dir.join(path);
+            let text = std::fs::read_to_string(&full).map_err(|e| crate::err!(Io, "cannot read [perturbation] ptable_file {}: {e}", full.display()))?;
+            hasher.update(b"\0ptable_file\0");
+            hasher.update(text.as_bytes());
+            crate::cellkey::ptable::parse(&text, path)?;
+        }
+        None => {
+            crate::cellkey::ptable::generate(p.ptable_parameters()).map_err(|e| crate::err!(Policy, "[perturbation]: {}", e.message))?;
+        }
+    }
     Ok(())
 }
 
@@ -686,6 +706,9 @@ pub struct Policy {
     /// SHA-256 (hex) of the policy text and of every codes table it reads,
     /// recorded in the output so a published table can be tied to its policy.
     pub sha256: String,
+    /// The cell key method's perturbation table (from `ptable_file` or built
+    /// from the parameters), when `[perturbation]` asks for it.
+    pub ptable: Option<crate::cellkey::ptable::Ptable>,
 }
 
 impl Policy {
@@ -708,7 +731,17 @@ impl Policy {
         hasher.update(text.as_bytes());
         let dimensions = validate(&file, base_dir, &mut hasher)?;
         let sha256 = hex(&hasher.finalize());
-        Ok(Policy { file, dimensions, sha256 })
+        let p = &file.perturbation;
+        let ptable = match (p.method, &p.ptable_file) {
+            (PerturbationMethod::None, _) => None,
+            (_, Some(path)) => {
+                let full = base_dir.join(path);
+                let text = std::fs::read_to_string(&full).map_err(|e| err!(Io, "cannot read [perturbation] ptable_file {}: {e}", full.display()))?;
+                Some(crate::cellkey::ptable::parse(&text, path)?)
+            }
+            (_, None) => Some(crate::cellkey::ptable::generate(p.ptable_parameters())?),
+        };
+        Ok(Policy { file, dimensions, sha256, ptable })
     }
 
     pub fn input_kind(&self) -> InputKind {
@@ -829,7 +862,7 @@ fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible
         fail!(Policy, "[secondary] method = \"interval\" is checked by the audit, but [audit] enabled = false; enable the audit");
     }
     validate_rounding(file)?;
-    validate_perturbation(file)?;
+    validate_perturbation(file, base_dir, hasher)?;
     if file.input.record_key.is_some() && file.perturbation.method == PerturbationMethod::None {
         fail!(Policy, "[input] record_key is used by [perturbation] method = \"cell_key\"; add that section or remove record_key");
     }
