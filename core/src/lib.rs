@@ -91,7 +91,10 @@ pub fn protect(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<P
 /// Publish every cell rounded, as `[rounding]` says (see [`rounding`]).
 fn round(policy: &Policy, cube: Cube) -> Fallible<Protected> {
     let rounding = &policy.file.rounding;
-    let (marks, randomness, notes) = rounding::round_table(rounding, &cube)?;
+    let (marks, mut randomness, notes) = rounding::round_table(rounding, &cube)?;
+    if rounding.randomness == policy::RoundingRandomness::CellKey {
+        randomness = Randomness::CellKeys(policy.file.input.record_key.clone().unwrap_or_default());
+    }
     let method = serde_json::to_value(rounding.method).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     let mut metadata = Metadata::for_run(policy, format!("rounding:{method}"), randomness);
     metadata.audit = "not run: rounding hides no cell".to_owned();
@@ -125,8 +128,13 @@ fn perturb(policy: &Policy, cube: Cube) -> Fallible<Protected> {
 /// in the policy's order.
 pub fn protect_tables(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<Vec<(String, Protected)>> {
     let tables = policy.linked_tables();
-    if !tables.is_empty() && policy.file.rounding.method != policy::RoundingMethod::None {
-        fail!(Policy, "[rounding] of linked tables ([tables]) is not available yet: a cell shared by two tables could round differently in each; protect the tables one policy at a time, or use suppression");
+    let rounding = &policy.file.rounding;
+    if !tables.is_empty() && rounding.method != policy::RoundingMethod::None && rounding.randomness != policy::RoundingRandomness::CellKey {
+        fail!(
+            Policy,
+            "[rounding] of linked tables ([tables]) needs randomness = \"cell_key\" (with [input] record_key), so that a cell shared by \
+             two tables rounds the same way in each; or protect the tables one policy at a time"
+        );
     }
     if tables.is_empty() {
         return Ok(vec![(policy.table_name().to_owned(), protect(policy, input)?)]);
@@ -144,6 +152,8 @@ pub fn protect_tables(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fal
     // itself (same records, same key): each table is perturbed on its own.
     let protected = if policy.file.perturbation.method != policy::PerturbationMethod::None {
         cubes.into_iter().map(|cube| perturb(policy, cube)).collect::<Fallible<Vec<_>>>()?
+    } else if rounding.method != policy::RoundingMethod::None {
+        cubes.into_iter().map(|cube| round(policy, cube)).collect::<Fallible<Vec<_>>>()?
     } else {
         protect_linked(policy, cubes)?
     };

@@ -31,7 +31,7 @@ use rand_core::{Rng, SeedableRng};
 
 use crate::error::Fallible;
 use crate::output::{CellMarks, Randomness, Status};
-use crate::policy::{MarginRounding, RoundingMethod, RoundingSection};
+use crate::policy::{MarginRounding, RoundingMethod, RoundingRandomness, RoundingSection};
 use crate::table::Cube;
 use crate::{err, fail};
 
@@ -75,6 +75,15 @@ pub fn round_count(count: i64, base: i64, method: RoundingMethod, rng: &mut ChaC
     if up { down + base } else { down }
 }
 
+/// `count` randomly rounded to base `base` with the cell key `key` (fixed
+/// point, see [`crate::cellkey::Key`]) as the uniform draw: up when
+/// key / 2^32 < r / base, exactly in integers.
+pub fn round_with_key(count: i64, base: i64, key: u32) -> i64 {
+    let rest = count.rem_euclid(base);
+    let down = count - rest;
+    if rest != 0 && (key as i128) * (base as i128) < (rest as i128) << 32 { down + base } else { down }
+}
+
 /// Notes for the output metadata: (key, text).
 pub type Notes = Vec<(String, String)>;
 
@@ -87,6 +96,15 @@ pub fn round_table(rounding: &RoundingSection, cube: &Cube) -> Fallible<(CellMar
     if rounding.method == RoundingMethod::Deterministic {
         randomness = Randomness::None;
     }
+    // Keyed rounding: a cell goes up when its key (uniform in [0, 1)) is
+    // below r/b, so the same cell rounds the same way in every table.
+    let keys = match rounding.randomness {
+        RoundingRandomness::CellKey => match cube.cell_keys() {
+            Some(k) => Some(k),
+            None => fail!(Policy, "[rounding] randomness = \"cell_key\" needs record keys: set [input] record_key"),
+        },
+        RoundingRandomness::Generator => None,
+    };
     let values = cube.values();
     let mut marks = CellMarks::publish_all(cube);
     let name = match rounding.method {
@@ -123,7 +141,10 @@ pub fn round_table(rounding: &RoundingSection, cube: &Cube) -> Fallible<(CellMar
             continue;
         }
         let base = rounding.base_for(values[cell]);
-        rounded[cell] = round_count(values[cell], base, rounding.method, &mut rng);
+        rounded[cell] = match keys {
+            Some(keys) => round_with_key(values[cell], base, keys[cell]),
+            None => round_count(values[cell], base, rounding.method, &mut rng),
+        };
         marks.status[cell] = Status::Rounded;
         marks.reason[cell] = Some(reason_for(base));
     }

@@ -151,3 +151,33 @@ fn a_ptable_file_is_read_and_checked() {
     let e = with_file("missing.csv").unwrap_err();
     assert_eq!(e.kind, amparo::ErrorKind::Io);
 }
+
+/// Random rounding keyed on the cell key: the same cell rounds the same way
+/// in two tables (and in linked tables), each cell to an adjacent multiple.
+#[test]
+fn keyed_rounding_rounds_a_cell_the_same_way_in_every_table() {
+    let rounding = "[rounding]\nmethod = \"random\"\nbase = 5\nrandomness = \"cell_key\"\n";
+    let by_sex = amparo::protect(&policy(&["district", "sex"], rounding).unwrap(), &mut records(key)).unwrap();
+    let by_age = amparo::protect(&policy(&["district", "age"], rounding).unwrap(), &mut records(key)).unwrap();
+    let (a, b) = (by_codes(&by_sex), by_codes(&by_age));
+    let shared: Vec<_> = a.keys().filter(|k| b.contains_key(*k)).cloned().collect();
+    assert_eq!(shared.len(), 6);
+    for k in &shared {
+        assert_eq!(a[k], b[k], "{k:?}");
+    }
+    for cell in 0..by_sex.cube.len() {
+        let (n, r) = (by_sex.cube.value(cell), by_sex.marks.published[cell].unwrap());
+        assert!(r % 5 == 0 && (r - n).abs() < 5);
+    }
+    assert!(by_sex.metadata.pairs().iter().any(|(k, v)| k == "amparo.randomness" && v.contains("`rkey`")));
+    let linked = policy(&["district", "sex", "age"], &format!("{rounding}[tables.by_sex]\ndimensions = [\"district\", \"sex\"]\n[tables.by_age]\ndimensions = [\"district\", \"age\"]\n")).unwrap();
+    let tables = amparo::protect_tables(&linked, &mut records(key)).unwrap();
+    assert_eq!(by_codes(&tables[0].1), a);
+    assert_eq!(by_codes(&tables[1].1), b);
+    // The keyed draw goes up with probability r/b: exactly at the boundary in integers.
+    assert_eq!(amparo::rounding::round_with_key(7, 5, 0), 10);
+    assert_eq!(amparo::rounding::round_with_key(7, 5, u32::MAX), 5);
+    assert_eq!(amparo::rounding::round_with_key(10, 5, 0), 10);
+    let e = policy(&["district", "sex"], "[rounding]\nmethod = \"deterministic\"\nrandomness = \"cell_key\"\n").unwrap_err();
+    assert!(e.message.contains("randomness = \"cell_key\" goes with"), "{}", e.message);
+}

@@ -471,6 +471,18 @@ pub enum MarginRounding {
     FromInner,
 }
 
+/// Where random rounding draws from.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundingRandomness {
+    /// ChaCha20, seeded by the operating system or by `seed` (the default).
+    #[default]
+    Generator,
+    /// The cell's key (sum of its records' keys, `[input] record_key`): the
+    /// same cell rounds the same way in every table and every release.
+    CellKey,
+}
+
 /// One step of graduated rounding: counts below `below` round to `base`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -506,6 +518,9 @@ pub struct RoundingSection {
     /// stops with an error (default 60).
     #[serde(default = "default_rounding_time_limit")]
     pub time_limit: f64,
+    /// `generator` (default) or `cell_key` (microdata with `[input] record_key`).
+    #[serde(default)]
+    pub randomness: RoundingRandomness,
 }
 
 fn default_rounding_time_limit() -> f64 {
@@ -521,6 +536,7 @@ impl Default for RoundingSection {
             margins: MarginRounding::Independent,
             seed: None,
             time_limit: default_rounding_time_limit(),
+            randomness: RoundingRandomness::Generator,
         }
     }
 }
@@ -587,6 +603,17 @@ fn validate_rounding(file: &PolicyFile) -> Fallible<()> {
     }
     if r.seed.is_some() && matches!(r.method, RoundingMethod::Deterministic | RoundingMethod::Controlled) {
         fail!(Policy, "[rounding] seed has no effect with method = \"{}\" (it draws no random numbers); remove the seed", if r.method == RoundingMethod::Controlled { "controlled" } else { "deterministic" });
+    }
+    if r.randomness == RoundingRandomness::CellKey {
+        if !matches!(r.method, RoundingMethod::Random | RoundingMethod::Graduated) {
+            fail!(Policy, "[rounding] randomness = \"cell_key\" goes with method = \"random\" or \"graduated\"; remove it or change the method");
+        }
+        if r.seed.is_some() {
+            fail!(Policy, "[rounding] randomness = \"cell_key\" draws from the record keys, not from a seed; remove the seed");
+        }
+        if file.input.kind != InputKind::Microdata || file.input.record_key.is_none() {
+            fail!(Policy, "[rounding] randomness = \"cell_key\" needs microdata with record keys: set [input] kind = \"microdata\" and record_key");
+        }
     }
     if file.secondary.method != SecondaryMethod::None {
         fail!(
@@ -863,8 +890,11 @@ fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible
     }
     validate_rounding(file)?;
     validate_perturbation(file, base_dir, hasher)?;
-    if file.input.record_key.is_some() && file.perturbation.method == PerturbationMethod::None {
-        fail!(Policy, "[input] record_key is used by [perturbation] method = \"cell_key\"; add that section or remove record_key");
+    if file.input.record_key.is_some() && file.perturbation.method == PerturbationMethod::None && file.rounding.randomness != RoundingRandomness::CellKey {
+        fail!(
+            Policy,
+            "[input] record_key is used by [perturbation] method = \"cell_key\" or [rounding] randomness = \"cell_key\"; add one of them or remove record_key"
+        );
     }
     for (section, m) in [("noise", &file.noise)] {
         if m.method != "none" {
