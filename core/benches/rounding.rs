@@ -54,7 +54,7 @@ fn run(policy: &str, names: &[&str], codes: &[Vec<String>], what: &str) {
     let (schema, batch) = inner_rows(names, codes, 7);
     let cube = amparo::build_cube(&p, &mut RecordBatchIterator::new(vec![Ok(batch)], schema)).unwrap();
     let started = Instant::now();
-    let (marks, _, notes) = amparo::rounding::round_table(&p.file.rounding, &cube).unwrap();
+    let (marks, _, notes) = amparo::rounding::round_table(&p.file.rounding, &cube, None).unwrap();
     let seconds = started.elapsed().as_secs_f64();
     let changed = (0..cube.len()).filter(|&c| marks.published[c] != Some(cube.value(c))).count();
     let deviation: i64 = (0..cube.len()).map(|c| (marks.published[c].unwrap() - cube.value(c)).abs()).sum();

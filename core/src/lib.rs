@@ -91,10 +91,7 @@ pub fn protect(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<P
 /// Publish every cell rounded, as `[rounding]` says (see [`rounding`]).
 fn round(policy: &Policy, cube: Cube) -> Fallible<Protected> {
     let rounding = &policy.file.rounding;
-    let (marks, mut randomness, notes) = rounding::round_table(rounding, &cube)?;
-    if rounding.randomness == policy::RoundingRandomness::CellKey {
-        randomness = Randomness::CellKeys(policy.file.input.record_key.clone().unwrap_or_default());
-    }
+    let (marks, randomness, notes) = rounding::round_table(rounding, &cube, policy.file.input.record_key.as_deref())?;
     let method = serde_json::to_value(rounding.method).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     let mut metadata = Metadata::for_run(policy, format!("rounding:{method}"), randomness);
     metadata.audit = "not run: rounding hides no cell".to_owned();

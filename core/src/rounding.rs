@@ -61,18 +61,25 @@ pub fn uniform_below(rng: &mut ChaCha20Rng, n: u64) -> u64 {
     }
 }
 
-/// `count` rounded to a multiple of `base` by `method`.
+/// `count` rounded to a multiple of `base` by `method` (deterministic: to
+/// the nearest; otherwise randomly, drawing from `rng`).
 pub fn round_count(count: i64, base: i64, method: RoundingMethod, rng: &mut ChaCha20Rng) -> i64 {
+    if method == RoundingMethod::Deterministic {
+        return round_nearest(count, base);
+    }
     let rest = count.rem_euclid(base);
     if rest == 0 {
         return count;
     }
-    let down = count - rest;
-    let up = match method {
-        RoundingMethod::Deterministic => 2 * rest >= base,
-        _ => (uniform_below(rng, base as u64) as i64) < rest,
-    };
-    if up { down + base } else { down }
+    let up = (uniform_below(rng, base as u64) as i64) < rest;
+    if up { count - rest + base } else { count - rest }
+}
+
+/// `count` to the nearest multiple of `base` (a remainder of half the base
+/// or more rounds up).
+pub fn round_nearest(count: i64, base: i64) -> i64 {
+    let rest = count.rem_euclid(base);
+    if rest != 0 && 2 * rest >= base { count - rest + base } else { count - rest }
 }
 
 /// `count` randomly rounded to base `base` with the cell key `key` (fixed
@@ -84,6 +91,13 @@ pub fn round_with_key(count: i64, base: i64, key: u32) -> i64 {
     if rest != 0 && (key as i128) * (base as i128) < (rest as i128) << 32 { down + base } else { down }
 }
 
+/// The source of random rounding's draws.
+enum Draws<'a> {
+    None,
+    Keys(&'a [u32], &'a str),
+    Generator(ChaCha20Rng, Randomness),
+}
+
 /// Notes for the output metadata: (key, text).
 pub type Notes = Vec<(String, String)>;
 
@@ -91,19 +105,25 @@ pub type Notes = Vec<(String, String)>;
 /// `rounded`, its published value the rounded one), where the randomness
 /// came from, and notes for the metadata (totals that may not add up, a
 /// controlled rounding stopped at its time limit).
-pub fn round_table(rounding: &RoundingSection, cube: &Cube) -> Fallible<(CellMarks, Randomness, Notes)> {
-    let (mut rng, mut randomness) = generator(rounding.seed)?;
-    if rounding.method == RoundingMethod::Deterministic {
-        randomness = Randomness::None;
-    }
-    // Keyed rounding: a cell goes up when its key (uniform in [0, 1)) is
-    // below r/b, so the same cell rounds the same way in every table.
-    let keys = match rounding.randomness {
-        RoundingRandomness::CellKey => match cube.cell_keys() {
-            Some(k) => Some(k),
-            None => fail!(Policy, "[rounding] randomness = \"cell_key\" needs record keys: set [input] record_key"),
+pub fn round_table(rounding: &RoundingSection, cube: &Cube, record_key: Option<&str>) -> Fallible<(CellMarks, Randomness, Notes)> {
+    // Where each cell's draw comes from: none (deterministic, controlled),
+    // the cell's key (uniform in [0, 1): up when below r/b, so the same cell
+    // rounds the same way in every table), or ChaCha20.
+    let mut draws = match (rounding.method, rounding.randomness) {
+        (RoundingMethod::Random | RoundingMethod::Graduated, RoundingRandomness::CellKey) => match (cube.cell_keys(), record_key) {
+            (Some(keys), Some(column)) => Draws::Keys(keys, column),
+            _ => fail!(Policy, "[rounding] randomness = \"cell_key\" needs record keys: set [input] record_key"),
         },
-        RoundingRandomness::Generator => None,
+        (RoundingMethod::Random | RoundingMethod::Graduated, RoundingRandomness::Generator) => {
+            let (rng, randomness) = generator(rounding.seed)?;
+            Draws::Generator(rng, randomness)
+        }
+        _ => Draws::None,
+    };
+    let randomness = match &draws {
+        Draws::None => Randomness::None,
+        Draws::Keys(_, column) => Randomness::CellKeys((*column).to_owned()),
+        Draws::Generator(_, randomness) => randomness.clone(),
     };
     let values = cube.values();
     let mut marks = CellMarks::publish_all(cube);
@@ -111,7 +131,7 @@ pub fn round_table(rounding: &RoundingSection, cube: &Cube) -> Fallible<(CellMar
         RoundingMethod::Deterministic => "rounding",
         RoundingMethod::Random => "random rounding",
         RoundingMethod::Graduated => "graduated random rounding",
-        RoundingMethod::None => return Ok((marks, Randomness::None, Vec::new())),
+        RoundingMethod::None => return Ok((marks, randomness, Vec::new())),
         RoundingMethod::Controlled => {
             let base = rounding.base_for(0);
             let (rounded, note) = controlled(cube, base, rounding.time_limit)?;
@@ -121,7 +141,7 @@ pub fn round_table(rounding: &RoundingSection, cube: &Cube) -> Fallible<(CellMar
                 marks.status[cell] = Status::Rounded;
                 marks.reason[cell] = Some(reason.clone());
             }
-            return Ok((marks, Randomness::None, note.map(|n| ("optimality".to_owned(), n)).into_iter().collect()));
+            return Ok((marks, randomness, note.map(|n| ("optimality".to_owned(), n)).into_iter().collect()));
         }
     };
     // One reason per base, shared by the cells.
@@ -141,9 +161,10 @@ pub fn round_table(rounding: &RoundingSection, cube: &Cube) -> Fallible<(CellMar
             continue;
         }
         let base = rounding.base_for(values[cell]);
-        rounded[cell] = match keys {
-            Some(keys) => round_with_key(values[cell], base, keys[cell]),
-            None => round_count(values[cell], base, rounding.method, &mut rng),
+        rounded[cell] = match &mut draws {
+            Draws::Keys(keys, _) => round_with_key(values[cell], base, keys[cell]),
+            Draws::Generator(rng, _) => round_count(values[cell], base, rounding.method, rng),
+            Draws::None => round_nearest(values[cell], base),
         };
         marks.status[cell] = Status::Rounded;
         marks.reason[cell] = Some(reason_for(base));

@@ -219,15 +219,7 @@ fn audit_rounded(rounding: &crate::policy::RoundingSection, table: &PublishedTab
     use crate::policy::{MarginRounding, RoundingMethod};
     let cube = &table.cube;
     let mut audit = PublishedAudit { cells: cube.len(), ..PublishedAudit::default() };
-    let mut bases: Vec<i64> = match rounding.method {
-        RoundingMethod::Graduated => {
-            let steps = rounding.steps.clone().unwrap_or_else(crate::policy::default_rounding_steps);
-            steps.iter().map(|s| s.base).chain(std::iter::once(rounding.base_for(i64::MAX))).collect()
-        }
-        _ => vec![rounding.base_for(0)],
-    };
-    bases.sort_unstable();
-    bases.dedup();
+    let bases = rounding.bases();
     let inner_only = rounding.margins == MarginRounding::FromInner;
     let adds_up = inner_only || rounding.method == RoundingMethod::Controlled;
     for cell in (0..cube.len()).filter(|&c| table.listed[c]) {

@@ -547,18 +547,29 @@ impl RoundingSection {
     /// the steps (default 10).
     pub fn base_for(&self, count: i64) -> i64 {
         match self.method {
-            RoundingMethod::Graduated => {
-                let steps = self.steps.clone().unwrap_or_else(default_rounding_steps);
-                steps.iter().find(|s| count < s.below).map_or(self.base.unwrap_or(10), |s| s.base)
-            }
+            RoundingMethod::Graduated => self.steps().iter().find(|s| count < s.below).map_or(self.base.unwrap_or(10), |s| s.base),
             _ => self.base.unwrap_or(5),
         }
     }
+
+    /// Every base a published value may be a multiple of.
+    pub fn bases(&self) -> Vec<i64> {
+        let mut bases: Vec<i64> = match self.method {
+            RoundingMethod::Graduated => self.steps().iter().map(|s| s.base).chain(std::iter::once(self.base_for(i64::MAX))).collect(),
+            _ => vec![self.base_for(0)],
+        };
+        bases.sort_unstable();
+        bases.dedup();
+        bases
+    }
+
+    /// Graduated rounding's steps, the policy's or the default.
+    fn steps(&self) -> &[RoundingStep] {
+        self.steps.as_deref().unwrap_or(DEFAULT_ROUNDING_STEPS)
+    }
 }
 
-pub fn default_rounding_steps() -> Vec<RoundingStep> {
-    vec![RoundingStep { below: 20, base: 3 }, RoundingStep { below: 100, base: 5 }]
-}
+const DEFAULT_ROUNDING_STEPS: &[RoundingStep] = &[RoundingStep { below: 20, base: 3 }, RoundingStep { below: 100, base: 5 }];
 
 fn validate_rounding(file: &PolicyFile) -> Fallible<()> {
     let r = &file.rounding;

@@ -54,18 +54,12 @@ struct Pattern {
 pub struct PatternFinder<'a> {
     cube: &'a Cube,
     values: &'a [i64],
-    strides: Vec<usize>,
-    kept_per_dimension: usize,
+    strides: &'a [usize],
 }
 
 impl<'a> PatternFinder<'a> {
     pub fn new(cube: &'a Cube) -> Self {
-        let kept = KEPT_PER_DIMENSION;
-        let mut strides = vec![1usize; cube.shape().len()];
-        for d in (0..strides.len().saturating_sub(1)).rev() {
-            strides[d] = strides[d + 1] * cube.shape()[d + 1];
-        }
-        PatternFinder { cube, values: cube.values(), strides, kept_per_dimension: kept }
+        PatternFinder { cube, values: cube.values(), strides: cube.strides() }
     }
 
     /// The cells of the cheapest protection found for `target`, moving it
@@ -174,10 +168,10 @@ impl<'a> PatternFinder<'a> {
             // The best upward chain stays in the search whatever its rank: its
             // cells are margins, large enough for almost any level, so the
             // pattern upward in every dimension is the fallback.
-            if let Some(k) = ranked.iter().position(|r| r.2).filter(|&k| k >= self.kept_per_dimension) {
-                ranked.swap(self.kept_per_dimension - 1, k);
+            if let Some(k) = ranked.iter().position(|r| r.2).filter(|&k| k >= KEPT_PER_DIMENSION) {
+                ranked.swap(KEPT_PER_DIMENSION - 1, k);
             }
-            ranked.truncate(self.kept_per_dimension);
+            ranked.truncate(KEPT_PER_DIMENSION);
             if ranked.is_empty() {
                 return None;
             }

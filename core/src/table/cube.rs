@@ -90,6 +90,10 @@ impl Cube {
     pub fn shape(&self) -> &[usize] {
         &self.shape
     }
+    /// How far apart (in cell index) neighbouring nodes of each dimension are.
+    pub fn strides(&self) -> &[usize] {
+        &self.strides
+    }
     /// Number of cells, margins included.
     pub fn len(&self) -> usize {
         self.values.len()
