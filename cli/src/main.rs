@@ -58,6 +58,23 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         hidden_symbols: Option<Vec<String>>,
     },
+    /// Give every record of a microdata file a record key for the cell key
+    /// method: writes a new file with one more column (never over the input).
+    /// Do it once and keep the keyed file: the same records must keep the
+    /// same keys in every release.
+    Keys {
+        /// Microdata: .csv, .parquet, .arrow/.feather or .arrows.
+        input: PathBuf,
+        /// The keyed copy (format by extension); must not exist yet.
+        #[arg(long, short)]
+        output: PathBuf,
+        /// Name of the new column of keys in [0, 1).
+        #[arg(long, default_value = "record_key")]
+        column: String,
+        /// Draw the keys from this seed (reproducible, for tests) instead of the operating system's secure source.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
     /// Print the JSON Schema of the policy file.
     Schema,
 }
@@ -157,6 +174,12 @@ fn run(command: Command) -> Fallible<Verdict> {
                 println!("  ... and {} more", report.findings.len() - 50);
             }
             Ok(Verdict::Unsafe)
+        }
+        Command::Keys { input, output, column, seed } => {
+            let randomness = amparo::cellkey::add_record_keys_to_file(&input, &output, &column, seed)?;
+            println!("record keys: column `{column}`, {}", randomness.describe());
+            println!("written:     {}", output.display());
+            Ok(Verdict::Safe)
         }
         Command::Schema => {
             print!("{}", amparo::policy::json_schema());

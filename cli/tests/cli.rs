@@ -235,3 +235,51 @@ fn audit_of_linked_published_tables_finds_differencing_between_them() {
     assert_eq!(run.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&run.stderr).contains("2 linked tables (by_sex, by_age) but 1 published tables"));
 }
+
+#[test]
+fn keys_writes_a_new_keyed_file_that_the_cell_key_method_reads_and_never_replaces_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = fixtures().join("cell_key_microdata");
+    // The fixture's records without their keys.
+    let records: String = std::fs::read_to_string(case.join("input.csv"))
+        .unwrap()
+        .lines()
+        .map(|l| format!("{}\n", l.rsplit_once(',').unwrap().0))
+        .collect();
+    let plain = dir.path().join("records.csv");
+    std::fs::write(&plain, &records).unwrap();
+    let keys = |output: &Path| amparo().args(["keys", "--column", "rkey", "--seed", "5", "-o"]).arg(output).arg(&plain).output().unwrap();
+
+    let keyed = dir.path().join("keyed.csv");
+    let run = keys(&keyed);
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(String::from_utf8_lossy(&run.stdout).contains("ChaCha20 from seed 5"));
+    assert_eq!(std::fs::read_to_string(&plain).unwrap(), records, "the input is untouched");
+    let text = std::fs::read_to_string(&keyed).unwrap();
+    assert!(text.starts_with("district,sex,age_band,rkey\n"));
+    assert_eq!(text.lines().count(), records.lines().count());
+    for line in text.lines().skip(1) {
+        let key: f64 = line.rsplit_once(',').unwrap().1.parse().unwrap();
+        assert!((0.0..1.0).contains(&key), "{line}");
+    }
+    // The same seed gives the same keys.
+    let again = dir.path().join("again.csv");
+    assert_eq!(keys(&again).status.code(), Some(0));
+    assert_eq!(std::fs::read(&again).unwrap(), text.as_bytes());
+
+    // The keyed file is input to the cell key method.
+    let out = dir.path().join("out.csv");
+    let run = amparo().args(["protect", "--keep-original", "-p"]).arg(case.join("policy.toml")).arg(&keyed).arg("-o").arg(&out).output().unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    for line in std::fs::read_to_string(&out).unwrap().lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (value, published): (i64, i64) = (f[3].parse().unwrap(), f[4].parse().unwrap());
+        assert!((published - value).abs() <= 2 && published != 1 && published >= 0, "{line}");
+    }
+
+    // A file of keys is never replaced.
+    let run = keys(&keyed);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("already exists"));
+    assert_eq!(std::fs::read_to_string(&keyed).unwrap(), text);
+}

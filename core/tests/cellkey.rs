@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use amparo::policy::Policy;
 use amparo::Status;
-use arrow_array::{ArrayRef, Float64Array, RecordBatch, RecordBatchIterator, StringArray};
+use arrow_array::{ArrayRef, Float64Array, RecordBatch, RecordBatchIterator, RecordBatchReader, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 
 const PERTURBATION: &str = "[perturbation]\nmethod = \"cell_key\"\nmax_deviation = 2\nvariance = 1\njs = 1\n";
@@ -21,20 +21,26 @@ fn policy(dims: &[&str], extra: &str) -> Result<Policy, amparo::Error> {
 }
 
 /// 300 records over district x sex x age band, keys from a seeded splitmix.
-fn records(key_of: impl Fn(usize) -> Option<f64>) -> RecordBatchIterator<std::vec::IntoIter<Result<RecordBatch, arrow_schema::ArrowError>>> {
+fn records(key_of: impl Fn(usize) -> Option<f64>) -> Records {
+    records_with(Arc::new((0..300).map(&key_of).collect::<Float64Array>()))
+}
+
+type Records = RecordBatchIterator<std::vec::IntoIter<Result<RecordBatch, arrow_schema::ArrowError>>>;
+
+/// The 300 records with `keys` (of any type) as the column `rkey`.
+fn records_with(keys: ArrayRef) -> Records {
     let n = 300;
     let district: Vec<String> = (0..n).map(|i| format!("D{}", (i * 7) % 5)).collect();
     let sex: Vec<&str> = (0..n).map(|i| if (i * 13) % 3 == 0 { "M" } else { "F" }).collect();
     let age: Vec<&str> = (0..n).map(|i| ["0-4", "5-11", "12-17"][(i * 11) % 3]).collect();
-    let keys: Float64Array = (0..n).map(&key_of).collect();
     let schema = Arc::new(Schema::new(vec![
         Field::new("district", DataType::Utf8, false),
         Field::new("sex", DataType::Utf8, false),
         Field::new("age", DataType::Utf8, false),
-        Field::new("rkey", DataType::Float64, true),
+        Field::new("rkey", keys.data_type().clone(), true),
     ]));
     let columns: Vec<ArrayRef> =
-        vec![Arc::new(StringArray::from(district)), Arc::new(StringArray::from(sex)), Arc::new(StringArray::from(age)), Arc::new(keys)];
+        vec![Arc::new(StringArray::from(district)), Arc::new(StringArray::from(sex)), Arc::new(StringArray::from(age)), keys];
     RecordBatchIterator::new(vec![Ok(RecordBatch::try_new(schema.clone(), columns).unwrap())].into_iter(), schema)
 }
 
@@ -180,4 +186,94 @@ fn keyed_rounding_rounds_a_cell_the_same_way_in_every_table() {
     assert_eq!(amparo::rounding::round_with_key(10, 5, 0), 10);
     let e = policy(&["district", "sex"], "[rounding]\nmethod = \"deterministic\"\nrandomness = \"cell_key\"\n").unwrap_err();
     assert!(e.message.contains("randomness = \"cell_key\" goes with"), "{}", e.message);
+}
+
+#[test]
+fn integer_keys_modulo_2_to_the_k_give_the_cells_the_same_keys_as_fractions() {
+    // A key j below 2^20 is the fraction j / 2^20: the sums modulo 2^20 and modulo 1 agree.
+    let bits = 20u32;
+    let whole = |i: usize| (key(i).unwrap() * (1u64 << bits) as f64).floor() as i64;
+    let as_fraction = amparo::protect(&policy(&["district", "sex"], PERTURBATION).unwrap(), &mut records(|i| Some(whole(i) as f64 / (1u64 << bits) as f64))).unwrap();
+    let integer_policy = |extra: &str| {
+        let text = format!("version = 1\n[input]\nkind = \"microdata\"\nrecord_key = \"rkey\"\n{extra}[dimensions.district]\n[dimensions.sex]\n{PERTURBATION}");
+        Policy::from_toml(&text, Path::new("."))
+    };
+    let with_bits = integer_policy(&format!("record_key_bits = {bits}\n")).unwrap();
+    let as_integer = amparo::protect(&with_bits, &mut records_with(Arc::new((0..300).map(|i| Some(whole(i))).collect::<arrow_array::Int64Array>()))).unwrap();
+    assert_eq!(as_integer.cube.cell_keys(), as_fraction.cube.cell_keys());
+    assert_eq!(as_integer.marks.published, as_fraction.marks.published);
+    // The same keys as text (a CSV column) and as unsigned integers.
+    let text: StringArray = (0..300).map(|i| Some(whole(i).to_string())).collect();
+    assert_eq!(amparo::protect(&with_bits, &mut records_with(Arc::new(text))).unwrap().marks.published, as_fraction.marks.published);
+    let unsigned: arrow_array::UInt32Array = (0..300).map(|i| Some(whole(i) as u32)).collect();
+    assert_eq!(amparo::protect(&with_bits, &mut records_with(Arc::new(unsigned))).unwrap().marks.published, as_fraction.marks.published);
+
+    // A key at 2^k, a fraction, a float column, and impossible k are named errors.
+    let mut too_big: Vec<Option<i64>> = (0..300).map(|i| Some(whole(i))).collect();
+    too_big[41] = Some(1 << bits);
+    let e = amparo::protect(&with_bits, &mut records_with(Arc::new(arrow_array::Int64Array::from(too_big)))).unwrap_err();
+    assert!(e.message.contains("row 42") && e.message.contains("1048576") && e.message.contains("rkey"), "{e}");
+    let mut fractional: Vec<Option<String>> = (0..300).map(|i| Some(whole(i).to_string())).collect();
+    fractional[9] = Some("12.5".into());
+    let e = amparo::protect(&with_bits, &mut records_with(Arc::new(StringArray::from(fractional)))).unwrap_err();
+    assert!(e.message.contains("row 10") && e.message.contains("not a whole number"), "{e}");
+    let e = amparo::protect(&with_bits, &mut records(key)).unwrap_err();
+    assert_eq!(e.kind, amparo::ErrorKind::Schema, "{e}");
+    assert!(e.message.contains("record_key_bits = 20"), "{e}");
+    let e = amparo::protect(&policy(&["district"], PERTURBATION).unwrap(), &mut records_with(Arc::new((0..300).map(|i| Some(whole(i))).collect::<arrow_array::Int64Array>()))).unwrap_err();
+    assert!(e.message.contains("record_key_bits = k"), "{e}");
+    for bad in ["record_key_bits = 0\n", "record_key_bits = 33\n"] {
+        let e = integer_policy(bad).unwrap_err();
+        assert!(e.message.contains("from 1 to 32"), "{e}");
+    }
+}
+
+#[test]
+fn generated_record_keys_are_uniform_new_and_survive_a_csv_round_trip() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    let plain = dir.join("records.csv");
+    let mut input = records(key);
+    let schema = Arc::new(Schema::new(input.schema().fields()[..3].to_vec()));
+    let batch = input.next().unwrap().unwrap();
+    let batch = RecordBatch::try_new(schema, batch.columns()[..3].to_vec()).unwrap();
+    amparo::io::write_table(&batch, &plain, None).unwrap();
+    let before = std::fs::read(&plain).unwrap();
+
+    let keyed_csv = dir.join("keyed.csv");
+    let keyed_parquet = dir.join("keyed.parquet");
+    let randomness = amparo::cellkey::add_record_keys_to_file(&plain, &keyed_csv, "rkey", Some(11)).unwrap();
+    assert_eq!(randomness, amparo::Randomness::Seeded(11));
+    amparo::cellkey::add_record_keys_to_file(&plain, &keyed_parquet, "rkey", Some(11)).unwrap();
+    assert_eq!(std::fs::read(&plain).unwrap(), before, "the input is untouched");
+
+    // Keys in [0, 1), spread evenly: each tenth holds 30 of 300 within 4 standard errors.
+    let keys: Vec<f64> = amparo::io::read_table(&keyed_parquet)
+        .unwrap()
+        .flat_map(|b| b.unwrap().column(3).as_any().downcast_ref::<Float64Array>().unwrap().values().to_vec())
+        .collect();
+    assert_eq!(keys.len(), 300);
+    assert!(keys.iter().all(|k| (0.0..1.0).contains(k)));
+    for tenth in 0..10 {
+        let n = keys.iter().filter(|k| (**k * 10.0) as usize == tenth).count() as f64;
+        assert!((n - 30.0).abs() < 4.0 * (300.0f64 * 0.1 * 0.9).sqrt(), "tenth {tenth}: {n}");
+    }
+    // The CSV text of the keys gives exactly the cell keys of the Parquet floats.
+    let p = policy(&["district", "sex"], PERTURBATION).unwrap();
+    let from_csv = amparo::protect(&p, &mut *amparo::io::read_table(&keyed_csv).unwrap()).unwrap();
+    let from_parquet = amparo::protect(&p, &mut *amparo::io::read_table(&keyed_parquet).unwrap()).unwrap();
+    assert_eq!(from_csv.cube.cell_keys(), from_parquet.cube.cell_keys());
+
+    // Keys are generated once: no second column of keys, no replaced key file.
+    let e = amparo::cellkey::add_record_keys_to_file(&keyed_csv, &dir.join("again.csv"), "rkey", None).unwrap_err();
+    assert!(e.message.contains("already has a column `rkey`"), "{e}");
+    let e = amparo::cellkey::add_record_keys_to_file(&plain, &keyed_csv, "rkey", None).unwrap_err();
+    assert!(e.message.contains("already exists"), "{e}");
+    let e = amparo::cellkey::add_record_keys_to_file(&plain, &plain, "rkey", None).unwrap_err();
+    assert!(e.message.contains("never overwrites its input"), "{e}");
+    // Without a seed, two generations differ (the secure source).
+    let (mut a, secure) = amparo::cellkey::add_record_keys(amparo::io::read_table(&plain).unwrap(), "k", None).unwrap();
+    let (mut b, _) = amparo::cellkey::add_record_keys(amparo::io::read_table(&plain).unwrap(), "k", None).unwrap();
+    assert_eq!(secure, amparo::Randomness::Secure);
+    assert_ne!(a.next().unwrap().unwrap().column(3), b.next().unwrap().unwrap().column(3));
 }

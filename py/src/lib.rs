@@ -206,6 +206,29 @@ impl From<amparo::audit::published::PublishedAudit> for PyAuditReport {
     }
 }
 
+/// Append a column of record keys for the cell key method (uniform in [0, 1)).
+#[pyfunction]
+#[pyo3(signature = (data, column = "record_key".to_owned(), seed = None))]
+fn add_record_keys(py: Python<'_>, data: PyRecordBatchReader, column: String, seed: Option<u64>) -> PyResult<PyTable> {
+    let reader = data.into_reader()?;
+    let (batches, schema) = py
+        .detach(|| -> amparo::Fallible<_> {
+            let (keyed, _) = amparo::cellkey::add_record_keys(reader, &column, seed)?;
+            let schema = keyed.schema();
+            let batches = keyed.collect::<Result<Vec<_>, _>>().map_err(|e| amparo::io::arrow_read_error(e, "the input"))?;
+            Ok((batches, schema))
+        })
+        .map_err(map_error)?;
+    Ok(PyTable::try_new(batches, schema)?)
+}
+
+/// Copy a microdata file with a new column of record keys, batch by batch, to a new file.
+#[pyfunction]
+#[pyo3(signature = (input, output, column = "record_key".to_owned(), seed = None))]
+fn add_record_keys_to_file(py: Python<'_>, input: PathBuf, output: PathBuf, column: String, seed: Option<u64>) -> PyResult<String> {
+    py.detach(|| amparo::cellkey::add_record_keys_to_file(&input, &output, &column, seed)).map(|r| r.describe()).map_err(map_error)
+}
+
 /// The policy file's JSON Schema.
 #[pyfunction]
 fn policy_json_schema() -> String {
@@ -233,5 +256,7 @@ fn _amparo(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(read_table, m)?)?;
     m.add_function(wrap_pyfunction!(write_table, m)?)?;
     m.add_function(wrap_pyfunction!(policy_json_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(add_record_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(add_record_keys_to_file, m)?)?;
     Ok(())
 }

@@ -165,3 +165,39 @@ def test_protect_tables_gives_one_table_each_with_shared_cells_alike(kind):
     assert any(r["published"] is None for r in by_nat)
     with pytest.raises(amparo.PolicyError, match="protect_tables"):
         amparo.protect(data, policy)
+
+
+CELL_KEY_CASE = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "cell_key_microdata"
+
+
+@pytest.mark.parametrize("kind", ["pyarrow", "pandas", "polars"])
+def test_add_record_keys_appends_uniform_keys_the_cell_key_method_reads(kind):
+    records = amparo.read_table(CELL_KEY_CASE / "input.csv").drop_columns(["rkey"])
+    data = {"pyarrow": records, "pandas": records.to_pandas(), "polars": pl.from_arrow(records)}[kind]
+    keyed = amparo.add_record_keys(data, column="rkey", seed=5)
+    assert type(keyed) is type(data)
+    as_arrow = pa.table(keyed) if kind != "pandas" else pa.Table.from_pandas(keyed)
+    assert as_arrow.column_names == ["district", "sex", "age_band", "rkey"]
+    keys = as_arrow.column("rkey").to_pylist()
+    assert len(keys) == 40 and all(0 <= k < 1 for k in keys)
+    # The same seed gives the same keys from every kind of table; no seed, others.
+    assert keys == amparo.add_record_keys(records, column="rkey", seed=5).column("rkey").to_pylist()
+    assert keys != amparo.add_record_keys(records, column="rkey").column("rkey").to_pylist()
+    out = amparo.protect(keyed, CELL_KEY_CASE / "policy.toml", keep_original=True)
+    out = pa.table(out) if kind != "pandas" else pa.Table.from_pandas(out)
+    for value, shown in zip(out.column("value").to_pylist(), out.column("published").to_pylist()):
+        assert abs(shown - value) <= 2 and shown != 1 and shown >= 0
+
+
+def test_add_record_keys_records_its_source_and_refuses_existing_keys(tmp_path: Path):
+    keyed = amparo.add_record_keys(amparo.read_table(CELL_KEY_CASE / "input.csv").drop_columns(["rkey"]))
+    assert b"operating system" in keyed.schema.metadata[b"amparo:record_keys"]
+    with pytest.raises(amparo.SchemaError, match="already has a column `rkey`"):
+        amparo.add_record_keys(amparo.read_table(CELL_KEY_CASE / "input.csv"), column="rkey")
+    out = tmp_path / "keyed.parquet"
+    assert "seed 3" in amparo.add_record_keys_to_file(CELL_KEY_CASE / "input.csv", out, column="k2", seed=3)
+    assert amparo.read_table(out).column_names == ["district", "sex", "age_band", "rkey", "k2"]
+    before = out.read_bytes()
+    with pytest.raises(amparo.AmparoIOError, match="already exists"):
+        amparo.add_record_keys_to_file(CELL_KEY_CASE / "input.csv", out, column="k2")
+    assert out.read_bytes() == before

@@ -210,3 +210,54 @@ write_table <- function(df, path) {
   amparo_result(.Call(wrap__amparo_write_table_impl, as.list(df), path.expand(path)))
   invisible(path)
 }
+
+#' Give every record a record key for the cell key method
+#'
+#' Each record gets a key uniform in \[0, 1) from the operating system's secure
+#' source (or from `seed`, for tests: not for publication). Generate keys once
+#' and keep them with the records: the cell key method gives a cell the same
+#' value in every table and release only while its records keep their keys.
+#'
+#' @param data A data.frame, or the path to a CSV, Parquet or Arrow file.
+#' @param column Name of the new column; the data must not have it already.
+#' @param seed Optional whole number for reproducible keys.
+#' @return `data` with the new column (a data.frame); the source of the keys is
+#'   in `attr(result, "amparo_metadata")`.
+#' @examples
+#' ex <- system.file("extdata", package = "amparo")
+#' keyed <- add_record_keys(file.path(ex, "children.csv"), seed = 1)
+#' summary(keyed$record_key)
+#' @export
+add_record_keys <- function(data, column = "record_key", seed = NULL) {
+  res <- amparo_result(.Call(wrap__amparo_add_record_keys_impl, input_arg(data), column, seed_arg(seed)))
+  out <- list2DF(res$table)
+  attr(out, "amparo_metadata") <- res$metadata
+  out
+}
+
+#' Copy a microdata file to a new file with record keys
+#'
+#' Streams the file batch by batch (no limit from R's memory). Refuses an
+#' `output` that exists, since a file of keys is never replaced, or that is
+#' the input.
+#'
+#' @param input A CSV, Parquet or Arrow file of microdata.
+#' @param output The new file (format by extension).
+#' @inheritParams add_record_keys
+#' @return Where the keys came from (a string), invisibly.
+#' @examples
+#' ex <- system.file("extdata", package = "amparo")
+#' out <- tempfile(fileext = ".parquet")
+#' add_record_keys_to_file(file.path(ex, "children.csv"), out)
+#' @export
+add_record_keys_to_file <- function(input, output, column = "record_key", seed = NULL) {
+  res <- amparo_result(.Call(
+    wrap__amparo_add_record_keys_to_file_impl,
+    normalizePath(input, mustWork = FALSE), path.expand(output), column, seed_arg(seed)
+  ))
+  invisible(res$randomness)
+}
+
+seed_arg <- function(seed) {
+  if (is.null(seed)) NULL else as.double(seed)
+}

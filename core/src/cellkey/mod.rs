@@ -35,6 +35,21 @@ impl Key {
         }
     }
 
+    /// A record key given as a whole number in [0, 2^bits) (`[input]
+    /// record_key_bits`): shifted into the top bits, so that wrapping sums
+    /// are sums modulo 2^bits exactly.
+    pub fn from_integer(key: Option<i128>, bits: u32, column: &str, row: u64) -> Fallible<Key> {
+        let limit = 1i128 << bits;
+        match key {
+            Some(k) if (0..limit).contains(&k) => Ok(Key(((k as u64) << (32 - bits)) as u32)),
+            Some(k) => fail!(
+                Data,
+                "row {row}: record key column `{column}` has {k}, outside [0, {limit}); with [input] record_key_bits = {bits} record keys are whole numbers below 2^{bits}"
+            ),
+            None => fail!(Data, "row {row}: record key column `{column}` is empty; every record needs a key (generate them once and keep them)"),
+        }
+    }
+
     /// The key of the union of two sets of records.
     pub fn add(self, other: Key) -> Key {
         Key(self.0.wrapping_add(other.0))
@@ -82,4 +97,71 @@ pub fn perturb(cube: &crate::table::Cube, table: &ptable::Ptable, reason: &str) 
         marks.reason[cell] = Some(reason.clone());
     }
     Ok(marks)
+}
+
+/// Record keys for microdata that has none: a new Float64 column `column`
+/// of uniform keys in [0, 1) (32 random bits each, exact in Float64 and in
+/// text), appended to every batch of `input`. Generate them once, write the
+/// result to a new file, and keep that file: the cell key method protects
+/// across releases only when the same records keep the same keys.
+///
+/// The keys come from the secure generator unless `seed` is given; which is
+/// recorded in the schema's metadata under `amparo:record_keys` (Parquet and
+/// Arrow files keep it) and returned.
+pub fn add_record_keys(
+    input: crate::io::BatchReader,
+    column: &str,
+    seed: Option<u64>,
+) -> Fallible<(crate::io::BatchReader, crate::output::Randomness)> {
+    use arrow_schema::{DataType, Field, Schema};
+    let schema = input.schema();
+    if column.trim().is_empty() {
+        fail!(Policy, "the record key column needs a name, e.g. `record_key`");
+    }
+    if schema.column_with_name(column).is_some() {
+        fail!(
+            Schema,
+            "the input already has a column `{column}`; record keys are generated once and then kept: use that column as [input] record_key, \
+             or name the new column differently"
+        );
+    }
+    let (mut rng, randomness) = crate::rounding::generator(seed)?;
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields.push(Field::new(column, DataType::Float64, false));
+    let mut metadata = schema.metadata().clone();
+    metadata.insert("amparo:record_keys".to_owned(), randomness.describe());
+    let keyed = std::sync::Arc::new(Schema::new_with_metadata(fields, metadata));
+    let out_schema = keyed.clone();
+    let batches = input.map(move |batch| {
+        let batch = batch?;
+        let keys: arrow_array::Float64Array =
+            (0..batch.num_rows()).map(|_| Some(rand_core::Rng::next_u32(&mut rng) as f64 / 4_294_967_296.0)).collect();
+        let mut columns = batch.columns().to_vec();
+        columns.push(std::sync::Arc::new(keys));
+        arrow_array::RecordBatch::try_new(keyed.clone(), columns)
+    });
+    Ok((Box::new(arrow_array::RecordBatchIterator::new(batches, out_schema)), randomness))
+}
+
+/// [`add_record_keys`] from file to file: `output` must be a new file, since
+/// a keyed file replaced by fresh keys would break the consistency the keys
+/// exist for (the input is never overwritten either).
+pub fn add_record_keys_to_file(
+    input: &std::path::Path,
+    output: &std::path::Path,
+    column: &str,
+    seed: Option<u64>,
+) -> Fallible<crate::output::Randomness> {
+    crate::io::check_output_path(output, &[input])?;
+    if output.exists() {
+        fail!(
+            Io,
+            "{} already exists; record keys are kept across releases, so Amparo does not replace a file of keys: \
+             write to a new file (or remove the old one if its keys were never used)",
+            output.display()
+        );
+    }
+    let (mut keyed, randomness) = add_record_keys(crate::io::read_table(input)?, column, seed)?;
+    crate::io::write_stream(&mut *keyed, output, None)?;
+    Ok(randomness)
 }

@@ -197,26 +197,53 @@ pub fn metadata_sidecar(output: &Path) -> PathBuf {
 /// Write `batch` to `path` (format by extension), atomically. A CSV output also
 /// gets `<path>.meta.json` with the metadata, since CSV has no schema metadata.
 pub fn write_table(batch: &RecordBatch, path: &Path, metadata: Option<&Metadata>) -> Fallible<()> {
+    let mut one = RecordBatchIterator::new([Ok(batch.clone())], batch.schema());
+    write_stream(&mut one, path, metadata)
+}
+
+/// Write every batch of `input` to `path` as it arrives (format by
+/// extension), atomically: memory holds one batch, not the table.
+pub fn write_stream(input: &mut dyn RecordBatchReader, path: &Path, metadata: Option<&Metadata>) -> Fallible<()> {
     let format = Format::from_path(path)?;
+    let schema = input.schema();
+    let write_error = |e: ArrowError| err!(Io, "writing {}: {e}", path.display());
+    // A batch that fails to arrive is an input problem, not a write problem.
+    let source = "the input";
     atomic_write(path, |file| match format {
         Format::Csv => {
             let mut w = arrow_csv::WriterBuilder::new().with_header(true).build(file);
-            w.write(batch).map_err(|e| err!(Io, "writing {}: {e}", path.display()))
+            let mut rows = 0;
+            for batch in input {
+                let batch = batch.map_err(|e| arrow_read_error(e, source))?;
+                rows += batch.num_rows();
+                w.write(&batch).map_err(write_error)?;
+            }
+            if rows == 0 {
+                // The header still names the columns of an empty table.
+                w.write(&RecordBatch::new_empty(schema.clone())).map_err(write_error)?;
+            }
+            Ok(())
         }
         Format::Parquet => {
-            let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).map_err(|e| err!(Io, "writing {}: {e}", path.display()))?;
-            w.write(batch).map_err(|e| err!(Io, "writing {}: {e}", path.display()))?;
+            let mut w = parquet::arrow::ArrowWriter::try_new(file, schema.clone(), None).map_err(|e| err!(Io, "writing {}: {e}", path.display()))?;
+            for batch in input {
+                w.write(&batch.map_err(|e| arrow_read_error(e, source))?).map_err(|e| err!(Io, "writing {}: {e}", path.display()))?;
+            }
             w.close().map(|_| ()).map_err(|e| err!(Io, "writing {}: {e}", path.display()))
         }
         Format::Arrow => {
-            let mut w = arrow_ipc::writer::FileWriter::try_new(file, &batch.schema()).map_err(|e| err!(Io, "writing {}: {e}", path.display()))?;
-            w.write(batch).map_err(|e| err!(Io, "writing {}: {e}", path.display()))?;
-            w.finish().map_err(|e| err!(Io, "writing {}: {e}", path.display()))
+            let mut w = arrow_ipc::writer::FileWriter::try_new(file, &schema).map_err(write_error)?;
+            for batch in input {
+                w.write(&batch.map_err(|e| arrow_read_error(e, source))?).map_err(write_error)?;
+            }
+            w.finish().map_err(write_error)
         }
         Format::ArrowStream => {
-            let mut w = arrow_ipc::writer::StreamWriter::try_new(file, &batch.schema()).map_err(|e| err!(Io, "writing {}: {e}", path.display()))?;
-            w.write(batch).map_err(|e| err!(Io, "writing {}: {e}", path.display()))?;
-            w.finish().map_err(|e| err!(Io, "writing {}: {e}", path.display()))
+            let mut w = arrow_ipc::writer::StreamWriter::try_new(file, &schema).map_err(write_error)?;
+            for batch in input {
+                w.write(&batch.map_err(|e| arrow_read_error(e, source))?).map_err(write_error)?;
+            }
+            w.finish().map_err(write_error)
         }
     })?;
     if let (Format::Csv, Some(m)) = (format, metadata) {

@@ -109,6 +109,11 @@ pub struct InputSection {
     /// record and kept across releases, for the cell key method.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record_key: Option<String>,
+    /// Record keys given as whole numbers in [0, 2^k) instead of numbers in
+    /// [0, 1): k, from 1 to 32. A cell's key is then the sum of its records'
+    /// keys modulo 2^k, scaled to [0, 1) for the ptable lookup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_key_bits: Option<u32>,
 }
 
 /// One dimension of the table and its hierarchy of codes.
@@ -901,6 +906,14 @@ fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible
     }
     validate_rounding(file)?;
     validate_perturbation(file, base_dir, hasher)?;
+    if let Some(bits) = file.input.record_key_bits {
+        if file.input.record_key.is_none() {
+            fail!(Policy, "[input] record_key_bits = {bits} describes integer record keys, but there is no [input] record_key; name the key column or remove record_key_bits");
+        }
+        if !(1..=32).contains(&bits) {
+            fail!(Policy, "[input] record_key_bits = {bits} must be from 1 to 32 (keys are whole numbers in [0, 2^bits)); for keys in [0, 1) remove record_key_bits");
+        }
+    }
     if file.input.record_key.is_some() && file.perturbation.method == PerturbationMethod::None && file.rounding.randomness != RoundingRandomness::CellKey {
         fail!(
             Policy,

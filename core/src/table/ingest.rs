@@ -150,13 +150,20 @@ impl<'p> CubeBuilder<'p> {
         let key_column = match policy.file.input.record_key.as_deref() {
             Some(c) => {
                 let i = column_index(schema, c, "[input] record_key")?;
-                use arrow_schema::DataType::{Float32, Float64, LargeUtf8, Utf8, Utf8View};
-                if !matches!(schema.field(i).data_type(), Float64 | Float32 | Utf8 | LargeUtf8 | Utf8View) {
-                    fail!(
+                let data_type = schema.field(i).data_type();
+                let text = matches!(data_type, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
+                match policy.file.input.record_key_bits {
+                    None if !(text || matches!(data_type, DataType::Float64 | DataType::Float32)) => fail!(
                         Schema,
-                        "record key column `{c}` is {}, but record keys are numbers in [0, 1) (floating point); generate them once and keep them",
-                        schema.field(i).data_type()
-                    );
+                        "record key column `{c}` is {data_type}, but record keys are numbers in [0, 1) (floating point); \
+                         for whole-number keys below 2^k set [input] record_key_bits = k"
+                    ),
+                    Some(bits) if !(text || data_type.is_integer()) => fail!(
+                        Schema,
+                        "record key column `{c}` is {data_type}, but [input] record_key_bits = {bits} says record keys are whole numbers below 2^{bits}; \
+                         for keys in [0, 1) remove record_key_bits"
+                    ),
+                    _ => {}
                 }
                 Some((c.to_owned(), i))
             }
@@ -207,34 +214,7 @@ impl<'p> CubeBuilder<'p> {
         }
         self.keys.clear();
         if let Some((name, i)) = &self.key_column {
-            let column = batch.column(*i);
-            let text_column = match column.data_type() {
-                arrow_schema::DataType::LargeUtf8 | arrow_schema::DataType::Utf8View => {
-                    Some(arrow_cast::cast(column, &arrow_schema::DataType::Utf8).map_err(|e| crate::err!(Schema, "record key column `{name}`: {e}"))?)
-                }
-                arrow_schema::DataType::Utf8 => Some(column.clone()),
-                _ => None,
-            };
-            if let Some(text) = text_column.as_ref().and_then(|c| c.as_any().downcast_ref::<arrow_array::StringArray>()) {
-                // CSV input: the keys arrive as text.
-                for r in 0..n {
-                    let value = match (!text.is_null(r)).then(|| text.value(r).trim()).filter(|t| !t.is_empty()) {
-                        None => None,
-                        Some(t) => match t.parse::<f64>() {
-                            Ok(v) => Some(v),
-                            Err(_) => fail!(Data, "row {}: record key column `{name}` has `{t}`, not a number in [0, 1)", first + r as u64),
-                        },
-                    };
-                    self.keys.push(crate::cellkey::Key::from_record(value, name, first + r as u64)?.0);
-                }
-            } else {
-                let column = arrow_cast::cast(column, &arrow_schema::DataType::Float64).map_err(|e| crate::err!(Schema, "record key column `{name}`: {e}"))?;
-                let column = column.as_any().downcast_ref::<arrow_array::Float64Array>().expect("cast to Float64");
-                for r in 0..n {
-                    let value = (!column.is_null(r)).then(|| column.value(r));
-                    self.keys.push(crate::cellkey::Key::from_record(value, name, first + r as u64)?.0);
-                }
-            }
+            read_record_keys(batch.column(*i), name, self.policy.file.input.record_key_bits, first, &mut self.keys)?;
         }
         let aggregated = self.policy.input_kind() == InputKind::Aggregated;
         for r in 0..n {
@@ -445,6 +425,53 @@ fn first_null(array: &dyn Array) -> Option<usize> {
 }
 
 /// Read a count column as non-negative whole numbers.
+/// Read one batch's record keys into fixed point (`crate::cellkey::Key`):
+/// numbers in [0, 1), or whole numbers below 2^bits with `record_key_bits`.
+/// Text (CSV) is parsed; the column type was checked when the builder was made.
+fn read_record_keys(column: &ArrayRef, name: &str, bits: Option<u32>, first_row: u64, out: &mut Vec<u32>) -> Fallible<()> {
+    use crate::cellkey::Key;
+    let key = |value: Option<f64>, row: u64| -> Fallible<u32> {
+        Ok(match bits {
+            None => Key::from_record(value, name, row)?.0,
+            Some(bits) => {
+                let whole = match value {
+                    Some(v) if v.fract() != 0.0 || !v.is_finite() => {
+                        fail!(Data, "row {row}: record key column `{name}` has {v}, not a whole number; with [input] record_key_bits = {bits} keys are whole numbers below 2^{bits}")
+                    }
+                    v => v.map(|v| v as i128),
+                };
+                Key::from_integer(whole, bits, name, row)?.0
+            }
+        })
+    };
+    let text = match column.data_type() {
+        DataType::LargeUtf8 | DataType::Utf8View => Some(arrow_cast::cast(column, &DataType::Utf8).map_err(|e| err!(Schema, "record key column `{name}`: {e}"))?),
+        DataType::Utf8 => Some(column.clone()),
+        _ => None,
+    };
+    if let Some(text) = text.as_ref().and_then(|c| c.as_any().downcast_ref::<arrow_array::StringArray>()) {
+        for r in 0..text.len() {
+            let row = first_row + r as u64;
+            let value = match (!text.is_null(r)).then(|| text.value(r).trim()).filter(|t| !t.is_empty()) {
+                None => None,
+                Some(t) => match t.parse::<f64>() {
+                    Ok(v) => Some(v),
+                    Err(_) => fail!(Data, "row {row}: record key column `{name}` has `{t}`, which is not a number"),
+                },
+            };
+            out.push(key(value, row)?);
+        }
+    } else {
+        // Whole-number keys are below 2^32, so Float64 holds them exactly.
+        let numbers = arrow_cast::cast(column, &DataType::Float64).map_err(|e| err!(Schema, "record key column `{name}`: {e}"))?;
+        let numbers = numbers.as_primitive::<arrow_array::types::Float64Type>();
+        for r in 0..numbers.len() {
+            out.push(key((!numbers.is_null(r)).then(|| numbers.value(r)), first_row + r as u64)?);
+        }
+    }
+    Ok(())
+}
+
 fn read_counts(array: &ArrayRef, column: &str, first_row: u64, out: &mut Vec<i64>) -> Fallible<()> {
     if let Some(i) = first_null(array.as_ref()) {
         fail!(

@@ -58,6 +58,8 @@ __all__ = [
     "read_table",
     "write_table",
     "policy_json_schema",
+    "add_record_keys",
+    "add_record_keys_to_file",
     "__version__",
 ]
 
@@ -145,6 +147,35 @@ def protect_tables(data: Any, policy: PolicyLike, *, keep_original: bool = False
     """
     tables = _amparo.protect_tables(_as_arrow_stream(data), _as_policy(policy), keep_original)
     return {name: _like(data, table) for name, table in tables}
+
+
+def add_record_keys(data: Any, *, column: str = "record_key", seed: "int | None" = None) -> Any:
+    """``data`` with a new column of record keys for the cell key method.
+
+    Each record gets a key uniform in [0, 1), from the operating system's
+    secure source (or from ``seed``, for tests: not for publication). Generate
+    keys once and keep them with the records; the same records must keep the
+    same keys in every release. Refuses a ``column`` the data already has.
+    Returns the same kind of table as ``data``; the pyarrow result records the
+    source of the keys in its schema metadata (``amparo:record_keys``).
+    """
+    table = _amparo.add_record_keys(_as_arrow_stream(data), column, seed)
+    return _like(data, table)
+
+
+def add_record_keys_to_file(
+    input: Union[str, "os.PathLike[str]"],
+    output: Union[str, "os.PathLike[str]"],
+    *,
+    column: str = "record_key",
+    seed: "int | None" = None,
+) -> str:
+    """Copy the microdata file ``input`` to the new file ``output`` with a column of record keys.
+
+    Streams batch by batch; refuses an ``output`` that exists (a file of keys
+    is never replaced) or is the input. Returns where the keys came from.
+    """
+    return _amparo.add_record_keys_to_file(os.fspath(input), os.fspath(output), column, seed)
 
 
 def validate(data: Any, policy: PolicyLike) -> str:

@@ -104,3 +104,31 @@ test_that("protect_tables gives one data.frame per linked table, shared cells al
   expect_s3_class(err, "amparo_policy_error")
   expect_match(conditionMessage(err), "protect_tables", fixed = TRUE)
 })
+
+test_that("add_record_keys appends uniform keys that the cell key method reads", {
+  case <- file.path(fixtures_dir(), "cell_key_microdata")
+  skip_if(!dir.exists(case), "shared fixtures not available")
+  records <- read_table(file.path(case, "input.csv"))
+  records$rkey <- NULL
+  keyed <- add_record_keys(records, column = "rkey", seed = 5)
+  expect_identical(names(keyed), c("district", "sex", "age_band", "rkey"))
+  expect_true(all(keyed$rkey >= 0 & keyed$rkey < 1))
+  expect_identical(keyed$rkey, add_record_keys(records, column = "rkey", seed = 5)$rkey)
+  expect_false(identical(keyed$rkey, add_record_keys(records, column = "rkey")$rkey))
+  expect_match(attr(keyed, "amparo_metadata")[["amparo:record_keys"]], "seed 5")
+  out <- protect(keyed, file.path(case, "policy.toml"), keep_original = TRUE)
+  expect_true(all(abs(out$published - out$value) <= 2 & out$published != 1 & out$published >= 0))
+  expect_error(add_record_keys(keyed, column = "rkey"), "already has a column", class = "amparo_schema_error")
+  expect_error(add_record_keys(records, seed = -1), "whole number", class = "amparo_policy_error")
+})
+
+test_that("add_record_keys_to_file writes a new file and never replaces one", {
+  case <- file.path(fixtures_dir(), "cell_key_microdata")
+  skip_if(!dir.exists(case), "shared fixtures not available")
+  out <- tempfile(fileext = ".parquet")
+  # Called once: a second call would (rightly) refuse the file the first wrote.
+  source_of_keys <- add_record_keys_to_file(file.path(case, "input.csv"), out, column = "k2", seed = 3)
+  expect_match(source_of_keys, "seed 3")
+  expect_identical(names(read_table(out)), c("district", "sex", "age_band", "rkey", "k2"))
+  expect_error(add_record_keys_to_file(file.path(case, "input.csv"), out, column = "k2"), "already exists", class = "amparo_io_error")
+})

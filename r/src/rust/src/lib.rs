@@ -247,6 +247,40 @@ fn amparo_write_table_impl(df: List, path: &str) -> List {
     run().unwrap_or_else(error_list)
 }
 
+/// A seed given from R (a double) as the core's u64: whole and non-negative.
+fn seed_from_r(seed: Nullable<f64>) -> Fallible<Option<u64>> {
+    match seed.into_option() {
+        None => Ok(None),
+        Some(s) if s >= 0.0 && s.fract() == 0.0 && s < 9.007_199_254_740_992e15 => Ok(Some(s as u64)),
+        Some(s) => Err(amparo::Error::new(amparo::ErrorKind::Policy, format!("seed = {s} must be a whole number from 0 to 2^53"))),
+    }
+}
+
+/// Append record keys to a data.frame or a file's rows; returns list(table) or list(error).
+/// @noRd
+#[extendr]
+fn amparo_add_record_keys_impl(data: Robj, column: &str, seed: Nullable<f64>) -> List {
+    let run = || -> Fallible<List> {
+        let (keyed, _) = amparo::cellkey::add_record_keys(input_reader(&data)?, column, seed_from_r(seed)?)?;
+        let schema = keyed.schema();
+        let batches = keyed.collect::<Result<Vec<_>, _>>().map_err(|e| amparo::io::arrow_read_error(e, "the input"))?;
+        let batch = amparo::arrow::select::concat::concat_batches(&schema, &batches).map_err(|e| schema_error(e.to_string()))?;
+        Ok(list!(table = batch_to_list(&batch), metadata = metadata_strings(&batch)))
+    };
+    run().unwrap_or_else(error_list)
+}
+
+/// Copy a microdata file to a new file with record keys; returns list(randomness) or list(error).
+/// @noRd
+#[extendr]
+fn amparo_add_record_keys_to_file_impl(input: &str, output: &str, column: &str, seed: Nullable<f64>) -> List {
+    let run = || -> Fallible<List> {
+        let randomness = amparo::cellkey::add_record_keys_to_file(Path::new(input), Path::new(output), column, seed_from_r(seed)?)?;
+        Ok(list!(randomness = randomness.describe()))
+    };
+    run().unwrap_or_else(error_list)
+}
+
 extendr_module! {
     mod amparo;
     fn amparo_protect_impl;
@@ -257,4 +291,6 @@ extendr_module! {
     fn amparo_policy_impl;
     fn amparo_read_table_impl;
     fn amparo_write_table_impl;
+    fn amparo_add_record_keys_impl;
+    fn amparo_add_record_keys_to_file_impl;
 }
