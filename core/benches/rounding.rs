@@ -78,9 +78,12 @@ fn main() {
     // Municipalities nest in departments by code length: 99 in 12.
     let municipalities: Vec<String> = (0..99).map(|i| format!("{:02}{:03}", i % 12 + 1, i / 12 + 1)).collect();
     let hierarchical = "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.municipality]\ncode_lengths = [2, 5]\n\
-                        [dimensions.nationality]\n[dimensions.age_band]\n[rounding]\nmethod = \"controlled\"\nbase = 5\ntime_limit = 120\n";
+                        [dimensions.nationality]\n[dimensions.age_band]\n[rounding]\nmethod = \"controlled\"\nbase = 5\n";
+    // AMPARO_CONTROLLED_TIME_LIMIT (seconds, default 120) for shorter trials.
+    let limit = std::env::var("AMPARO_CONTROLLED_TIME_LIMIT").unwrap_or_else(|_| "120".into());
+    let hierarchical = format!("{hierarchical}time_limit = {limit}\n");
     run(
-        hierarchical,
+        &hierarchical,
         &["municipality", "nationality", "age_band"],
         &[municipalities, codes("N", 20), codes("age", 4)],
         "controlled rounding to base 5, municipality (99 in 12 departments) x nationality 20 x age band 4",
