@@ -32,6 +32,7 @@ pub mod cellkey;
 pub mod error;
 pub mod hierarchy;
 pub mod io;
+pub mod noise;
 pub mod output;
 pub mod policy;
 pub mod rounding;

@@ -1,0 +1,3 @@
+//! Differential privacy for tables of counts: exact discrete noise.
+
+pub mod sample;
