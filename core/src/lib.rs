@@ -82,6 +82,9 @@ pub fn protect(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<P
     if policy.file.perturbation.method != policy::PerturbationMethod::None {
         return perturb(policy, cube);
     }
+    if policy.file.noise.method != policy::NoiseMethod::None {
+        return add_noise(policy, cube);
+    }
     let (mut marks, mut methods) = primary_marks(policy, &cube)?;
     let forced_published = forced_marks(policy, &cube, &mut marks, false)?;
     let audit = secondary_and_audit(policy, &cube, Some(&cube), &mut marks, &forced_published, &mut methods)?;
@@ -118,6 +121,16 @@ fn perturb(policy: &Policy, cube: Cube) -> Fallible<Protected> {
     let mut metadata = Metadata::for_run(policy, "perturbation:cell_key".to_owned(), Randomness::CellKeys(column));
     metadata.audit = "not run: perturbation hides no cell".to_owned();
     metadata.notes.push(("additivity".to_owned(), "every cell is perturbed on its own: a total may differ from the sum of its parts".to_owned()));
+    Ok(Protected { cube, marks, metadata, audit: None })
+}
+
+/// Publish every cell with differential privacy noise (see [`noise`]).
+fn add_noise(policy: &Policy, cube: Cube) -> Fallible<Protected> {
+    let (marks, randomness, notes) = noise::add_noise(policy, &cube)?;
+    let method = serde_json::to_value(policy.file.noise.method).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let mut metadata = Metadata::for_run(policy, format!("noise:{method}"), randomness);
+    metadata.audit = "not run: noise hides no cell".to_owned();
+    metadata.notes = notes;
     Ok(Protected { cube, marks, metadata, audit: None })
 }
 

@@ -3,7 +3,9 @@
 //! Columns: the dimensions (codes, margins included), `value` (the original
 //! count, only when asked for), `published` (null when hidden), `status`,
 //! `reason` (which rule), `lower`/`upper` (the interval an attacker can infer,
-//! filled by the audit). Schema metadata records the engine version, the
+//! filled by the audit; for noisy cells, the interval the true count lies
+//! in at the policy's confidence), and, for noisy tables only, `sd` (the
+//! standard deviation of each cell's error). Schema metadata records the engine version, the
 //! policy's SHA-256, the method and the randomness source, so a published
 //! file can be traced back to how it was made.
 
@@ -28,6 +30,8 @@ pub enum Status {
     Secondary,
     Rounded,
     Perturbed,
+    /// Published with differential privacy noise (and post-processing).
+    Noisy,
 }
 
 impl Status {
@@ -38,6 +42,7 @@ impl Status {
             Status::Secondary => "secondary",
             Status::Rounded => "rounded",
             Status::Perturbed => "perturbed",
+            Status::Noisy => "noisy",
         }
     }
     pub fn is_hidden(self) -> bool {
@@ -56,6 +61,9 @@ pub struct CellMarks {
     /// For sensitive cells: how far below and above the value the attacker's
     /// interval must reach (protection levels).
     pub protection: Vec<Option<(i64, i64)>>,
+    /// For noisy cells: the standard deviation of the published value's
+    /// error (the `sd` column, written only when some cell has one).
+    pub sd: Vec<Option<f64>>,
 }
 
 impl CellMarks {
@@ -74,6 +82,7 @@ impl CellMarks {
             lower: vec![None; n],
             upper: vec![None; n],
             protection: vec![None; n],
+            sd: vec![None; n],
         }
     }
 
@@ -86,6 +95,7 @@ impl CellMarks {
             lower: cells.iter().map(|&c| self.lower[c]).collect(),
             upper: cells.iter().map(|&c| self.upper[c]).collect(),
             protection: cells.iter().map(|&c| self.protection[c]).collect(),
+            sd: cells.iter().map(|&c| self.sd[c]).collect(),
         }
     }
 
@@ -247,6 +257,10 @@ impl Protected {
         columns.push(ints(&mut self.marks.lower.iter().copied()));
         fields.push(Field::new("upper", DataType::Int64, true));
         columns.push(ints(&mut self.marks.upper.iter().copied()));
+        if self.marks.sd.iter().any(Option::is_some) {
+            fields.push(Field::new("sd", DataType::Float64, true));
+            columns.push(Arc::new(self.marks.sd.iter().copied().collect::<arrow_array::Float64Array>()));
+        }
         let metadata: HashMap<String, String> = self.metadata.pairs().into_iter().collect();
         let schema = Arc::new(Schema::new(fields).with_metadata(metadata));
         RecordBatch::try_new(schema, columns).expect("columns are built to the schema's types and length")

@@ -170,14 +170,10 @@ pub fn round_table(rounding: &RoundingSection, cube: &Cube, record_key: Option<&
         marks.reason[cell] = Some(reason_for(base));
     }
     let notes = if recompute {
-        let mut sums = Cube::zeros(cube.dims().to_vec())?;
-        for cell in (0..cube.len()).filter(|&c| cube.is_inner(c)) {
-            sums.values_mut()[cell] = rounded[cell];
-        }
-        sums.fill_margins()?;
+        let sums = cube.margins_from_inner(&rounded)?;
         let margin: Arc<str> = Arc::from(format!("sum of cells after {name}"));
         for cell in (0..cube.len()).filter(|&c| !cube.is_inner(c)) {
-            rounded[cell] = sums.value(cell);
+            rounded[cell] = sums[cell];
             marks.status[cell] = Status::Rounded;
             marks.reason[cell] = Some(margin.clone());
         }

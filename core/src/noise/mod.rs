@@ -1,3 +1,476 @@
-//! Differential privacy for tables of counts: exact discrete noise.
+//! Differential privacy for tables of counts: exact discrete noise, a stated
+//! budget, and post-processing to a publishable table.
+//!
+//! - Mechanisms: the discrete Laplace (pure epsilon-DP) and the discrete
+//!   Gaussian (rho-zCDP; Canonne, Kamath & Steinke 2020), sampled exactly
+//!   ([`sample`]). A child contributes at most `contributions` records (k),
+//!   so one child changes the measured cells of a level by at most k in L1
+//!   and in L2 norm: scale k/epsilon for the Laplace, variance k^2/(2 rho)
+//!   for the Gaussian.
+//! - Measurements: the inner cells; or, with `levels`, every level of one
+//!   hierarchy (e.g. country, department, municipality), crossed with the
+//!   inner codes of the other dimensions, each level with its share of the
+//!   budget (sequential composition: the shares add up to the budget).
+//!   Invariants are published exactly and not measured (they are disclosed
+//!   outside the privacy guarantee, as the policy chooses; the US Census
+//!   Bureau's 2020 state totals were such invariants).
+//! - Post-processing (`wls`): the non-negative real table that adds up along
+//!   every hierarchy and keeps the invariants, closest to the measurements in
+//!   least squares weighted by 1/variance (a convex QP in HiGHS); then the
+//!   whole-number table within one of it that adds up, nearest in total
+//!   absolute deviation (a MIP, as the Census TopDown's L1 rounding step).
+//!   Post-processing uses no confidential data, so it costs no budget.
+//! - Error: the error of each published cell (its `sd` and the `lower`/`upper`
+//!   interval at the policy's confidence) is estimated by running the same
+//!   mechanism and post-processing on the published table `simulations`
+//!   times (no further use of the confidential data); without simulations,
+//!   or without post-processing for the measured cells, it is stated exactly
+//!   from the noise distribution.
 
 pub mod sample;
+
+use std::sync::Arc;
+
+use chacha20::ChaCha20Rng;
+
+use crate::error::Fallible;
+use crate::output::{CellMarks, Randomness, Status};
+use crate::policy::{NoiseMethod, Policy, Postprocess};
+use crate::table::Cube;
+use crate::{err, fail};
+use sample::{DiscreteGaussian, Fraction};
+
+/// Metadata notes: (key, text).
+pub type Notes = Vec<(String, String)>;
+
+/// The noise of one level.
+#[derive(Debug, Clone, Copy)]
+pub enum Mechanism {
+    /// Discrete Laplace with this scale.
+    Laplace(Fraction),
+    /// Discrete Gaussian with this variance parameter sigma^2.
+    Gaussian(DiscreteGaussian, Fraction),
+}
+
+impl Mechanism {
+    pub fn draw(&self, rng: &mut ChaCha20Rng) -> i64 {
+        match self {
+            Mechanism::Laplace(scale) => sample::discrete_laplace(rng, *scale),
+            Mechanism::Gaussian(g, _) => g.sample(rng),
+        }
+    }
+
+    /// The probability mass function (for stated errors and tests).
+    pub fn pmf(&self) -> Box<dyn Fn(i64) -> f64> {
+        match *self {
+            Mechanism::Laplace(scale) => Box::new(move |z| sample::laplace_pmf(scale.as_f64(), z)),
+            Mechanism::Gaussian(_, variance) => Box::new(sample::gaussian_pmf(variance.as_f64())),
+        }
+    }
+
+    /// The noise's variance, from its distribution.
+    pub fn variance(&self) -> f64 {
+        match *self {
+            Mechanism::Laplace(scale) => {
+                let q = (-1.0 / scale.as_f64()).exp();
+                2.0 * q / (1.0 - q).powi(2)
+            }
+            Mechanism::Gaussian(_, variance) => {
+                let pmf = self.pmf();
+                let reach = (variance.as_f64().sqrt() * 40.0).ceil() as i64 + 1;
+                (-reach..=reach).map(|z| (z * z) as f64 * pmf(z)).sum()
+            }
+        }
+    }
+
+    /// The smallest w with P(|noise| <= w) >= confidence.
+    pub fn half_width(&self, confidence: f64) -> i64 {
+        let pmf = self.pmf();
+        let mut covered = pmf(0);
+        let mut w = 0;
+        while covered < confidence && w < i64::MAX / 2 {
+            w += 1;
+            covered += 2.0 * pmf(w);
+        }
+        w
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Mechanism::Laplace(scale) => format!("discrete Laplace, scale {scale}"),
+            Mechanism::Gaussian(_, variance) => format!("discrete Gaussian, sigma^2 = {variance}"),
+        }
+    }
+}
+
+/// One level of measurements.
+#[derive(Debug, Clone)]
+struct Level {
+    name: String,
+    share: Fraction,
+    mechanism: Mechanism,
+}
+
+/// What is measured with which noise, and what is exact.
+#[derive(Debug, Clone)]
+pub struct NoisePlan {
+    levels: Vec<Level>,
+    /// (cell, level) for every measured cell.
+    measured: Vec<(usize, usize)>,
+    /// Cells published exactly.
+    invariants: Vec<usize>,
+    postprocess: Postprocess,
+    time_limit: f64,
+}
+
+impl NoisePlan {
+    /// The plan for `cube` under the policy's `[noise]` (checked at load).
+    pub fn new(policy: &Policy, cube: &Cube) -> Fallible<NoisePlan> {
+        let section = &policy.file.noise;
+        let Some(budget) = policy.noise_budget.as_ref() else {
+            fail!(Policy, "[noise] has no method; set method = \"discrete_gaussian\" or \"discrete_laplace\" with its budget");
+        };
+        let k = Fraction { num: section.contributions, den: 1 };
+        let too_fine = || err!(Policy, "[noise] budget and contributions give a noise scale whose exact fraction needs more than 64-bit parts; use a simpler fraction");
+        let mechanism = |share: Fraction| -> Fallible<Mechanism> {
+            let spent = share.times(budget.total).ok_or_else(too_fine)?;
+            Ok(match section.method {
+                NoiseMethod::DiscreteLaplace => Mechanism::Laplace(k.divided_by(spent).ok_or_else(too_fine)?),
+                _ => {
+                    let variance = k.times(k).and_then(|k2| k2.divided_by(spent.times(Fraction { num: 2, den: 1 })?)).ok_or_else(too_fine)?;
+                    Mechanism::Gaussian(DiscreteGaussian::new(variance), variance)
+                }
+            })
+        };
+        let dims = cube.dims();
+        let split = section.levels.as_ref().map(|l| dims.iter().position(|d| d.name == l.dimension).expect("checked at load"));
+        let mut levels = Vec::new();
+        match split {
+            None => levels.push(Level { name: "inner cells".to_owned(), share: budget.shares[0], mechanism: mechanism(budget.shares[0])? }),
+            Some(d) => {
+                let h = &dims[d].hierarchy;
+                let depth = (0..h.len() as u32).map(|n| h.depth(n)).max().unwrap_or(0) as usize + 1;
+                if depth != budget.shares.len() {
+                    fail!(
+                        Policy,
+                        "[noise] levels.shares has {} shares, but dimension `{}` has {depth} levels (its total, then each level of codes below); give one share per level, from the total down",
+                        budget.shares.len(),
+                        dims[d].name
+                    );
+                }
+                for (l, &share) in budget.shares.iter().enumerate() {
+                    let example = (0..h.len() as u32).find(|&n| h.depth(n) as usize == l).map(|n| h.code(n).to_owned()).unwrap_or_default();
+                    levels.push(Level { name: format!("{} level {l} (e.g. {example})", dims[d].name), share, mechanism: mechanism(share)? });
+                }
+            }
+        }
+        let mut invariants = Vec::new();
+        for inv in &section.invariants {
+            let cell = cube.find_cell(&inv.cell, "[noise] invariants")?;
+            if let Some(value) = inv.value {
+                if value != cube.value(cell) {
+                    fail!(
+                        Data,
+                        "[noise] invariant ({}) has value = {value}, but the input gives {}; correct the input or the invariant",
+                        cube.describe(cell),
+                        cube.value(cell)
+                    );
+                }
+            }
+            invariants.push(cell);
+        }
+        if !invariants.is_empty() && section.postprocess == Postprocess::None {
+            fail!(Policy, "[noise] invariants are kept by post-processing; remove postprocess = \"none\" (or the invariants)");
+        }
+        let mut measured = Vec::new();
+        for cell in 0..cube.len() {
+            if invariants.contains(&cell) {
+                continue;
+            }
+            let level = match split {
+                None => cube.is_inner(cell).then_some(0),
+                Some(d) => {
+                    let others_inner = (0..dims.len()).all(|e| e == d || dims[e].hierarchy.is_leaf(cube.coord(cell, e)));
+                    others_inner.then(|| dims[d].hierarchy.depth(cube.coord(cell, d)) as usize)
+                }
+            };
+            if let Some(level) = level {
+                measured.push((cell, level));
+            }
+        }
+        Ok(NoisePlan { levels, measured, invariants, postprocess: section.postprocess, time_limit: section.time_limit })
+    }
+
+    /// One noisy measurement of each measured cell of `values`.
+    pub fn measure(&self, values: &[i64], rng: &mut ChaCha20Rng) -> Vec<i64> {
+        self.measured.iter().map(|&(cell, level)| values[cell].saturating_add(self.levels[level].mechanism.draw(rng))).collect()
+    }
+
+    /// The published table from the measurements (`exact` gives the invariants' values).
+    pub fn estimate(&self, cube: &Cube, exact: &[i64], noisy: &[i64]) -> Fallible<(Vec<i64>, Option<String>)> {
+        match self.postprocess {
+            Postprocess::None => {
+                let mut inner = vec![0; cube.len()];
+                for (&(cell, _), &y) in self.measured.iter().zip(noisy) {
+                    inner[cell] = y;
+                }
+                Ok((cube.margins_from_inner(&inner)?, None))
+            }
+            Postprocess::Wls => {
+                let real = self.least_squares(cube, exact, noisy)?;
+                self.whole_numbers(cube, exact, &real)
+            }
+        }
+    }
+
+    /// The non-negative real table that adds up and keeps the invariants,
+    /// nearest the measurements in least squares weighted by 1/variance.
+    fn least_squares(&self, cube: &Cube, exact: &[i64], noisy: &[i64]) -> Fallible<Vec<f64>> {
+        use highs::{HessianFormat, HighsModelStatus, RowProblem, Sense};
+        let mut weight = vec![0.0; cube.len()];
+        let mut target = vec![0.0; cube.len()];
+        for (&(cell, level), &y) in self.measured.iter().zip(noisy) {
+            weight[cell] = 1.0 / self.levels[level].mechanism.variance();
+            target[cell] = y as f64;
+        }
+        let mut pb = RowProblem::default();
+        let cols: Vec<highs::Col> = (0..cube.len())
+            .map(|c| {
+                if self.invariants.contains(&c) {
+                    pb.add_column(0.0, exact[c] as f64..=exact[c] as f64)
+                } else {
+                    // (x - y)^2 w = w x^2 - 2 w y x + const; HiGHS minimises c'x + x'Qx/2.
+                    pb.add_column(-2.0 * weight[c] * target[c], 0.0..)
+                }
+            })
+            .collect();
+        cube.for_each_constraint(|_, total, parts| {
+            let mut terms = vec![(cols[total], 1.0)];
+            terms.extend(parts.iter().map(|&p| (cols[p], -1.0)));
+            pb.add_row(0.0..=0.0, terms);
+        });
+        let mut model = pb.optimise(Sense::Minimise);
+        model.make_quiet();
+        model.set_option("threads", 1);
+        let hessian: Vec<Vec<(usize, f64)>> = (0..cube.len()).map(|c| if weight[c] > 0.0 { vec![(c, 2.0 * weight[c])] } else { Vec::new() }).collect();
+        model.try_pass_hessian(HessianFormat::Triangular, hessian).map_err(|e| err!(Infeasible, "post-processing could not set up its least-squares problem: {e}"))?;
+        let solved = model.try_solve().map_err(|e| err!(Infeasible, "the least-squares solver failed during post-processing: {e:?}"))?;
+        match solved.status() {
+            HighsModelStatus::Optimal => Ok(solved.get_solution().columns().iter().map(|x| x.max(0.0)).collect()),
+            HighsModelStatus::Infeasible => fail!(
+                Data,
+                "the invariants cannot all hold in a non-negative table that adds up (e.g. a total smaller than an exact part); check [noise] invariants"
+            ),
+            other => fail!(Infeasible, "the least-squares post-processing ended with status {other:?}"),
+        }
+    }
+
+    /// The whole-number table that adds up, keeps the invariants and lies
+    /// within one of `real` in every cell (or anywhere, if no such table
+    /// exists), nearest in total absolute deviation.
+    fn whole_numbers(&self, cube: &Cube, exact: &[i64], real: &[f64]) -> Fallible<(Vec<i64>, Option<String>)> {
+        if let Some(found) = self.whole_numbers_within(cube, exact, real, Some(1))? {
+            return Ok(found);
+        }
+        match self.whole_numbers_within(cube, exact, real, None)? {
+            Some(found) => Ok(found),
+            None => fail!(Data, "no non-negative whole-number table adds up and keeps the invariants; check [noise] invariants"),
+        }
+    }
+
+    fn whole_numbers_within(&self, cube: &Cube, exact: &[i64], real: &[f64], window: Option<i64>) -> Fallible<Option<(Vec<i64>, Option<String>)>> {
+        use highs::{HighsModelStatus, RowProblem, Sense};
+        let mut pb = RowProblem::default();
+        let mut z = Vec::with_capacity(cube.len());
+        for c in 0..cube.len() {
+            if self.invariants.contains(&c) {
+                z.push(pb.add_integer_column(0.0, exact[c] as f64..=exact[c] as f64));
+                continue;
+            }
+            let x = real[c];
+            let col = match window {
+                Some(w) => pb.add_integer_column(0.0, (x.floor() - (w - 1) as f64).max(0.0)..=x.ceil() + (w - 1) as f64 + 1.0),
+                None => pb.add_integer_column(0.0, 0.0..),
+            };
+            // d >= |z - x|, at cost 1.
+            let d = pb.add_column(1.0, 0.0..);
+            pb.add_row(-x.., [(d, 1.0), (col, -1.0)]);
+            pb.add_row(x.., [(d, 1.0), (col, 1.0)]);
+            z.push(col);
+        }
+        cube.for_each_constraint(|_, total, parts| {
+            let mut terms = vec![(z[total], 1.0)];
+            terms.extend(parts.iter().map(|&p| (z[p], -1.0)));
+            pb.add_row(0.0..=0.0, terms);
+        });
+        let mut model = pb.optimise(Sense::Minimise);
+        model.make_quiet();
+        model.set_option("threads", 1);
+        model.set_option("time_limit", self.time_limit);
+        let solved = model.try_solve().map_err(|e| err!(Infeasible, "the integer program failed during post-processing: {e:?}"))?;
+        let stopped = match solved.status() {
+            HighsModelStatus::Optimal => false,
+            HighsModelStatus::Infeasible => return Ok(None),
+            HighsModelStatus::ReachedTimeLimit if solved.mip_gap().is_finite() => true,
+            _ => fail!(
+                Infeasible,
+                "post-processing found no whole-number table within [noise] time_limit = {} s on {} cells; raise time_limit",
+                self.time_limit,
+                cube.len()
+            ),
+        };
+        let columns = solved.get_solution().columns().to_vec();
+        // Columns alternate z, d except for invariants (z only).
+        let mut values = Vec::with_capacity(cube.len());
+        let mut next = 0;
+        for c in 0..cube.len() {
+            values.push(columns[next].round() as i64);
+            next += if self.invariants.contains(&c) { 1 } else { 2 };
+        }
+        if let Some(con) = cube.first_violation(&values) {
+            fail!(Infeasible, "post-processing returned a table that does not add up at ({}); raise [noise] time_limit", cube.describe(con.total));
+        }
+        let note = stopped.then(|| {
+            format!(
+                "the rounding to whole numbers stopped at its time limit ({} s): the table adds up, its deviation from the least-squares table is at most {:.1}% above the least",
+                self.time_limit,
+                100.0 * solved.mip_gap()
+            )
+        });
+        Ok(Some((values, note)))
+    }
+}
+
+/// Publish every cell with noise as `[noise]` says: the marks (status
+/// `noisy`, `lower`/`upper` the interval at the policy's confidence, `sd`),
+/// the randomness used, and notes for the metadata (privacy, error, additivity).
+pub fn add_noise(policy: &Policy, cube: &Cube) -> Fallible<(CellMarks, Randomness, Notes)> {
+    let section = &policy.file.noise;
+    let plan = NoisePlan::new(policy, cube)?;
+    let (mut rng, randomness) = crate::rounding::generator(section.seed)?;
+    let noisy = plan.measure(cube.values(), &mut rng);
+    let (published, stopped) = plan.estimate(cube, cube.values(), &noisy)?;
+
+    let mut marks = CellMarks::publish_values(&published);
+    let measured_level: Vec<Option<usize>> = {
+        let mut at = vec![None; cube.len()];
+        plan.measured.iter().for_each(|&(c, l)| at[c] = Some(l));
+        at
+    };
+    let postprocessed = plan.postprocess == Postprocess::Wls;
+    let reasons: Vec<Arc<str>> = plan
+        .levels
+        .iter()
+        .map(|l| Arc::from(if postprocessed { format!("{}, measured at {}, post-processed", l.mechanism.describe(), l.name) } else { l.mechanism.describe() }))
+        .collect();
+    let derived: Arc<str> = Arc::from(if postprocessed { "from post-processing of the measured cells" } else { "sum of the noisy cells" });
+    let exact: Arc<str> = Arc::from("invariant: published exactly");
+    for cell in 0..cube.len() {
+        marks.status[cell] = Status::Noisy;
+        marks.reason[cell] = Some(match measured_level[cell] {
+            _ if plan.invariants.contains(&cell) => exact.clone(),
+            Some(l) => reasons[l].clone(),
+            None => derived.clone(),
+        });
+    }
+
+    // The error of each cell.
+    let simulations = section.simulations as usize;
+    // The interval [v - w, v + w], cut at 0 (counts are not negative).
+    let half = |v: i64, w: i64| (Some((v - w).max(0)), Some(v + w));
+    let mut error_note = String::new();
+    if simulations > 0 {
+        let mut errors: Vec<Vec<i64>> = vec![Vec::with_capacity(simulations); cube.len()];
+        for _ in 0..simulations {
+            let noisy = plan.measure(&published, &mut rng);
+            let (again, _) = plan.estimate(cube, &published, &noisy)?;
+            for cell in 0..cube.len() {
+                errors[cell].push(again[cell] - published[cell]);
+            }
+        }
+        for (cell, e) in errors.iter().enumerate() {
+            let rms = (e.iter().map(|&x| (x * x) as f64).sum::<f64>() / e.len() as f64).sqrt();
+            // Symmetric: at a published 0 the simulated errors are all >= 0
+            // (post-processing keeps counts non-negative), yet the truth may be above.
+            let mut size: Vec<i64> = e.iter().map(|x| x.abs()).collect();
+            size.sort_unstable();
+            let w = size[((section.confidence * size.len() as f64).ceil() as usize).saturating_sub(1).min(size.len() - 1)];
+            marks.sd[cell] = Some((rms * 1000.0).round() / 1000.0);
+            (marks.lower[cell], marks.upper[cell]) = half(published[cell], w);
+        }
+        error_note = format!(
+            "sd (root mean square error) and the {}% interval in lower/upper (published value plus or minus that quantile of the absolute error) per cell from {simulations} runs of the same mechanism{} on the published table (no further use of the confidential data)",
+            section.confidence * 100.0,
+            if postprocessed { " and post-processing" } else { "" }
+        );
+    }
+    if simulations == 0 || !postprocessed {
+        // Exactly from the noise distribution, where the published value is the raw measurement.
+        for &(cell, level) in &plan.measured {
+            if postprocessed && simulations > 0 {
+                continue;
+            }
+            let m = &plan.levels[level].mechanism;
+            marks.sd[cell] = Some((m.variance().sqrt() * 1000.0).round() / 1000.0);
+            (marks.lower[cell], marks.upper[cell]) = half(published[cell], m.half_width(section.confidence));
+        }
+        let exact_note = format!("measured cells: sd and the {}% interval exactly from the noise distribution", section.confidence * 100.0);
+        error_note = match (simulations, postprocessed) {
+            (0, true) => format!("{exact_note}, before post-processing (simulations = 0: the error after post-processing is not estimated)"),
+            (0, false) => format!("{exact_note}; margins: not estimated (simulations = 0)"),
+            _ => format!("{exact_note}; margins: {error_note}"),
+        };
+    }
+    for &cell in &plan.invariants {
+        marks.sd[cell] = Some(0.0);
+        (marks.lower[cell], marks.upper[cell]) = (Some(published[cell]), Some(published[cell]));
+    }
+    if let Some(below) = section.low_reliability_below {
+        for cell in (0..cube.len()).filter(|&c| published[c] < below && !plan.invariants.contains(&c)) {
+            let reason = format!("{}; low reliability (published below {below})", marks.reason[cell].as_deref().unwrap_or(""));
+            marks.reason[cell] = Some(Arc::from(reason));
+        }
+    }
+
+    let mut notes: Notes = vec![("privacy".to_owned(), privacy_statement(policy, &plan))];
+    notes.push(("error".to_owned(), error_note));
+    notes.push((
+        "additivity".to_owned(),
+        if postprocessed {
+            "non-negative whole numbers that add up along every hierarchy; invariants exact".to_owned()
+        } else {
+            "inner cells as drawn (may be negative); margins are their sums".to_owned()
+        },
+    ));
+    if let Some(s) = stopped {
+        notes.push(("optimality".to_owned(), s));
+    }
+    Ok((marks, randomness, notes))
+}
+
+/// The guarantee in words: the budget, its split, the sensitivity, and the
+/// (epsilon, delta) equivalent.
+fn privacy_statement(policy: &Policy, plan: &NoisePlan) -> String {
+    let section = &policy.file.noise;
+    let budget = policy.noise_budget.as_ref().expect("a plan has a budget");
+    let total = budget.total.as_f64();
+    let delta = section.delta;
+    let levels: Vec<String> = plan.levels.iter().map(|l| format!("{}: share {}, {}", l.name, l.share, l.mechanism.describe())).collect();
+    let (guarantee, equivalent) = match section.method {
+        NoiseMethod::DiscreteLaplace => (
+            format!("{}-differential privacy (pure, epsilon = {})", budget.total, budget.total),
+            format!("also {:.6}-zCDP", total * total / 2.0),
+        ),
+        _ => {
+            // Bun & Steinke (2016), proposition 1.3.
+            let epsilon = total + 2.0 * (total * (1.0 / delta).ln()).sqrt();
+            (format!("rho-zCDP with rho = {}", budget.total), format!("implies ({epsilon:.4}, {delta:e})-differential privacy"))
+        }
+    };
+    let invariants = if plan.invariants.is_empty() { String::new() } else { format!("; {} invariant cells published exactly, outside the guarantee", plan.invariants.len()) };
+    format!(
+        "{guarantee}, {equivalent}; a child contributes at most {} record(s); measurements: {}{invariants}",
+        section.contributions,
+        levels.join("; ")
+    )
+}

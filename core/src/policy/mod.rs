@@ -7,7 +7,9 @@
 //! Validation happens here, once: unknown keys are errors that name the key and
 //! the nearest valid one; combinations that cannot work are errors that say why.
 
+mod noise;
 mod suggest;
+pub use noise::{ExactNumber, NoiseBudget, NoiseLevels, NoiseMethod, NoiseSection, Postprocess};
 pub use suggest::suggest_code;
 
 use std::path::{Path, PathBuf};
@@ -24,7 +26,7 @@ use crate::{err, fail};
 pub const POLICY_VERSION: u32 = 1;
 
 /// Output columns that a dimension may not be named after.
-pub const RESERVED_COLUMNS: [&str; 6] = ["value", "published", "status", "reason", "lower", "upper"];
+pub const RESERVED_COLUMNS: [&str; 7] = ["value", "published", "status", "reason", "lower", "upper", "sd"];
 
 /// A policy file, as written by a person.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
@@ -54,7 +56,7 @@ pub struct PolicyFile {
     pub rounding: RoundingSection,
     /// Noise: differential privacy.
     #[serde(default)]
-    pub noise: MethodSection,
+    pub noise: NoiseSection,
     /// Perturbation by the cell key method.
     #[serde(default)]
     pub perturbation: PerturbationSection,
@@ -752,6 +754,8 @@ pub struct Policy {
     /// The cell key method's perturbation table (from `ptable_file` or built
     /// from the parameters), when `[perturbation]` asks for it.
     pub ptable: Option<crate::cellkey::ptable::Ptable>,
+    /// The checked `[noise]` budget, when noise is asked for.
+    pub noise_budget: Option<NoiseBudget>,
 }
 
 impl Policy {
@@ -784,7 +788,9 @@ impl Policy {
             }
             (_, None) => Some(crate::cellkey::ptable::generate(p.ptable_parameters())?),
         };
-        Ok(Policy { file, dimensions, sha256, ptable })
+        let names: Vec<&str> = file.dimensions.keys().map(String::as_str).collect();
+        let noise_budget = file.noise.check(&names)?;
+        Ok(Policy { file, dimensions, sha256, ptable, noise_budget })
     }
 
     pub fn input_kind(&self) -> InputKind {
@@ -920,14 +926,22 @@ fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible
             "[input] record_key is used by [perturbation] method = \"cell_key\" or [rounding] randomness = \"cell_key\"; add one of them or remove record_key"
         );
     }
-    for (section, m) in [("noise", &file.noise)] {
-        if m.method != "none" {
+    if file.noise.method != NoiseMethod::None {
+        if file.secondary.method != SecondaryMethod::None
+            || file.rounding.method != RoundingMethod::None
+            || file.perturbation.method != PerturbationMethod::None
+            || file.primary.threshold.is_some()
+        {
             fail!(
                 Policy,
-                "[{section}] method = \"{}\" is not available in this version of Amparo (it implements `none` only); \
-                 remove the [{section}] section or set method = \"none\"",
-                m.method
+                "[noise] publishes every cell with noise; remove [primary] threshold, [secondary], [rounding] and [perturbation] from this policy (keep one way of protecting)"
             );
+        }
+        if !file.tables.is_empty() {
+            fail!(Policy, "[noise] protects one table per policy (the budgets of several tables add up); remove [tables] and protect each table with its share of the budget");
+        }
+        if file.input.magnitude.is_some() {
+            fail!(Policy, "[noise] adds noise to counts; a magnitude table ([input] magnitude) needs a bound on each contribution, which this version does not take");
         }
     }
 

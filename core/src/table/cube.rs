@@ -199,6 +199,17 @@ impl Cube {
         Ok(self.cell(&coords))
     }
 
+    /// `values` (one per cell) with every margin replaced by the sum of its
+    /// inner cells: a table that adds up, built from inner values alone.
+    pub fn margins_from_inner(&self, values: &[i64]) -> Fallible<Vec<i64>> {
+        let mut sums = Cube::zeros(self.dims.clone())?;
+        for cell in (0..self.len()).filter(|&c| self.is_inner(c)) {
+            sums.values[cell] = values[cell];
+        }
+        sums.fill_margins()?;
+        Ok(sums.values)
+    }
+
     /// Fill every margin from the inner cells: for each dimension, children are
     /// added into their parent in reverse preorder (descendants before ancestors),
     /// one contiguous slice at a time. After dimension d is done, every cell whose
