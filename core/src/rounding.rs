@@ -194,85 +194,107 @@ pub fn round_table(rounding: &RoundingSection, cube: &Cube, record_key: Option<&
 /// Returns the rounded values, and a note when the time limit stopped the
 /// search before the least deviation was proven.
 pub fn controlled(cube: &Cube, base: i64, time_limit: f64) -> Fallible<(Vec<i64>, Option<String>)> {
-    use highs::{HighsModelStatus, RowProblem, Sense};
     let values = cube.values();
     let down: Vec<i64> = values.iter().map(|&v| v - v.rem_euclid(base)).collect();
-    let mut pb = RowProblem::default();
     // Going up costs base - r more deviation than the r of going down.
-    let cols: Vec<Option<highs::Col>> = values
+    let cost_up: Vec<Option<f64>> = values
         .iter()
         .map(|&v| {
             let rest = v.rem_euclid(base);
-            (rest != 0).then(|| pb.add_integer_column((base - 2 * rest) as f64, 0..=1))
+            (rest != 0).then_some((base - 2 * rest) as f64)
         })
         .collect();
-    let mut impossible = None;
-    cube.for_each_constraint(|_, total, parts| {
-        // down[total] + base*x[total] = sum(down[p] + base*x[p]), divided by base.
-        let rhs = (parts.iter().map(|&p| down[p]).sum::<i64>() - down[total]) / base;
-        let mut terms: Vec<(highs::Col, f64)> = Vec::with_capacity(parts.len() + 1);
-        if let Some(c) = cols[total] {
-            terms.push((c, 1.0));
+    match choose_adjacent(cube, &down, base, &cost_up, time_limit)? {
+        Adjacent::Found(rounded, gap) => {
+            let note = gap.map(|gap| {
+                format!(
+                    "controlled rounding stopped at its time limit ({time_limit} s): the table adds up, and its total deviation is at most {:.1}% above the least possible (not proven the least)",
+                    100.0 * gap
+                )
+            });
+            Ok((rounded, note))
         }
-        terms.extend(parts.iter().filter_map(|&p| cols[p].map(|c| (c, -1.0))));
-        if terms.is_empty() {
-            if rhs != 0 && impossible.is_none() {
-                impossible = Some(total);
-            }
-        } else {
-            pb.add_row(rhs as f64..=rhs as f64, &terms);
-        }
-    });
-    if let Some(total) = impossible {
-        fail!(Data, "the cell ({}) does not equal the sum of its parts; controlled rounding needs a table that adds up", cube.describe(total));
-    }
-    let mut model = pb.optimise(Sense::Minimise);
-    model.make_quiet();
-    model.set_option("time_limit", time_limit);
-    model.set_option("threads", 1);
-    let solved = model.try_solve().map_err(|e| err!(Infeasible, "the integer program solver failed during controlled rounding: {e:?}"))?;
-    let stopped = solved.status() == HighsModelStatus::ReachedTimeLimit;
-    let usable = match solved.status() {
-        HighsModelStatus::Optimal => true,
-        // Past the time limit, the best rounding found so far (if any) is used.
-        HighsModelStatus::ReachedTimeLimit => solved.mip_gap().is_finite(),
-        HighsModelStatus::Infeasible => fail!(
+        Adjacent::NoneExists => fail!(
             Infeasible,
             "no controlled rounding to base {base} exists for this table (two-way tables always have one; \
              tables of three or more dimensions or with hierarchies may not); use margins = \"from_inner\" with \
              method = \"random\" for a table that adds up, or another base"
         ),
-        _ => false,
-    };
-    if !usable {
-        fail!(
+        Adjacent::OutOfTime => fail!(
             Infeasible,
             "controlled rounding found no rounding within [rounding] time_limit = {time_limit} s on a table of {} cells; \
              raise time_limit, or use margins = \"from_inner\" with method = \"random\"",
             cube.len()
-        );
+        ),
     }
+}
+
+/// What [`choose_adjacent`] found.
+pub enum Adjacent {
+    /// The values, and the proven relative gap to the least cost when the
+    /// time limit stopped the search first.
+    Found(Vec<i64>, Option<f64>),
+    /// No choice adds up.
+    NoneExists,
+    /// The time limit came before any choice that adds up.
+    OutOfTime,
+}
+
+/// For every cell, `down[c]` or `down[c] + step` (cells whose `cost_up` is
+/// None stay at `down`), so that every additivity constraint of `cube`
+/// holds, at the least total cost of the cells moved up: an integer program
+/// in HiGHS with one 0/1 variable per free cell. Controlled rounding (step =
+/// the base) and the whole-number step of noise post-processing (step 1)
+/// are both this problem. The result is checked in whole numbers before use.
+pub fn choose_adjacent(cube: &Cube, down: &[i64], step: i64, cost_up: &[Option<f64>], time_limit: f64) -> Fallible<Adjacent> {
+    use highs::{HighsModelStatus, RowProblem, Sense};
+    let mut pb = RowProblem::default();
+    let cols: Vec<Option<highs::Col>> = cost_up.iter().map(|c| c.map(|cost| pb.add_integer_column(cost, 0..=1))).collect();
+    let mut impossible = None;
+    cube.for_each_constraint(|_, total, parts| {
+        // down[total] + step*x[total] = sum(down[p] + step*x[p]), divided by step.
+        let gap = parts.iter().map(|&p| down[p]).sum::<i64>() - down[total];
+        let mut terms: Vec<(highs::Col, f64)> = Vec::with_capacity(parts.len() + 1);
+        if let Some(c) = cols[total] {
+            terms.push((c, 1.0));
+        }
+        terms.extend(parts.iter().filter_map(|&p| cols[p].map(|c| (c, -1.0))));
+        if gap % step != 0 || (terms.is_empty() && gap != 0) {
+            impossible.get_or_insert(total);
+        } else if !terms.is_empty() {
+            let rhs = (gap / step) as f64;
+            pb.add_row(rhs..=rhs, &terms);
+        }
+    });
+    if impossible.is_some() {
+        return Ok(Adjacent::NoneExists);
+    }
+    let mut model = pb.optimise(Sense::Minimise);
+    model.make_quiet();
+    model.set_option("time_limit", time_limit);
+    model.set_option("threads", 1);
+    let solved = model.try_solve().map_err(|e| err!(Infeasible, "the integer program solver failed: {e:?}"))?;
+    let gap = match solved.status() {
+        HighsModelStatus::Optimal => None,
+        HighsModelStatus::Infeasible => return Ok(Adjacent::NoneExists),
+        // Past the time limit, the best choice found so far (if any) is used.
+        HighsModelStatus::ReachedTimeLimit if solved.mip_gap().is_finite() => Some(solved.mip_gap()),
+        _ => return Ok(Adjacent::OutOfTime),
+    };
     let x = solved.get_solution().columns().to_vec();
     let mut next = 0;
-    let rounded: Vec<i64> = (0..values.len())
+    let chosen: Vec<i64> = (0..down.len())
         .map(|cell| match cols[cell] {
             Some(_) => {
                 let up = x[next] > 0.5;
                 next += 1;
-                down[cell] + if up { base } else { 0 }
+                down[cell] + if up { step } else { 0 }
             }
-            None => values[cell],
+            None => down[cell],
         })
         .collect();
-    if let Some(con) = cube.first_violation(&rounded) {
-        fail!(Infeasible, "controlled rounding returned a table that does not add up at ({}); raise [rounding] time_limit", cube.describe(con.total));
+    if let Some(con) = cube.first_violation(&chosen) {
+        fail!(Infeasible, "the integer program returned a table that does not add up at ({}); raise the time limit", cube.describe(con.total));
     }
-    let gap = solved.mip_gap();
-    let note = stopped.then(|| {
-        format!(
-            "controlled rounding stopped at its time limit ({time_limit} s): the table adds up, and its total deviation is at most {:.1}% above the least possible (not proven the least)",
-            100.0 * gap
-        )
-    });
-    Ok((rounded, note))
+    Ok(Adjacent::Found(chosen, gap))
 }

@@ -86,6 +86,8 @@ pub fn read_published(
             .ok_or_else(|| err!(Policy, "say which column holds the published values (the policy has no [input] count, and the table no `published` column)"))?,
     };
     let value_index = index(&value_column, "published values")?;
+    // Noise without post-processing publishes negative counts as drawn.
+    let raw_noise = policy.file.noise.method != crate::policy::NoiseMethod::None && policy.file.noise.postprocess == crate::policy::Postprocess::None;
     // Amparo's own output names dimension columns after the dimensions.
     let dim_index: Vec<usize> = policy
         .dimensions
@@ -128,7 +130,7 @@ pub fn read_published(
                 });
                 ids.push(id);
             }
-            let value = if values.is_null(r) { None } else { parse_published(values.value(r), hidden_symbols, &value_column, row_number)? };
+            let value = if values.is_null(r) { None } else { parse_published(values.value(r), hidden_symbols, &value_column, row_number, raw_noise)? };
             rows.push((ids, value, row_number));
         }
     }
@@ -160,13 +162,15 @@ pub fn read_published(
     Ok(PublishedTable { cube, published, listed })
 }
 
-fn parse_published(text: &str, hidden_symbols: &[String], column: &str, row: u64) -> Fallible<Option<i64>> {
+/// A published value: a count, a hidden-cell mark, or (`allow_negative`,
+/// noise without post-processing) a negative whole number.
+fn parse_published(text: &str, hidden_symbols: &[String], column: &str, row: u64, allow_negative: bool) -> Fallible<Option<i64>> {
     let t = text.trim();
     if hidden_symbols.iter().any(|s| s.trim() == t) {
         return Ok(None);
     }
     match t.parse::<i64>() {
-        Ok(v) if v >= 0 => Ok(Some(v)),
+        Ok(v) if v >= 0 || allow_negative => Ok(Some(v)),
         _ => match t.parse::<f64>() {
             Ok(f) if f >= 0.0 && f.fract() == 0.0 && f < 9.0e15 => Ok(Some(f as i64)),
             _ => fail!(
@@ -186,6 +190,9 @@ pub fn audit_published(policy: &Policy, table: &PublishedTable) -> Fallible<Publ
     }
     if policy.file.perturbation.method != crate::policy::PerturbationMethod::None {
         return Ok(audit_perturbed(&policy.file.perturbation, table));
+    }
+    if policy.file.noise.method != crate::policy::NoiseMethod::None {
+        return Ok(audit_noisy(&policy.file.noise, table));
     }
     audit_cells(policy.file.primary.threshold, &table.cube, &table.published, &table.listed, Vec::new())
 }
@@ -237,18 +244,44 @@ fn audit_rounded(rounding: &crate::policy::RoundingSection, table: &PublishedTab
             Some(_) => {}
         }
     }
-    if adds_up && table.listed.iter().all(|&l| l) && table.published.iter().all(Option::is_some) {
+    if adds_up {
+        check_adds_up(table, "[rounding]", &mut audit);
+    }
+    audit
+}
+
+/// When every cell is listed and published: a finding at the first total
+/// that is not the sum of its published parts (`section` promised it is).
+fn check_adds_up(table: &PublishedTable, section: &str, audit: &mut PublishedAudit) {
+    if table.listed.iter().all(|&l| l) && table.published.iter().all(Option::is_some) {
         let values: Vec<i64> = table.published.iter().map(|v| v.unwrap_or(0)).collect();
-        if let Some(con) = cube.first_violation(&values) {
+        if let Some(con) = table.cube.first_violation(&values) {
             audit.findings.push(PublishedFinding {
                 cell: con.total,
-                message: format!(
-                    "({}) is not the sum of its published parts, but the policy's [rounding] keeps the table adding up",
-                    cube.describe(con.total)
-                ),
+                message: format!("({}) is not the sum of its published parts, but the policy's {section} keeps the table adding up", table.cube.describe(con.total)),
             });
         }
     }
+}
+
+/// A table the policy declares noisy: without the noise draws the values
+/// cannot be checked, but the table must add up (post-processed or raw,
+/// margins are sums) and, post-processed, hold no negative value.
+fn audit_noisy(noise: &crate::policy::NoiseSection, table: &PublishedTable) -> PublishedAudit {
+    let cube = &table.cube;
+    let mut audit = PublishedAudit { cells: cube.len(), ..PublishedAudit::default() };
+    let postprocessed = noise.postprocess == crate::policy::Postprocess::Wls;
+    for cell in (0..cube.len()).filter(|&c| table.listed[c]) {
+        match table.published[cell] {
+            None => audit.hidden_cells += 1,
+            Some(v) if v < 0 && postprocessed => audit.findings.push(PublishedFinding {
+                cell,
+                message: format!("({}) is published as {v}, but post-processed noisy counts are never negative", cube.describe(cell)),
+            }),
+            Some(_) => {}
+        }
+    }
+    check_adds_up(table, "[noise]", &mut audit);
     audit
 }
 

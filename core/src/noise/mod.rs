@@ -107,6 +107,8 @@ impl Mechanism {
 #[derive(Debug, Clone)]
 struct Level {
     name: String,
+    /// A code of the level, for the privacy statement.
+    example: String,
     share: Fraction,
     mechanism: Mechanism,
 }
@@ -146,7 +148,7 @@ impl NoisePlan {
         let split = section.levels.as_ref().map(|l| dims.iter().position(|d| d.name == l.dimension).expect("checked at load"));
         let mut levels = Vec::new();
         match split {
-            None => levels.push(Level { name: "inner cells".to_owned(), share: budget.shares[0], mechanism: mechanism(budget.shares[0])? }),
+            None => levels.push(Level { name: "inner cells".to_owned(), example: String::new(), share: budget.shares[0], mechanism: mechanism(budget.shares[0])? }),
             Some(d) => {
                 let h = &dims[d].hierarchy;
                 let depth = (0..h.len() as u32).map(|n| h.depth(n)).max().unwrap_or(0) as usize + 1;
@@ -160,7 +162,7 @@ impl NoisePlan {
                 }
                 for (l, &share) in budget.shares.iter().enumerate() {
                     let example = (0..h.len() as u32).find(|&n| h.depth(n) as usize == l).map(|n| h.code(n).to_owned()).unwrap_or_default();
-                    levels.push(Level { name: format!("{} level {l} (e.g. {example})", dims[d].name), share, mechanism: mechanism(share)? });
+                    levels.push(Level { name: format!("level {l} of {}", dims[d].name), example, share, mechanism: mechanism(share)? });
                 }
             }
         }
@@ -206,21 +208,35 @@ impl NoisePlan {
         self.measured.iter().map(|&(cell, level)| values[cell].saturating_add(self.levels[level].mechanism.draw(rng))).collect()
     }
 
-    /// The published table from the measurements (`exact` gives the invariants' values).
+    /// The published table from the measurements (`exact` gives the
+    /// invariants' values), and a note when the whole-number step stopped at
+    /// its time limit.
     pub fn estimate(&self, cube: &Cube, exact: &[i64], noisy: &[i64]) -> Fallible<(Vec<i64>, Option<String>)> {
         match self.postprocess {
-            Postprocess::None => {
-                let mut inner = vec![0; cube.len()];
-                for (&(cell, _), &y) in self.measured.iter().zip(noisy) {
-                    inner[cell] = y;
-                }
-                Ok((cube.margins_from_inner(&inner)?, None))
-            }
+            Postprocess::None => Ok((self.noisy_sums(cube, noisy)?, None)),
             Postprocess::Wls => {
                 let real = self.least_squares(cube, exact, noisy)?;
                 self.whole_numbers(cube, exact, &real)
             }
         }
+    }
+
+    /// The real-valued estimate before whole numbers: the least-squares
+    /// table, or the noisy inner cells and their sums.
+    fn estimate_real(&self, cube: &Cube, exact: &[i64], noisy: &[i64]) -> Fallible<Vec<f64>> {
+        match self.postprocess {
+            Postprocess::None => Ok(self.noisy_sums(cube, noisy)?.into_iter().map(|v| v as f64).collect()),
+            Postprocess::Wls => self.least_squares(cube, exact, noisy),
+        }
+    }
+
+    /// The noisy inner cells, margins their sums.
+    fn noisy_sums(&self, cube: &Cube, noisy: &[i64]) -> Fallible<Vec<i64>> {
+        let mut inner = vec![0; cube.len()];
+        for (&(cell, _), &y) in self.measured.iter().zip(noisy) {
+            inner[cell] = y;
+        }
+        cube.margins_from_inner(&inner)
     }
 
     /// The non-negative real table that adds up and keeps the invariants,
@@ -265,17 +281,48 @@ impl NoisePlan {
         }
     }
 
-    /// The whole-number table that adds up, keeps the invariants and lies
-    /// within one of `real` in every cell (or anywhere, if no such table
-    /// exists), nearest in total absolute deviation.
+    /// The whole-number table that adds up and keeps the invariants, each
+    /// cell at the floor or the ceiling of `real` (controlled rounding to
+    /// base 1), nearest in total absolute deviation; where no such table
+    /// exists (possible from three dimensions on), within two of `real`, then
+    /// anywhere non-negative.
     fn whole_numbers(&self, cube: &Cube, exact: &[i64], real: &[f64]) -> Fallible<(Vec<i64>, Option<String>)> {
-        if let Some(found) = self.whole_numbers_within(cube, exact, real, Some(1))? {
-            return Ok(found);
+        let mut down = Vec::with_capacity(cube.len());
+        let mut cost_up = Vec::with_capacity(cube.len());
+        for c in 0..cube.len() {
+            let x = real[c];
+            // Within solver tolerance of a whole number: that number.
+            if self.invariants.contains(&c) || (x - x.round()).abs() < 1e-6 {
+                down.push(if self.invariants.contains(&c) { exact[c] } else { x.round() as i64 });
+                cost_up.push(None);
+            } else {
+                down.push(x.floor() as i64);
+                cost_up.push(Some(1.0 - 2.0 * (x - x.floor())));
+            }
         }
-        match self.whole_numbers_within(cube, exact, real, None)? {
-            Some(found) => Ok(found),
-            None => fail!(Data, "no non-negative whole-number table adds up and keeps the invariants; check [noise] invariants"),
+        let stopped = |gap: f64| {
+            format!(
+                "the rounding to whole numbers stopped at its time limit ({} s): the table adds up, its deviation from the least-squares table is at most {:.1}% above the least",
+                self.time_limit,
+                100.0 * gap
+            )
+        };
+        match crate::rounding::choose_adjacent(cube, &down, 1, &cost_up, self.time_limit)? {
+            crate::rounding::Adjacent::Found(values, gap) => return Ok((values, gap.map(stopped))),
+            crate::rounding::Adjacent::OutOfTime => fail!(
+                Infeasible,
+                "post-processing found no whole-number table within [noise] time_limit = {} s on {} cells; raise time_limit",
+                self.time_limit,
+                cube.len()
+            ),
+            crate::rounding::Adjacent::NoneExists => {}
         }
+        for window in [Some(2), None] {
+            if let Some(found) = self.whole_numbers_within(cube, exact, real, window)? {
+                return Ok(found);
+            }
+        }
+        fail!(Data, "no non-negative whole-number table adds up and keeps the invariants; check [noise] invariants")
     }
 
     fn whole_numbers_within(&self, cube: &Cube, exact: &[i64], real: &[f64], window: Option<i64>) -> Fallible<Option<(Vec<i64>, Option<String>)>> {
@@ -349,7 +396,11 @@ pub fn add_noise(policy: &Policy, cube: &Cube) -> Fallible<(CellMarks, Randomnes
     let plan = NoisePlan::new(policy, cube)?;
     let (mut rng, randomness) = crate::rounding::generator(section.seed)?;
     let noisy = plan.measure(cube.values(), &mut rng);
-    let (published, stopped) = plan.estimate(cube, cube.values(), &noisy)?;
+    let real = plan.estimate_real(cube, cube.values(), &noisy)?;
+    let (published, stopped) = match plan.postprocess {
+        Postprocess::Wls => plan.whole_numbers(cube, cube.values(), &real)?,
+        Postprocess::None => (real.iter().map(|&v| v as i64).collect(), None),
+    };
 
     let mut marks = CellMarks::publish_values(&published);
     let measured_level: Vec<Option<usize>> = {
@@ -380,28 +431,35 @@ pub fn add_noise(policy: &Policy, cube: &Cube) -> Fallible<(CellMarks, Randomnes
     let half = |v: i64, w: i64| (Some((v - w).max(0)), Some(v + w));
     let mut error_note = String::new();
     if simulations > 0 {
-        let mut errors: Vec<Vec<i64>> = vec![Vec::with_capacity(simulations); cube.len()];
+        // Simulated: the real-valued estimate's error. The whole-number step
+        // then moves each cell by less than `moved` more, which widens the interval.
+        let moved = if postprocessed { 1 + (0..cube.len()).map(|c| (published[c] as f64 - real[c]).abs().floor() as i64).max().unwrap_or(0) } else { 0 };
+        let mut errors: Vec<Vec<f64>> = vec![Vec::with_capacity(simulations); cube.len()];
         for _ in 0..simulations {
             let noisy = plan.measure(&published, &mut rng);
-            let (again, _) = plan.estimate(cube, &published, &noisy)?;
+            let again = plan.estimate_real(cube, &published, &noisy)?;
             for cell in 0..cube.len() {
-                errors[cell].push(again[cell] - published[cell]);
+                errors[cell].push(again[cell] - published[cell] as f64);
             }
         }
         for (cell, e) in errors.iter().enumerate() {
-            let rms = (e.iter().map(|&x| (x * x) as f64).sum::<f64>() / e.len() as f64).sqrt();
+            let rms = (e.iter().map(|x| x * x).sum::<f64>() / e.len() as f64).sqrt();
             // Symmetric: at a published 0 the simulated errors are all >= 0
             // (post-processing keeps counts non-negative), yet the truth may be above.
-            let mut size: Vec<i64> = e.iter().map(|x| x.abs()).collect();
-            size.sort_unstable();
-            let w = size[((section.confidence * size.len() as f64).ceil() as usize).saturating_sub(1).min(size.len() - 1)];
+            let mut size: Vec<f64> = e.iter().map(|x| x.abs()).collect();
+            size.sort_unstable_by(f64::total_cmp);
+            let q = size[((section.confidence * size.len() as f64).ceil() as usize).saturating_sub(1).min(size.len() - 1)];
+            // Integer errors below q + moved are at most floor(q) + moved (q - 1e-9 for float noise at whole q).
+            let w = (q - 1e-9).max(0.0).floor() as i64 + moved;
             marks.sd[cell] = Some((rms * 1000.0).round() / 1000.0);
             (marks.lower[cell], marks.upper[cell]) = half(published[cell], w);
         }
         error_note = format!(
-            "sd (root mean square error) and the {}% interval in lower/upper (published value plus or minus that quantile of the absolute error) per cell from {simulations} runs of the same mechanism{} on the published table (no further use of the confidential data)",
+            "sd (root mean square error{}) and the {}% interval in lower/upper (the published value plus or minus that quantile of the absolute error{}) per cell from {simulations} runs of the same mechanism{} on the published table (no further use of the confidential data)",
+            if postprocessed { " of the least-squares estimate" } else { "" },
             section.confidence * 100.0,
-            if postprocessed { " and post-processing" } else { "" }
+            if postprocessed { format!(", plus {moved} for the whole-number step") } else { String::new() },
+            if postprocessed { " and least-squares post-processing" } else { "" }
         );
     }
     if simulations == 0 || !postprocessed {
@@ -455,7 +513,14 @@ fn privacy_statement(policy: &Policy, plan: &NoisePlan) -> String {
     let budget = policy.noise_budget.as_ref().expect("a plan has a budget");
     let total = budget.total.as_f64();
     let delta = section.delta;
-    let levels: Vec<String> = plan.levels.iter().map(|l| format!("{}: share {}, {}", l.name, l.share, l.mechanism.describe())).collect();
+    let levels: Vec<String> = plan
+        .levels
+        .iter()
+        .map(|l| {
+            let example = if l.example.is_empty() { String::new() } else { format!(" (e.g. {})", l.example) };
+            format!("{}{example}: share {}, {}", l.name, l.share, l.mechanism.describe())
+        })
+        .collect();
     let (guarantee, equivalent) = match section.method {
         NoiseMethod::DiscreteLaplace => (
             format!("{}-differential privacy (pure, epsilon = {})", budget.total, budget.total),
