@@ -176,7 +176,7 @@ fn policy_validation_refuses_impossible_combinations_with_the_fix() {
         ("version = 1\n[input]\nkind = \"microdata\"\n[dimensions.status]\n", "output column"),
         ("version = 1\n[input]\nkind = \"microdata\"\n[dimensions.a]\ncodes = [\"x\"]\ncode_lengths = [1]\n", "one way only"),
         ("version = 1\n[input]\nkind = \"microdata\"\n[dimensions.a]\ncode_lengths = [5, 2]\n", "strictly increasing"),
-        ("version = 1\n[input]\nkind = \"microdata\"\n[dimensions.a]\n[noise]\nmethod = \"cell_key\"\n", "not available"),
+        ("version = 1\n[input]\nkind = \"microdata\"\n[dimensions.a]\n[noise]\nmethod = \"cell_key\"\n", "valid values here: `none`, `discrete_laplace`, `discrete_gaussian`"),
         ("version = 1\n[input]\nkind = \"microdata\"\n[dimensions.a]\n[secondary]\nmethod = \"intervl\"\n", "did you mean `interval`"),
         ("version = 1\n[input]\nkind = \"microdata\"\n[dimensions.a]\n[primary]\nzeros = \"hid\"\n", "did you mean `hide`"),
         ("version = 1\n[input]\nkind = \"microdta\"\n[dimensions.a]\n", "did you mean `microdata`"),

@@ -7,7 +7,10 @@ use amparo::noise::sample::{discrete_laplace, gaussian_pmf, laplace_pmf, Discret
 use chacha20::ChaCha20Rng;
 use rand_core::SeedableRng;
 
-const DRAWS: usize = 1_000_000;
+/// Draws per case: 10^6, or AMPARO_NOISE_DRAWS (bench/noise.sh runs 10^7).
+fn draws() -> usize {
+    std::env::var("AMPARO_NOISE_DRAWS").ok().and_then(|d| d.parse().ok()).unwrap_or(1_000_000)
+}
 
 /// Wilson-Hilferty: the chi-square quantile with `k` degrees of freedom at upper tail 0.001.
 fn chi_square_critical(k: f64) -> f64 {
@@ -74,7 +77,7 @@ fn discrete_laplace_draws_follow_the_exact_distribution_at_every_scale() {
     for (seed, scale) in ["1/100", "1/3", "1", "2", "10", "1000", "7/2"].into_iter().enumerate() {
         let scale = Fraction::parse(scale).unwrap();
         let mut rng = ChaCha20Rng::seed_from_u64(seed as u64);
-        let draws: Vec<i64> = (0..DRAWS).map(|_| discrete_laplace(&mut rng, scale)).collect();
+        let draws: Vec<i64> = (0..draws()).map(|_| discrete_laplace(&mut rng, scale)).collect();
         check(&format!("discrete Laplace, scale {scale}"), &draws, |z| laplace_pmf(scale.as_f64(), z));
     }
 }
@@ -88,7 +91,7 @@ fn discrete_gaussian_draws_follow_the_exact_distribution_at_every_scale() {
     {
         let sampler = DiscreteGaussian::new(variance);
         let mut rng = ChaCha20Rng::seed_from_u64(100 + seed as u64);
-        let draws: Vec<i64> = (0..DRAWS).map(|_| sampler.sample(&mut rng)).collect();
+        let draws: Vec<i64> = (0..draws()).map(|_| sampler.sample(&mut rng)).collect();
         check(&format!("discrete Gaussian, sigma^2 = {variance}"), &draws, gaussian_pmf(variance.as_f64()));
     }
 }
@@ -98,7 +101,7 @@ fn a_wrong_distribution_fails_the_check() {
     // The test has power: Laplace draws are not Gaussian draws of the same variance.
     let mut rng = ChaCha20Rng::seed_from_u64(9);
     let scale = Fraction::parse("2").unwrap();
-    let draws: Vec<i64> = (0..DRAWS).map(|_| discrete_laplace(&mut rng, scale)).collect();
+    let draws: Vec<i64> = (0..draws()).map(|_| discrete_laplace(&mut rng, scale)).collect();
     let variance: f64 = (-200..=200).map(|z| (z * z) as f64 * laplace_pmf(2.0, z)).sum();
     let failed = std::panic::catch_unwind(|| check("Laplace as Gaussian", &draws, gaussian_pmf(variance))).is_err();
     assert!(failed);

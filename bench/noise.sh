@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Exact noise: draws per second of Amparo's discrete Laplace and discrete
+# Gaussian (criterion, secure generator, one core) at scales 1, 2, 10, 1000,
+# beside OpenDP's (PyPI, installed into .venv-bench on first use) measured
+# the same way in the same run, and the 10^7-draw goodness-of-fit check.
+#   bash bench/noise.sh          # everything
+#   bash bench/noise.sh amparo   # Amparo only
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+cd "$ROOT"
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $(date -u +%F)"
+out=$(mktemp)
+cargo bench -q -p amparo-core --bench noise 2>/dev/null | tee /dev/stderr \
+  | awk '/^noise\// {name=$1} /thrpt:/ && name {v=$(NF-3); u=$(NF-2); gsub(/\[/,"",v); m=(u ~ /^G/)?1e9:(u ~ /^M/)?1e6:(u ~ /^K/)?1e3:1; split(name, p, "/"); print "amparo", p[2], p[3], v*m; name=""}' >"$out"
+if [[ "${1:-all}" != "amparo" ]]; then
+  PY="$ROOT/.venv-bench/bin/python"
+  [[ -x "$PY" ]] || { python3 -m venv "$ROOT/.venv-bench"; }
+  "$PY" -c "import opendp" 2>/dev/null || "$ROOT/.venv-bench/bin/pip" install -q opendp
+  "$PY" bench/opendp_noise.py >>"$out"
+fi
+echo
+echo "| mechanism | scale | Amparo draws/s | OpenDP draws/s | ratio |"
+echo "|---|---|---|---|---|"
+awk '{rate[$1" "$2" "$3]=$4; key[$2" "$3]=1}
+     END {for (k in key) {split(k, p, " "); a=rate["amparo "k]; o=rate["opendp "k];
+          printf "| %s | %s | %.3g | %s | %s |\n", p[1], p[2], a, (o ? sprintf("%.3g", o) : "-"), (o ? sprintf("%.0fx", a/o) : "-")}}' "$out" | sort -t'|' -k2,2 -k3,3n
+rm -f "$out"
+echo
+echo "10^7-draw goodness of fit (chi-square, mean, variance) at every scale:"
+AMPARO_NOISE_DRAWS=10000000 cargo test --release -q -p amparo-core --test noise_samplers 2>&1 | tail -2
