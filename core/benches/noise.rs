@@ -3,13 +3,14 @@
 //! the secure generator (ChaCha20 seeded by the operating system), one core.
 //! Run with `cargo bench -p amparo-core --bench noise` (or bench/noise.sh).
 
-use amparo::noise::sample::{discrete_laplace, DiscreteGaussian, Fraction};
+use amparo::noise::sample::{discrete_laplace, DiscreteGaussian, Fraction, RandomBits};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 const BATCH: u64 = 100_000;
 
 fn samplers(c: &mut Criterion) {
-    let (mut rng, _) = amparo::rounding::generator(None).unwrap();
+    let (rng, _) = amparo::rounding::generator(None).unwrap();
+    let mut rng = RandomBits::new(rng);
     let mut group = c.benchmark_group("noise");
     group.throughput(Throughput::Elements(BATCH));
     group.sample_size(20);

@@ -48,17 +48,20 @@ pub fn generator(seed: Option<u64>) -> Fallible<(ChaCha20Rng, Randomness)> {
     }
 }
 
-/// A uniform integer in [0, n), without modulo bias (rejection sampling).
+/// A uniform integer in [0, n), exactly (Lemire 2019, "Fast random integer
+/// generation in an interval", ACM TOMACS 29: the high word of x * n, with
+/// the few biased low words redrawn; a division only on the rare redraw path).
 pub fn uniform_below(rng: &mut ChaCha20Rng, n: u64) -> u64 {
     debug_assert!(n > 0);
-    // Values at or above the largest multiple of n below 2^64 are redrawn.
-    let zone = u64::MAX - (u64::MAX - n + 1) % n;
-    loop {
-        let x = rng.next_u64();
-        if x <= zone {
-            return x % n;
+    let mut m = rng.next_u64() as u128 * n as u128;
+    if (m as u64) < n {
+        // 2^64 mod n low words would make some results more likely: redraw them.
+        let threshold = n.wrapping_neg() % n;
+        while (m as u64) < threshold {
+            m = rng.next_u64() as u128 * n as u128;
         }
     }
+    (m >> 64) as u64
 }
 
 /// `count` rounded to a multiple of `base` by `method` (deterministic: to

@@ -31,14 +31,13 @@ pub mod sample;
 
 use std::sync::Arc;
 
-use chacha20::ChaCha20Rng;
 
 use crate::error::Fallible;
 use crate::output::{CellMarks, Randomness, Status};
 use crate::policy::{NoiseMethod, Policy, Postprocess};
 use crate::table::Cube;
 use crate::{err, fail};
-use sample::{DiscreteGaussian, Fraction};
+use sample::{DiscreteGaussian, Fraction, RandomBits};
 
 /// Metadata notes: (key, text).
 pub type Notes = Vec<(String, String)>;
@@ -53,7 +52,7 @@ pub enum Mechanism {
 }
 
 impl Mechanism {
-    pub fn draw(&self, rng: &mut ChaCha20Rng) -> i64 {
+    pub fn draw(&self, rng: &mut RandomBits) -> i64 {
         match self {
             Mechanism::Laplace(scale) => sample::discrete_laplace(rng, *scale),
             Mechanism::Gaussian(g, _) => g.sample(rng),
@@ -204,7 +203,7 @@ impl NoisePlan {
     }
 
     /// One noisy measurement of each measured cell of `values`.
-    pub fn measure(&self, values: &[i64], rng: &mut ChaCha20Rng) -> Vec<i64> {
+    pub fn measure(&self, values: &[i64], rng: &mut RandomBits) -> Vec<i64> {
         self.measured.iter().map(|&(cell, level)| values[cell].saturating_add(self.levels[level].mechanism.draw(rng))).collect()
     }
 
@@ -394,7 +393,8 @@ impl NoisePlan {
 pub fn add_noise(policy: &Policy, cube: &Cube) -> Fallible<(CellMarks, Randomness, Notes)> {
     let section = &policy.file.noise;
     let plan = NoisePlan::new(policy, cube)?;
-    let (mut rng, randomness) = crate::rounding::generator(section.seed)?;
+    let (rng, randomness) = crate::rounding::generator(section.seed)?;
+    let mut rng = RandomBits::new(rng);
     let noisy = plan.measure(cube.values(), &mut rng);
     let real = plan.estimate_real(cube, cube.values(), &noisy)?;
     let (published, stopped) = match plan.postprocess {

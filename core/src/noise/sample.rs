@@ -81,6 +81,68 @@ impl std::fmt::Display for Fraction {
     }
 }
 
+/// Random bits for the samplers: ChaCha20 words used one bit at a time, so
+/// that a Bernoulli draw costs about two bits instead of a 64-bit word.
+pub struct RandomBits {
+    rng: ChaCha20Rng,
+    word: u64,
+    left: u32,
+}
+
+impl RandomBits {
+    pub fn new(rng: ChaCha20Rng) -> RandomBits {
+        RandomBits { rng, word: 0, left: 0 }
+    }
+
+    fn bit(&mut self) -> bool {
+        if self.left == 0 {
+            self.word = self.rng.next_u64();
+            self.left = 64;
+        }
+        let b = self.word & 1 == 1;
+        self.word >>= 1;
+        self.left -= 1;
+        b
+    }
+
+    /// `k` (1..=32) random bits as a number below 2^k.
+    fn take(&mut self, k: u32) -> u64 {
+        if self.left >= k {
+            let x = self.word & ((1u64 << k) - 1);
+            self.word >>= k;
+            self.left -= k;
+            return x;
+        }
+        // The bits left, then the rest from a fresh word.
+        let (low, have) = (self.word, self.left);
+        self.word = self.rng.next_u64();
+        self.left = 64;
+        let high = self.take(k - have);
+        low | (high << have)
+    }
+
+    /// A uniform integer in [0, n) for n <= 2^32, from about log2(n) + 1
+    /// bits (rejection of values at or above n).
+    fn below(&mut self, n: u64) -> u64 {
+        debug_assert!(n > 0 && n <= 1 << 32);
+        let k = 64 - (n - 1).leading_zeros();
+        if k == 0 {
+            return 0;
+        }
+        loop {
+            let x = self.take(k);
+            if x < n {
+                return x;
+            }
+        }
+    }
+
+    /// Whole words, for uniform integers.
+    pub fn rng(&mut self) -> &mut ChaCha20Rng {
+        &mut self.rng
+    }
+}
+
 /// A uniform u128 in [0, n) (n > 0), without bias.
 fn uniform_below_u128(rng: &mut ChaCha20Rng, n: u128) -> u128 {
     if let Ok(small) = u64::try_from(n) {
@@ -114,15 +176,38 @@ fn uniform_below_big(rng: &mut ChaCha20Rng, n: &BigUint) -> BigUint {
     }
 }
 
-/// Bernoulli(num/den), num <= den.
-fn bernoulli(rng: &mut ChaCha20Rng, num: u128, den: u128) -> bool {
-    uniform_below_u128(rng, den) < num
+/// Bernoulli(num/den), num <= den (certain outcomes draw nothing): the
+/// bits of a uniform U in [0, 1) are compared one by one with the binary
+/// expansion of num/den (long division); the first difference decides
+/// U < num/den. Exact, and two bits are used on average.
+fn bernoulli(bits: &mut RandomBits, num: u128, den: u128) -> bool {
+    if num == 0 || num >= den {
+        return num != 0;
+    }
+    if den > u128::MAX / 2 {
+        return uniform_below_u128(bits.rng(), den) < num;
+    }
+    let mut rest = num;
+    loop {
+        rest *= 2;
+        let p_bit = rest >= den;
+        if p_bit {
+            rest -= den;
+        }
+        if bits.bit() != p_bit {
+            return p_bit;
+        }
+        if rest == 0 {
+            // The expansion ends: U, equal so far, is not below it.
+            return false;
+        }
+    }
 }
 
 /// Bernoulli(exp(-num/den)) for num/den in [0, 1] (CKS algorithm 1, first
 /// part): K = 1, 2, ... while Bernoulli(gamma/K) succeeds; true when the
 /// last K is odd.
-fn bernoulli_exp_unit(rng: &mut ChaCha20Rng, num: u128, den: u128) -> bool {
+fn bernoulli_exp_unit(rng: &mut RandomBits, num: u128, den: u128) -> bool {
     let mut k: u128 = 1;
     loop {
         let Some(scaled) = den.checked_mul(k) else {
@@ -139,8 +224,9 @@ fn bernoulli_exp_unit(rng: &mut ChaCha20Rng, num: u128, den: u128) -> bool {
 
 /// Bernoulli(exp(-num/den)), any num/den >= 0 (CKS algorithm 1): one
 /// Bernoulli(exp(-1)) per whole unit of the exponent, then the remainder.
-pub fn bernoulli_exp(rng: &mut ChaCha20Rng, num: u128, den: u128) -> bool {
-    let (whole, rest) = (num / den, num % den);
+pub fn bernoulli_exp(rng: &mut RandomBits, num: u128, den: u128) -> bool {
+    // (u128 division is slow: skip it when the exponent is below 1, the usual case.)
+    let (whole, rest) = if num < den { (0, num) } else { (num / den, num % den) };
     let mut i = 0;
     while i < whole {
         if !bernoulli_exp_unit(rng, 1, 1) {
@@ -151,10 +237,10 @@ pub fn bernoulli_exp(rng: &mut ChaCha20Rng, num: u128, den: u128) -> bool {
     bernoulli_exp_unit(rng, rest, den)
 }
 
-fn bernoulli_exp_unit_big(rng: &mut ChaCha20Rng, num: &BigUint, den: &BigUint, first_k: u128) -> bool {
+fn bernoulli_exp_unit_big(rng: &mut RandomBits, num: &BigUint, den: &BigUint, first_k: u128) -> bool {
     let mut k = BigUint::from(first_k);
     loop {
-        if uniform_below_big(rng, &(den * &k)) >= *num {
+        if uniform_below_big(rng.rng(), &(den * &k)) >= *num {
             return k.is_odd();
         }
         k += 1u32;
@@ -162,7 +248,7 @@ fn bernoulli_exp_unit_big(rng: &mut ChaCha20Rng, num: &BigUint, den: &BigUint, f
 }
 
 /// Bernoulli(exp(-num/den)) in big integers.
-fn bernoulli_exp_big(rng: &mut ChaCha20Rng, num: &BigUint, den: &BigUint) -> bool {
+fn bernoulli_exp_big(rng: &mut RandomBits, num: &BigUint, den: &BigUint) -> bool {
     let (whole, rest) = num.div_rem(den);
     let mut i = BigUint::zero();
     while i < whole {
@@ -176,10 +262,10 @@ fn bernoulli_exp_big(rng: &mut ChaCha20Rng, num: &BigUint, den: &BigUint) -> boo
 
 /// One draw of the discrete Laplace with scale `scale` = t/s:
 /// P(z) proportional to exp(-|z| s/t) (CKS algorithm 2).
-pub fn discrete_laplace(rng: &mut ChaCha20Rng, scale: Fraction) -> i64 {
+pub fn discrete_laplace(rng: &mut RandomBits, scale: Fraction) -> i64 {
     let (t, s) = (scale.num as u128, scale.den as u128);
     loop {
-        let u = uniform_below_u128(rng, t);
+        let u = if t <= 1 << 32 { rng.below(t as u64) as u128 } else { uniform_below_u128(rng.rng(), t) };
         if !bernoulli_exp(rng, u, t) {
             continue;
         }
@@ -187,8 +273,13 @@ pub fn discrete_laplace(rng: &mut ChaCha20Rng, scale: Fraction) -> i64 {
         while bernoulli_exp_unit(rng, 1, 1) {
             v += 1;
         }
-        let y = (u + t * v) / s;
-        let negative = rng.next_u32() & 1 == 1;
+        let x = u + t * v;
+        let y = match (s, u64::try_from(x)) {
+            (1, _) => x,
+            (_, Ok(x)) => (x / s as u64) as u128,
+            _ => x / s,
+        };
+        let negative = rng.bit();
         if negative && y == 0 {
             continue;
         }
@@ -216,7 +307,7 @@ impl DiscreteGaussian {
         DiscreteGaussian { a, b, t }
     }
 
-    pub fn sample(&self, rng: &mut ChaCha20Rng) -> i64 {
+    pub fn sample(&self, rng: &mut RandomBits) -> i64 {
         let proposal = Fraction { num: self.t, den: 1 };
         loop {
             let y = discrete_laplace(rng, proposal);
