@@ -272,6 +272,10 @@ pub fn choose_adjacent(cube: &Cube, down: &[i64], step: i64, cost_up: &[Option<f
     if impossible.is_some() {
         return Ok(Adjacent::NoneExists);
     }
+    if cols.iter().all(Option::is_none) {
+        // Nothing to choose (and every constraint was checked above).
+        return Ok(Adjacent::Found(down.to_vec(), None));
+    }
     let mut model = pb.optimise(Sense::Minimise);
     model.make_quiet();
     model.set_option("time_limit", time_limit);
@@ -279,7 +283,8 @@ pub fn choose_adjacent(cube: &Cube, down: &[i64], step: i64, cost_up: &[Option<f
     let solved = model.try_solve().map_err(|e| err!(Infeasible, "the integer program solver failed: {e:?}"))?;
     let gap = match solved.status() {
         HighsModelStatus::Optimal => None,
-        HighsModelStatus::Infeasible => return Ok(Adjacent::NoneExists),
+        // A bounded 0/1 program is never unbounded: either status means no choice adds up.
+        HighsModelStatus::Infeasible | HighsModelStatus::UnboundedOrInfeasible => return Ok(Adjacent::NoneExists),
         // Past the time limit, the best choice found so far (if any) is used.
         HighsModelStatus::ReachedTimeLimit if solved.mip_gap().is_finite() => Some(solved.mip_gap()),
         _ => return Ok(Adjacent::OutOfTime),

@@ -356,7 +356,7 @@ impl NoisePlan {
         let solved = model.try_solve().map_err(|e| err!(Infeasible, "the integer program failed during post-processing: {e:?}"))?;
         let stopped = match solved.status() {
             HighsModelStatus::Optimal => false,
-            HighsModelStatus::Infeasible => return Ok(None),
+            HighsModelStatus::Infeasible | HighsModelStatus::UnboundedOrInfeasible => return Ok(None),
             HighsModelStatus::ReachedTimeLimit if solved.mip_gap().is_finite() => true,
             _ => fail!(
                 Infeasible,

@@ -13,7 +13,7 @@
 use chacha20::ChaCha20Rng;
 use num_bigint::BigUint;
 use num_integer::Integer;
-use num_traits::{One, Zero};
+use num_traits::{One, PrimInt, Zero};
 use rand_core::Rng;
 
 use crate::rounding::uniform_below;
@@ -176,38 +176,47 @@ fn uniform_below_big(rng: &mut ChaCha20Rng, n: &BigUint) -> BigUint {
     }
 }
 
-/// Bernoulli(num/den), num <= den (certain outcomes draw nothing): the
-/// bits of a uniform U in [0, 1) are compared one by one with the binary
-/// expansion of num/den (long division); the first difference decides
-/// U < num/den. Exact, and two bits are used on average.
-fn bernoulli(bits: &mut RandomBits, num: u128, den: u128) -> bool {
-    if num == 0 || num >= den {
-        return num != 0;
-    }
-    if den > u128::MAX / 2 {
-        return uniform_below_u128(bits.rng(), den) < num;
+/// Bernoulli(num/den) (certain outcomes draw nothing): the bits of a
+/// uniform U in [0, 1) are compared one by one with the binary expansion of
+/// num/den (long division); the first difference decides U < num/den. Exact,
+/// and two bits are used on average. Needs den <= T::MAX / 2.
+#[inline]
+fn bernoulli_bits<T: PrimInt>(bits: &mut RandomBits, num: T, den: T) -> bool {
+    if num.is_zero() || num >= den {
+        return !num.is_zero();
     }
     let mut rest = num;
     loop {
-        rest *= 2;
+        rest = rest + rest;
         let p_bit = rest >= den;
         if p_bit {
-            rest -= den;
+            rest = rest - den;
         }
         if bits.bit() != p_bit {
             return p_bit;
         }
-        if rest == 0 {
+        if rest.is_zero() {
             // The expansion ends: U, equal so far, is not below it.
             return false;
         }
     }
 }
 
+/// Bernoulli(num/den) for any u128 fraction.
+fn bernoulli(bits: &mut RandomBits, num: u128, den: u128) -> bool {
+    if den > u128::MAX / 2 && num < den {
+        return uniform_below_u128(bits.rng(), den) < num;
+    }
+    bernoulli_bits(bits, num, den)
+}
+
 /// Bernoulli(exp(-num/den)) for num/den in [0, 1] (CKS algorithm 1, first
 /// part): K = 1, 2, ... while Bernoulli(gamma/K) succeeds; true when the
 /// last K is odd.
 fn bernoulli_exp_unit(rng: &mut RandomBits, num: u128, den: u128) -> bool {
+    if let (Ok(num), Ok(den)) = (u64::try_from(num), u32::try_from(den)) {
+        return bernoulli_exp_unit_small(rng, num, den as u64);
+    }
     let mut k: u128 = 1;
     loop {
         let Some(scaled) = den.checked_mul(k) else {
@@ -219,6 +228,23 @@ fn bernoulli_exp_unit(rng: &mut RandomBits, num: u128, den: u128) -> bool {
             return k % 2 == 1;
         }
         k += 1;
+    }
+}
+
+/// [`bernoulli_exp_unit`] in 64-bit words (den below 2^32, so den * k and
+/// twice the remainder fit while k < 2^31, which is never reached).
+fn bernoulli_exp_unit_small(rng: &mut RandomBits, num: u64, den: u64) -> bool {
+    let mut k: u64 = 1;
+    loop {
+        let scaled = den * k;
+        let success = bernoulli_bits(rng, num, scaled);
+        if !success {
+            return k % 2 == 1;
+        }
+        k += 1;
+        if k >= 1 << 31 {
+            return bernoulli_exp_unit_big(rng, &BigUint::from(num), &BigUint::from(den), k as u128);
+        }
     }
 }
 
