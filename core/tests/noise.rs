@@ -155,3 +155,52 @@ fn the_stated_intervals_cover_the_truth_at_their_confidence() {
     let coverage = covered as f64 / cells as f64;
     assert!(coverage >= 0.85, "coverage {coverage} over {cells} cells");
 }
+
+#[test]
+fn with_almost_no_noise_post_processing_returns_the_table() {
+    // rho = 10^6: sigma^2 = 1/(2 10^6); the least-squares table is the truth to within rounding.
+    let counts = [0, 1, 3, 12, 7, 0, 2, 25, 4, 9, 0, 0, 1];
+    for dims in 2..=4 {
+        let p = policy(dims, "method = \"discrete_gaussian\"\nrho = 1000000\nseed = 2\nsimulations = 0\nlevels = { dimension = \"d0\", shares = [\"1/3\", \"1/3\", \"1/3\"] }\n").unwrap();
+        let out = amparo::protect(&p, &mut common::table(dims, &counts)).unwrap();
+        assert_eq!(out.marks.published, out.cube.values().iter().map(|&v| Some(v)).collect::<Vec<_>>(), "{dims} dimensions");
+    }
+}
+
+#[test]
+fn out_of_time_the_whole_numbers_come_from_cumulative_rounding_and_still_add_up() {
+    let counts: Vec<i64> = (0..61).map(|i| (i * 13) % 17).collect();
+    let p = policy(4, "method = \"discrete_laplace\"\nepsilon = \"1/2\"\nseed = 4\nsimulations = 0\ntime_limit = 0.000001\ninvariants = [{ cell = {} }]\n").unwrap();
+    let out = amparo::protect(&p, &mut common::table(4, &counts)).unwrap();
+    let published: Vec<i64> = out.marks.published.iter().map(|v| v.unwrap()).collect();
+    assert!(out.cube.first_violation(&published).is_none());
+    assert!(published.iter().all(|&v| v >= 0));
+    let total = out.cube.find_cell(&Default::default(), "test").unwrap();
+    assert_eq!(published[total], out.cube.value(total));
+    let optimality = note(&out, "optimality");
+    assert!(optimality.contains("cumulatively") || optimality.contains("time limit"), "{optimality}");
+}
+
+#[test]
+fn adding_up_and_spreading_down_are_transposes() {
+    // <A z, v> = <z, A^T v> for the map from inner cells to every cell.
+    let p = policy(3, "method = \"discrete_laplace\"\nepsilon = 1\n").unwrap();
+    let cube = amparo::build_cube(&p, &mut common::table(3, &[1])).unwrap();
+    let n = cube.len();
+    let inner: Vec<usize> = (0..n).filter(|&c| cube.is_inner(c)).collect();
+    let z: Vec<f64> = (0..n).map(|c| if cube.is_inner(c) { ((c * 7) % 5) as f64 - 1.5 } else { 0.0 }).collect();
+    let v: Vec<f64> = (0..n).map(|c| ((c * 3) % 11) as f64 * 0.25).collect();
+    let mut az = z.clone();
+    cube.add_up(&mut az);
+    let mut atv = v.clone();
+    cube.spread_down(&mut atv);
+    let left: f64 = az.iter().zip(&v).map(|(a, b)| a * b).sum();
+    let right: f64 = inner.iter().map(|&c| z[c] * atv[c]).sum();
+    assert!((left - right).abs() < 1e-9, "{left} vs {right}");
+    // And A z is the table of sums the cube itself builds.
+    let ones: Vec<i64> = (0..n).map(|c| i64::from(cube.is_inner(c))).collect();
+    let sums = cube.margins_from_inner(&ones).unwrap();
+    let mut a1: Vec<f64> = ones.iter().map(|&x| x as f64).collect();
+    cube.add_up(&mut a1);
+    assert_eq!(a1, sums.iter().map(|&x| x as f64).collect::<Vec<_>>());
+}

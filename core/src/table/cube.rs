@@ -215,39 +215,59 @@ impl Cube {
     /// one contiguous slice at a time. After dimension d is done, every cell whose
     /// coordinates after d are leaves holds its true total along d.
     pub(crate) fn fill_margins(&mut self) -> Fallible<()> {
-        for d in 0..self.dims.len() {
-            let stride = self.strides[d];
-            let n = self.shape[d];
-            let outer = self.values.len() / (n * stride);
-            let h = &self.dims[d].hierarchy;
-            for node in (1..n as u32).rev() {
-                let parent = h.parent(node).expect("every node but the root has a parent") as usize;
-                for o in 0..outer {
-                    let base = o * n * stride;
-                    let (src, dst) = (base + node as usize * stride, base + parent * stride);
-                    if let Some(k) = self.cell_keys.as_mut() {
-                        for i in 0..stride {
-                            k[dst + i] = k[dst + i].wrapping_add(k[src + i]);
-                        }
-                    }
-                    if let Some(c) = self.contributions.as_mut() {
-                        for i in 0..stride {
-                            c.records[dst + i] += c.records[src + i];
-                            c.largest[dst + i] = merge_largest(c.largest[dst + i], c.largest[src + i]);
-                        }
-                    }
-                    // parent < node in preorder, so the destination slice lies before the source.
-                    let (head, tail) = self.values.split_at_mut(src);
-                    for (t, s) in head[dst..dst + stride].iter_mut().zip(&tail[..stride]) {
-                        *t = match t.checked_add(*s) {
-                            Some(v) => v,
-                            None => fail!(Data, "a margin of dimension `{}` overflows a 64-bit count; the input counts are implausibly large", self.dims[d].name),
-                        };
+        let (strides, shape) = (self.strides.clone(), self.shape.clone());
+        let mut overflow = None;
+        walk_child_parent_slices(&self.dims, &strides, &shape, false, |d, src, dst, stride| {
+            if let Some(k) = self.cell_keys.as_mut() {
+                for i in 0..stride {
+                    k[dst + i] = k[dst + i].wrapping_add(k[src + i]);
+                }
+            }
+            if let Some(c) = self.contributions.as_mut() {
+                for i in 0..stride {
+                    c.records[dst + i] += c.records[src + i];
+                    c.largest[dst + i] = merge_largest(c.largest[dst + i], c.largest[src + i]);
+                }
+            }
+            // parent < node in preorder, so the destination slice lies before the source.
+            let (head, tail) = self.values.split_at_mut(src);
+            for (t, s) in head[dst..dst + stride].iter_mut().zip(&tail[..stride]) {
+                match t.checked_add(*s) {
+                    Some(v) => *t = v,
+                    None => {
+                        overflow.get_or_insert(d);
                     }
                 }
             }
+        });
+        if let Some(d) = overflow {
+            fail!(Data, "a margin of dimension `{}` overflows a 64-bit count; the input counts are implausibly large", self.dims[d].name);
         }
         Ok(())
+    }
+
+    /// Real values on this cube's cells: every margin becomes the sum of its
+    /// inner cells (margins must hold 0 on entry). The linear map A from
+    /// inner cells to all cells.
+    pub fn add_up(&self, values: &mut [f64]) {
+        walk_child_parent_slices(&self.dims, &self.strides, &self.shape, false, |_, src, dst, stride| {
+            let (head, tail) = values.split_at_mut(src);
+            for (t, s) in head[dst..dst + stride].iter_mut().zip(&tail[..stride]) {
+                *t += *s;
+            }
+        });
+    }
+
+    /// The transpose of [`Cube::add_up`]: every cell's value is added into
+    /// all the cells below it, so an inner cell ends with the sum over every
+    /// cell that contains it.
+    pub fn spread_down(&self, values: &mut [f64]) {
+        walk_child_parent_slices(&self.dims, &self.strides, &self.shape, true, |_, src, dst, stride| {
+            let (head, tail) = values.split_at_mut(src);
+            for (s, t) in head[dst..dst + stride].iter().zip(tail[..stride].iter_mut()) {
+                *t += *s;
+            }
+        });
     }
 
     /// Call `f(dimension, total, parts)` for every additivity constraint.
@@ -289,5 +309,35 @@ impl Cube {
             }
         });
         found
+    }
+}
+
+/// For each dimension, every (child slice, parent slice) pair of cells that
+/// differ only in that dimension's code: `f(dimension, child start, parent
+/// start, length)`. Bottom-up (children before parents, dimension by
+/// dimension) sums margins; `top_down` reverses the whole order, which is
+/// the transposed walk.
+fn walk_child_parent_slices(dims: &[Dimension], strides: &[usize], shape: &[usize], top_down: bool, mut f: impl FnMut(usize, usize, usize, usize)) {
+    let len: usize = shape.iter().product();
+    let mut visit = |d: usize, node: u32| {
+        let (stride, n) = (strides[d], shape[d]);
+        let parent = dims[d].hierarchy.parent(node).expect("every node but the root has a parent") as usize;
+        for o in 0..len / (n * stride) {
+            let base = o * n * stride;
+            f(d, base + node as usize * stride, base + parent * stride, stride);
+        }
+    };
+    if top_down {
+        for d in (0..dims.len()).rev() {
+            for node in 1..shape[d] as u32 {
+                visit(d, node);
+            }
+        }
+    } else {
+        for d in 0..dims.len() {
+            for node in (1..shape[d] as u32).rev() {
+                visit(d, node);
+            }
+        }
     }
 }
