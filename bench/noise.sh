@@ -29,3 +29,43 @@ rm -f "$out"
 echo
 echo "10^7-draw goodness of fit (chi-square, mean, variance) at every scale:"
 AMPARO_NOISE_DRAWS=10000000 cargo test --release -q -p amparo-core --test noise_samplers 2>&1 | tail -2
+
+echo
+echo "Post-processing (least squares, whole numbers, 50 simulations) of an 11,760-cell table:"
+echo "municipality 99 in 12 departments x nationality 20 x age band 4, rho = 1/2 over three levels, grand total invariant"
+cargo build -q --release -p amparo-cli
+work=$(mktemp -d)
+python3 - "$work" <<'PY'
+import random, sys
+random.seed(7)
+work = sys.argv[1]
+with open(f"{work}/t.csv", "w") as f:
+    f.write("municipality,nationality,age_band,n\n")
+    for i in range(99):
+        m = f"{i % 12 + 1:02d}{i // 12 + 1:03d}"
+        for n in range(20):
+            for a in range(4):
+                c = random.choice([0, 0, 0, 1, 2, 3, 5, 8]) if random.random() > 0.125 else random.randint(0, 200)
+                f.write(f"{m},N{n:02d},A{a},{c}\n")
+for sims in (0, 50):
+    open(f"{work}/p{sims}.toml", "w").write(f"""version = 1
+[input]
+kind = "aggregated"
+count = "n"
+[dimensions.municipality]
+code_lengths = [2, 5]
+[dimensions.nationality]
+[dimensions.age_band]
+[noise]
+method = "discrete_gaussian"
+rho = "1/2"
+levels = {{ dimension = "municipality", shares = ["1/5", "3/10", "1/2"] }}
+invariants = [{{ cell = {{}} }}]
+simulations = {sims}
+""")
+PY
+for sims in 0 50; do
+  AMPARO_DEBUG=1 /usr/bin/time -f "  simulations = $sims: %e s in all, peak memory %M KB" \
+    "$CARGO_TARGET_DIR/release/amparo" protect -p "$work/p$sims.toml" "$work/t.csv" -o "$work/out$sims.csv" 2>&1 | grep -E "^noise|simulations ="
+done
+rm -rf "$work"
