@@ -57,6 +57,13 @@ enum Command {
         /// Marks of a hidden cell, comma-separated (default: empty, NA, .., x, c, -, *).
         #[arg(long, value_delimiter = ',')]
         hidden_symbols: Option<Vec<String>>,
+        /// Report format: text (default), json (schema: `amparo schema --audit-report`),
+        /// junit (one test case per check), github (workflow annotations).
+        #[arg(long, default_value = "text")]
+        format: String,
+        /// Also write a Markdown summary here (with --format github, default: $GITHUB_STEP_SUMMARY).
+        #[arg(long)]
+        summary: Option<PathBuf>,
     },
     /// Give every record of a microdata file a record key for the cell key
     /// method: writes a new file with one more column (never over the input).
@@ -75,8 +82,11 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
-    /// Print the JSON Schema of the policy file.
-    Schema,
+    /// Print the JSON Schema of the policy file (or, with --audit-report, of `audit --format json`).
+    Schema {
+        #[arg(long)]
+        audit_report: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -145,35 +155,25 @@ fn run(command: Command) -> Fallible<Verdict> {
             println!("{}", amparo::validate(&policy, &mut *reader)?);
             Ok(Verdict::Safe)
         }
-        Command::Audit { policy, table, value_column, hidden_symbols } => {
+        Command::Audit { policy, table, value_column, hidden_symbols, format, summary } => {
+            let format: amparo::audit::report::ReportFormat = format.parse()?;
             let policy = Policy::from_file(&policy)?;
-            let mut readers = table.iter().map(|t| amparo::io::read_table(t)).collect::<Fallible<Vec<_>>>()?;
-            let report = if policy.linked_tables().is_empty() {
-                if readers.len() != 1 {
-                    return Err(amparo::Error::new(
-                        amparo::ErrorKind::Policy,
-                        format!("{} tables were given, but the policy describes one table (it has no [tables])", readers.len()),
-                    ));
-                }
-                let mut reader = readers.remove(0);
-                amparo::audit_published(&policy, &mut *reader, value_column.as_deref(), hidden_symbols.as_deref())?.1
-            } else {
-                amparo::audit_published_tables(&policy, readers, value_column.as_deref(), hidden_symbols.as_deref())?
-            };
-            let table = table.iter().map(|t| t.display().to_string()).collect::<Vec<_>>().join(", ");
-            println!("table:    {table} ({} cells, {} hidden)", report.cells, report.hidden_cells);
-            if report.passed() {
-                println!("audit:    passed: no published cell below the threshold, and no hidden cell narrowed below it or computable");
-                return Ok(Verdict::Safe);
+            let report = amparo::audit::report::audit_files(&policy, &table, value_column.as_deref(), hidden_symbols.as_deref())?;
+            print!("{}", report.render(format));
+            let summary = summary.or_else(|| {
+                (format == amparo::audit::report::ReportFormat::Github).then(|| std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from)).flatten()
+            });
+            if let Some(path) = summary {
+                // The step summary is appended to, as GitHub expects.
+                use std::io::Write;
+                let mut file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .map_err(|e| amparo::Error::new(amparo::ErrorKind::Io, format!("cannot write the summary to {}: {e}", path.display())))?;
+                file.write_all(report.to_markdown().as_bytes()).map_err(amparo::Error::from)?;
             }
-            println!("audit:    FAILED: {} findings", report.findings.len());
-            for f in report.findings.iter().take(50) {
-                println!("  {}", f.message);
-            }
-            if report.findings.len() > 50 {
-                println!("  ... and {} more", report.findings.len() - 50);
-            }
-            Ok(Verdict::Unsafe)
+            Ok(if report.passed { Verdict::Safe } else { Verdict::Unsafe })
         }
         Command::Keys { input, output, column, seed } => {
             let randomness = amparo::cellkey::add_record_keys_to_file(&input, &output, &column, seed)?;
@@ -181,8 +181,8 @@ fn run(command: Command) -> Fallible<Verdict> {
             println!("written:     {}", output.display());
             Ok(Verdict::Safe)
         }
-        Command::Schema => {
-            print!("{}", amparo::policy::json_schema());
+        Command::Schema { audit_report } => {
+            print!("{}", if audit_report { amparo::audit::report::json_schema() } else { amparo::policy::json_schema() });
             Ok(Verdict::Safe)
         }
     }

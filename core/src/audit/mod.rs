@@ -15,6 +15,7 @@
 //! warm-starts from the previous basis (usually a few simplex iterations).
 
 pub mod published;
+pub mod report;
 
 use highs::{Col, HighsModelStatus, Model, RowProblem, Sense};
 

@@ -36,10 +36,54 @@ pub struct PublishedTable {
     pub listed: Vec<bool>,
 }
 
+/// The checks of a published table (each finding belongs to one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Check {
+    /// No visible cell breaks the primary rule (a visible 3 under a threshold of 5).
+    Threshold,
+    /// No hidden cell can be narrowed below its protection (the LP attacker).
+    Protection,
+    /// Published margins are the sums of their published parts (where the policy promises it).
+    Additivity,
+    /// A cell shared by linked tables has one value in all of them.
+    Consistency,
+    /// Rounded values are multiples of the declared base.
+    Rounding,
+    /// Values the cell key method never publishes (negative, or in 1..js).
+    Perturbation,
+    /// Post-processed noisy counts are never negative.
+    Noise,
+    /// The table's metadata names the same policy (SHA-256).
+    Metadata,
+}
+
+impl Check {
+    /// Every check, in report order.
+    pub const ALL: [Check; 8] =
+        [Check::Threshold, Check::Protection, Check::Additivity, Check::Consistency, Check::Rounding, Check::Perturbation, Check::Noise, Check::Metadata];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Check::Threshold => "threshold",
+            Check::Protection => "protection",
+            Check::Additivity => "additivity",
+            Check::Consistency => "consistency",
+            Check::Rounding => "rounding",
+            Check::Perturbation => "perturbation",
+            Check::Noise => "noise",
+            Check::Metadata => "metadata",
+        }
+    }
+}
+
 /// What the audit of a published table found about one cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishedFinding {
+    pub check: Check,
     pub cell: usize,
+    /// The cell by its codes, "district=D01, sex=F" (empty for table-wide findings).
+    pub place: String,
     pub message: String,
 }
 
@@ -48,6 +92,8 @@ pub struct PublishedFinding {
 pub struct PublishedAudit {
     pub cells: usize,
     pub hidden_cells: usize,
+    /// The checks that ran (those the policy makes meaningful), in report order.
+    pub checks: Vec<Check>,
     pub findings: Vec<PublishedFinding>,
 }
 
@@ -194,7 +240,7 @@ pub fn audit_published(policy: &Policy, table: &PublishedTable) -> Fallible<Publ
     if policy.file.noise.method != crate::policy::NoiseMethod::None {
         return Ok(audit_noisy(&policy.file.noise, table));
     }
-    audit_cells(policy.file.primary.threshold, &table.cube, &table.published, &table.listed, Vec::new())
+    audit_cells(policy.file.primary.threshold, &table.cube, &table.published, &table.listed, Vec::new(), false)
 }
 
 /// A table the policy declares perturbed by the cell key method: without
@@ -204,12 +250,14 @@ fn audit_perturbed(perturbation: &crate::policy::PerturbationSection, table: &Pu
     // A ptable from a file states no js: then only negative values are findings.
     let js = if perturbation.ptable_file.is_some() { 0 } else { perturbation.ptable_parameters().js };
     let cube = &table.cube;
-    let mut audit = PublishedAudit { cells: cube.len(), ..PublishedAudit::default() };
+    let mut audit = PublishedAudit { cells: cube.len(), checks: vec![Check::Perturbation], ..PublishedAudit::default() };
     for cell in (0..cube.len()).filter(|&c| table.listed[c]) {
         match table.published[cell] {
             None => audit.hidden_cells += 1,
             Some(v) if v < 0 || (1..=js).contains(&v) => audit.findings.push(PublishedFinding {
+                check: Check::Perturbation,
                 cell,
+                place: cube.describe(cell),
                 message: format!("({}) is published as {v}, which the cell key method with js = {js} never publishes", cube.describe(cell)),
             }),
             Some(_) => {}
@@ -225,7 +273,7 @@ fn audit_perturbed(perturbation: &crate::policy::PerturbationSection, table: &Pu
 fn audit_rounded(rounding: &crate::policy::RoundingSection, table: &PublishedTable) -> PublishedAudit {
     use crate::policy::{MarginRounding, RoundingMethod};
     let cube = &table.cube;
-    let mut audit = PublishedAudit { cells: cube.len(), ..PublishedAudit::default() };
+    let mut audit = PublishedAudit { cells: cube.len(), checks: vec![Check::Rounding], ..PublishedAudit::default() };
     let bases = rounding.bases();
     let inner_only = rounding.margins == MarginRounding::FromInner;
     let adds_up = inner_only || rounding.method == RoundingMethod::Controlled;
@@ -233,7 +281,9 @@ fn audit_rounded(rounding: &crate::policy::RoundingSection, table: &PublishedTab
         match table.published[cell] {
             None => audit.hidden_cells += 1,
             Some(v) if !(inner_only && !cube.is_inner(cell)) && !bases.iter().any(|b| v % b == 0) => audit.findings.push(PublishedFinding {
+                check: Check::Rounding,
                 cell,
+                place: cube.describe(cell),
                 message: format!(
                     "({}) is published as {v}, which is not a multiple of the rounding base{} {}",
                     cube.describe(cell),
@@ -253,11 +303,14 @@ fn audit_rounded(rounding: &crate::policy::RoundingSection, table: &PublishedTab
 /// When every cell is listed and published: a finding at the first total
 /// that is not the sum of its published parts (`section` promised it is).
 fn check_adds_up(table: &PublishedTable, section: &str, audit: &mut PublishedAudit) {
+    audit.checks.push(Check::Additivity);
     if table.listed.iter().all(|&l| l) && table.published.iter().all(Option::is_some) {
         let values: Vec<i64> = table.published.iter().map(|v| v.unwrap_or(0)).collect();
         if let Some(con) = table.cube.first_violation(&values) {
             audit.findings.push(PublishedFinding {
+                check: Check::Additivity,
                 cell: con.total,
+                place: table.cube.describe(con.total),
                 message: format!("({}) is not the sum of its published parts, but the policy's {section} keeps the table adding up", table.cube.describe(con.total)),
             });
         }
@@ -269,13 +322,15 @@ fn check_adds_up(table: &PublishedTable, section: &str, audit: &mut PublishedAud
 /// margins are sums) and, post-processed, hold no negative value.
 fn audit_noisy(noise: &crate::policy::NoiseSection, table: &PublishedTable) -> PublishedAudit {
     let cube = &table.cube;
-    let mut audit = PublishedAudit { cells: cube.len(), ..PublishedAudit::default() };
+    let mut audit = PublishedAudit { cells: cube.len(), checks: vec![Check::Noise], ..PublishedAudit::default() };
     let postprocessed = noise.postprocess == crate::policy::Postprocess::Wls;
     for cell in (0..cube.len()).filter(|&c| table.listed[c]) {
         match table.published[cell] {
             None => audit.hidden_cells += 1,
             Some(v) if v < 0 && postprocessed => audit.findings.push(PublishedFinding {
+                check: Check::Noise,
                 cell,
+                place: cube.describe(cell),
                 message: format!("({}) is published as {v}, but post-processed noisy counts are never negative", cube.describe(cell)),
             }),
             Some(_) => {}
@@ -309,7 +364,9 @@ pub fn audit_published_linked(policy: &Policy, tables: Vec<PublishedTable>) -> F
             listed[g] |= listed_by[t][cell];
             match (published[g], published_by[t][cell]) {
                 (Some(a), Some(b)) if a != b => findings.push(PublishedFinding {
+                    check: Check::Consistency,
                     cell: g,
+                    place: crate::table::Additive::describe(&linked, g),
                     message: format!(
                         "({}) is published as {a} in one table and as {b} in table {}",
                         crate::table::Additive::describe(&linked, g),
@@ -321,7 +378,7 @@ pub fn audit_published_linked(policy: &Policy, tables: Vec<PublishedTable>) -> F
             }
         }
     }
-    audit_cells(policy.file.primary.threshold, &linked, &published, &listed, findings)
+    audit_cells(policy.file.primary.threshold, &linked, &published, &listed, findings, true)
 }
 
 fn audit_cells(
@@ -330,12 +387,23 @@ fn audit_cells(
     published: &[Option<i64>],
     listed: &[bool],
     findings: Vec<PublishedFinding>,
+    linked: bool,
 ) -> Fallible<PublishedAudit> {
-    let mut audit = PublishedAudit { cells: table.len(), findings, ..PublishedAudit::default() };
+    let mut checks = vec![Check::Additivity, Check::Protection];
+    if threshold.is_some() {
+        checks.insert(0, Check::Threshold);
+    }
+    if linked {
+        checks.push(Check::Consistency);
+    }
+    checks.sort();
+    let mut audit = PublishedAudit { cells: table.len(), checks, findings, ..PublishedAudit::default() };
     for (cell, v) in published.iter().enumerate() {
         match (v, threshold) {
             (Some(v), Some(n)) if *v > 0 && *v < n => audit.findings.push(PublishedFinding {
+                check: Check::Threshold,
                 cell,
+                place: table.describe(cell),
                 message: format!("({}) is published as {v}, below the threshold of {n}", table.describe(cell)),
             }),
             (None, _) if listed[cell] => audit.hidden_cells += 1,
@@ -345,7 +413,7 @@ fn audit_cells(
     let mut attacker = match Attacker::new(table, published) {
         Ok(a) => a,
         Err(e) if e.kind == crate::ErrorKind::Data => {
-            audit.findings.push(PublishedFinding { cell: 0, message: e.message });
+            audit.findings.push(PublishedFinding { check: Check::Additivity, cell: 0, place: String::new(), message: e.message });
             return Ok(audit);
         }
         Err(e) => return Err(e),
@@ -358,7 +426,8 @@ fn audit_cells(
             _ => None,
         };
         if let Some(shown) = shown {
-            audit.findings.push(PublishedFinding { cell, message: format!("hidden cell ({}) {shown}", table.describe(cell)) });
+            let place = table.describe(cell);
+            audit.findings.push(PublishedFinding { check: Check::Protection, cell, message: format!("hidden cell ({place}) {shown}"), place });
         }
     }
     Ok(audit)

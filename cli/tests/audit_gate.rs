@@ -1,0 +1,166 @@
+//! `amparo audit` as a publication QA gate: each unsafe table fails with the
+//! right check and exit code 1, its safe version passes with 0, unreadable
+//! input exits 2 naming the line; the report formats carry the same verdict.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn amparo() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_amparo"))
+}
+
+const POLICY: &str = "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.district]\ncodes = [\"D1\", \"D2\"]\n[dimensions.sex]\ncodes = [\"F\", \"M\"]\n[primary]\nthreshold = 5\n";
+
+struct Case {
+    dir: tempfile::TempDir,
+}
+
+impl Case {
+    fn new(policy: &str) -> Case {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("policy.toml"), policy).unwrap();
+        Case { dir }
+    }
+    fn file(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+    fn audit(&self, tables: &[&Path], format: &str) -> Output {
+        amparo().args(["audit", "--format", format, "-p"]).arg(self.dir.path().join("policy.toml")).args(tables).output().unwrap()
+    }
+}
+
+/// (exit code, stdout) of a text audit, and the failing checks from the JSON report.
+fn verdict(case: &Case, tables: &[&Path]) -> (i32, String, Vec<String>) {
+    let text = case.audit(tables, "text");
+    let json = case.audit(tables, "json");
+    assert_eq!(text.status.code(), json.status.code());
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&json.stderr)));
+    assert_eq!(report["format"], "amparo-audit-report");
+    assert_eq!(report["version"], 1);
+    let failed = report["checks"].as_array().unwrap().iter().filter(|c| c["passed"] == false).map(|c| c["check"].as_str().unwrap().to_owned()).collect();
+    (text.status.code().unwrap(), String::from_utf8_lossy(&text.stdout).into_owned(), failed)
+}
+
+#[test]
+fn a_visible_small_cell_fails_the_threshold_check() {
+    let case = Case::new(POLICY);
+    let unsafe_table = case.file("unsafe.csv", "district,sex,published\nTotal,Total,40\nTotal,F,23\nTotal,M,17\nD1,Total,20\nD1,F,3\nD1,M,17\nD2,Total,20\nD2,F,20\nD2,M,0\n");
+    let (code, text, failed) = verdict(&case, &[&unsafe_table]);
+    assert_eq!(code, 1);
+    assert_eq!(failed, ["threshold"]);
+    assert!(text.contains("district=D1, sex=F") && text.contains("below the threshold of 5"), "{text}");
+    // The safe version: the small cell and its complements hidden.
+    let safe = case.file("safe.csv", "district,sex,published\nTotal,Total,40\nTotal,F,23\nTotal,M,17\nD1,Total,20\nD1,F,x\nD1,M,x\nD2,Total,20\nD2,F,x\nD2,M,x\n");
+    let (code, text, failed) = verdict(&case, &[&safe]);
+    assert_eq!((code, failed.len()), (0, 0), "{text}");
+}
+
+#[test]
+fn a_hidden_cell_recoverable_from_its_margins_fails_the_protection_check() {
+    let case = Case::new(POLICY);
+    let table = case.file("t.csv", "district,sex,published\nTotal,Total,40\nTotal,F,23\nTotal,M,17\nD1,Total,20\nD1,F,x\nD1,M,17\nD2,Total,20\nD2,F,20\nD2,M,0\n");
+    let (code, text, failed) = verdict(&case, &[&table]);
+    assert_eq!(code, 1);
+    assert_eq!(failed, ["protection"]);
+    assert!(text.contains("(district=D1, sex=F) can be computed exactly: it is 3"), "{text}");
+}
+
+#[test]
+fn a_cell_recoverable_only_by_combining_two_tables_fails() {
+    let policy = String::from(
+        "version = 1\n[input]\nkind = \"microdata\"\n[dimensions.district]\ncodes = [\"D1\", \"D2\"]\n[dimensions.sex]\ncodes = [\"F\", \"M\"]\n[dimensions.age]\ncodes = [\"0-4\", \"5-17\"]\n[primary]\nthreshold = 5\n[tables.by_sex]\ndimensions = [\"district\", \"sex\"]\n[tables.by_age]\ndimensions = [\"district\", \"age\"]\n"
+    );
+    let case = Case::new(&policy);
+    let by_sex = case.file("by_sex.csv", "district,sex,published\nTotal,Total,40\nTotal,F,x\nTotal,M,x\nD1,Total,x\nD1,F,x\nD1,M,17\nD2,Total,x\nD2,F,x\nD2,M,x\n");
+    let by_age = case.file("by_age.csv", "district,age,published\nTotal,Total,40\nTotal,0-4,x\nTotal,5-17,x\nD1,Total,20\nD1,0-4,x\nD1,5-17,x\nD2,Total,20\nD2,0-4,x\nD2,5-17,x\n");
+    // Alone, by_sex leaves D1 x F anywhere in [0, 23] (D1's total is hidden) and by_age shows only
+    // totals; together, D1's total (20, from by_age) minus D1 x M (17) gives D1 x F = 3.
+    let (code, text, failed) = verdict(&case, &[&by_sex, &by_age]);
+    assert_eq!(code, 1, "{text}");
+    assert!(failed.contains(&"protection".to_owned()), "{failed:?}");
+    assert!(text.contains("district=D1, sex=F") && text.contains("it is 3"), "{text}");
+}
+
+#[test]
+fn margins_that_do_not_add_up_fail_the_additivity_check() {
+    let case = Case::new(POLICY);
+    let table = case.file("t.csv", "district,sex,published\nTotal,Total,41\nTotal,F,23\nTotal,M,17\nD1,Total,20\nD1,F,x\nD1,M,x\nD2,Total,20\nD2,F,x\nD2,M,x\n");
+    let (code, text, failed) = verdict(&case, &[&table]);
+    assert_eq!(code, 1);
+    assert_eq!(failed, ["additivity"], "{text}");
+}
+
+#[test]
+fn a_table_rounded_to_the_wrong_base_fails_the_rounding_check() {
+    let case = Case::new(&POLICY.replace("[primary]\nthreshold = 5\n", "[rounding]\nmethod = \"random\"\nbase = 5\n"));
+    let wrong = case.file("wrong.csv", "district,sex,published\nTotal,Total,39\nTotal,F,24\nTotal,M,15\nD1,Total,21\nD1,F,3\nD1,M,18\nD2,Total,18\nD2,F,21\nD2,M,0\n");
+    let (code, text, failed) = verdict(&case, &[&wrong]);
+    assert_eq!(code, 1);
+    assert_eq!(failed, ["rounding"], "{text}");
+    assert!(text.contains("not a multiple of the rounding base 5"), "{text}");
+    let right = case.file("right.csv", "district,sex,published\nTotal,Total,40\nTotal,F,25\nTotal,M,15\nD1,Total,20\nD1,F,5\nD1,M,15\nD2,Total,20\nD2,F,20\nD2,M,0\n");
+    assert_eq!(verdict(&case, &[&right]).0, 0);
+}
+
+#[test]
+fn a_malformed_csv_exits_2_naming_the_line() {
+    let case = Case::new(POLICY);
+    let table = case.file("t.csv", "district,sex,published\nTotal,Total,40\nTotal,F,23,7\nTotal,M,17\n");
+    let run = case.audit(&[&table], "text");
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("line 3"), "{stderr}");
+}
+
+#[test]
+fn a_table_made_with_another_policy_fails_the_metadata_check() {
+    let policy = format!("{POLICY}[secondary]\nmethod = \"interval\"\n");
+    let case = Case::new(&policy);
+    let input = case.file("input.csv", "district,sex,n\nD1,F,3\nD1,M,17\nD2,F,20\nD2,M,0\n");
+    let out = case.dir.path().join("out.csv");
+    let run = amparo().args(["protect", "-p"]).arg(case.dir.path().join("policy.toml")).arg(&input).arg("-o").arg(&out).output().unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let (code, _, failed) = verdict(&case, &[&out]);
+    assert_eq!((code, failed.len()), (0, 0));
+    // The same table audited against an edited policy: its metadata names the old one.
+    std::fs::write(case.dir.path().join("policy.toml"), format!("{policy}# edited\n")).unwrap();
+    let (code, text, failed) = verdict(&case, &[&out]);
+    assert_eq!(code, 1);
+    assert_eq!(failed, ["metadata"], "{text}");
+}
+
+#[test]
+fn junit_and_github_reports_carry_the_same_verdict() {
+    let case = Case::new(POLICY);
+    let table = case.file("t.csv", "district,sex,published\nTotal,Total,40\nTotal,F,23\nTotal,M,17\nD1,Total,20\nD1,F,x\nD1,M,17\nD2,Total,20\nD2,F,20\nD2,M,0\n");
+    let junit = case.audit(&[&table], "junit");
+    assert_eq!(junit.status.code(), Some(1));
+    let xml = String::from_utf8_lossy(&junit.stdout);
+    assert!(xml.starts_with("<?xml") && xml.contains("<testcase name=\"protection\"") && xml.contains("<failure"), "{xml}");
+    assert_eq!(xml.matches("<testcase").count(), 3);
+    let summary = case.dir.path().join("summary.md");
+    let github = amparo()
+        .args(["audit", "--format", "github", "-p"])
+        .arg(case.dir.path().join("policy.toml"))
+        .arg(&table)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert_eq!(github.status.code(), Some(1));
+    let commands = String::from_utf8_lossy(&github.stdout);
+    assert!(commands.lines().any(|l| l.starts_with("::error file=") && l.contains("can be computed exactly")), "{commands}");
+    let markdown = std::fs::read_to_string(&summary).unwrap();
+    assert!(markdown.contains("## Amparo audit: FAILED") && markdown.contains("| protection | **failed** | 1 |"), "{markdown}");
+    let unknown = case.audit(&[&table], "yaml");
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("text, json, junit or github"));
+}
+
+#[test]
+fn the_report_schema_is_the_committed_one() {
+    let run = amparo().args(["schema", "--audit-report"]).output().unwrap();
+    let committed = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/audit-report.schema.json")).unwrap();
+    assert!(run.stdout == committed, "regenerate with `amparo schema --audit-report > schema/audit-report.schema.json`");
+}

@@ -1,0 +1,315 @@
+//! The publication QA gate's report: the audit of published files, with
+//! every check's outcome, in the formats CI systems and people read.
+//!
+//! - `text`: for a person at a terminal;
+//! - `json`: for machines, versioned (`format` and `version` fields), its
+//!   JSON Schema published as `schema/audit-report.schema.json`;
+//! - `junit`: one test case per check and table, failures naming the cells
+//!   (the JUnit XML that GitLab, Jenkins, Azure and GitHub test reporters read);
+//! - `github`: workflow commands (`::error file=...::`) that annotate the
+//!   run, and a Markdown summary for `$GITHUB_STEP_SUMMARY`.
+
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::published::{Check, PublishedAudit};
+use crate::error::Fallible;
+use crate::io::{self, Format};
+use crate::policy::Policy;
+use crate::{err, fail};
+
+/// The version of the JSON report; raised whenever a field changes meaning or goes away.
+pub const REPORT_VERSION: u32 = 1;
+
+/// One check's outcome.
+#[derive(Debug, Clone, Serialize, JsonSchema, PartialEq)]
+pub struct CheckOutcome {
+    pub check: Check,
+    pub passed: bool,
+    /// Number of findings of this check.
+    pub findings: usize,
+}
+
+/// One finding.
+#[derive(Debug, Clone, Serialize, JsonSchema, PartialEq)]
+pub struct FindingReport {
+    pub check: Check,
+    /// The published file the finding is in (for findings across linked
+    /// tables, every file given).
+    pub table: String,
+    /// The cell by its codes, `dimension=code, ...` (empty for table-wide findings).
+    pub cell: String,
+    pub message: String,
+}
+
+/// The audit report.
+#[derive(Debug, Clone, Serialize, JsonSchema, PartialEq)]
+pub struct AuditReport {
+    /// Always `amparo-audit-report`.
+    pub format: String,
+    /// [`REPORT_VERSION`].
+    pub version: u32,
+    pub engine_version: String,
+    /// SHA-256 of the policy the tables were audited against.
+    pub policy_sha256: String,
+    /// The published files, in the order given.
+    pub tables: Vec<String>,
+    /// True when every check passed: the tables are safe to publish.
+    pub passed: bool,
+    pub cells: usize,
+    pub hidden_cells: usize,
+    pub checks: Vec<CheckOutcome>,
+    pub findings: Vec<FindingReport>,
+}
+
+/// The JSON Schema of [`AuditReport`].
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(AuditReport);
+    let mut text = serde_json::to_string_pretty(&schema).expect("a JSON schema always serializes");
+    text.push('\n');
+    text
+}
+
+/// Read and audit published files against `policy`: one file, or one per
+/// linked table (the policy's `[tables]`, in order). Adds the metadata
+/// check where a file carries Amparo's metadata (a CSV's `.meta.json`
+/// beside it, a Parquet or Arrow file's schema metadata).
+pub fn audit_files(policy: &Policy, paths: &[PathBuf], value_column: Option<&str>, hidden_symbols: Option<&[String]>) -> Fallible<AuditReport> {
+    let mut readers = paths.iter().map(|p| io::read_table(p)).collect::<Fallible<Vec<_>>>()?;
+    let audit = if policy.linked_tables().is_empty() {
+        if readers.len() != 1 {
+            fail!(Policy, "{} tables were given, but the policy describes one table (it has no [tables])", readers.len());
+        }
+        let mut reader = readers.remove(0);
+        crate::audit_published(policy, &mut *reader, value_column, hidden_symbols)?.1
+    } else {
+        crate::audit_published_tables(policy, readers, value_column, hidden_symbols)?
+    };
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let mut report = AuditReport::new(policy, names.clone(), audit, &names.join(", "));
+    for (path, name) in paths.iter().zip(&names) {
+        if let Some(recorded) = recorded_policy_sha256(path)? {
+            report.add_metadata_check(name, &recorded, &policy.sha256);
+        }
+    }
+    Ok(report)
+}
+
+/// The policy SHA-256 a published file records, if it records one.
+fn recorded_policy_sha256(path: &Path) -> Fallible<Option<String>> {
+    const KEY: &str = "amparo.policy_sha256";
+    if Format::from_path(path)? == Format::Csv {
+        let sidecar = io::metadata_sidecar(path);
+        if !sidecar.exists() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(&sidecar).map_err(|e| err!(Io, "cannot read {}: {e}", sidecar.display()))?;
+        let json: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| err!(Data, "{} is not the JSON metadata Amparo writes: {e}; remove it or restore it", sidecar.display()))?;
+        return Ok(json.get(KEY).and_then(|v| v.as_str()).map(str::to_owned));
+    }
+    let reader = io::read_table(path)?;
+    Ok(reader.schema().metadata().get(KEY).cloned())
+}
+
+impl AuditReport {
+    /// The report of `audit` on `tables`; `table` names where per-cell findings are.
+    pub fn new(policy: &Policy, tables: Vec<String>, audit: PublishedAudit, table: &str) -> AuditReport {
+        let findings: Vec<FindingReport> = audit
+            .findings
+            .iter()
+            .map(|f| FindingReport { check: f.check, table: table.to_owned(), cell: f.place.clone(), message: f.message.clone() })
+            .collect();
+        let mut report = AuditReport {
+            format: "amparo-audit-report".to_owned(),
+            version: REPORT_VERSION,
+            engine_version: crate::ENGINE_VERSION.to_owned(),
+            policy_sha256: policy.sha256.clone(),
+            tables,
+            passed: true,
+            cells: audit.cells,
+            hidden_cells: audit.hidden_cells,
+            checks: Vec::new(),
+            findings,
+        };
+        for check in audit.checks {
+            report.record(check);
+        }
+        report
+    }
+
+    fn record(&mut self, check: Check) {
+        let n = self.findings.iter().filter(|f| f.check == check).count();
+        match self.checks.iter_mut().find(|c| c.check == check) {
+            Some(c) => {
+                c.findings = n;
+                c.passed = n == 0;
+            }
+            None => self.checks.push(CheckOutcome { check, passed: n == 0, findings: n }),
+        }
+        self.checks.sort_by_key(|c| c.check);
+        self.passed = self.findings.is_empty();
+    }
+
+    /// Check that a file's recorded policy hash is the policy's.
+    pub fn add_metadata_check(&mut self, table: &str, recorded: &str, expected: &str) {
+        if recorded != expected {
+            self.findings.push(FindingReport {
+                check: Check::Metadata,
+                table: table.to_owned(),
+                cell: String::new(),
+                message: format!(
+                    "{table} was made with the policy whose SHA-256 is {}..., not with this policy ({}...); audit it against the policy that made it, or protect it again",
+                    &recorded[..recorded.len().min(12)],
+                    &expected[..expected.len().min(12)]
+                ),
+            });
+        }
+        self.record(Check::Metadata);
+    }
+
+    /// The report in `format`: text, json, junit or github.
+    pub fn render(&self, format: ReportFormat) -> String {
+        match format {
+            ReportFormat::Text => self.to_text(),
+            ReportFormat::Json => {
+                let mut s = serde_json::to_string_pretty(self).expect("reports always serialize");
+                s.push('\n');
+                s
+            }
+            ReportFormat::Junit => self.to_junit(),
+            ReportFormat::Github => self.to_github_annotations(),
+        }
+    }
+
+    fn to_text(&self) -> String {
+        let mut out = format!("table:    {} ({} cells, {} hidden)\n", self.tables.join(", "), self.cells, self.hidden_cells);
+        let checks: Vec<String> = self.checks.iter().map(|c| format!("{} {}", c.check.as_str(), if c.passed { "ok" } else { "FAILED" })).collect();
+        out.push_str(&format!("checks:   {}\n", checks.join(", ")));
+        if self.passed {
+            out.push_str("audit:    passed: every check holds; the table is safe to publish under this policy\n");
+            return out;
+        }
+        out.push_str(&format!("audit:    FAILED: {} findings\n", self.findings.len()));
+        for f in self.findings.iter().take(50) {
+            out.push_str(&format!("  [{}] {}\n", f.check.as_str(), f.message));
+        }
+        if self.findings.len() > 50 {
+            out.push_str(&format!("  ... and {} more (--format json lists them all)\n", self.findings.len() - 50));
+        }
+        out
+    }
+
+    /// JUnit XML: a test suite per table, a test case per check.
+    fn to_junit(&self) -> String {
+        let tables = self.tables.join(", ");
+        let failures = self.checks.iter().filter(|c| !c.passed).count();
+        let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        out.push_str(&format!(
+            "<testsuites name=\"amparo audit\" tests=\"{}\" failures=\"{failures}\" errors=\"0\">\n",
+            self.checks.len()
+        ));
+        out.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">\n",
+            xml_escape(&tables),
+            self.checks.len()
+        ));
+        for c in &self.checks {
+            out.push_str(&format!("    <testcase name=\"{}\" classname=\"amparo.audit\"", c.check.as_str()));
+            if c.passed {
+                out.push_str("/>\n");
+                continue;
+            }
+            let messages: Vec<String> = self.findings.iter().filter(|f| f.check == c.check).map(|f| xml_escape(&f.message)).collect();
+            out.push_str(">\n");
+            out.push_str(&format!(
+                "      <failure message=\"{} findings of the {} check\" type=\"{}\">{}</failure>\n",
+                c.findings,
+                c.check.as_str(),
+                c.check.as_str(),
+                messages.join("\n")
+            ));
+            out.push_str("    </testcase>\n");
+        }
+        out.push_str("  </testsuite>\n</testsuites>\n");
+        out
+    }
+
+    /// GitHub Actions workflow commands: one `::error` annotation per finding
+    /// (the first 50; GitHub shows a limited number), then a notice.
+    fn to_github_annotations(&self) -> String {
+        let mut out = String::new();
+        for f in self.findings.iter().take(50) {
+            let file = f.table.split(", ").next().unwrap_or("");
+            out.push_str(&format!(
+                "::error file={},title=amparo audit: {}::{}\n",
+                github_escape_property(file),
+                f.check.as_str(),
+                github_escape_data(&f.message)
+            ));
+        }
+        let verdict = if self.passed { "passed".to_owned() } else { format!("FAILED with {} findings", self.findings.len()) };
+        out.push_str(&format!("::notice title=amparo audit::{} {verdict}\n", github_escape_data(&self.tables.join(", "))));
+        out
+    }
+
+    /// A Markdown summary (for `$GITHUB_STEP_SUMMARY`, or a merge-request comment).
+    pub fn to_markdown(&self) -> String {
+        let mut out = format!(
+            "## Amparo audit: {}\n\n{} — {} cells, {} hidden; policy `{}`\n\n| check | result | findings |\n|---|---|---|\n",
+            if self.passed { "passed" } else { "FAILED" },
+            self.tables.join(", "),
+            self.cells,
+            self.hidden_cells,
+            &self.policy_sha256[..self.policy_sha256.len().min(12)]
+        );
+        for c in &self.checks {
+            out.push_str(&format!("| {} | {} | {} |\n", c.check.as_str(), if c.passed { "ok" } else { "**failed**" }, c.findings));
+        }
+        if !self.findings.is_empty() {
+            out.push_str("\n| check | cell | finding |\n|---|---|---|\n");
+            for f in self.findings.iter().take(100) {
+                out.push_str(&format!("| {} | {} | {} |\n", f.check.as_str(), f.cell.replace('|', "\\|"), f.message.replace('|', "\\|")));
+            }
+        }
+        out
+    }
+}
+
+/// Report formats of `amparo audit --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Junit,
+    Github,
+}
+
+impl std::str::FromStr for ReportFormat {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> Fallible<ReportFormat> {
+        Ok(match s {
+            "text" => ReportFormat::Text,
+            "json" => ReportFormat::Json,
+            "junit" => ReportFormat::Junit,
+            "github" => ReportFormat::Github,
+            other => fail!(Policy, "unknown report format `{other}`; use text, json, junit or github"),
+        })
+    }
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
+}
+
+/// GitHub workflow command escaping (message data).
+fn github_escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// GitHub workflow command escaping (properties such as file=).
+fn github_escape_property(s: &str) -> String {
+    github_escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
