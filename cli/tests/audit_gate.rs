@@ -164,3 +164,34 @@ fn the_report_schema_is_the_committed_one() {
     let committed = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/audit-report.schema.json")).unwrap();
     assert!(run.stdout == committed, "regenerate with `amparo schema --audit-report > schema/audit-report.schema.json`");
 }
+
+#[test]
+fn the_ci_example_gate_passes_a_safe_folder_and_stops_an_unsafe_one() {
+    let case = Case::new(POLICY);
+    let published = case.dir.path().join("published");
+    std::fs::create_dir(&published).unwrap();
+    let safe = "district,sex,published\nTotal,Total,40\nTotal,F,23\nTotal,M,17\nD1,Total,20\nD1,F,x\nD1,M,x\nD2,Total,20\nD2,F,x\nD2,M,x\n";
+    std::fs::write(published.join("by_sex.csv"), safe).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/ci/audit-published.sh");
+    let gate = |format: &str, reports: Option<&Path>| {
+        let mut cmd = Command::new("bash");
+        cmd.arg(&script).arg(case.dir.path().join("policy.toml")).arg(&published).arg(format);
+        if let Some(r) = reports {
+            cmd.arg(r);
+        }
+        cmd.env("AMPARO", env!("CARGO_BIN_EXE_amparo")).output().unwrap()
+    };
+    assert_eq!(gate("github", None).status.code(), Some(0));
+    // An unsafe table joins the folder: the gate stops, and the JUnit report names the cell.
+    std::fs::write(published.join("by_sex_2.csv"), safe.replace("D1,F,x", "D1,F,3")).unwrap();
+    let reports = case.dir.path().join("reports");
+    let run = gate("junit", Some(&reports));
+    assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("by_sex_2.csv: unsafe"));
+    let xml = std::fs::read_to_string(reports.join("by_sex_2.csv.xml")).unwrap();
+    assert!(xml.contains("<failure") && xml.contains("district=D1, sex=F"), "{xml}");
+    assert!(!std::fs::read_to_string(reports.join("by_sex.csv.xml")).unwrap().contains("<failure"));
+    // A table that cannot be read: exit 2.
+    std::fs::write(published.join("broken.csv"), "district,sex,published\nD1,F\n").unwrap();
+    assert_eq!(gate("text", None).status.code(), Some(2));
+}
