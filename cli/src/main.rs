@@ -64,6 +64,9 @@ enum Command {
         /// Also write a Markdown summary here (with --format github, default: $GITHUB_STEP_SUMMARY).
         #[arg(long)]
         summary: Option<PathBuf>,
+        /// Language of the report: en or es (default: from LC_ALL / LC_MESSAGES / LANG, else en).
+        #[arg(long)]
+        lang: Option<String>,
     },
     /// Give every record of a microdata file a record key for the cell key
     /// method: writes a new file with one more column (never over the input).
@@ -155,10 +158,16 @@ fn run(command: Command) -> Fallible<Verdict> {
             println!("{}", amparo::validate(&policy, &mut *reader)?);
             Ok(Verdict::Safe)
         }
-        Command::Audit { policy, table, value_column, hidden_symbols, format, summary } => {
+        Command::Audit { policy, table, value_column, hidden_symbols, format, summary, lang } => {
             let format: amparo::audit::report::ReportFormat = format.parse()?;
+            let lang = match lang {
+                None => amparo::i18n::Lang::from_env(),
+                Some(code) => amparo::i18n::Lang::from_code(&code).ok_or_else(|| {
+                    amparo::Error::new(amparo::ErrorKind::Policy, format!("--lang {code}: no messages in that language; use one of {}", amparo::i18n::Lang::codes().join(", ")))
+                })?,
+            };
             let policy = Policy::from_file(&policy)?;
-            let report = amparo::audit::report::audit_files(&policy, &table, value_column.as_deref(), hidden_symbols.as_deref())?;
+            let report = amparo::audit::report::audit_files(&policy, &table, value_column.as_deref(), hidden_symbols.as_deref(), lang)?;
             print!("{}", report.render(format));
             let summary = summary.or_else(|| {
                 (format == amparo::audit::report::ReportFormat::Github).then(|| std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from)).flatten()

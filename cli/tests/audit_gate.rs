@@ -5,8 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The binary, in English whatever the machine's locale (tests that want another set it).
 fn amparo() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_amparo"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_amparo"));
+    command.env("LC_ALL", "C");
+    command
 }
 
 const POLICY: &str = "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.district]\ncodes = [\"D1\", \"D2\"]\n[dimensions.sex]\ncodes = [\"F\", \"M\"]\n[primary]\nthreshold = 5\n";
@@ -27,7 +30,7 @@ impl Case {
         path
     }
     fn audit(&self, tables: &[&Path], format: &str) -> Output {
-        amparo().args(["audit", "--format", format, "-p"]).arg(self.dir.path().join("policy.toml")).args(tables).output().unwrap()
+        amparo().args(["audit", "--lang", "en", "--format", format, "-p"]).arg(self.dir.path().join("policy.toml")).args(tables).output().unwrap()
     }
 }
 
@@ -142,7 +145,7 @@ fn junit_and_github_reports_carry_the_same_verdict() {
     assert_eq!(xml.matches("<testcase").count(), 3);
     let summary = case.dir.path().join("summary.md");
     let github = amparo()
-        .args(["audit", "--format", "github", "-p"])
+        .args(["audit", "--lang", "en", "--format", "github", "-p"])
         .arg(case.dir.path().join("policy.toml"))
         .arg(&table)
         .env("GITHUB_STEP_SUMMARY", &summary)
@@ -152,7 +155,7 @@ fn junit_and_github_reports_carry_the_same_verdict() {
     let commands = String::from_utf8_lossy(&github.stdout);
     assert!(commands.lines().any(|l| l.starts_with("::error file=") && l.contains("can be computed exactly")), "{commands}");
     let markdown = std::fs::read_to_string(&summary).unwrap();
-    assert!(markdown.contains("## Amparo audit: FAILED") && markdown.contains("| protection | **failed** | 1 |"), "{markdown}");
+    assert!(markdown.contains("## Amparo audit: FAILED") && markdown.contains("| protection | **FAILED** | 1 |"), "{markdown}");
     let unknown = case.audit(&[&table], "yaml");
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("text, json, junit or github"));
@@ -194,4 +197,22 @@ fn the_ci_example_gate_passes_a_safe_folder_and_stops_an_unsafe_one() {
     // A table that cannot be read: exit 2.
     std::fs::write(published.join("broken.csv"), "district,sex,published\nD1,F\n").unwrap();
     assert_eq!(gate("text", None).status.code(), Some(2));
+}
+
+#[test]
+fn reports_speak_spanish_with_spanish_numbers() {
+    let case = Case::new(&POLICY.replace("threshold = 5", "threshold = 5000"));
+    let table = case.file("t.csv", "district,sex,published\nTotal,Total,4000\nTotal,F,2300\nTotal,M,1700\nD1,Total,2000\nD1,F,x\nD1,M,1700\nD2,Total,2000\nD2,F,2000\nD2,M,0\n");
+    let run = amparo().args(["audit", "-p"]).arg(case.dir.path().join("policy.toml")).arg(&table).env("LANG", "es_CO.UTF-8").env_remove("LC_ALL").env_remove("LC_MESSAGES").output().unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(text.contains("auditoría:   FALLA"), "{text}");
+    assert!(text.contains("se publica como 1.700, por debajo del umbral de 5.000"), "{text}");
+    assert!(text.contains("puede calcularse exactamente: es 300"), "{text}");
+    let json: serde_json::Value = serde_json::from_slice(&amparo().args(["audit", "--lang", "es", "--format", "json", "-p"]).arg(case.dir.path().join("policy.toml")).arg(&table).output().unwrap().stdout).unwrap();
+    assert_eq!(json["language"], "es");
+    assert!(json["findings"].as_array().unwrap().iter().any(|f| f["key"] == "finding.threshold"));
+    let unknown = amparo().args(["audit", "--lang", "xx", "-p"]).arg(case.dir.path().join("policy.toml")).arg(&table).output().unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("en, es"));
 }

@@ -4,8 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The binary, in English whatever the machine's locale (tests that want another set it).
 fn amparo() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_amparo"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_amparo"));
+    command.env("LC_ALL", "C");
+    command
 }
 
 fn fixtures() -> PathBuf {

@@ -31,6 +31,7 @@ pub mod audit;
 pub mod cellkey;
 pub mod error;
 pub mod hierarchy;
+pub mod i18n;
 pub mod io;
 pub mod noise;
 pub mod output;

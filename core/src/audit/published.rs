@@ -17,6 +17,7 @@ use arrow_schema::DataType;
 
 use super::Attacker;
 use crate::error::Fallible;
+use crate::i18n::Message;
 use crate::hierarchy::{CodeOrigin, Hierarchy};
 use crate::policy::Policy;
 use crate::table::{Cube, Dimension};
@@ -84,7 +85,16 @@ pub struct PublishedFinding {
     pub cell: usize,
     /// The cell by its codes, "district=D01, sex=F" (empty for table-wide findings).
     pub place: String,
+    /// The finding in English.
     pub message: String,
+    /// The finding in any language ([`crate::i18n`]).
+    pub text: Message,
+}
+
+impl PublishedFinding {
+    fn new(check: Check, cell: usize, place: String, text: Message) -> PublishedFinding {
+        PublishedFinding { check, cell, place, message: text.render(crate::i18n::Lang::EN), text }
+    }
 }
 
 /// The audit of a published table.
@@ -254,12 +264,12 @@ fn audit_perturbed(perturbation: &crate::policy::PerturbationSection, table: &Pu
     for cell in (0..cube.len()).filter(|&c| table.listed[c]) {
         match table.published[cell] {
             None => audit.hidden_cells += 1,
-            Some(v) if v < 0 || (1..=js).contains(&v) => audit.findings.push(PublishedFinding {
-                check: Check::Perturbation,
+            Some(v) if v < 0 || (1..=js).contains(&v) => audit.findings.push(PublishedFinding::new(
+                Check::Perturbation,
                 cell,
-                place: cube.describe(cell),
-                message: format!("({}) is published as {v}, which the cell key method with js = {js} never publishes", cube.describe(cell)),
-            }),
+                cube.describe(cell),
+                Message::new("finding.perturbation", vec![("cell", cube.describe(cell).into()), ("value", v.into()), ("js", js.into())]),
+            )),
             Some(_) => {}
         }
     }
@@ -280,17 +290,15 @@ fn audit_rounded(rounding: &crate::policy::RoundingSection, table: &PublishedTab
     for cell in (0..cube.len()).filter(|&c| table.listed[c]) {
         match table.published[cell] {
             None => audit.hidden_cells += 1,
-            Some(v) if !(inner_only && !cube.is_inner(cell)) && !bases.iter().any(|b| v % b == 0) => audit.findings.push(PublishedFinding {
-                check: Check::Rounding,
+            Some(v) if !(inner_only && !cube.is_inner(cell)) && !bases.iter().any(|b| v % b == 0) => audit.findings.push(PublishedFinding::new(
+                Check::Rounding,
                 cell,
-                place: cube.describe(cell),
-                message: format!(
-                    "({}) is published as {v}, which is not a multiple of the rounding base{} {}",
-                    cube.describe(cell),
-                    if bases.len() > 1 { "s" } else { "" },
-                    bases.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+                cube.describe(cell),
+                Message::new(
+                    "finding.rounding",
+                    vec![("cell", cube.describe(cell).into()), ("value", v.into()), ("bases", bases.iter().map(i64::to_string).collect::<Vec<_>>().join(", ").into())],
                 ),
-            }),
+            )),
             Some(_) => {}
         }
     }
@@ -307,12 +315,13 @@ fn check_adds_up(table: &PublishedTable, section: &str, audit: &mut PublishedAud
     if table.listed.iter().all(|&l| l) && table.published.iter().all(Option::is_some) {
         let values: Vec<i64> = table.published.iter().map(|v| v.unwrap_or(0)).collect();
         if let Some(con) = table.cube.first_violation(&values) {
-            audit.findings.push(PublishedFinding {
-                check: Check::Additivity,
-                cell: con.total,
-                place: table.cube.describe(con.total),
-                message: format!("({}) is not the sum of its published parts, but the policy's {section} keeps the table adding up", table.cube.describe(con.total)),
-            });
+            let place = table.cube.describe(con.total);
+            audit.findings.push(PublishedFinding::new(
+                Check::Additivity,
+                con.total,
+                place.clone(),
+                Message::new("finding.additivity", vec![("cell", place.into()), ("section", section.into())]),
+            ));
         }
     }
 }
@@ -327,12 +336,12 @@ fn audit_noisy(noise: &crate::policy::NoiseSection, table: &PublishedTable) -> P
     for cell in (0..cube.len()).filter(|&c| table.listed[c]) {
         match table.published[cell] {
             None => audit.hidden_cells += 1,
-            Some(v) if v < 0 && postprocessed => audit.findings.push(PublishedFinding {
-                check: Check::Noise,
+            Some(v) if v < 0 && postprocessed => audit.findings.push(PublishedFinding::new(
+                Check::Noise,
                 cell,
-                place: cube.describe(cell),
-                message: format!("({}) is published as {v}, but post-processed noisy counts are never negative", cube.describe(cell)),
-            }),
+                cube.describe(cell),
+                Message::new("finding.noise", vec![("cell", cube.describe(cell).into()), ("value", v.into())]),
+            )),
             Some(_) => {}
         }
     }
@@ -363,16 +372,15 @@ pub fn audit_published_linked(policy: &Policy, tables: Vec<PublishedTable>) -> F
         for (cell, &g) in ids.iter().enumerate() {
             listed[g] |= listed_by[t][cell];
             match (published[g], published_by[t][cell]) {
-                (Some(a), Some(b)) if a != b => findings.push(PublishedFinding {
-                    check: Check::Consistency,
-                    cell: g,
-                    place: crate::table::Additive::describe(&linked, g),
-                    message: format!(
-                        "({}) is published as {a} in one table and as {b} in table {}",
-                        crate::table::Additive::describe(&linked, g),
-                        t + 1
-                    ),
-                }),
+                (Some(a), Some(b)) if a != b => {
+                    let place = crate::table::Additive::describe(&linked, g);
+                    findings.push(PublishedFinding::new(
+                        Check::Consistency,
+                        g,
+                        place.clone(),
+                        Message::new("finding.consistency", vec![("cell", place.into()), ("first", a.into()), ("second", b.into()), ("table", (t + 1).into())]),
+                    ))
+                }
                 (None, Some(b)) => published[g] = Some(b),
                 _ => {}
             }
@@ -400,12 +408,12 @@ fn audit_cells(
     let mut audit = PublishedAudit { cells: table.len(), checks, findings, ..PublishedAudit::default() };
     for (cell, v) in published.iter().enumerate() {
         match (v, threshold) {
-            (Some(v), Some(n)) if *v > 0 && *v < n => audit.findings.push(PublishedFinding {
-                check: Check::Threshold,
+            (Some(v), Some(n)) if *v > 0 && *v < n => audit.findings.push(PublishedFinding::new(
+                Check::Threshold,
                 cell,
-                place: table.describe(cell),
-                message: format!("({}) is published as {v}, below the threshold of {n}", table.describe(cell)),
-            }),
+                table.describe(cell),
+                Message::new("finding.threshold", vec![("cell", table.describe(cell).into()), ("value", (*v).into()), ("threshold", n.into())]),
+            )),
             (None, _) if listed[cell] => audit.hidden_cells += 1,
             _ => {}
         }
@@ -413,21 +421,24 @@ fn audit_cells(
     let mut attacker = match Attacker::new(table, published) {
         Ok(a) => a,
         Err(e) if e.kind == crate::ErrorKind::Data => {
-            audit.findings.push(PublishedFinding { check: Check::Additivity, cell: 0, place: String::new(), message: e.message });
+            audit.findings.push(PublishedFinding::new(Check::Additivity, 0, String::new(), Message::new("finding.text", vec![("text", e.message.into())])));
             return Ok(audit);
         }
         Err(e) => return Err(e),
     };
     for cell in (0..table.len()).filter(|&c| published[c].is_none() && listed[c]) {
         let iv = attacker.interval(cell)?;
+        let place = table.describe(cell);
         let shown = match (iv.upper, threshold) {
-            (Some(u), _) if u == iv.lower => Some(format!("can be computed exactly: it is {u}")),
-            (Some(u), Some(n)) if u < n => Some(format!("can be shown to lie in [{}, {u}], below the threshold of {n}", iv.lower)),
+            (Some(u), _) if u == iv.lower => Some(Message::new("finding.protection_exact", vec![("cell", place.clone().into()), ("value", u.into())])),
+            (Some(u), Some(n)) if u < n => Some(Message::new(
+                "finding.protection_below",
+                vec![("cell", place.clone().into()), ("lower", iv.lower.into()), ("upper", u.into()), ("threshold", n.into())],
+            )),
             _ => None,
         };
-        if let Some(shown) = shown {
-            let place = table.describe(cell);
-            audit.findings.push(PublishedFinding { check: Check::Protection, cell, message: format!("hidden cell ({place}) {shown}"), place });
+        if let Some(text) = shown {
+            audit.findings.push(PublishedFinding::new(Check::Protection, cell, place, text));
         }
     }
     Ok(audit)

@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::published::{Check, PublishedAudit};
 use crate::error::Fallible;
+use crate::i18n::{Lang, Message};
 use crate::io::{self, Format};
 use crate::policy::Policy;
 use crate::{err, fail};
@@ -36,6 +37,8 @@ pub struct CheckOutcome {
 #[derive(Debug, Clone, Serialize, JsonSchema, PartialEq)]
 pub struct FindingReport {
     pub check: Check,
+    /// The message's key in the catalogue (stable across languages), e.g. `finding.threshold`.
+    pub key: String,
     /// The published file the finding is in (for findings across linked
     /// tables, every file given).
     pub table: String,
@@ -52,6 +55,8 @@ pub struct AuditReport {
     /// [`REPORT_VERSION`].
     pub version: u32,
     pub engine_version: String,
+    /// The language of the messages (`en`, `es`).
+    pub language: String,
     /// SHA-256 of the policy the tables were audited against.
     pub policy_sha256: String,
     /// The published files, in the order given.
@@ -76,7 +81,13 @@ pub fn json_schema() -> String {
 /// linked table (the policy's `[tables]`, in order). Adds the metadata
 /// check where a file carries Amparo's metadata (a CSV's `.meta.json`
 /// beside it, a Parquet or Arrow file's schema metadata).
-pub fn audit_files(policy: &Policy, paths: &[PathBuf], value_column: Option<&str>, hidden_symbols: Option<&[String]>) -> Fallible<AuditReport> {
+pub fn audit_files(
+    policy: &Policy,
+    paths: &[PathBuf],
+    value_column: Option<&str>,
+    hidden_symbols: Option<&[String]>,
+    lang: Lang,
+) -> Fallible<AuditReport> {
     let mut readers = paths.iter().map(|p| io::read_table(p)).collect::<Fallible<Vec<_>>>()?;
     let audit = if policy.linked_tables().is_empty() {
         if readers.len() != 1 {
@@ -88,7 +99,7 @@ pub fn audit_files(policy: &Policy, paths: &[PathBuf], value_column: Option<&str
         crate::audit_published_tables(policy, readers, value_column, hidden_symbols)?
     };
     let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    let mut report = AuditReport::new(policy, names.clone(), audit, &names.join(", "));
+    let mut report = AuditReport::new(policy, names.clone(), audit, &names.join(", "), lang);
     for (path, name) in paths.iter().zip(&names) {
         if let Some(recorded) = recorded_policy_sha256(path)? {
             report.add_metadata_check(name, &recorded, &policy.sha256);
@@ -116,16 +127,17 @@ fn recorded_policy_sha256(path: &Path) -> Fallible<Option<String>> {
 
 impl AuditReport {
     /// The report of `audit` on `tables`; `table` names where per-cell findings are.
-    pub fn new(policy: &Policy, tables: Vec<String>, audit: PublishedAudit, table: &str) -> AuditReport {
+    pub fn new(policy: &Policy, tables: Vec<String>, audit: PublishedAudit, table: &str, lang: Lang) -> AuditReport {
         let findings: Vec<FindingReport> = audit
             .findings
             .iter()
-            .map(|f| FindingReport { check: f.check, table: table.to_owned(), cell: f.place.clone(), message: f.message.clone() })
+            .map(|f| FindingReport { check: f.check, key: f.text.key.to_owned(), table: table.to_owned(), cell: f.place.clone(), message: f.text.render(lang) })
             .collect();
         let mut report = AuditReport {
             format: "amparo-audit-report".to_owned(),
             version: REPORT_VERSION,
             engine_version: crate::ENGINE_VERSION.to_owned(),
+            language: lang.code().to_owned(),
             policy_sha256: policy.sha256.clone(),
             tables,
             passed: true,
@@ -156,15 +168,16 @@ impl AuditReport {
     /// Check that a file's recorded policy hash is the policy's.
     pub fn add_metadata_check(&mut self, table: &str, recorded: &str, expected: &str) {
         if recorded != expected {
+            let text = Message::new(
+                "finding.metadata",
+                vec![("table", table.into()), ("recorded", recorded[..recorded.len().min(12)].into()), ("expected", expected[..expected.len().min(12)].into())],
+            );
             self.findings.push(FindingReport {
                 check: Check::Metadata,
+                key: text.key.to_owned(),
                 table: table.to_owned(),
                 cell: String::new(),
-                message: format!(
-                    "{table} was made with the policy whose SHA-256 is {}..., not with this policy ({}...); audit it against the policy that made it, or protect it again",
-                    &recorded[..recorded.len().min(12)],
-                    &expected[..expected.len().min(12)]
-                ),
+                message: text.render(self.lang()),
             });
         }
         self.record(Check::Metadata);
@@ -184,20 +197,38 @@ impl AuditReport {
         }
     }
 
+    fn lang(&self) -> Lang {
+        Lang::from_code(&self.language).unwrap_or(Lang::EN)
+    }
+
+    /// A check's name in the report's language.
+    fn check_name(&self, check: Check) -> String {
+        self.lang().text(&format!("check.{}", check.as_str()), &[])
+    }
+
     fn to_text(&self) -> String {
-        let mut out = format!("table:    {} ({} cells, {} hidden)\n", self.tables.join(", "), self.cells, self.hidden_cells);
-        let checks: Vec<String> = self.checks.iter().map(|c| format!("{} {}", c.check.as_str(), if c.passed { "ok" } else { "FAILED" })).collect();
-        out.push_str(&format!("checks:   {}\n", checks.join(", ")));
+        let l = self.lang();
+        let mut out = l.text("report.table", &[("tables", self.tables.join(", ").into()), ("cells", self.cells.into()), ("hidden", self.hidden_cells.into())]);
+        out.push('\n');
+        let checks: Vec<String> = self
+            .checks
+            .iter()
+            .map(|c| format!("{} {}", self.check_name(c.check), l.text(if c.passed { "report.ok" } else { "report.failed" }, &[])))
+            .collect();
+        out.push_str(&l.text("report.checks", &[("checks", checks.join(", ").into())]));
+        out.push('\n');
         if self.passed {
-            out.push_str("audit:    passed: every check holds; the table is safe to publish under this policy\n");
+            out.push_str(&l.text("report.passed", &[]));
+            out.push('\n');
             return out;
         }
-        out.push_str(&format!("audit:    FAILED: {} findings\n", self.findings.len()));
+        out.push_str(&l.text("report.failed_findings", &[("findings", self.findings.len().into())]));
+        out.push('\n');
         for f in self.findings.iter().take(50) {
-            out.push_str(&format!("  [{}] {}\n", f.check.as_str(), f.message));
+            out.push_str(&format!("  [{}] {}\n", self.check_name(f.check), f.message));
         }
         if self.findings.len() > 50 {
-            out.push_str(&format!("  ... and {} more (--format json lists them all)\n", self.findings.len() - 50));
+            out.push_str(&format!("  {}\n", l.text("report.more", &[("more", (self.findings.len() - 50).into())])));
         }
         out
     }
@@ -224,10 +255,10 @@ impl AuditReport {
             }
             let messages: Vec<String> = self.findings.iter().filter(|f| f.check == c.check).map(|f| xml_escape(&f.message)).collect();
             out.push_str(">\n");
+            let summary = self.lang().text("report.junit_failure", &[("findings", c.findings.into()), ("check", self.check_name(c.check).into())]);
             out.push_str(&format!(
-                "      <failure message=\"{} findings of the {} check\" type=\"{}\">{}</failure>\n",
-                c.findings,
-                c.check.as_str(),
+                "      <failure message=\"{}\" type=\"{}\">{}</failure>\n",
+                xml_escape(&summary),
                 c.check.as_str(),
                 messages.join("\n")
             ));
@@ -257,21 +288,33 @@ impl AuditReport {
 
     /// A Markdown summary (for `$GITHUB_STEP_SUMMARY`, or a merge-request comment).
     pub fn to_markdown(&self) -> String {
+        let l = self.lang();
+        let verdict = l.text(if self.passed { "report.summary_passed" } else { "report.summary_failed" }, &[]);
+        let line = l.text(
+            "report.summary_line",
+            &[
+                ("tables", self.tables.join(", ").into()),
+                ("cells", self.cells.into()),
+                ("hidden", self.hidden_cells.into()),
+                ("policy", self.policy_sha256[..self.policy_sha256.len().min(12)].into()),
+            ],
+        );
+        let column = |k: &str| l.text(&format!("report.column_{k}"), &[]);
         let mut out = format!(
-            "## Amparo audit: {}\n\n{} — {} cells, {} hidden; policy `{}`\n\n| check | result | findings |\n|---|---|---|\n",
-            if self.passed { "passed" } else { "FAILED" },
-            self.tables.join(", "),
-            self.cells,
-            self.hidden_cells,
-            &self.policy_sha256[..self.policy_sha256.len().min(12)]
+            "## {}\n\n{line}\n\n| {} | {} | {} |\n|---|---|---|\n",
+            l.text("report.summary_title", &[("verdict", verdict.into())]),
+            column("check"),
+            column("result"),
+            column("findings")
         );
         for c in &self.checks {
-            out.push_str(&format!("| {} | {} | {} |\n", c.check.as_str(), if c.passed { "ok" } else { "**failed**" }, c.findings));
+            let result = if c.passed { l.text("report.ok", &[]) } else { format!("**{}**", l.text("report.failed", &[])) };
+            out.push_str(&format!("| {} | {result} | {} |\n", self.check_name(c.check), l.count(c.findings as i64)));
         }
         if !self.findings.is_empty() {
-            out.push_str("\n| check | cell | finding |\n|---|---|---|\n");
+            out.push_str(&format!("\n| {} | {} | {} |\n|---|---|---|\n", column("check"), column("cell"), column("finding")));
             for f in self.findings.iter().take(100) {
-                out.push_str(&format!("| {} | {} | {} |\n", f.check.as_str(), f.cell.replace('|', "\\|"), f.message.replace('|', "\\|")));
+                out.push_str(&format!("| {} | {} | {} |\n", self.check_name(f.check), f.cell.replace('|', "\\|"), f.message.replace('|', "\\|")));
             }
         }
         out
