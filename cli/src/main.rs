@@ -160,12 +160,7 @@ fn run(command: Command) -> Fallible<Verdict> {
         }
         Command::Audit { policy, table, value_column, hidden_symbols, format, summary, lang } => {
             let format: amparo::audit::report::ReportFormat = format.parse()?;
-            let lang = match lang {
-                None => amparo::i18n::Lang::from_env(),
-                Some(code) => amparo::i18n::Lang::from_code(&code).ok_or_else(|| {
-                    amparo::Error::new(amparo::ErrorKind::Policy, format!("--lang {code}: no messages in that language; use one of {}", amparo::i18n::Lang::codes().join(", ")))
-                })?,
-            };
+            let lang = amparo::i18n::Lang::resolve(lang.as_deref())?;
             let policy = Policy::from_file(&policy)?;
             let report = amparo::audit::report::audit_files(&policy, &table, value_column.as_deref(), hidden_symbols.as_deref(), lang)?;
             print!("{}", report.render(format));

@@ -144,66 +144,24 @@ fn write_table(py: Python<'_>, data: PyTable, path: PathBuf) -> PyResult<()> {
     .map_err(map_error)
 }
 
-/// The audit of a published table.
-#[pyclass(name = "AuditReport", module = "amparo", frozen, get_all)]
-struct PyAuditReport {
-    passed: bool,
-    cells: usize,
-    hidden_cells: usize,
-    findings: Vec<String>,
-}
-
-#[pymethods]
-impl PyAuditReport {
-    fn __repr__(&self) -> String {
-        let verdict = if self.passed { "passed".to_owned() } else { format!("FAILED, {} findings", self.findings.len()) };
-        format!("<amparo.AuditReport {verdict}: {} cells, {} hidden>", self.cells, self.hidden_cells)
-    }
-}
-
-/// Audit a table as published (hidden cells null or marked by a symbol).
+/// Audit published tables (one, or the linked tables in the policy's order); returns the report as JSON.
 #[pyfunction]
-#[pyo3(signature = (data, policy, value_column = None, hidden_symbols = None))]
-fn audit(
-    py: Python<'_>,
-    data: PyRecordBatchReader,
-    policy: &PyPolicy,
-    value_column: Option<String>,
-    hidden_symbols: Option<Vec<String>>,
-) -> PyResult<PyAuditReport> {
-    let mut reader = data.into_reader()?;
-    let (_, report) = py
-        .detach(|| amparo::audit_published(&policy.0, &mut *reader, value_column.as_deref(), hidden_symbols.as_deref()))
-        .map_err(map_error)?;
-    Ok(PyAuditReport::from(report))
-}
-
-/// Audit several published linked tables at once (the policy's [tables], in order).
-#[pyfunction]
-#[pyo3(signature = (data, policy, value_column = None, hidden_symbols = None))]
-fn audit_tables(
+#[pyo3(signature = (data, names, policy, value_column = None, hidden_symbols = None, lang = None))]
+fn audit_report(
     py: Python<'_>,
     data: Vec<PyRecordBatchReader>,
+    names: Vec<String>,
     policy: &PyPolicy,
     value_column: Option<String>,
     hidden_symbols: Option<Vec<String>>,
-) -> PyResult<PyAuditReport> {
+    lang: Option<String>,
+) -> PyResult<String> {
     let readers = data.into_iter().map(|d| d.into_reader()).collect::<PyResult<Vec<_>>>()?;
-    let report = py
-        .detach(|| amparo::audit_published_tables(&policy.0, readers, value_column.as_deref(), hidden_symbols.as_deref()))
-        .map_err(map_error)?;
-    Ok(PyAuditReport::from(report))
-}
-
-impl From<amparo::audit::published::PublishedAudit> for PyAuditReport {
-    fn from(report: amparo::audit::published::PublishedAudit) -> Self {
-        PyAuditReport {
-            passed: report.passed(),
-            cells: report.cells,
-            hidden_cells: report.hidden_cells,
-            findings: report.findings.into_iter().map(|f| f.message).collect(),
-        }
-    }
+    py.detach(|| {
+        let lang = amparo::i18n::Lang::resolve(lang.as_deref())?;
+        amparo::audit::report::audit_streams(&policy.0, readers, names, value_column.as_deref(), hidden_symbols.as_deref(), lang).map(|r| r.to_json())
+    })
+    .map_err(map_error)
 }
 
 /// Append a column of record keys for the cell key method (uniform in [0, 1)).
@@ -250,9 +208,7 @@ fn _amparo(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(protect, m)?)?;
     m.add_function(wrap_pyfunction!(validate, m)?)?;
     m.add_function(wrap_pyfunction!(protect_tables, m)?)?;
-    m.add_function(wrap_pyfunction!(audit, m)?)?;
-    m.add_function(wrap_pyfunction!(audit_tables, m)?)?;
-    m.add_class::<PyAuditReport>()?;
+    m.add_function(wrap_pyfunction!(audit_report, m)?)?;
     m.add_function(wrap_pyfunction!(read_table, m)?)?;
     m.add_function(wrap_pyfunction!(write_table, m)?)?;
     m.add_function(wrap_pyfunction!(policy_json_schema, m)?)?;

@@ -86,7 +86,7 @@ def test_published_fixture_audits_as_the_cli_says(case: Path, kind: str):
     # Every hidden cell of the file is counted (none in a rounded table).
     assert report.cells == table.num_rows
     assert report.hidden_cells == table.column("published").null_count
-    assert all("(" in f for f in report.findings)
+    assert all("(" in f for f in report.messages)
 
 
 def test_audit_reads_the_publishers_marks():
@@ -97,7 +97,7 @@ def test_audit_reads_the_publishers_marks():
     report = amparo.audit(table, case / "policy.toml", hidden_symbols=["?"])
     assert not report.passed
     # (a,z) is not listed: (a,x) + (a,z) = 3, so (a,x) is only shown to be small.
-    assert report.findings == ["hidden cell (r=a, c=x) can be shown to lie in [0, 3], below the threshold of 5"]
+    assert report.messages == ["hidden cell (r=a, c=x) can be shown to lie in [0, 3], below the threshold of 5"]
 
 
 def test_audit_of_linked_published_tables_finds_differencing(tmp_path: Path):
@@ -111,6 +111,6 @@ def test_audit_of_linked_published_tables_finds_differencing(tmp_path: Path):
         .replace("1a,B,7,,secondary,protects a sensitive cell,5,", "1a,B,7,7,published,,,")
     )
     report = amparo.audit([by_sex, leaky], case / "policy.toml")
-    assert "hidden cell (district=1a, sex=F) can be computed exactly: it is 2" in report.findings
+    assert "hidden cell (district=1a, sex=F) can be computed exactly: it is 2" in report.messages
     with pytest.raises(amparo.PolicyError, match="2 linked tables"):
         amparo.audit([by_sex], case / "policy.toml")

@@ -201,3 +201,42 @@ def test_add_record_keys_records_its_source_and_refuses_existing_keys(tmp_path: 
     with pytest.raises(amparo.AmparoIOError, match="already exists"):
         amparo.add_record_keys_to_file(CELL_KEY_CASE / "input.csv", out, column="k2")
     assert out.read_bytes() == before
+
+
+def test_audit_report_object_findings_table_html_and_schema(tmp_path: Path):
+    import json
+
+    import jsonschema
+
+    policy = amparo.Policy.from_toml(
+        'version = 1\n[input]\nkind = "aggregated"\ncount = "n"\n[dimensions.sex]\n[primary]\nthreshold = 5\n'
+    )
+    leaky = pa.table({"sex": ["Total", "F", "M"], "n": ["15", "x", "12"]})
+    for data in (leaky, leaky.to_pandas(), pl.from_arrow(leaky)):
+        report = amparo.audit(data, policy, lang="en")
+        assert not report.ok and report.hidden_cells == 1
+        findings = report.findings
+        assert isinstance(findings, pa.Table)
+        assert findings.column_names == ["check", "key", "table", "cell", "message"]
+        assert findings.column("cell").to_pylist() == ["sex=F"]
+        assert [c["check"] for c in report.checks if not c["passed"]] == ["protection"]
+        html = report._repr_html_()
+        assert "FAILED" in html and "sex=F" in html
+    schema = json.loads((Path(__file__).resolve().parents[2] / "schema" / "audit-report.schema.json").read_text())
+    jsonschema.validate(json.loads(report.to_json()), schema)
+    # Spanish messages, and the metadata check on Amparo's own output.
+    assert "puede calcularse exactamente: es 3" in amparo.audit(leaky, policy, lang="es").messages[0]
+    with pytest.raises(amparo.PolicyError, match="en, es"):
+        amparo.audit(leaky, policy, lang="xx")
+    protected_policy = amparo.Policy.from_toml(
+        'version = 1\n[input]\nkind = "aggregated"\ncount = "n"\n[dimensions.sex]\n[primary]\nthreshold = 5\n'
+        '[secondary]\nmethod = "interval"\n'
+    )
+    out = amparo.protect(pa.table({"sex": ["F", "M"], "n": [3, 12]}), protected_policy)
+    assert amparo.audit(out, protected_policy).ok
+    other = amparo.Policy.from_toml(
+        'version = 1\n[input]\nkind = "aggregated"\ncount = "n"\n[dimensions.sex]\n[primary]\nthreshold = 4\n'
+        '[secondary]\nmethod = "interval"\n'
+    )
+    stale = amparo.audit(out, other, lang="en")
+    assert not stale.ok and stale.findings.column("check").to_pylist() == ["metadata"]

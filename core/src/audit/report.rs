@@ -88,7 +88,38 @@ pub fn audit_files(
     hidden_symbols: Option<&[String]>,
     lang: Lang,
 ) -> Fallible<AuditReport> {
-    let mut readers = paths.iter().map(|p| io::read_table(p)).collect::<Fallible<Vec<_>>>()?;
+    let readers = paths.iter().map(|p| io::read_table(p)).collect::<Fallible<Vec<_>>>()?;
+    let recorded = paths.iter().map(|p| recorded_policy_sha256(p)).collect::<Fallible<Vec<_>>>()?;
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    audit_tables(policy, readers, names, recorded, value_column, hidden_symbols, lang)
+}
+
+/// Audit published tables given as streams (the frontends' data frames),
+/// named `names` in the report; the metadata check uses each stream's
+/// schema metadata (`amparo.policy_sha256`, as Amparo's outputs carry it).
+pub fn audit_streams(
+    policy: &Policy,
+    readers: Vec<io::BatchReader>,
+    names: Vec<String>,
+    value_column: Option<&str>,
+    hidden_symbols: Option<&[String]>,
+    lang: Lang,
+) -> Fallible<AuditReport> {
+    let recorded = readers.iter().map(|r| r.schema().metadata().get(POLICY_HASH_KEY).cloned()).collect();
+    audit_tables(policy, readers, names, recorded, value_column, hidden_symbols, lang)
+}
+
+const POLICY_HASH_KEY: &str = "amparo.policy_sha256";
+
+fn audit_tables(
+    policy: &Policy,
+    mut readers: Vec<io::BatchReader>,
+    names: Vec<String>,
+    recorded: Vec<Option<String>>,
+    value_column: Option<&str>,
+    hidden_symbols: Option<&[String]>,
+    lang: Lang,
+) -> Fallible<AuditReport> {
     let audit = if policy.linked_tables().is_empty() {
         if readers.len() != 1 {
             fail!(Policy, "{} tables were given, but the policy describes one table (it has no [tables])", readers.len());
@@ -98,10 +129,9 @@ pub fn audit_files(
     } else {
         crate::audit_published_tables(policy, readers, value_column, hidden_symbols)?
     };
-    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let mut report = AuditReport::new(policy, names.clone(), audit, &names.join(", "), lang);
-    for (path, name) in paths.iter().zip(&names) {
-        if let Some(recorded) = recorded_policy_sha256(path)? {
+    for (name, recorded) in names.iter().zip(recorded) {
+        if let Some(recorded) = recorded {
             report.add_metadata_check(name, &recorded, &policy.sha256);
         }
     }
@@ -110,7 +140,7 @@ pub fn audit_files(
 
 /// The policy SHA-256 a published file records, if it records one.
 fn recorded_policy_sha256(path: &Path) -> Fallible<Option<String>> {
-    const KEY: &str = "amparo.policy_sha256";
+    const KEY: &str = POLICY_HASH_KEY;
     if Format::from_path(path)? == Format::Csv {
         let sidecar = io::metadata_sidecar(path);
         if !sidecar.exists() {
@@ -181,6 +211,11 @@ impl AuditReport {
             });
         }
         self.record(Check::Metadata);
+    }
+
+    /// The report as JSON (`--format json`).
+    pub fn to_json(&self) -> String {
+        self.render(ReportFormat::Json)
     }
 
     /// The report in `format`: text, json, junit or github.

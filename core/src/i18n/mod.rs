@@ -33,6 +33,17 @@ impl Lang {
             .unwrap_or(Lang::EN)
     }
 
+    /// The language a caller asked for (`None`: from the environment), or
+    /// an error naming the languages there are.
+    pub fn resolve(code: Option<&str>) -> crate::error::Fallible<Lang> {
+        match code {
+            None => Ok(Lang::from_env()),
+            Some(code) => Lang::from_code(code).ok_or_else(|| {
+                crate::err!(Policy, "language `{code}`: there are no messages in it; use one of {}", Lang::codes().join(", "))
+            }),
+        }
+    }
+
     pub fn code(self) -> &'static str {
         CATALOGUES[self.0].0
     }

@@ -29,7 +29,6 @@ from typing import Any, Union
 
 from ._amparo import (
     AmparoError,
-    AuditReport,
     AmparoIOError,
     DataError,
     HierarchyError,
@@ -186,12 +185,71 @@ def validate(data: Any, policy: PolicyLike) -> str:
     return _amparo.validate(_as_arrow_stream(data), _as_policy(policy))
 
 
+class AuditReport:
+    """The audit of published tables: ``ok`` (safe to publish), every check's
+    outcome, and the findings as a pyarrow table (columns ``check``, ``key``,
+    ``table``, ``cell``, ``message``). Shows itself as HTML in notebooks;
+    ``to_json()`` gives the versioned report ``amparo audit --format json`` writes.
+    """
+
+    def __init__(self, report_json: str):
+        import json
+
+        self._json = report_json
+        self._report = json.loads(report_json)
+        self.ok: bool = self._report["passed"]
+        self.passed: bool = self.ok
+        self.cells: int = self._report["cells"]
+        self.hidden_cells: int = self._report["hidden_cells"]
+        self.checks: "list[dict]" = self._report["checks"]
+        self.language: str = self._report["language"]
+
+    @property
+    def findings(self) -> Any:
+        """The findings as a pyarrow Table, one row each."""
+        import pyarrow as pa
+
+        rows = self._report["findings"]
+        columns = ["check", "key", "table", "cell", "message"]
+        return pa.table({c: pa.array([r[c] for r in rows], pa.string()) for c in columns})
+
+    @property
+    def messages(self) -> "list[str]":
+        """The findings' messages."""
+        return [f["message"] for f in self._report["findings"]]
+
+    def to_json(self) -> str:
+        return self._json
+
+    def __repr__(self) -> str:
+        verdict = "passed" if self.ok else f"FAILED, {len(self.messages)} findings"
+        return f"<amparo.AuditReport {verdict}: {self.cells} cells, {self.hidden_cells} hidden>"
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        head = f"<p><b>Amparo audit: {'passed' if self.ok else 'FAILED'}</b> ({self.cells} cells, {self.hidden_cells} hidden)</p>"
+        checks = "".join(
+            f"<tr><td>{escape(c['check'])}</td><td>{'ok' if c['passed'] else '<b>failed</b>'}</td><td>{c['findings']}</td></tr>"
+            for c in self.checks
+        )
+        findings = "".join(
+            f"<tr><td>{escape(f['check'])}</td><td>{escape(f['cell'])}</td><td>{escape(f['message'])}</td></tr>"
+            for f in self._report["findings"][:100]
+        )
+        table = "<table><tr><th>check</th><th>result</th><th>findings</th></tr>" + checks + "</table>"
+        if findings:
+            table += "<table><tr><th>check</th><th>cell</th><th>finding</th></tr>" + findings + "</table>"
+        return head + table
+
+
 def audit(
     data: Any,
     policy: PolicyLike,
     *,
     value_column: Union[str, None] = None,
     hidden_symbols: Union[list, None] = None,
+    lang: Union[str, None] = None,
 ) -> AuditReport:
     r"""Audit a table as it will be published, including one Amparo did not make.
 
@@ -200,9 +258,11 @@ def audit(
     ``[input] count``); a hidden cell is null or holds one of
     ``hidden_symbols`` (default: empty, ``NA``, ``..``, ``x``, ``c``, ``-``,
     ``*``). Cells the table leaves out are unknown to the attacker too. The
-    report says whether any published cell breaks the threshold, whether the
-    published cells add up, and whether any hidden cell can be shown to be
-    below the threshold or computed exactly.
+    checks are those of ``amparo audit``: no published cell breaks the
+    threshold, published cells add up, no hidden cell can be shown to be
+    below the threshold or computed exactly, rounded values are multiples of
+    their base, and a table carrying Amparo's metadata was made with this
+    policy. Messages are in ``lang`` (``en``, ``es``; default from the locale).
 
     For a policy that lists ``[tables]``, pass a list with one published table
     per linked table, in the policy's order: they are audited together, so a
@@ -212,14 +272,16 @@ def audit(
     >>> p = Policy.from_toml('version = 1\n[input]\nkind = "aggregated"\ncount = "n"\n'
     ...                      '[dimensions.sex]\n[primary]\nthreshold = 5\n')
     >>> t = pa.table({"sex": ["Total", "F", "M"], "n": ["15", "x", "12"]})
-    >>> report = audit(t, p)
-    >>> report.passed, report.findings
+    >>> report = audit(t, p, lang="en")
+    >>> report.ok, report.messages
     (False, ['hidden cell (sex=F) can be computed exactly: it is 3'])
+    >>> report.findings.column("check").to_pylist()
+    ['protection']
     """
-    if isinstance(data, (list, tuple)):
-        streams = [_as_arrow_stream(d) for d in data]
-        return _amparo.audit_tables(streams, _as_policy(policy), value_column, hidden_symbols)
-    return _amparo.audit(_as_arrow_stream(data), _as_policy(policy), value_column, hidden_symbols)
+    tables = list(data) if isinstance(data, (list, tuple)) else [data]
+    names = [os.fspath(d) if isinstance(d, (str, os.PathLike)) else f"table {i + 1}" for i, d in enumerate(tables)]
+    streams = [_as_arrow_stream(d) for d in tables]
+    return AuditReport(_amparo.audit_report(streams, names, _as_policy(policy), value_column, hidden_symbols, lang))
 
 
 def read_table(path: Union[str, "os.PathLike[str]"]) -> Any:

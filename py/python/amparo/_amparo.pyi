@@ -29,18 +29,14 @@ def protect(data: Any, policy: Policy, keep_original: bool = False) -> Tuple[Any
 def validate(data: Any, policy: Policy) -> str: ...
 def protect_tables(data: Any, policy: Policy, keep_original: bool = False) -> List[Tuple[str, Any]]: ...
 
-class AuditReport:
-    passed: bool
-    cells: int
-    hidden_cells: int
-    findings: list[str]
-
-def audit(
-    data: Any, policy: Policy, value_column: Optional[str] = None, hidden_symbols: Optional[list[str]] = None
-) -> AuditReport: ...
-def audit_tables(
-    data: List[Any], policy: Policy, value_column: Optional[str] = None, hidden_symbols: Optional[list[str]] = None
-) -> AuditReport: ...
+def audit_report(
+    data: List[Any],
+    names: List[str],
+    policy: Policy,
+    value_column: Optional[str] = None,
+    hidden_symbols: Optional[list[str]] = None,
+    lang: Optional[str] = None,
+) -> str: ...
 def read_table(path: Union[str, PathLike[str]]) -> Any: ...
 def write_table(data: Any, path: Union[str, PathLike[str]]) -> None: ...
 def policy_json_schema() -> str: ...
