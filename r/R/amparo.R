@@ -154,19 +154,29 @@ validate <- function(data, policy) {
 #'   present, else the policy's `[input] count`).
 #' @param hidden_symbols Marks of a hidden cell (default: empty, `NA`, `..`,
 #'   `x`, `c`, `-`, `*`).
-#' @return An `amparo_audit`: `passed`, `cells`, `hidden_cells`, `findings`.
+#' @param lang Language of the messages, `"en"` or `"es"` (default: from the locale).
+#' @return An `amparo_audit`: `passed`, `cells`, `hidden_cells`, `language`,
+#'   `findings` (the messages), `checks` (a data.frame: check, passed,
+#'   findings); `as.data.frame()` gives the findings as a data.frame (check,
+#'   key, table, cell, message).
 #' @examples
 #' ex <- system.file("extdata", package = "amparo")
 #' out <- protect(file.path(ex, "children.csv"), file.path(ex, "policy.toml"))
-#' audit(out, file.path(ex, "policy.toml"))
+#' report <- audit(out, file.path(ex, "policy.toml"))
+#' report
+#' as.data.frame(report)
 #' @export
-audit <- function(data, policy, value_column = NULL, hidden_symbols = NULL) {
+audit <- function(data, policy, value_column = NULL, hidden_symbols = NULL, lang = NULL) {
   symbols <- if (is.null(hidden_symbols)) NULL else as.character(hidden_symbols)
-  res <- if (is.list(data) && !is.data.frame(data)) {
-    amparo_result(.Call(wrap__amparo_audit_tables_impl, lapply(data, input_arg), policy_path(policy), value_column, symbols))
-  } else {
-    amparo_result(.Call(wrap__amparo_audit_impl, input_arg(data), policy_path(policy), value_column, symbols))
-  }
+  tables <- if (is.list(data) && !is.data.frame(data)) data else list(data)
+  names <- vapply(seq_along(tables), function(i) {
+    if (is.character(tables[[i]])) tables[[i]] else paste("table", i)
+  }, character(1))
+  res <- amparo_result(.Call(
+    wrap__amparo_audit_impl, lapply(tables, input_arg), names, policy_path(policy), value_column, symbols, lang
+  ))
+  res$checks <- list2DF(res$checks)
+  res$finding_table <- list2DF(res$finding_table)
   structure(res, class = "amparo_audit")
 }
 
@@ -174,8 +184,15 @@ audit <- function(data, policy, value_column = NULL, hidden_symbols = NULL) {
 print.amparo_audit <- function(x, ...) {
   verdict <- if (x$passed) "passed" else sprintf("FAILED: %d findings", length(x$findings))
   cat(sprintf("<amparo audit> %s (%d cells, %d hidden)\n", verdict, as.integer(x$cells), as.integer(x$hidden_cells)))
+  checks <- sprintf("%s %s", x$checks$check, ifelse(x$checks$passed, "ok", "FAILED"))
+  cat("  checks: ", paste(checks, collapse = ", "), "\n", sep = "")
   for (f in x$findings[seq_len(min(20L, length(x$findings)))]) cat("  ", f, "\n", sep = "")
   invisible(x)
+}
+
+#' @export
+as.data.frame.amparo_audit <- function(x, ...) {
+  x$finding_table
 }
 
 #' Read a table with the Rust core

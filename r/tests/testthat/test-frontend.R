@@ -132,3 +132,24 @@ test_that("add_record_keys_to_file writes a new file and never replaces one", {
   expect_identical(names(read_table(out)), c("district", "sex", "age_band", "rkey", "k2"))
   expect_error(add_record_keys_to_file(file.path(case, "input.csv"), out, column = "k2"), "already exists", class = "amparo_io_error")
 })
+
+test_that("audit returns a classed report with checks, findings as a data.frame, and Spanish on request", {
+  path <- tempfile(fileext = ".toml")
+  writeLines(policy_text, path)
+  leaky <- data.frame(district = c("Total", "Total", "Total", "D1", "D1", "D1"),
+                      sex = c("Total", "F", "M", "Total", "F", "M"),
+                      n = c("20", "x", "17", "20", "x", "17"))
+  report <- audit(leaky, path, lang = "en")
+  expect_s3_class(report, "amparo_audit")
+  expect_false(report$passed)
+  expect_equal(report$checks$check[!report$checks$passed], "protection")
+  findings <- as.data.frame(report)
+  expect_s3_class(findings, "data.frame")
+  expect_equal(names(findings), c("check", "key", "table", "cell", "message"))
+  expect_true(all(findings$check == "protection"))
+  expect_true("district=D1, sex=F" %in% findings$cell)
+  expect_output(print(report), "checks: ")
+  es <- audit(leaky, path, lang = "es")
+  expect_match(es$findings[1], "puede calcularse exactamente")
+  expect_error(audit(leaky, path, lang = "xx"), "en, es", class = "amparo_policy_error")
+})

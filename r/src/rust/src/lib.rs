@@ -167,44 +167,56 @@ fn amparo_validate_impl(data: Robj, policy_path: &str) -> List {
     run().unwrap_or_else(error_list)
 }
 
-/// Audit a published table; returns list(passed, cells, hidden_cells, findings) or list(error).
-/// `value_column` and `hidden_symbols` are NULL for the core's defaults.
+/// Audit published tables (a list: one, or the linked tables in the policy's order, data.frames or
+/// paths); returns list(passed, cells, hidden_cells, language, findings, checks, finding_table) or list(error).
+/// `value_column`, `hidden_symbols` and `lang` are NULL for the core's defaults.
 /// @noRd
 #[extendr]
-fn amparo_audit_impl(data: Robj, policy_path: &str, value_column: Nullable<String>, hidden_symbols: Nullable<Vec<String>>) -> List {
-    let run = || -> Fallible<List> {
-        let policy = Policy::from_file(policy_path)?;
-        let mut reader = input_reader(&data)?;
-        let value_column = value_column.into_option();
-        let symbols = hidden_symbols.into_option();
-        let (_, report) = amparo::audit_published(&policy, &mut *reader, value_column.as_deref(), symbols.as_deref())?;
-        Ok(audit_list(&report))
-    };
-    run().unwrap_or_else(error_list)
-}
-
-/// Audit several published linked tables (a list of data.frames or paths); same result as amparo_audit_impl.
-/// @noRd
-#[extendr]
-fn amparo_audit_tables_impl(data: List, policy_path: &str, value_column: Nullable<String>, hidden_symbols: Nullable<Vec<String>>) -> List {
+fn amparo_audit_impl(data: List, names: Vec<String>, policy_path: &str, value_column: Nullable<String>, hidden_symbols: Nullable<Vec<String>>, lang: Nullable<String>) -> List {
     let run = || -> Fallible<List> {
         let policy = Policy::from_file(policy_path)?;
         let readers = data.values().map(|d| input_reader(&d)).collect::<Fallible<Vec<_>>>()?;
+        let lang = amparo::i18n::Lang::resolve(lang.into_option().as_deref())?;
         let value_column = value_column.into_option();
         let symbols = hidden_symbols.into_option();
-        let report = amparo::audit_published_tables(&policy, readers, value_column.as_deref(), symbols.as_deref())?;
-        Ok(audit_list(&report))
+        let report = amparo::audit::report::audit_streams(&policy, readers, names.clone(), value_column.as_deref(), symbols.as_deref(), lang)?;
+        Ok(report_list(&report))
     };
     run().unwrap_or_else(error_list)
 }
 
-fn audit_list(report: &amparo::audit::published::PublishedAudit) -> List {
-    let findings: Vec<String> = report.findings.iter().map(|f| f.message.clone()).collect();
+fn report_list(report: &amparo::audit::report::AuditReport) -> List {
+    let f = &report.findings;
+    let column = |get: &dyn Fn(&amparo::audit::report::FindingReport) -> String| -> Robj { Strings::from_values(f.iter().map(get)).into() };
+    let finding_table = List::from_names_and_values(
+        ["check", "key", "table", "cell", "message"],
+        [
+            column(&|x| x.check.as_str().to_owned()),
+            column(&|x| x.key.clone()),
+            column(&|x| x.table.clone()),
+            column(&|x| x.cell.clone()),
+            column(&|x| x.message.clone()),
+        ],
+    )
+    .expect("one name per column");
+    let c = &report.checks;
+    let checks = List::from_names_and_values(
+        ["check", "passed", "findings"],
+        [
+            Robj::from(Strings::from_values(c.iter().map(|x| x.check.as_str()))),
+            c.iter().map(|x| Rbool::from(x.passed)).collect::<Logicals>().into(),
+            c.iter().map(|x| Rfloat::from(x.findings as f64)).collect::<Doubles>().into(),
+        ],
+    )
+    .expect("one name per column");
     list!(
-        passed = report.passed(),
+        passed = report.passed,
         cells = report.cells as f64,
         hidden_cells = report.hidden_cells as f64,
-        findings = Strings::from_values(findings)
+        language = report.language.as_str(),
+        findings = Strings::from_values(f.iter().map(|x| x.message.as_str())),
+        checks = checks,
+        finding_table = finding_table
     )
 }
 
@@ -287,7 +299,6 @@ extendr_module! {
     fn amparo_protect_tables_impl;
     fn amparo_validate_impl;
     fn amparo_audit_impl;
-    fn amparo_audit_tables_impl;
     fn amparo_policy_impl;
     fn amparo_read_table_impl;
     fn amparo_write_table_impl;
