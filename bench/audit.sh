@@ -18,5 +18,5 @@ echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(n
 for format in text json junit; do
   /usr/bin/time -f "audit --format $format: %e s, peak memory %M KB" \
     "$AMPARO" audit --lang en --format "$format" -p "$work/policy.toml" "$work/published.csv" >"$work/report.$format" || true
-  [[ $format == text ]] && head -3 "$work/report.text"
+  [[ $format == text ]] && head -8 "$work/report.text"
 done

@@ -143,8 +143,8 @@ validate <- function(data, policy) {
 #' named by their dimension codes, a hidden cell is `NA` or one of the
 #' publisher's marks, and cells left out are unknown to the attacker too. The
 #' audit reports published cells below the threshold, published cells that do
-#' not add up, and hidden cells that can be shown to be below the threshold or
-#' computed exactly.
+#' not add up, and hidden cells that can be shown to be below the threshold
+#' (or, without a threshold, computed exactly).
 #'
 #' @param data A data.frame or the path to a CSV, Parquet or Arrow file; for
 #'   a policy that lists `[tables]`, a list of them, one per linked table in

@@ -328,6 +328,13 @@ impl Attacker {
         Ok(())
     }
 
+    /// The smallest and largest value hidden `cell` took in the solutions
+    /// seen so far: the attacker's interval contains both.
+    pub fn seen(&self, cell: usize) -> (f64, f64) {
+        let (id, i) = self.place[cell].expect("only hidden cells are seen");
+        (self.components[id].min_seen[i], self.components[id].max_seen[i])
+    }
+
     /// The interval of a hidden cell, bounds rounded inwards to whole numbers.
     pub fn interval(&mut self, cell: usize) -> Fallible<Interval> {
         let (id, i) = self.place[cell].expect("only hidden cells have intervals");

@@ -426,7 +426,29 @@ fn audit_cells(
         }
         Err(e) => return Err(e),
     };
-    for cell in (0..table.len()).filter(|&c| published[c].is_none() && listed[c]) {
+    let hidden: Vec<usize> = (0..table.len()).filter(|&c| published[c].is_none() && listed[c]).collect();
+    // With a threshold, a hidden cell is safe when the attacker cannot rule
+    // out that it reaches the threshold: only cells below it are sensitive,
+    // and a hidden cell at or above it that an attacker computes exactly
+    // discloses nothing (as in tau-Argus, only primaries need protection).
+    // Without one, a hidden cell must not be computable exactly. Sweeps that
+    // push every hidden cell up (and, without a threshold, down) at once find
+    // solutions that settle most cells; only the rest need LPs of their own.
+    let targets: Vec<(usize, i64, i64)> = match threshold {
+        // A low bound no solution is above: only the push up counts.
+        Some(n) => hidden.iter().map(|&c| (c, i64::MAX / 4, n)).collect(),
+        None => hidden.iter().map(|&c| (c, 0, 1)).collect(),
+    };
+    attacker.explore(&targets)?;
+    for &cell in &hidden {
+        let (low_seen, high_seen) = attacker.seen(cell);
+        let settled = match threshold {
+            Some(n) => high_seen >= n as f64 - 1e-6,
+            None => (high_seen + 1e-6).floor() > (low_seen - 1e-6).ceil(),
+        };
+        if settled || (threshold.is_some() && attacker.reaches(cell, i64::MAX / 4, threshold.unwrap_or(0))?) {
+            continue;
+        }
         let iv = attacker.interval(cell)?;
         let place = table.describe(cell);
         let shown = match (iv.upper, threshold) {

@@ -260,7 +260,7 @@ def audit(
     ``*``). Cells the table leaves out are unknown to the attacker too. The
     checks are those of ``amparo audit``: no published cell breaks the
     threshold, published cells add up, no hidden cell can be shown to be
-    below the threshold or computed exactly, rounded values are multiples of
+    below the threshold (or, without a threshold, computed exactly), rounded values are multiples of
     their base, and a table carrying Amparo's metadata was made with this
     policy. Messages are in ``lang`` (``en``, ``es``; default from the locale).
 
