@@ -446,8 +446,14 @@ fn audit_cells(
             Some(n) => high_seen >= n as f64 - 1e-6,
             None => (high_seen + 1e-6).floor() > (low_seen - 1e-6).ceil(),
         };
-        if settled || (threshold.is_some() && attacker.reaches(cell, i64::MAX / 4, threshold.unwrap_or(0))?) {
+        if settled {
             continue;
+        }
+        // With a threshold, one LP (can it reach the threshold?) decides the cell.
+        if let Some(n) = threshold {
+            if attacker.reaches(cell, i64::MAX / 4, n)? {
+                continue;
+            }
         }
         let iv = attacker.interval(cell)?;
         let place = table.describe(cell);

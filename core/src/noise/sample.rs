@@ -329,7 +329,7 @@ impl DiscreteGaussian {
     pub fn new(variance: Fraction) -> DiscreteGaussian {
         let (a, b) = (variance.num as u128, variance.den as u128);
         // floor(sqrt(a/b)) = isqrt(floor(a/b)).
-        let t = (a / b).isqrt() as u64 + 1;
+        let t = num_integer::Roots::sqrt(&(a / b)) as u64 + 1;
         DiscreteGaussian { a, b, t }
     }
 
