@@ -27,21 +27,8 @@ codes = ["F", "M", "U"]
 codes = ["accompanied", "separated", "unaccompanied"]
 "#;
 
-/// A small deterministic generator (xorshift), so the bench needs no RNG crate.
-struct Xorshift(u64);
-impl Xorshift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    /// Skewed index in 0..n: the square of a uniform puts more mass on small indices.
-    fn skewed(&mut self, n: usize) -> usize {
-        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
-        ((u * u) * n as f64) as usize
-    }
-}
+mod common;
+use common::Xorshift;
 
 fn dictionaries() -> Vec<Vec<String>> {
     // 33 departments x 34 municipalities = 1,122, as in Colombia.

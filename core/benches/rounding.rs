@@ -13,21 +13,8 @@ use arrow_array::types::Int32Type;
 use arrow_array::{ArrayRef, DictionaryArray, Int32Array, Int64Array, RecordBatch, RecordBatchIterator, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 
-/// A small deterministic generator (xorshift), so the bench needs no RNG crate.
-struct Xorshift(u64);
-impl Xorshift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    /// A count with many small values: 0-9 mostly, now and then up to 200.
-    fn count(&mut self) -> i64 {
-        let x = self.next();
-        if x % 8 == 0 { (x >> 8) as i64 % 200 } else { (x >> 8) as i64 % 10 }
-    }
-}
+mod common;
+use common::Xorshift;
 
 /// One row per inner cell of the product of `codes`, dictionary-encoded.
 fn inner_rows(names: &[&str], codes: &[Vec<String>], seed: u64) -> (Arc<Schema>, RecordBatch) {

@@ -110,6 +110,9 @@ impl CellMarks {
     }
 }
 
+/// Notes for the output metadata: (key, text), e.g. ("additivity", ...).
+pub type Notes = Vec<(String, String)>;
+
 /// Where the randomness of a run came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Randomness {
@@ -147,7 +150,7 @@ pub struct Metadata {
     pub audit: String,
     /// What a reader must know about the published values, e.g. that totals
     /// may not add up after rounding (key, text).
-    pub notes: Vec<(String, String)>,
+    pub notes: Notes,
 }
 
 /// Prefix of the metadata keys in Arrow/Parquet schema metadata.

@@ -30,7 +30,7 @@ use chacha20::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
 
 use crate::error::Fallible;
-use crate::output::{CellMarks, Randomness, Status};
+use crate::output::{CellMarks, Notes, Randomness, Status};
 use crate::policy::{MarginRounding, RoundingMethod, RoundingRandomness, RoundingSection};
 use crate::table::Cube;
 use crate::{err, fail};
@@ -100,9 +100,6 @@ enum Draws<'a> {
     Keys(&'a [u32], &'a str),
     Generator(ChaCha20Rng, Randomness),
 }
-
-/// Notes for the output metadata: (key, text).
-pub type Notes = Vec<(String, String)>;
 
 /// Round every cell of `cube` as `[rounding]` says: the marks (every cell
 /// `rounded`, its published value the rounded one), where the randomness

@@ -399,7 +399,7 @@ fn audit_cells(
 ) -> Fallible<PublishedAudit> {
     let mut checks = vec![Check::Additivity, Check::Protection];
     if threshold.is_some() {
-        checks.insert(0, Check::Threshold);
+        checks.push(Check::Threshold);
     }
     if linked {
         checks.push(Check::Consistency);

@@ -89,7 +89,7 @@ pub fn audit_files(
     lang: Lang,
 ) -> Fallible<AuditReport> {
     let readers = paths.iter().map(|p| io::read_table(p)).collect::<Fallible<Vec<_>>>()?;
-    let recorded = paths.iter().map(|p| recorded_policy_sha256(p)).collect::<Fallible<Vec<_>>>()?;
+    let recorded = paths.iter().zip(&readers).map(|(p, r)| recorded_policy_sha256(p, r)).collect::<Fallible<Vec<_>>>()?;
     let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     audit_tables(policy, readers, names, recorded, value_column, hidden_symbols, lang)
 }
@@ -138,21 +138,20 @@ fn audit_tables(
     Ok(report)
 }
 
-/// The policy SHA-256 a published file records, if it records one.
-fn recorded_policy_sha256(path: &Path) -> Fallible<Option<String>> {
-    const KEY: &str = POLICY_HASH_KEY;
-    if Format::from_path(path)? == Format::Csv {
-        let sidecar = io::metadata_sidecar(path);
-        if !sidecar.exists() {
-            return Ok(None);
-        }
-        let text = std::fs::read_to_string(&sidecar).map_err(|e| err!(Io, "cannot read {}: {e}", sidecar.display()))?;
-        let json: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| err!(Data, "{} is not the JSON metadata Amparo writes: {e}; remove it or restore it", sidecar.display()))?;
-        return Ok(json.get(KEY).and_then(|v| v.as_str()).map(str::to_owned));
+/// The policy SHA-256 a published file records, if it records one: in the
+/// `.meta.json` beside a CSV, else in the schema metadata its reader has.
+fn recorded_policy_sha256(path: &Path, reader: &io::BatchReader) -> Fallible<Option<String>> {
+    if Format::from_path(path)? != Format::Csv {
+        return Ok(reader.schema().metadata().get(POLICY_HASH_KEY).cloned());
     }
-    let reader = io::read_table(path)?;
-    Ok(reader.schema().metadata().get(KEY).cloned())
+    let sidecar = io::metadata_sidecar(path);
+    if !sidecar.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&sidecar).map_err(|e| err!(Io, "cannot read {}: {e}", sidecar.display()))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| err!(Data, "{} is not the JSON metadata Amparo writes: {e}; remove it or restore it", sidecar.display()))?;
+    Ok(json.get(POLICY_HASH_KEY).and_then(|v| v.as_str()).map(str::to_owned))
 }
 
 impl AuditReport {

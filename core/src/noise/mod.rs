@@ -16,9 +16,11 @@
 //!   Bureau's 2020 state totals were such invariants).
 //! - Post-processing (`wls`): the non-negative real table that adds up along
 //!   every hierarchy and keeps the invariants, closest to the measurements in
-//!   least squares weighted by 1/variance (a convex QP in HiGHS); then the
+//!   least squares weighted by 1/variance (projected conjugate gradients
+//!   over the inner cells, non-negativity by an active set); then the
 //!   whole-number table within one of it that adds up, nearest in total
-//!   absolute deviation (a MIP, as the Census TopDown's L1 rounding step).
+//!   absolute deviation (controlled rounding to base 1, a MIP in HiGHS, as
+//!   the Census TopDown's L1 rounding step).
 //!   Post-processing uses no confidential data, so it costs no budget.
 //! - Error: the error of each published cell (its `sd` and the `lower`/`upper`
 //!   interval at the policy's confidence) is estimated by running the same
@@ -31,16 +33,12 @@ pub mod sample;
 
 use std::sync::Arc;
 
-
 use crate::error::Fallible;
-use crate::output::{CellMarks, Randomness, Status};
+use crate::output::{CellMarks, Notes, Randomness, Status};
 use crate::policy::{NoiseMethod, Policy, Postprocess};
 use crate::table::Cube;
 use crate::{err, fail};
 use sample::{DiscreteGaussian, Fraction, RandomBits};
-
-/// Metadata notes: (key, text).
-pub type Notes = Vec<(String, String)>;
 
 /// The noise of one level.
 #[derive(Debug, Clone, Copy)]
@@ -118,8 +116,9 @@ pub struct NoisePlan {
     levels: Vec<Level>,
     /// (cell, level) for every measured cell.
     measured: Vec<(usize, usize)>,
-    /// Cells published exactly.
+    /// Cells published exactly, and the same as a flag per cell.
     invariants: Vec<usize>,
+    exact: Vec<bool>,
     postprocess: Postprocess,
     time_limit: f64,
 }
@@ -183,9 +182,11 @@ impl NoisePlan {
         if !invariants.is_empty() && section.postprocess == Postprocess::None {
             fail!(Policy, "[noise] invariants are kept by post-processing; remove postprocess = \"none\" (or the invariants)");
         }
+        let mut exact = vec![false; cube.len()];
+        invariants.iter().for_each(|&c| exact[c] = true);
         let mut measured = Vec::new();
         for cell in 0..cube.len() {
-            if invariants.contains(&cell) {
+            if exact[cell] {
                 continue;
             }
             let level = match split {
@@ -199,25 +200,12 @@ impl NoisePlan {
                 measured.push((cell, level));
             }
         }
-        Ok(NoisePlan { levels, measured, invariants, postprocess: section.postprocess, time_limit: section.time_limit })
+        Ok(NoisePlan { levels, measured, invariants, exact, postprocess: section.postprocess, time_limit: section.time_limit })
     }
 
     /// One noisy measurement of each measured cell of `values`.
     pub fn measure(&self, values: &[i64], rng: &mut RandomBits) -> Vec<i64> {
         self.measured.iter().map(|&(cell, level)| values[cell].saturating_add(self.levels[level].mechanism.draw(rng))).collect()
-    }
-
-    /// The published table from the measurements (`exact` gives the
-    /// invariants' values), and a note when the whole-number step stopped at
-    /// its time limit.
-    pub fn estimate(&self, cube: &Cube, exact: &[i64], noisy: &[i64]) -> Fallible<(Vec<i64>, Option<String>)> {
-        match self.postprocess {
-            Postprocess::None => Ok((self.noisy_sums(cube, noisy)?, None)),
-            Postprocess::Wls => {
-                let real = self.least_squares(cube, exact, noisy)?;
-                self.whole_numbers(cube, exact, &real)
-            }
-        }
     }
 
     /// The real-valued estimate before whole numbers: the least-squares
@@ -374,23 +362,16 @@ impl NoisePlan {
         for c in 0..cube.len() {
             let x = real[c];
             // Within solver tolerance of a whole number: that number.
-            if self.invariants.contains(&c) || (x - x.round()).abs() < 1e-6 {
-                down.push(if self.invariants.contains(&c) { exact[c] } else { x.round() as i64 });
+            if self.exact[c] || (x - x.round()).abs() < 1e-6 {
+                down.push(if self.exact[c] { exact[c] } else { x.round() as i64 });
                 cost_up.push(None);
             } else {
                 down.push(x.floor() as i64);
                 cost_up.push(Some(1.0 - 2.0 * (x - x.floor())));
             }
         }
-        let stopped = |gap: f64| {
-            format!(
-                "the rounding to whole numbers stopped at its time limit ({} s): the table adds up, its deviation from the least-squares table is at most {:.1}% above the least",
-                self.time_limit,
-                100.0 * gap
-            )
-        };
         match crate::rounding::choose_adjacent(cube, &down, 1, &cost_up, self.time_limit)? {
-            crate::rounding::Adjacent::Found(values, gap) => return Ok((values, gap.map(stopped))),
+            crate::rounding::Adjacent::Found(values, gap) => return Ok((values, gap.map(|g| self.stopped_note(g)))),
             crate::rounding::Adjacent::OutOfTime => {
                 if let Some(values) = self.cumulative_rounding(cube, exact, real)? {
                     let note = format!(
@@ -412,8 +393,8 @@ impl NoisePlan {
             crate::rounding::Adjacent::NoneExists => {}
         }
         for window in [Some(2), None] {
-            if let Some(found) = self.whole_numbers_within(cube, exact, real, window)? {
-                return Ok(found);
+            if let Some((values, gap)) = self.whole_numbers_within(cube, exact, real, window)? {
+                return Ok((values, gap.map(|g| self.stopped_note(g))));
             }
         }
         fail!(Data, "no non-negative whole-number table adds up and keeps the invariants; check [noise] invariants")
@@ -437,18 +418,32 @@ impl NoisePlan {
         Ok(self.invariants.iter().all(|&c| values[c] == exact[c]).then_some(values))
     }
 
-    fn whole_numbers_within(&self, cube: &Cube, exact: &[i64], real: &[f64], window: Option<i64>) -> Fallible<Option<(Vec<i64>, Option<String>)>> {
+    /// The metadata note for a whole-number step stopped at its time limit
+    /// with relative gap `gap` to the least deviation.
+    fn stopped_note(&self, gap: f64) -> String {
+        format!(
+            "the rounding to whole numbers stopped at its time limit ({} s): the table adds up, its deviation from the least-squares table is at most {:.1}% above the least",
+            self.time_limit,
+            100.0 * gap
+        )
+    }
+
+    /// The whole-number table that adds up and keeps the invariants with
+    /// every cell within `window` of `real` (None: anywhere non-negative),
+    /// nearest in total absolute deviation, and the proven gap when the time
+    /// limit stopped the search; None when there is no such table.
+    fn whole_numbers_within(&self, cube: &Cube, exact: &[i64], real: &[f64], window: Option<i64>) -> Fallible<Option<(Vec<i64>, Option<f64>)>> {
         use highs::{HighsModelStatus, RowProblem, Sense};
         let mut pb = RowProblem::default();
         let mut z = Vec::with_capacity(cube.len());
         for c in 0..cube.len() {
-            if self.invariants.contains(&c) {
+            if self.exact[c] {
                 z.push(pb.add_integer_column(0.0, exact[c] as f64..=exact[c] as f64));
                 continue;
             }
             let x = real[c];
             let col = match window {
-                Some(w) => pb.add_integer_column(0.0, (x.floor() - (w - 1) as f64).max(0.0)..=x.ceil() + (w - 1) as f64 + 1.0),
+                Some(w) => pb.add_integer_column(0.0, (x.floor() - (w - 1) as f64).max(0.0)..=x.ceil() + (w - 1) as f64),
                 None => pb.add_integer_column(0.0, 0.0..),
             };
             // d >= |z - x|, at cost 1.
@@ -484,19 +479,12 @@ impl NoisePlan {
         let mut next = 0;
         for c in 0..cube.len() {
             values.push(columns[next].round() as i64);
-            next += if self.invariants.contains(&c) { 1 } else { 2 };
+            next += if self.exact[c] { 1 } else { 2 };
         }
         if let Some(con) = cube.first_violation(&values) {
             fail!(Infeasible, "post-processing returned a table that does not add up at ({}); raise [noise] time_limit", cube.describe(con.total));
         }
-        let note = stopped.then(|| {
-            format!(
-                "the rounding to whole numbers stopped at its time limit ({} s): the table adds up, its deviation from the least-squares table is at most {:.1}% above the least",
-                self.time_limit,
-                100.0 * solved.mip_gap()
-            )
-        });
-        Ok(Some((values, note)))
+        Ok(Some((values, stopped.then(|| solved.mip_gap()))))
     }
 }
 
@@ -538,7 +526,7 @@ pub fn add_noise(policy: &Policy, cube: &Cube) -> Fallible<(CellMarks, Randomnes
     for cell in 0..cube.len() {
         marks.status[cell] = Status::Noisy;
         marks.reason[cell] = Some(match measured_level[cell] {
-            _ if plan.invariants.contains(&cell) => exact.clone(),
+            _ if plan.exact[cell] => exact.clone(),
             Some(l) => reasons[l].clone(),
             None => derived.clone(),
         });
@@ -584,9 +572,6 @@ pub fn add_noise(policy: &Policy, cube: &Cube) -> Fallible<(CellMarks, Randomnes
     if simulations == 0 || !postprocessed {
         // Exactly from the noise distribution, where the published value is the raw measurement.
         for &(cell, level) in &plan.measured {
-            if postprocessed && simulations > 0 {
-                continue;
-            }
             let m = &plan.levels[level].mechanism;
             marks.sd[cell] = Some((m.variance().sqrt() * 1000.0).round() / 1000.0);
             (marks.lower[cell], marks.upper[cell]) = half(published[cell], m.half_width(section.confidence));
@@ -603,7 +588,7 @@ pub fn add_noise(policy: &Policy, cube: &Cube) -> Fallible<(CellMarks, Randomnes
         (marks.lower[cell], marks.upper[cell]) = (Some(published[cell]), Some(published[cell]));
     }
     if let Some(below) = section.low_reliability_below {
-        for cell in (0..cube.len()).filter(|&c| published[c] < below && !plan.invariants.contains(&c)) {
+        for cell in (0..cube.len()).filter(|&c| published[c] < below && !plan.exact[c]) {
             let reason = format!("{}; low reliability (published below {below})", marks.reason[cell].as_deref().unwrap_or(""));
             marks.reason[cell] = Some(Arc::from(reason));
         }
