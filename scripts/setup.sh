@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Install what Amparo's builds and tests need on a fresh machine that has Rust
 # and Python 3 with pip: cmake and libclang (HiGHS, the LP solver, is built
-# from source), R from Debian's packages (with apt) and a Python venv in .venv
-# with maturin, pytest, pyarrow, pandas and polars.
+# from source), R from Debian's packages (with apt), Chromium from Debian's
+# packages (the test that renders the HTML audit report takes a screenshot
+# with it headless) and a Python venv in .venv with maturin, pytest, pyarrow,
+# pandas and polars.
 #
 #   scripts/setup.sh            everything
 #   scripts/setup.sh build      what the Rust build needs (cmake, libclang, g++)
 #   scripts/setup.sh python     the venv only
 #   scripts/setup.sh r          R only
+#   scripts/setup.sh browser    headless Chromium only
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 want="${1:-all}"
@@ -40,6 +43,14 @@ if [ "$want" = all ] || [ "$want" = r ]; then
     apt_install r-base-core r-base-dev r-cran-testthat
   fi
   echo "setup: $(R --version | head -1)"
+fi
+
+if [ "$want" = all ] || [ "$want" = browser ]; then
+  if ! command -v chromium >/dev/null && [ -z "${AMPARO_CHROMIUM:-}" ]; then
+    echo "setup: installing chromium from Debian's packages (headless, for the HTML report's test)"
+    apt_install chromium
+  fi
+  echo "setup: $(${AMPARO_CHROMIUM:-chromium} --version 2>/dev/null | tail -1)"
 fi
 
 if [ "$want" = all ] || [ "$want" = python ]; then

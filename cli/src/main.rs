@@ -58,13 +58,34 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         hidden_symbols: Option<Vec<String>>,
         /// Report format: text (default), json (schema: `amparo schema --audit-report`),
-        /// junit (one test case per check), github (workflow annotations).
+        /// junit (a test suite per table, a test case per check), github (workflow
+        /// annotations), html (a self-contained page with a heat map of each table).
         #[arg(long, default_value = "text")]
         format: String,
         /// Also write a Markdown summary here (with --format github, default: $GITHUB_STEP_SUMMARY).
         #[arg(long)]
         summary: Option<PathBuf>,
         /// Language of the report: en or es (default: from LC_ALL / LC_MESSAGES / LANG, else en).
+        #[arg(long)]
+        lang: Option<String>,
+    },
+    /// Why one cell of a published table is hidden or flagged, and which of the
+    /// hidden cells beside it would reveal it if they were published.
+    Explain {
+        #[arg(long, short)]
+        policy: PathBuf,
+        /// The published table (for a policy with [tables]: one per table, in the policy's order).
+        #[arg(num_args = 1.., required = true)]
+        table: Vec<PathBuf>,
+        /// The cell, as dimension=code pairs: `district=D01,sex=F` (a dimension left out is its total).
+        #[arg(required = true)]
+        cell: String,
+        #[arg(long)]
+        value_column: Option<String>,
+        /// Marks of a hidden cell, comma-separated (default: empty, NA, .., x, c, -, *).
+        #[arg(long, value_delimiter = ',')]
+        hidden_symbols: Option<Vec<String>>,
+        /// Language: en or es (default: from the locale, else en).
         #[arg(long)]
         lang: Option<String>,
     },
@@ -178,6 +199,12 @@ fn run(command: Command) -> Fallible<Verdict> {
                 file.write_all(report.to_markdown().as_bytes()).map_err(amparo::Error::from)?;
             }
             Ok(if report.passed { Verdict::Safe } else { Verdict::Unsafe })
+        }
+        Command::Explain { policy, table, cell, value_column, hidden_symbols, lang } => {
+            let lang = amparo::i18n::Lang::resolve(lang.as_deref())?;
+            let policy = Policy::from_file(&policy)?;
+            print!("{}", amparo::audit::explain::explain_files(&policy, &table, &cell, value_column.as_deref(), hidden_symbols.as_deref(), lang)?);
+            Ok(Verdict::Safe)
         }
         Command::Keys { input, output, column, seed } => {
             let randomness = amparo::cellkey::add_record_keys_to_file(&input, &output, &column, seed)?;

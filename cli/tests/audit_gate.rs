@@ -158,7 +158,7 @@ fn junit_and_github_reports_carry_the_same_verdict() {
     assert!(markdown.contains("## Amparo audit: FAILED") && markdown.contains("| protection | **FAILED** | 1 |"), "{markdown}");
     let unknown = case.audit(&[&table], "yaml");
     assert_eq!(unknown.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&unknown.stderr).contains("text, json, junit or github"));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("text, json, junit, github or html"));
 }
 
 #[test]
@@ -215,4 +215,146 @@ fn reports_speak_spanish_with_spanish_numbers() {
     let unknown = amparo().args(["audit", "--lang", "xx", "-p"]).arg(case.dir.path().join("policy.toml")).arg(&table).output().unwrap();
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("en, es"));
+}
+
+/// Three districts: D1 and D2 hidden in a protected 2x2 pattern, D3 x F
+/// hidden alone (its row total gives it away: 12 - 10 = 2).
+const THREE_DISTRICTS: &str = "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.district]\ncodes = [\"D1\", \"D2\", \"D3\"]\n[dimensions.sex]\ncodes = [\"F\", \"M\"]\n[primary]\nthreshold = 5\n";
+const THREE_DISTRICTS_TABLE: &str =
+    "district,sex,published\nTotal,Total,52\nTotal,F,25\nTotal,M,27\nD1,Total,20\nD1,F,x\nD1,M,x\nD2,Total,20\nD2,F,x\nD2,M,x\nD3,Total,12\nD3,F,x\nD3,M,10\n";
+
+#[test]
+fn junit_has_a_suite_per_table_and_a_case_per_check() {
+    let policy = String::from(
+        "version = 1\n[input]\nkind = \"microdata\"\n[dimensions.district]\ncodes = [\"D1\", \"D2\"]\n[dimensions.sex]\ncodes = [\"F\", \"M\"]\n[dimensions.age]\ncodes = [\"0-4\", \"5-17\"]\n[primary]\nthreshold = 5\n[tables.by_sex]\ndimensions = [\"district\", \"sex\"]\n[tables.by_age]\ndimensions = [\"district\", \"age\"]\n"
+    );
+    let case = Case::new(&policy);
+    let by_sex = case.file("by_sex.csv", "district,sex,published\nTotal,Total,40\nTotal,F,x\nTotal,M,x\nD1,Total,x\nD1,F,x\nD1,M,17\nD2,Total,x\nD2,F,x\nD2,M,x\n");
+    let by_age = case.file("by_age.csv", "district,age,published\nTotal,Total,40\nTotal,0-4,x\nTotal,5-17,x\nD1,Total,20\nD1,0-4,x\nD1,5-17,x\nD2,Total,20\nD2,0-4,x\nD2,5-17,x\n");
+    let run = case.audit(&[&by_sex, &by_age], "junit");
+    assert_eq!(run.status.code(), Some(1));
+    let xml = String::from_utf8_lossy(&run.stdout);
+    let suites: Vec<&str> = xml.split("<testsuite ").skip(1).collect();
+    assert_eq!(suites.len(), 2, "{xml}");
+    // by_sex holds the recoverable cell (district=D1, sex=F); by_age does not.
+    assert!(suites[0].contains("by_sex.csv") && suites[0].contains("district=D1, sex=F") && suites[0].contains("failures=\"1\""), "{xml}");
+    assert!(suites[1].contains("by_age.csv") && !suites[1].contains("<failure") && suites[1].contains("failures=\"0\""), "{xml}");
+    assert!(xml.contains("<testsuites name=\"amparo audit\" tests=\"8\" failures=\"1\""), "{xml}");
+}
+
+/// Pixels of each colour in a PNG.
+fn count_colours(png_path: &Path, colours: &[[u8; 3]]) -> Vec<usize> {
+    let mut decoder = png::Decoder::new(std::fs::File::open(png_path).unwrap());
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let step = match info.color_type {
+        png::ColorType::Rgb => 3,
+        png::ColorType::Rgba => 4,
+        other => panic!("unexpected PNG colour type {other:?}"),
+    };
+    colours.iter().map(|c| buf[..info.buffer_size()].chunks(step).filter(|p| p[..3] == c[..]).count()).collect()
+}
+
+/// Headless Chromium (Debian's `chromium`; `scripts/setup.sh` installs it),
+/// or `$AMPARO_CHROMIUM`.
+fn chromium() -> PathBuf {
+    if let Some(path) = std::env::var_os("AMPARO_CHROMIUM") {
+        return PathBuf::from(path);
+    }
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .filter_map(|name| std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join(name)).find(|p| p.exists())))
+        .next()
+        .expect("headless Chromium is needed to test the HTML report: run scripts/setup.sh (it installs Debian's chromium) or set AMPARO_CHROMIUM")
+}
+
+#[test]
+fn the_html_report_renders_in_headless_chromium_with_its_heat_map() {
+    let case = Case::new(THREE_DISTRICTS);
+    let table = case.file("t.csv", THREE_DISTRICTS_TABLE);
+    let run = case.audit(&[&table], "html");
+    assert_eq!(run.status.code(), Some(1));
+    let html = String::from_utf8(run.stdout).unwrap();
+    // Self-contained: nothing fetched, no scripts.
+    assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>\n"));
+    assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("<link"), "the page must stand alone");
+    // The map: 12 cells, 7 published, 4 hidden and protected, 1 recoverable.
+    assert_eq!(html.matches("<td class=\"p\"").count(), 7);
+    assert_eq!(html.matches("<td class=\"h\"").count(), 4);
+    assert_eq!(html.matches("<td class=\"hf\"").count(), 1);
+    assert!(html.contains("title=\"district=D3, sex=F — hidden, but an attacker can recover it: hidden cell (district=D3, sex=F) can be computed exactly: it is 2\""), "{html}");
+    let page = case.dir.path().join("report.html");
+    std::fs::write(&page, &html).unwrap();
+    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("audit-report.png");
+    let _ = std::fs::remove_file(&shot);
+    let browser = Command::new(chromium())
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1000,800"])
+        .arg(format!("--user-data-dir={}", case.dir.path().join("profile").display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    assert!(shot.exists(), "no screenshot: {}", String::from_utf8_lossy(&browser.stderr));
+    // The rendered page shows each status's colour (legend and cells).
+    let [published, hidden, recoverable] = [[0xe8, 0xf1, 0xfa], [0x56, 0xb4, 0xe9], [0xd5, 0x5e, 0x00]];
+    let counts = count_colours(&shot, &[published, hidden, recoverable]);
+    assert!(counts.iter().all(|&n| n > 50), "colours of published, hidden and recoverable cells in the screenshot: {counts:?} (see {})", shot.display());
+    // Four hidden cells outweigh the one recoverable on the map.
+    assert!(counts[1] > counts[2], "{counts:?}");
+}
+
+#[test]
+fn explain_says_why_a_cell_is_hidden_and_what_would_reveal_it() {
+    let case = Case::new(THREE_DISTRICTS);
+    let table = case.file("t.csv", THREE_DISTRICTS_TABLE);
+    let explain = |cell: &str, lang: &str| {
+        let run = amparo().args(["explain", "--lang", lang, "-p"]).arg(case.dir.path().join("policy.toml")).arg(&table).arg(cell).output().unwrap();
+        (run.status.code().unwrap(), String::from_utf8_lossy(&run.stdout).into_owned(), String::from_utf8_lossy(&run.stderr).into_owned())
+    };
+    // A protected cell: the attacker's interval [3, 20] reaches the threshold;
+    // its two protectors (same row, same column) would each give it away.
+    let (code, text, _) = explain("district=D1, sex=F", "en");
+    assert_eq!(code, 0);
+    assert!(text.contains("lies in [3, 20]") && text.contains("it is protected"), "{text}");
+    assert!(text.contains("(district=D1, sex=Total) = 20, the sum of 2 cells; hidden with it: (district=D1, sex=M)"), "{text}");
+    assert!(text.contains("(district=D1, sex=M) shown as ") && text.contains("(district=D2, sex=F) shown as "), "{text}");
+    assert_eq!(text.matches("it could be computed exactly").count(), 2, "{text}");
+    // The recoverable cell: its finding, and the published total that pins it.
+    let (code, text, _) = explain("sex=F;district=D3", "en");
+    assert_eq!(code, 0);
+    assert!(text.contains("finding (protection): hidden cell (district=D3, sex=F) can be computed exactly: it is 2"), "{text}");
+    assert!(text.contains("NOT protected") && text.contains("(district=D3, sex=Total) = 12, the sum of 2 cells; hidden with it: none"), "{text}");
+    // A published cell, and a margin named by leaving a dimension out.
+    let (_, text, _) = explain("district=D3", "en");
+    assert!(text.contains("cell (district=D3, sex=Total)") && text.contains("published as 12"), "{text}");
+    // In Spanish.
+    let (_, text, _) = explain("district=D1,sex=F", "es");
+    assert!(text.contains("está en [3, 20]") && text.contains("está protegida"), "{text}");
+    // Cells that are not cells: exit 2 with the fix.
+    let (code, _, err) = explain("district=D9,sex=F", "en");
+    assert_eq!(code, 2);
+    assert!(err.contains("code `D9` of dimension `district`"), "{err}");
+    let (code, _, err) = explain("D1", "en");
+    assert_eq!(code, 2);
+    assert!(err.contains("district=D01,sex=F"), "{err}");
+}
+
+#[test]
+fn explain_across_linked_tables_finds_the_cell_in_the_table_that_has_it() {
+    let policy = String::from(
+        "version = 1\n[input]\nkind = \"microdata\"\n[dimensions.district]\ncodes = [\"D1\", \"D2\"]\n[dimensions.sex]\ncodes = [\"F\", \"M\"]\n[dimensions.age]\ncodes = [\"0-4\", \"5-17\"]\n[primary]\nthreshold = 5\n[tables.by_sex]\ndimensions = [\"district\", \"sex\"]\n[tables.by_age]\ndimensions = [\"district\", \"age\"]\n"
+    );
+    let case = Case::new(&policy);
+    let by_sex = case.file("by_sex.csv", "district,sex,published\nTotal,Total,40\nTotal,F,x\nTotal,M,x\nD1,Total,x\nD1,F,x\nD1,M,17\nD2,Total,x\nD2,F,x\nD2,M,x\n");
+    let by_age = case.file("by_age.csv", "district,age,published\nTotal,Total,40\nTotal,0-4,x\nTotal,5-17,x\nD1,Total,20\nD1,0-4,x\nD1,5-17,x\nD2,Total,20\nD2,0-4,x\nD2,5-17,x\n");
+    let run = amparo().args(["explain", "--lang", "en", "-p"]).arg(case.dir.path().join("policy.toml")).arg(&by_sex).arg(&by_age).arg("district=D1,sex=F").output().unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let text = String::from_utf8_lossy(&run.stdout);
+    // D1's total is hidden in by_sex but published in by_age: together they pin the cell.
+    assert!(text.contains("of ") && text.contains("by_sex.csv") && text.contains("can be computed exactly: it is 3"), "{text}");
+    let run = amparo().args(["explain", "-p"]).arg(case.dir.path().join("policy.toml")).arg(&by_sex).arg(&by_age).arg("sex=F,age=0-4").output().unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("no linked table has every dimension"));
 }

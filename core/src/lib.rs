@@ -371,8 +371,23 @@ pub fn audit_published_tables(
     value_column: Option<&str>,
     hidden_symbols: Option<&[String]>,
 ) -> Fallible<audit::published::PublishedAudit> {
+    let published = read_published_tables(policy, inputs, value_column, hidden_symbols)?;
+    audit::published::audit_published_linked(policy, &published)
+}
+
+/// Read the published tables a policy describes: one, or one per linked
+/// table (its `[tables]`, in order), each placed on its hierarchy.
+pub fn read_published_tables(
+    policy: &Policy,
+    inputs: Vec<Box<dyn RecordBatchReader + Send>>,
+    value_column: Option<&str>,
+    hidden_symbols: Option<&[String]>,
+) -> Fallible<Vec<audit::published::PublishedTable>> {
     let tables = policy.linked_tables();
-    if tables.len() != inputs.len() {
+    if tables.is_empty() && inputs.len() != 1 {
+        fail!(Policy, "{} tables were given, but the policy describes one table (it has no [tables])", inputs.len());
+    }
+    if !tables.is_empty() && tables.len() != inputs.len() {
         let names: Vec<&str> = tables.iter().map(|(n, _)| n.as_str()).collect();
         fail!(
             Policy,
@@ -382,12 +397,12 @@ pub fn audit_published_tables(
             inputs.len()
         );
     }
-    let published = tables
-        .iter()
+    let policies: Vec<&Policy> = if tables.is_empty() { vec![policy] } else { tables.iter().map(|(_, p)| p).collect() };
+    policies
+        .into_iter()
         .zip(inputs)
-        .map(|((_, p), mut input)| audit::published::read_published(p, &mut *input, value_column, hidden_symbols))
-        .collect::<Fallible<Vec<_>>>()?;
-    audit::published::audit_published_linked(policy, published)
+        .map(|(p, mut input)| audit::published::read_published(p, &mut *input, value_column, hidden_symbols))
+        .collect()
 }
 
 /// What `validate` found: the input and policy work together.

@@ -5,14 +5,15 @@
 #
 #   examples/ci/audit-published.sh POLICY FOLDER [FORMAT] [REPORTS]
 #
-# FORMAT is text (default), json, junit or github. With REPORTS, each
+# FORMAT is text (default), json, junit, github or html. With REPORTS, each
 # table's report is written to REPORTS/<table>.<ext> instead of printed
-# (e.g. JUnit files for GitLab's `artifacts:reports:junit`).
+# (e.g. JUnit files for GitLab's `artifacts:reports:junit`, or HTML pages
+# with a heat map of each table for reviewers).
 # AMPARO is the amparo binary (default: `amparo` on the PATH).
 set -uo pipefail
 policy="$1"; folder="$2"; format="${3:-text}"; reports="${4:-}"
 amparo="${AMPARO:-amparo}"
-ext=$([[ "$format" == junit ]] && echo xml || ([[ "$format" == json ]] && echo json || echo txt))
+case "$format" in junit) ext=xml ;; json) ext=json ;; html) ext=html ;; *) ext=txt ;; esac
 [[ -n "$reports" ]] && mkdir -p "$reports"
 worst=0
 shopt -s nullglob

@@ -14,6 +14,8 @@
 //! within a model the LP is re-solved with a changed objective, which HiGHS
 //! warm-starts from the previous basis (usually a few simplex iterations).
 
+pub mod explain;
+mod html;
 pub mod published;
 pub mod report;
 

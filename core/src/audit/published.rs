@@ -35,6 +35,9 @@ pub struct PublishedTable {
     /// to the attacker too, but are not reported: leaving out a margin hides
     /// nothing that its published cells do not already give.
     pub listed: Vec<bool>,
+    /// Hidden cells whose row carries Amparo's `status` (and `reason`)
+    /// columns: "secondary: protects a sensitive cell". Read for `explain`.
+    pub stated: HashMap<usize, String>,
 }
 
 /// The checks of a published table (each finding belongs to one).
@@ -105,6 +108,10 @@ pub struct PublishedAudit {
     /// The checks that ran (those the policy makes meaningful), in report order.
     pub checks: Vec<Check>,
     pub findings: Vec<PublishedFinding>,
+    /// Linked tables: each table's cells by their number in the findings
+    /// (a cell shared by two tables has one number). Empty for one table,
+    /// whose findings number its own cells.
+    pub table_cells: Vec<Vec<usize>>,
 }
 
 impl PublishedAudit {
@@ -157,8 +164,9 @@ pub fn read_published(
         }
     };
     // Codes per dimension in order of first appearance, and each row's codes and value.
+    let status_index = ["status", "reason"].map(|c| schema.index_of(c).ok());
     let mut codes: Vec<(Vec<String>, HashMap<String, u32>, Vec<u64>)> = vec![Default::default(); dim_index.len()];
-    let mut rows: Vec<(Vec<u32>, Option<i64>, u64)> = Vec::new();
+    let mut rows: Vec<(Vec<u32>, Option<i64>, u64, Option<String>)> = Vec::new();
     let mut row_number = 0u64;
     for batch in input {
         let batch = batch.map_err(|e| crate::io::arrow_read_error(e, "the published table"))?;
@@ -169,6 +177,8 @@ pub fn read_published(
             .collect::<Fallible<_>>()?;
         let values = as_text(batch.column(value_index), &value_column)?;
         let values = values.as_string::<i32>();
+        let [status, reason] = status_index.map(|i| i.map(|i| as_text(batch.column(i), schema.field(i).name())).transpose());
+        let (status, reason) = (status?, reason?);
         for r in 0..batch.num_rows() {
             row_number += 1;
             let mut ids = Vec::with_capacity(dims.len());
@@ -187,7 +197,15 @@ pub fn read_published(
                 ids.push(id);
             }
             let value = if values.is_null(r) { None } else { parse_published(values.value(r), hidden_symbols, &value_column, row_number, raw_noise)? };
-            rows.push((ids, value, row_number));
+            let stated = match (&status, value) {
+                (Some(status), None) if status.is_valid(r) => {
+                    let status = status.as_string::<i32>().value(r);
+                    let reason = reason.as_ref().filter(|a| a.is_valid(r)).map(|a| a.as_string::<i32>().value(r)).unwrap_or("");
+                    Some(if reason.is_empty() { status.to_owned() } else { format!("{status}: {reason}") })
+                }
+                _ => None,
+            };
+            rows.push((ids, value, row_number, stated));
         }
     }
     if rows.is_empty() {
@@ -205,7 +223,8 @@ pub fn read_published(
     let cube = Cube::zeros(dims)?;
     let mut published = vec![None; cube.len()];
     let mut listed_at = vec![0u64; cube.len()];
-    for (ids, value, row) in rows {
+    let mut stated_at = HashMap::new();
+    for (ids, value, row, stated) in rows {
         let coords: Vec<u32> = ids.iter().enumerate().map(|(d, &id)| node_of[d][id as usize]).collect();
         let cell = cube.cell(&coords);
         if listed_at[cell] != 0 {
@@ -213,9 +232,12 @@ pub fn read_published(
         }
         listed_at[cell] = row;
         published[cell] = value;
+        if let Some(stated) = stated {
+            stated_at.insert(cell, stated);
+        }
     }
     let listed = listed_at.iter().map(|&r| r != 0).collect();
-    Ok(PublishedTable { cube, published, listed })
+    Ok(PublishedTable { cube, published, listed, stated: stated_at })
 }
 
 /// A published value: a count, a hidden-cell mark, or (`allow_negative`,
@@ -353,25 +375,28 @@ fn audit_noisy(noise: &crate::policy::NoiseSection, table: &PublishedTable) -> P
 /// one published table each, in its order): a cell they share is known to
 /// the attacker if any of them publishes it, and every table's constraints
 /// work together, so differencing between tables is found.
-pub fn audit_published_linked(policy: &Policy, tables: Vec<PublishedTable>) -> Fallible<PublishedAudit> {
-    let mut published_by: Vec<Vec<Option<i64>>> = Vec::new();
-    let mut listed_by: Vec<Vec<bool>> = Vec::new();
-    let mut cubes = Vec::with_capacity(tables.len());
-    for t in tables {
-        published_by.push(t.published);
-        listed_by.push(t.listed);
-        cubes.push(t.cube);
-    }
+pub fn audit_published_linked(policy: &Policy, tables: &[PublishedTable]) -> Fallible<PublishedAudit> {
+    let (linked, published, listed, findings) = link_published(tables)?;
+    let mut audit = audit_cells(policy.file.primary.threshold, &linked, &published, &listed, findings, true)?;
+    audit.table_cells = linked.linked;
+    Ok(audit)
+}
+
+/// Linked published tables as one table: a cell shared by several is
+/// published if any of them publishes it; two different published values
+/// of one cell are consistency findings.
+#[allow(clippy::type_complexity)]
+pub(crate) fn link_published(tables: &[PublishedTable]) -> Fallible<(crate::table::LinkedTables, Vec<Option<i64>>, Vec<bool>, Vec<PublishedFinding>)> {
     // The cubes hold no values (they are unknown), so they always agree.
-    let linked = crate::table::LinkedTables::new(cubes)?;
+    let linked = crate::table::LinkedTables::new(tables.iter().map(|t| t.cube.clone()).collect())?;
     let n = crate::table::Additive::len(&linked);
     let mut published: Vec<Option<i64>> = vec![None; n];
     let mut listed = vec![false; n];
     let mut findings = Vec::new();
     for (t, ids) in linked.linked.iter().enumerate() {
         for (cell, &g) in ids.iter().enumerate() {
-            listed[g] |= listed_by[t][cell];
-            match (published[g], published_by[t][cell]) {
+            listed[g] |= tables[t].listed[cell];
+            match (published[g], tables[t].published[cell]) {
                 (Some(a), Some(b)) if a != b => {
                     let place = crate::table::Additive::describe(&linked, g);
                     findings.push(PublishedFinding::new(
@@ -386,7 +411,7 @@ pub fn audit_published_linked(policy: &Policy, tables: Vec<PublishedTable>) -> F
             }
         }
     }
-    audit_cells(policy.file.primary.threshold, &linked, &published, &listed, findings, true)
+    Ok((linked, published, listed, findings))
 }
 
 fn audit_cells(

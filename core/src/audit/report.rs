@@ -7,14 +7,17 @@
 //! - `junit`: one test case per check and table, failures naming the cells
 //!   (the JUnit XML that GitLab, Jenkins, Azure and GitHub test reporters read);
 //! - `github`: workflow commands (`::error file=...::`) that annotate the
-//!   run, and a Markdown summary for `$GITHUB_STEP_SUMMARY`.
+//!   run, and a Markdown summary for `$GITHUB_STEP_SUMMARY`;
+//! - `html`: a self-contained page with a heat map of each table ([`super::html`]).
 
 use std::path::{Path, PathBuf};
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::published::{Check, PublishedAudit};
+use std::collections::HashMap;
+
+use super::published::{Check, PublishedAudit, PublishedTable};
 use crate::error::Fallible;
 use crate::i18n::{Lang, Message};
 use crate::io::{self, Format};
@@ -45,6 +48,10 @@ pub struct FindingReport {
     /// The cell by its codes, `dimension=code, ...` (empty for table-wide findings).
     pub cell: String,
     pub message: String,
+    /// The positions in [`AuditReport::tables`] of the tables the finding is in.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub table_positions: Vec<usize>,
 }
 
 /// The audit report.
@@ -67,6 +74,10 @@ pub struct AuditReport {
     pub hidden_cells: usize,
     pub checks: Vec<CheckOutcome>,
     pub findings: Vec<FindingReport>,
+    /// The heat map of each table, as HTML (for `--format html`; not in the JSON).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub maps: Vec<String>,
 }
 
 /// The JSON Schema of [`AuditReport`].
@@ -113,23 +124,20 @@ const POLICY_HASH_KEY: &str = "amparo.policy_sha256";
 
 fn audit_tables(
     policy: &Policy,
-    mut readers: Vec<io::BatchReader>,
+    readers: Vec<io::BatchReader>,
     names: Vec<String>,
     recorded: Vec<Option<String>>,
     value_column: Option<&str>,
     hidden_symbols: Option<&[String]>,
     lang: Lang,
 ) -> Fallible<AuditReport> {
+    let tables = crate::read_published_tables(policy, readers, value_column, hidden_symbols)?;
     let audit = if policy.linked_tables().is_empty() {
-        if readers.len() != 1 {
-            fail!(Policy, "{} tables were given, but the policy describes one table (it has no [tables])", readers.len());
-        }
-        let mut reader = readers.remove(0);
-        crate::audit_published(policy, &mut *reader, value_column, hidden_symbols)?.1
+        super::published::audit_published(policy, &tables[0])?
     } else {
-        crate::audit_published_tables(policy, readers, value_column, hidden_symbols)?
+        super::published::audit_published_linked(policy, &tables)?
     };
-    let mut report = AuditReport::new(policy, names.clone(), audit, &names.join(", "), lang);
+    let mut report = AuditReport::new(policy, names.clone(), audit, &tables, lang);
     for (name, recorded) in names.iter().zip(recorded) {
         if let Some(recorded) = recorded {
             report.add_metadata_check(name, &recorded, &policy.sha256);
@@ -155,14 +163,56 @@ fn recorded_policy_sha256(path: &Path, reader: &io::BatchReader) -> Fallible<Opt
 }
 
 impl AuditReport {
-    /// The report of `audit` on `tables`; `table` names where per-cell findings are.
-    pub fn new(policy: &Policy, tables: Vec<String>, audit: PublishedAudit, table: &str, lang: Lang) -> AuditReport {
-        let findings: Vec<FindingReport> = audit
+    /// The report of `audit` on the published `tables` named `names`: each
+    /// finding names the tables its cell is in, and each table gets a heat map.
+    pub fn new(policy: &Policy, names: Vec<String>, audit: PublishedAudit, tables: &[PublishedTable], lang: Lang) -> AuditReport {
+        let mut report = AuditReport::empty(policy, names, &audit, lang);
+        // Per finding number: the tables that hold the cell.
+        let mut holders: HashMap<usize, Vec<usize>> = HashMap::new();
+        if audit.table_cells.is_empty() {
+            holders.extend(audit.findings.iter().map(|f| (f.cell, vec![0])));
+        } else {
+            let wanted: std::collections::HashSet<usize> = audit.findings.iter().map(|f| f.cell).collect();
+            for (t, ids) in audit.table_cells.iter().enumerate() {
+                for g in ids.iter().filter(|g| wanted.contains(g)) {
+                    holders.entry(*g).or_default().push(t);
+                }
+            }
+        }
+        let everywhere: Vec<usize> = (0..tables.len()).collect();
+        report.findings = audit
             .findings
             .iter()
-            .map(|f| FindingReport { check: f.check, key: f.text.key.to_owned(), table: table.to_owned(), cell: f.place.clone(), message: f.text.render(lang) })
+            .map(|f| {
+                // A table-wide finding (no cell) is in every table.
+                let positions = if f.place.is_empty() { everywhere.clone() } else { holders.get(&f.cell).cloned().unwrap_or_else(|| everywhere.clone()) };
+                FindingReport {
+                    check: f.check,
+                    key: f.text.key.to_owned(),
+                    table: positions.iter().map(|&t| report.tables[t].as_str()).collect::<Vec<_>>().join(", "),
+                    cell: f.place.clone(),
+                    message: f.text.render(lang),
+                    table_positions: positions,
+                }
+            })
             .collect();
-        let mut report = AuditReport {
+        let mut first: HashMap<usize, (Check, String)> = HashMap::new();
+        for f in audit.findings.iter().filter(|f| !f.place.is_empty()) {
+            first.entry(f.cell).or_insert_with(|| (f.check, f.text.render(lang)));
+        }
+        report.maps = tables
+            .iter()
+            .enumerate()
+            .map(|(t, table)| super::html::heat_map(&report.tables[t], table, audit.table_cells.get(t).map(Vec::as_slice), &first, lang))
+            .collect();
+        for check in audit.checks {
+            report.record(check);
+        }
+        report
+    }
+
+    fn empty(policy: &Policy, tables: Vec<String>, audit: &PublishedAudit, lang: Lang) -> AuditReport {
+        AuditReport {
             format: "amparo-audit-report".to_owned(),
             version: REPORT_VERSION,
             engine_version: crate::ENGINE_VERSION.to_owned(),
@@ -173,12 +223,9 @@ impl AuditReport {
             cells: audit.cells,
             hidden_cells: audit.hidden_cells,
             checks: Vec::new(),
-            findings,
-        };
-        for check in audit.checks {
-            report.record(check);
+            findings: Vec::new(),
+            maps: Vec::new(),
         }
-        report
     }
 
     fn record(&mut self, check: Check) {
@@ -207,6 +254,7 @@ impl AuditReport {
                 table: table.to_owned(),
                 cell: String::new(),
                 message: text.render(self.lang()),
+                table_positions: self.tables.iter().position(|t| t == table).into_iter().collect(),
             });
         }
         self.record(Check::Metadata);
@@ -217,7 +265,7 @@ impl AuditReport {
         self.render(ReportFormat::Json)
     }
 
-    /// The report in `format`: text, json, junit or github.
+    /// The report in `format`: text, json, junit, github or html.
     pub fn render(&self, format: ReportFormat) -> String {
         match format {
             ReportFormat::Text => self.to_text(),
@@ -228,6 +276,7 @@ impl AuditReport {
             }
             ReportFormat::Junit => self.to_junit(),
             ReportFormat::Github => self.to_github_annotations(),
+            ReportFormat::Html => super::html::page(self, self.lang()),
         }
     }
 
@@ -267,38 +316,47 @@ impl AuditReport {
         out
     }
 
-    /// JUnit XML: a test suite per table, a test case per check.
+    /// JUnit XML: a test suite per table, a test case per check; a failure
+    /// lists the check's findings in that table (a finding across linked
+    /// tables fails the check in each table its cell is in).
     fn to_junit(&self) -> String {
-        let tables = self.tables.join(", ");
-        let failures = self.checks.iter().filter(|c| !c.passed).count();
+        let in_table = |t: usize, check: Check| -> Vec<&FindingReport> {
+            self.findings.iter().filter(|f| f.check == check && f.table_positions.contains(&t)).collect()
+        };
+        let per_table: Vec<Vec<(Check, Vec<&FindingReport>)>> =
+            (0..self.tables.len()).map(|t| self.checks.iter().map(|c| (c.check, in_table(t, c.check))).collect()).collect();
+        let failed = |cases: &[(Check, Vec<&FindingReport>)]| cases.iter().filter(|(_, f)| !f.is_empty()).count();
+        let total_failures: usize = per_table.iter().map(|cases| failed(cases)).sum();
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         out.push_str(&format!(
-            "<testsuites name=\"amparo audit\" tests=\"{}\" failures=\"{failures}\" errors=\"0\">\n",
-            self.checks.len()
+            "<testsuites name=\"amparo audit\" tests=\"{}\" failures=\"{total_failures}\" errors=\"0\">\n",
+            self.checks.len() * self.tables.len()
         ));
-        out.push_str(&format!(
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">\n",
-            xml_escape(&tables),
-            self.checks.len()
-        ));
-        for c in &self.checks {
-            out.push_str(&format!("    <testcase name=\"{}\" classname=\"amparo.audit\"", c.check.as_str()));
-            if c.passed {
-                out.push_str("/>\n");
-                continue;
-            }
-            let messages: Vec<String> = self.findings.iter().filter(|f| f.check == c.check).map(|f| xml_escape(&f.message)).collect();
-            out.push_str(">\n");
-            let summary = self.lang().text("report.junit_failure", &[("findings", c.findings.into()), ("check", self.check_name(c.check).into())]);
+        for (name, cases) in self.tables.iter().zip(&per_table) {
             out.push_str(&format!(
-                "      <failure message=\"{}\" type=\"{}\">{}</failure>\n",
-                xml_escape(&summary),
-                c.check.as_str(),
-                messages.join("\n")
+                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">\n",
+                xml_escape(name),
+                cases.len(),
+                failed(cases)
             ));
-            out.push_str("    </testcase>\n");
+            for (check, findings) in cases {
+                out.push_str(&format!("    <testcase name=\"{}\" classname=\"amparo.audit\"", check.as_str()));
+                if findings.is_empty() {
+                    out.push_str("/>\n");
+                    continue;
+                }
+                let messages: Vec<String> = findings.iter().map(|f| xml_escape(&f.message)).collect();
+                let summary = self.lang().text("report.junit_failure", &[("findings", findings.len().into()), ("check", self.check_name(*check).into())]);
+                out.push_str(&format!(
+                    ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>\n",
+                    xml_escape(&summary),
+                    check.as_str(),
+                    messages.join("\n")
+                ));
+            }
+            out.push_str("  </testsuite>\n");
         }
-        out.push_str("  </testsuite>\n</testsuites>\n");
+        out.push_str("</testsuites>\n");
         out
     }
 
@@ -307,7 +365,7 @@ impl AuditReport {
     fn to_github_annotations(&self) -> String {
         let mut out = String::new();
         for f in self.findings.iter().take(50) {
-            let file = f.table.split(", ").next().unwrap_or("");
+            let file = f.table_positions.first().map_or("", |&t| self.tables[t].as_str());
             out.push_str(&format!(
                 "::error file={},title=amparo audit: {}::{}\n",
                 github_escape_property(file),
@@ -362,6 +420,7 @@ pub enum ReportFormat {
     Json,
     Junit,
     Github,
+    Html,
 }
 
 impl std::str::FromStr for ReportFormat {
@@ -372,7 +431,8 @@ impl std::str::FromStr for ReportFormat {
             "json" => ReportFormat::Json,
             "junit" => ReportFormat::Junit,
             "github" => ReportFormat::Github,
-            other => fail!(Policy, "unknown report format `{other}`; use text, json, junit or github"),
+            "html" => ReportFormat::Html,
+            other => fail!(Policy, "unknown report format `{other}`; use text, json, junit, github or html"),
         })
     }
 }
