@@ -155,11 +155,52 @@ fn audit_report(
     value_column: Option<String>,
     hidden_symbols: Option<Vec<String>>,
     lang: Option<String>,
+) -> PyResult<PyAuditReport> {
+    let readers = data.into_iter().map(|d| d.into_reader()).collect::<PyResult<Vec<_>>>()?;
+    py.detach(|| {
+        let lang = amparo::i18n::Lang::resolve(lang.as_deref())?;
+        amparo::audit::report::audit_streams(&policy.0, readers, names, value_column.as_deref(), hidden_symbols.as_deref(), lang)
+    })
+    .map(PyAuditReport)
+    .map_err(map_error)
+}
+
+/// An audit report, rendered on demand in any of `amparo audit`'s formats.
+#[pyclass(name = "AuditReportCore", module = "amparo", frozen)]
+struct PyAuditReport(amparo::audit::report::AuditReport);
+
+#[pymethods]
+impl PyAuditReport {
+    /// The report as `amparo audit --format <format>` writes it: text, json, junit, github or html.
+    fn render(&self, format: &str) -> PyResult<String> {
+        let format: amparo::audit::report::ReportFormat = format.parse().map_err(map_error)?;
+        Ok(self.0.render(format))
+    }
+
+    /// The Markdown summary (`amparo audit --summary`).
+    fn to_markdown(&self) -> String {
+        self.0.to_markdown()
+    }
+}
+
+/// Why one cell of published tables is hidden or flagged (`amparo explain`).
+#[pyfunction]
+#[pyo3(signature = (data, names, policy, cell, value_column = None, hidden_symbols = None, lang = None))]
+#[allow(clippy::too_many_arguments)]
+fn explain(
+    py: Python<'_>,
+    data: Vec<PyRecordBatchReader>,
+    names: Vec<String>,
+    policy: &PyPolicy,
+    cell: String,
+    value_column: Option<String>,
+    hidden_symbols: Option<Vec<String>>,
+    lang: Option<String>,
 ) -> PyResult<String> {
     let readers = data.into_iter().map(|d| d.into_reader()).collect::<PyResult<Vec<_>>>()?;
     py.detach(|| {
         let lang = amparo::i18n::Lang::resolve(lang.as_deref())?;
-        amparo::audit::report::audit_streams(&policy.0, readers, names, value_column.as_deref(), hidden_symbols.as_deref(), lang).map(|r| r.to_json())
+        amparo::audit::explain::explain_streams(&policy.0, readers, names, &cell, value_column.as_deref(), hidden_symbols.as_deref(), lang)
     })
     .map_err(map_error)
 }
@@ -209,6 +250,8 @@ fn _amparo(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(validate, m)?)?;
     m.add_function(wrap_pyfunction!(protect_tables, m)?)?;
     m.add_function(wrap_pyfunction!(audit_report, m)?)?;
+    m.add_function(wrap_pyfunction!(explain, m)?)?;
+    m.add_class::<PyAuditReport>()?;
     m.add_function(wrap_pyfunction!(read_table, m)?)?;
     m.add_function(wrap_pyfunction!(write_table, m)?)?;
     m.add_function(wrap_pyfunction!(policy_json_schema, m)?)?;

@@ -240,3 +240,59 @@ def test_audit_report_object_findings_table_html_and_schema(tmp_path: Path):
     )
     stale = amparo.audit(out, other, lang="en")
     assert not stale.ok and stale.findings.column("check").to_pylist() == ["metadata"]
+
+
+def test_junit_reports_validate_against_the_junit_schema():
+    from lxml import etree
+
+    schema = etree.XMLSchema(etree.parse(str(Path(__file__).resolve().parents[2] / "tests" / "schemas" / "junit.xsd")))
+    policy = amparo.Policy.from_toml(
+        'version = 1\n[input]\nkind = "aggregated"\ncount = "n"\n[dimensions.place]\n[dimensions.sex]\n[primary]\nthreshold = 5\n'
+    )
+    # Codes with XML's special characters must come out escaped.
+    place = ["Total", "Total", "Total", 'A&B <"x">', 'A&B <"x">', 'A&B <"x">', "C", "C", "C"]
+    sex = ["Total", "F", "M"] * 3
+    leaky = pa.table({"place": place, "sex": sex, "n": ["40", "23", "17", "20", "x", "17", "20", "20", "0"]})
+    safe = pa.table({"place": place, "sex": sex, "n": ["40", "23", "17", "20", "x", "x", "20", "x", "x"]})
+    for data, ok in ((leaky, False), (safe, True)):
+        report = amparo.audit(data, policy, lang="en")
+        assert report.ok is ok
+        document = etree.fromstring(report.to_junit().encode())
+        assert schema.validate(document), schema.error_log
+        failures = document.findall(".//failure")
+        assert len(failures) == (0 if ok else 1)
+        if not ok:
+            assert 'place=A&B <"x">, sex=F' in failures[0].text
+            assert document.get("failures") == "1"
+    # The schema has teeth: a test case without a name, or a negative count, is refused.
+    assert not schema.validate(etree.fromstring(b'<testsuites><testsuite name="t" tests="1" failures="0" errors="0"><testcase/></testsuite></testsuites>'))
+    assert not schema.validate(etree.fromstring(b'<testsuites><testsuite name="t" tests="-1" failures="0" errors="0"/></testsuites>'))
+
+
+def test_the_report_renders_as_html_with_a_heat_map_and_explain_names_the_protectors():
+    policy = amparo.Policy.from_toml(
+        'version = 1\n[input]\nkind = "aggregated"\ncount = "n"\n[dimensions.district]\n[dimensions.sex]\n[primary]\nthreshold = 5\n'
+    )
+    table = pa.table(
+        {
+            "district": ["Total"] * 3 + ["D1"] * 3 + ["D2"] * 3,
+            "sex": ["Total", "F", "M"] * 3,
+            "n": ["40", "23", "17", "20", "x", "x", "20", "x", "x"],
+        }
+    )
+    for data in (table, table.to_pandas(), pl.from_arrow(table)):
+        report = amparo.audit(data, policy, lang="en")
+        html = report.to_html()
+        assert html.startswith("<!DOCTYPE html>") and html.count('<td class="h"') == 4 and html.count('<td class="p"') == 5
+        assert report._repr_html_().startswith("<iframe srcdoc=")
+        assert "## Amparo audit: passed" in report.to_markdown()
+        assert report.render("text") == report.to_text() and "passed" in report.to_text()
+        text = amparo.explain(data, policy, "district=D1,sex=F", lang="en")
+        assert "lies in [3, 20]" in text and "it is protected" in text
+        assert text.count("it could be computed exactly") == 2
+    with pytest.raises(amparo.PolicyError, match="text, json, junit, github or html"):
+        report.render("yaml")
+    with pytest.raises(amparo.PolicyError, match="not in its hierarchy"):
+        amparo.explain(table, policy, "district=D9")
+    with pytest.raises(amparo.PolicyError, match="dimension=code"):
+        amparo.explain(table, policy, "D1")

@@ -423,17 +423,27 @@ pub enum ReportFormat {
     Html,
 }
 
+impl ReportFormat {
+    pub const ALL: [ReportFormat; 5] = [ReportFormat::Text, ReportFormat::Json, ReportFormat::Junit, ReportFormat::Github, ReportFormat::Html];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportFormat::Text => "text",
+            ReportFormat::Json => "json",
+            ReportFormat::Junit => "junit",
+            ReportFormat::Github => "github",
+            ReportFormat::Html => "html",
+        }
+    }
+}
+
 impl std::str::FromStr for ReportFormat {
     type Err = crate::Error;
     fn from_str(s: &str) -> Fallible<ReportFormat> {
-        Ok(match s {
-            "text" => ReportFormat::Text,
-            "json" => ReportFormat::Json,
-            "junit" => ReportFormat::Junit,
-            "github" => ReportFormat::Github,
-            "html" => ReportFormat::Html,
-            other => fail!(Policy, "unknown report format `{other}`; use text, json, junit, github or html"),
-        })
+        match ReportFormat::ALL.into_iter().find(|f| f.as_str() == s) {
+            Some(format) => Ok(format),
+            None => fail!(Policy, "unknown report format `{s}`; use text, json, junit, github or html"),
+        }
     }
 }
 

@@ -54,6 +54,7 @@ __all__ = [
     "protect_tables",
     "validate",
     "audit",
+    "explain",
     "read_table",
     "write_table",
     "policy_json_schema",
@@ -188,15 +189,18 @@ def validate(data: Any, policy: PolicyLike) -> str:
 class AuditReport:
     """The audit of published tables: ``ok`` (safe to publish), every check's
     outcome, and the findings as a pyarrow table (columns ``check``, ``key``,
-    ``table``, ``cell``, ``message``). Shows itself as HTML in notebooks;
-    ``to_json()`` gives the versioned report ``amparo audit --format json`` writes.
+    ``table``, ``cell``, ``message``). In notebooks it shows the HTML page of
+    ``amparo audit --format html`` (with a heat map of each table's cells);
+    ``to_json()``, ``to_junit()``, ``to_html()``, ``to_text()`` and
+    ``to_markdown()`` give the reports the command line writes.
     """
 
-    def __init__(self, report_json: str):
+    def __init__(self, core: Any):
         import json
 
-        self._json = report_json
-        self._report = json.loads(report_json)
+        self._core = core
+        self._json = core.render("json")
+        self._report = json.loads(self._json)
         self.ok: bool = self._report["passed"]
         self.passed: bool = self.ok
         self.cells: int = self._report["cells"]
@@ -218,29 +222,42 @@ class AuditReport:
         """The findings' messages."""
         return [f["message"] for f in self._report["findings"]]
 
+    def render(self, format: str) -> str:
+        """The report as ``amparo audit --format <format>`` writes it: text, json, junit, github or html."""
+        return str(self._core.render(format))
+
     def to_json(self) -> str:
         return self._json
+
+    def to_junit(self) -> str:
+        return self.render("junit")
+
+    def to_html(self) -> str:
+        return self.render("html")
+
+    def to_text(self) -> str:
+        return self.render("text")
+
+    def to_markdown(self) -> str:
+        return str(self._core.to_markdown())
 
     def __repr__(self) -> str:
         verdict = "passed" if self.ok else f"FAILED, {len(self.messages)} findings"
         return f"<amparo.AuditReport {verdict}: {self.cells} cells, {self.hidden_cells} hidden>"
 
     def _repr_html_(self) -> str:
+        # The page in a frame of its own, so that its styles stay off the notebook's.
         from html import escape
 
-        head = f"<p><b>Amparo audit: {'passed' if self.ok else 'FAILED'}</b> ({self.cells} cells, {self.hidden_cells} hidden)</p>"
-        checks = "".join(
-            f"<tr><td>{escape(c['check'])}</td><td>{'ok' if c['passed'] else '<b>failed</b>'}</td><td>{c['findings']}</td></tr>"
-            for c in self.checks
-        )
-        findings = "".join(
-            f"<tr><td>{escape(f['check'])}</td><td>{escape(f['cell'])}</td><td>{escape(f['message'])}</td></tr>"
-            for f in self._report["findings"][:100]
-        )
-        table = "<table><tr><th>check</th><th>result</th><th>findings</th></tr>" + checks + "</table>"
-        if findings:
-            table += "<table><tr><th>check</th><th>cell</th><th>finding</th></tr>" + findings + "</table>"
-        return head + table
+        return f'<iframe srcdoc="{escape(self.to_html())}" style="width:100%;height:36em;border:0"></iframe>'
+
+
+def _published_tables(data: Any) -> "tuple[list, list[str]]":
+    """One published table or a list of them (linked tables): their Arrow
+    streams, and their names in reports (a file's path, else "table 1", ...)."""
+    tables = list(data) if isinstance(data, (list, tuple)) else [data]
+    names = [os.fspath(d) if isinstance(d, (str, os.PathLike)) else f"table {i + 1}" for i, d in enumerate(tables)]
+    return [_as_arrow_stream(d) for d in tables], names
 
 
 def audit(
@@ -278,10 +295,42 @@ def audit(
     >>> report.findings.column("check").to_pylist()
     ['protection']
     """
-    tables = list(data) if isinstance(data, (list, tuple)) else [data]
-    names = [os.fspath(d) if isinstance(d, (str, os.PathLike)) else f"table {i + 1}" for i, d in enumerate(tables)]
-    streams = [_as_arrow_stream(d) for d in tables]
+    streams, names = _published_tables(data)
     return AuditReport(_amparo.audit_report(streams, names, _as_policy(policy), value_column, hidden_symbols, lang))
+
+
+def explain(
+    data: Any,
+    policy: PolicyLike,
+    cell: str,
+    *,
+    value_column: Union[str, None] = None,
+    hidden_symbols: Union[list, None] = None,
+    lang: Union[str, None] = None,
+) -> str:
+    r"""Why one cell of a published table is hidden or flagged, as ``amparo explain`` says it.
+
+    ``cell`` names the cell by ``dimension=code`` pairs (``"district=D1,sex=F"``;
+    a dimension left out is its total). The explanation gives the cell's
+    findings, what an attacker can tell about it from the published cells,
+    the totals it is in, and what each hidden cell beside it would reveal if
+    it were published. ``data`` and the options are those of :func:`audit`.
+
+    >>> import pyarrow as pa
+    >>> p = Policy.from_toml('version = 1\n[input]\nkind = "aggregated"\ncount = "n"\n'
+    ...                      '[dimensions.sex]\n[primary]\nthreshold = 5\n')
+    >>> t = pa.table({"sex": ["Total", "F", "M"], "n": ["15", "x", "x"]})
+    >>> print(explain(t, p, "sex=F", lang="en"))  # doctest: +ELLIPSIS
+    cell (sex=F) of table 1
+    hidden
+    ...
+    from the published cells, an attacker can tell only that it lies in [0, 15]
+    ...
+      (sex=M) shown as 7: it could be computed exactly
+    <BLANKLINE>
+    """
+    streams, names = _published_tables(data)
+    return str(_amparo.explain(streams, names, _as_policy(policy), cell, value_column, hidden_symbols, lang))
 
 
 def read_table(path: Union[str, "os.PathLike[str]"]) -> Any:

@@ -36,6 +36,20 @@ def audit_report(
     value_column: Optional[str] = None,
     hidden_symbols: Optional[list[str]] = None,
     lang: Optional[str] = None,
+) -> AuditReportCore: ...
+
+class AuditReportCore:
+    def render(self, format: str) -> str: ...
+    def to_markdown(self) -> str: ...
+
+def explain(
+    data: List[Any],
+    names: List[str],
+    policy: Policy,
+    cell: str,
+    value_column: Optional[str] = None,
+    hidden_symbols: Optional[list[str]] = None,
+    lang: Optional[str] = None,
 ) -> str: ...
 def read_table(path: Union[str, PathLike[str]]) -> Any: ...
 def write_table(data: Any, path: Union[str, PathLike[str]]) -> None: ...
