@@ -1,16 +1,19 @@
 #' @useDynLib amparo, .registration = TRUE
 NULL
 
-# Raise a core error as a classed condition: amparo_<kind>_error, amparo_error.
-# This is the one place where core errors become R conditions.
+# A classed condition: amparo_<kind>_error, amparo_error.
+amparo_condition <- function(message, kind, call = sys.call(-1)) {
+  structure(
+    class = c(paste0("amparo_", kind, "_error"), "amparo_error", "error", "condition"),
+    list(message = message, call = call, kind = kind)
+  )
+}
+
+# Raise a core error as a classed condition. This is the one place where core
+# errors become R conditions.
 amparo_result <- function(res, call = sys.call(-1)) {
   if (!is.null(res$error)) {
-    kind <- res$error[[1]]
-    cond <- structure(
-      class = c(paste0("amparo_", kind, "_error"), "amparo_error", "error", "condition"),
-      list(message = res$error[[2]], call = call, kind = kind)
-    )
-    stop(cond)
+    stop(amparo_condition(res$error[[2]], res$error[[1]], call))
   }
   res
 }
@@ -22,10 +25,7 @@ policy_path <- function(policy) {
   if (is.character(policy) && length(policy) == 1L) {
     return(normalizePath(policy, mustWork = FALSE))
   }
-  stop(structure(
-    class = c("amparo_policy_error", "amparo_error", "error", "condition"),
-    list(message = "policy must be an amparo_policy() or the path to a policy file", call = sys.call(-1))
-  ))
+  stop(amparo_condition("policy must be an amparo_policy() or the path to a policy file", "policy"))
 }
 
 input_arg <- function(data) {
@@ -33,10 +33,7 @@ input_arg <- function(data) {
     return(normalizePath(data, mustWork = FALSE))
   }
   if (!is.data.frame(data)) {
-    stop(structure(
-      class = c("amparo_schema_error", "amparo_error", "error", "condition"),
-      list(message = "data must be a data.frame or the path to a CSV, Parquet or Arrow file", call = sys.call(-1))
-    ))
+    stop(amparo_condition("data must be a data.frame or the path to a CSV, Parquet or Arrow file", "schema"))
   }
   as.list(data)
 }
@@ -157,8 +154,10 @@ validate <- function(data, policy) {
 #' @param lang Language of the messages, `"en"` or `"es"` (default: from the locale).
 #' @return An `amparo_audit`: `passed`, `cells`, `hidden_cells`, `language`,
 #'   `findings` (the messages), `checks` (a data.frame: check, passed,
-#'   findings); `as.data.frame()` gives the findings as a data.frame (check,
-#'   key, table, cell, message).
+#'   findings), `reports` (the report in each format of `amparo audit
+#'   --format`: text, json, junit, github, html, and markdown; see
+#'   [write_audit_report()]); `as.data.frame()` gives the findings as a
+#'   data.frame (check, key, table, cell, message).
 #' @examples
 #' ex <- system.file("extdata", package = "amparo")
 #' out <- protect(file.path(ex, "children.csv"), file.path(ex, "policy.toml"))
@@ -168,12 +167,9 @@ validate <- function(data, policy) {
 #' @export
 audit <- function(data, policy, value_column = NULL, hidden_symbols = NULL, lang = NULL) {
   symbols <- if (is.null(hidden_symbols)) NULL else as.character(hidden_symbols)
-  tables <- if (is.list(data) && !is.data.frame(data)) data else list(data)
-  names <- vapply(seq_along(tables), function(i) {
-    if (is.character(tables[[i]])) tables[[i]] else paste("table", i)
-  }, character(1))
+  tables <- published_tables(data)
   res <- amparo_result(.Call(
-    wrap__amparo_audit_impl, lapply(tables, input_arg), names, policy_path(policy), value_column, symbols, lang
+    wrap__amparo_audit_impl, tables$inputs, tables$names, policy_path(policy), value_column, symbols, lang
   ))
   res$checks <- list2DF(res$checks)
   res$finding_table <- list2DF(res$finding_table)
@@ -193,6 +189,82 @@ print.amparo_audit <- function(x, ...) {
 #' @export
 as.data.frame.amparo_audit <- function(x, ...) {
   x$finding_table
+}
+
+# One published table or a list of them (linked tables): the core's inputs,
+# and their names in reports (a file's path, else "table 1", ...).
+published_tables <- function(data) {
+  tables <- if (is.list(data) && !is.data.frame(data)) data else list(data)
+  names <- vapply(seq_along(tables), function(i) {
+    if (is.character(tables[[i]])) tables[[i]] else paste("table", i)
+  }, character(1))
+  list(inputs = lapply(tables, input_arg), names = names)
+}
+
+#' Write an audit report to a file
+#'
+#' The report as `amparo audit --format` writes it: a self-contained HTML
+#' page with a heat map of each table's cells (`"html"`, for reviewers),
+#' JUnit XML for CI systems (`"junit"`), the versioned JSON (`"json"`),
+#' GitHub workflow annotations (`"github"`), Markdown (`"markdown"`) or text.
+#'
+#' @param report An `amparo_audit` from [audit()].
+#' @param path The file to write.
+#' @param format One of `"html"`, `"json"`, `"junit"`, `"text"`, `"github"`, `"markdown"`.
+#' @return `path`, invisibly.
+#' @examples
+#' ex <- system.file("extdata", package = "amparo")
+#' out <- protect(file.path(ex, "children.csv"), file.path(ex, "policy.toml"))
+#' page <- tempfile(fileext = ".html")
+#' write_audit_report(audit(out, file.path(ex, "policy.toml")), page)
+#' @export
+write_audit_report <- function(report, path, format = "html") {
+  if (!inherits(report, "amparo_audit")) {
+    stop(amparo_condition("`report` must be an amparo_audit, as audit() returns", "policy"))
+  }
+  if (!is.character(format) || length(format) != 1 || !format %in% names(report$reports)) {
+    stop(amparo_condition(
+      sprintf("unknown report format `%s`; use one of %s", paste(format, collapse = ", "), paste(names(report$reports), collapse = ", ")),
+      "policy"
+    ))
+  }
+  writeLines(report$reports[[format]], path, sep = "", useBytes = TRUE)
+  invisible(path)
+}
+
+#' Explain one cell of a published table
+#'
+#' Why the cell is hidden or flagged: its findings, what an attacker can tell
+#' about it from the published cells, the totals it is in, and what each
+#' hidden cell beside it would reveal if it were published (as
+#' `amparo explain` says it).
+#'
+#' @inheritParams audit
+#' @param cell The cell as `dimension=code` pairs, e.g. `"district=D01,sex=F"`
+#'   (a dimension left out is its total).
+#' @return The explanation (a character string of class `amparo_explanation`),
+#'   printed.
+#' @examples
+#' ex <- system.file("extdata", package = "amparo")
+#' out <- protect(file.path(ex, "children.csv"), file.path(ex, "policy.toml"))
+#' hidden <- out[out$status != "published", ]
+#' cell <- paste0("district=", hidden$district[1], ",nationality=", hidden$nationality[1],
+#'                ",age_band=", hidden$age_band[1])
+#' explain(out, file.path(ex, "policy.toml"), cell)
+#' @export
+explain <- function(data, policy, cell, value_column = NULL, hidden_symbols = NULL, lang = NULL) {
+  symbols <- if (is.null(hidden_symbols)) NULL else as.character(hidden_symbols)
+  tables <- published_tables(data)
+  res <- amparo_result(.Call(
+    wrap__amparo_explain_impl, tables$inputs, tables$names, policy_path(policy), as.character(cell), value_column, symbols, lang
+  ))
+  structure(res$text, class = "amparo_explanation")
+}
+
+#' @export
+print.amparo_explanation <- function(x, ...) {
+  cat(unclass(x))
+  invisible(x)
 }
 
 #' Read a table with the Rust core

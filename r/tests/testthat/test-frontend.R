@@ -153,3 +153,35 @@ test_that("audit returns a classed report with checks, findings as a data.frame,
   expect_match(es$findings[1], "puede calcularse exactamente")
   expect_error(audit(leaky, path, lang = "xx"), "en, es", class = "amparo_policy_error")
 })
+
+test_that("audit reports are written in every format, and explain names what protects a cell", {
+  path <- with_policy()
+  safe <- data.frame(district = rep(c("Total", "D1", "D2"), each = 3),
+                     sex = rep(c("Total", "F", "M"), 3),
+                     n = c("40", "23", "17", "20", "x", "x", "20", "x", "x"))
+  report <- audit(safe, path, lang = "en")
+  expect_true(report$passed)
+  expect_setequal(names(report$reports), c("text", "json", "junit", "github", "html", "markdown"))
+  page <- tempfile(fileext = ".html")
+  expect_identical(write_audit_report(report, page), page)
+  html <- paste(readLines(page, warn = FALSE), collapse = "\n")
+  # The heat map: 5 published cells and 4 hidden, protected ones.
+  hidden_cells <- gregexpr("<td class=\"h\"", html, fixed = TRUE)[[1]]
+  expect_length(hidden_cells, 4)
+  published_cells <- gregexpr("<td class=\"p\"", html, fixed = TRUE)[[1]]
+  expect_length(published_cells, 5)
+  junit <- tempfile(fileext = ".xml")
+  write_audit_report(report, junit, "junit")
+  xml <- paste(readLines(junit, warn = FALSE), collapse = "\n")
+  expect_match(xml, "<testsuites name=\"amparo audit\"", fixed = TRUE)
+  expect_error(write_audit_report(report, page, "yaml"), "html", class = "amparo_policy_error")
+  expect_error(write_audit_report(list(), page), "amparo_audit", class = "amparo_policy_error")
+
+  why <- explain(safe, path, "district=D1,sex=F", lang = "en")
+  expect_s3_class(why, "amparo_explanation")
+  text <- unclass(why)
+  expect_match(text, "lies in [3, 20]", fixed = TRUE)
+  expect_equal(lengths(regmatches(text, gregexpr("it could be computed exactly", text, fixed = TRUE))), 2)
+  expect_output(print(why), "district=D1, sex=M")
+  expect_error(explain(safe, path, "district=D9"), "not in its hierarchy", class = "amparo_policy_error")
+})

@@ -185,7 +185,37 @@ fn amparo_audit_impl(data: List, names: Vec<String>, policy_path: &str, value_co
     run().unwrap_or_else(error_list)
 }
 
+/// Why one cell of published tables is hidden or flagged; returns list(text) or list(error).
+/// @noRd
+#[extendr]
+fn amparo_explain_impl(
+    data: List,
+    names: Vec<String>,
+    policy_path: &str,
+    cell: &str,
+    value_column: Nullable<String>,
+    hidden_symbols: Nullable<Vec<String>>,
+    lang: Nullable<String>,
+) -> List {
+    let run = || -> Fallible<List> {
+        let policy = Policy::from_file(policy_path)?;
+        let readers = data.values().map(|d| input_reader(&d)).collect::<Fallible<Vec<_>>>()?;
+        let lang = amparo::i18n::Lang::resolve(lang.into_option().as_deref())?;
+        let value_column = value_column.into_option();
+        let symbols = hidden_symbols.into_option();
+        let text = amparo::audit::explain::explain_streams(&policy, readers, names.clone(), cell, value_column.as_deref(), symbols.as_deref(), lang)?;
+        Ok(list!(text = text))
+    };
+    run().unwrap_or_else(error_list)
+}
+
 fn report_list(report: &amparo::audit::report::AuditReport) -> List {
+    use amparo::audit::report::ReportFormat;
+    let mut formats: Vec<&str> = ReportFormat::ALL.iter().map(|f| f.as_str()).collect();
+    let mut rendered: Vec<Robj> = ReportFormat::ALL.iter().map(|&f| Robj::from(report.render(f))).collect();
+    formats.push("markdown");
+    rendered.push(Robj::from(report.to_markdown()));
+    let reports = List::from_names_and_values(formats, rendered).expect("one name per format");
     let f = &report.findings;
     let column = |get: &dyn Fn(&amparo::audit::report::FindingReport) -> String| -> Robj { Strings::from_values(f.iter().map(get)).into() };
     let finding_table = List::from_names_and_values(
@@ -216,7 +246,8 @@ fn report_list(report: &amparo::audit::report::AuditReport) -> List {
         language = report.language.as_str(),
         findings = Strings::from_values(f.iter().map(|x| x.message.as_str())),
         checks = checks,
-        finding_table = finding_table
+        finding_table = finding_table,
+        reports = reports
     )
 }
 
@@ -299,6 +330,7 @@ extendr_module! {
     fn amparo_protect_tables_impl;
     fn amparo_validate_impl;
     fn amparo_audit_impl;
+    fn amparo_explain_impl;
     fn amparo_policy_impl;
     fn amparo_read_table_impl;
     fn amparo_write_table_impl;
