@@ -15,8 +15,9 @@ python3 bench/make_tables.py "$work"
 sed -e 's/METHOD/interval/' -e 's/^PROTECTION$//' -e 's/^EXTRA$//' "$work/large.toml" > "$work/policy.toml"
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $(date -u +%F)"
 "$AMPARO" protect -p "$work/policy.toml" "$work/large.csv" -o "$work/published.csv" | grep -E "^(cells|hidden):"
-for format in text json junit; do
+for format in text json junit html; do
   /usr/bin/time -f "audit --format $format: %e s, peak memory %M KB" \
     "$AMPARO" audit --lang en --format "$format" -p "$work/policy.toml" "$work/published.csv" >"$work/report.$format" || true
   [[ $format == text ]] && head -8 "$work/report.text"
 done
+echo "html page: $(du -k "$work/report.html" | cut -f1) KB"

@@ -194,6 +194,17 @@ fn the_ci_example_gate_passes_a_safe_folder_and_stops_an_unsafe_one() {
     let xml = std::fs::read_to_string(reports.join("by_sex_2.csv.xml")).unwrap();
     assert!(xml.contains("<failure") && xml.contains("district=D1, sex=F"), "{xml}");
     assert!(!std::fs::read_to_string(reports.join("by_sex.csv.xml")).unwrap().contains("<failure"));
+    // The pages for reviewers, as both CI examples make them.
+    let pages = case.dir.path().join("pages");
+    assert_eq!(gate("html", Some(&pages)).status.code(), Some(1));
+    let page = std::fs::read_to_string(pages.join("by_sex_2.csv.html")).unwrap();
+    assert!(page.contains("<td class=\"pf\"") && page.contains("below the threshold of 5"), "{page}");
+    for config in ["github-actions.yml", "gitlab-ci.yml"] {
+        let text = std::fs::read_to_string(script.with_file_name(config)).unwrap();
+        for format in ["html", if config.starts_with("github") { "github" } else { "junit" }] {
+            assert!(text.contains(&format!("audit-published.sh policy.toml published {format}")), "{config} runs the {format} gate");
+        }
+    }
     // A table that cannot be read: exit 2.
     std::fs::write(published.join("broken.csv"), "district,sex,published\nD1,F\n").unwrap();
     assert_eq!(gate("text", None).status.code(), Some(2));

@@ -140,7 +140,7 @@ fn explain(
     let interval = attacker.interval(target)?;
     lines.push(describe_interval("explain.interval", &interval, lang));
     if let Some(n) = threshold {
-        let reaches = interval.upper.is_none_or(|u| u >= n);
+        let reaches = interval.upper.map_or(true, |u| u >= n);
         lines.push(lang.text(if reaches { "explain.threshold_reached" } else { "explain.threshold_not_reached" }, &[("threshold", n.into())]));
     }
 

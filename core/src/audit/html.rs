@@ -154,7 +154,7 @@ pub(super) fn page(report: &AuditReport, lang: Lang) -> String {
         lang.code(),
         escape(&title)
     );
-    let _ = write!(out, "<h1 class=\"{}\">{}</h1>\n", if report.passed { "passed" } else { "failed" }, escape(&title));
+    let _ = writeln!(out, "<h1 class=\"{}\">{}</h1>", if report.passed { "passed" } else { "failed" }, escape(&title));
     let line = lang.text(
         "report.summary_line",
         &[
@@ -164,7 +164,7 @@ pub(super) fn page(report: &AuditReport, lang: Lang) -> String {
             ("policy", report.policy_sha256[..report.policy_sha256.len().min(12)].into()),
         ],
     );
-    let _ = write!(out, "<p>{}</p>\n", escape(&line.replace('`', "")));
+    let _ = writeln!(out, "<p>{}</p>", escape(&line.replace('`', "")));
     let column = |k: &str| escape(&lang.text(&format!("report.column_{k}"), &[]));
     let _ = write!(out, "<table class=\"list\"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>", column("check"), column("result"), column("findings"));
     for c in &report.checks {

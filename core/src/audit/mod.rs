@@ -359,7 +359,7 @@ impl Attacker {
             return Ok(false);
         }
         let seen_high = self.components[id].max_seen[i] >= high as f64 - EPS;
-        Ok(seen_high || self.optimise(cell, false)?.is_none_or(|v| v >= high as f64 - EPS))
+        Ok(seen_high || self.optimise(cell, false)?.map_or(true, |v| v >= high as f64 - EPS))
     }
 }
 

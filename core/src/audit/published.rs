@@ -165,8 +165,12 @@ pub fn read_published(
     };
     // Codes per dimension in order of first appearance, and each row's codes and value.
     let status_index = ["status", "reason"].map(|c| schema.index_of(c).ok());
-    let mut codes: Vec<(Vec<String>, HashMap<String, u32>, Vec<u64>)> = vec![Default::default(); dim_index.len()];
-    let mut rows: Vec<(Vec<u32>, Option<i64>, u64, Option<String>)> = Vec::new();
+    // Per dimension: its codes, their ids, and the row each first appears in.
+    type Codes = (Vec<String>, HashMap<String, u32>, Vec<u64>);
+    let mut codes: Vec<Codes> = vec![Default::default(); dim_index.len()];
+    // Per row: its code ids, published value, row number, and stated status.
+    type Row = (Vec<u32>, Option<i64>, u64, Option<String>);
+    let mut rows: Vec<Row> = Vec::new();
     let mut row_number = 0u64;
     for batch in input {
         let batch = batch.map_err(|e| crate::io::arrow_read_error(e, "the published table"))?;
@@ -312,7 +316,7 @@ fn audit_rounded(rounding: &crate::policy::RoundingSection, table: &PublishedTab
     for cell in (0..cube.len()).filter(|&c| table.listed[c]) {
         match table.published[cell] {
             None => audit.hidden_cells += 1,
-            Some(v) if !(inner_only && !cube.is_inner(cell)) && !bases.iter().any(|b| v % b == 0) => audit.findings.push(PublishedFinding::new(
+            Some(v) if (!inner_only || cube.is_inner(cell)) && !bases.iter().any(|b| v % b == 0) => audit.findings.push(PublishedFinding::new(
                 Check::Rounding,
                 cell,
                 cube.describe(cell),
