@@ -34,6 +34,11 @@ fn map_error(e: amparo::Error) -> PyErr {
     }
 }
 
+/// A Python value (dicts, lists, strings, numbers) as JSON text, for the core.
+fn to_json(value: &Bound<'_, PyAny>) -> PyResult<String> {
+    value.py().import("json")?.call_method1("dumps", (value,))?.extract()
+}
+
 /// A validated policy.
 #[pyclass(name = "Policy", module = "amparo", frozen)]
 struct PyPolicy(amparo::Policy);
@@ -52,6 +57,48 @@ impl PyPolicy {
     fn from_toml(text: &str, base_dir: Option<PathBuf>) -> PyResult<Self> {
         let base = base_dir.unwrap_or_else(|| PathBuf::from("."));
         amparo::Policy::from_toml(text, &base).map(PyPolicy).map_err(map_error)
+    }
+
+    /// A policy from a dict with the policy file's sections and keys
+    /// (``{"version": 1, "input": {...}, "dimensions": {...}, ...}``).
+    #[staticmethod]
+    #[pyo3(signature = (policy, base_dir = None))]
+    fn from_dict(policy: &Bound<'_, PyAny>, base_dir: Option<PathBuf>) -> PyResult<Self> {
+        let json = to_json(policy)?;
+        let base = base_dir.unwrap_or_else(|| PathBuf::from("."));
+        amparo::Policy::from_json(&json, &base).map(PyPolicy).map_err(map_error)
+    }
+
+    /// The policy as TOML text (what its SHA-256 hashes).
+    fn to_toml(&self) -> String {
+        self.0.to_toml().to_owned()
+    }
+
+    /// The policy as a dict of sections and keys.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let json = self.0.to_json().map_err(map_error)?;
+        py.import("json")?.call_method1("loads", (json,))
+    }
+
+    /// This policy with sections merged in: ``with_overrides(primary={"threshold": 3})``.
+    #[pyo3(signature = (**sections))]
+    fn with_overrides(&self, sections: Option<&Bound<'_, pyo3::types::PyDict>>) -> PyResult<Self> {
+        match sections {
+            None => Ok(PyPolicy(self.0.clone())),
+            Some(s) => self.0.with_overrides(&to_json(s.as_any())?).map(PyPolicy).map_err(map_error),
+        }
+    }
+
+    /// This policy protecting by one method (``rounding``, ``perturbation``
+    /// or ``noise``) with ``options`` as that section's keys.
+    #[pyo3(signature = (method, **options))]
+    fn for_method(&self, method: &str, options: Option<&Bound<'_, pyo3::types::PyDict>>) -> PyResult<Self> {
+        let method: amparo::policy::Method = method.parse().map_err(map_error)?;
+        let json = match options {
+            None => "{}".to_owned(),
+            Some(o) => to_json(o.as_any())?,
+        };
+        self.0.for_method(method, &json).map(PyPolicy).map_err(map_error)
     }
 
     /// SHA-256 of the policy text and the codes tables it reads.

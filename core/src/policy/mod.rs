@@ -120,7 +120,7 @@ pub struct InputSection {
 
 /// One dimension of the table and its hierarchy of codes.
 ///
-/// Exactly one of `codes`, `tree`, `codes_file` and `code_lengths` may be
+/// Exactly one of `codes`, `tree`, `codes_file`, `parents` and `code_lengths` may be
 /// given; with none, the dimension is flat and its codes are those found in
 /// the data, under a generated total.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
@@ -145,6 +145,12 @@ pub struct DimensionSection {
     /// empty parent hang from the generated total.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub codes_file: Option<CodesFile>,
+    /// A codes table written inline: each code and its parent, in
+    /// publication order (`{ "05" = "", "05001" = "05" }`); as with
+    /// `codes_file`, an empty parent hangs a code from the generated total,
+    /// and a single code with an empty parent is itself the total.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parents: Option<IndexMap<String, String>>,
     /// Code lengths from the top level down, for codes that nest by prefix
     /// (`[2, 5]`: department `05` contains municipality `05001`). Codes are
     /// taken from the data; every code must have one of these lengths.
@@ -756,7 +762,56 @@ pub struct Policy {
     pub ptable: Option<crate::cellkey::ptable::Ptable>,
     /// The checked `[noise]` budget, when noise is asked for.
     pub noise_budget: Option<NoiseBudget>,
+    /// The TOML text the policy was read from (or written as, when built
+    /// from a JSON object or with overrides): what `sha256` hashes.
+    pub text: String,
+    /// Where relative paths in the policy (codes tables, ptable files) start.
+    pub base_dir: PathBuf,
 }
+
+/// A protection method, for [`Policy::for_method`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Rounding,
+    Perturbation,
+    Noise,
+}
+
+impl Method {
+    /// The policy section the method is configured in.
+    pub fn section(self) -> &'static str {
+        match self {
+            Method::Rounding => "rounding",
+            Method::Perturbation => "perturbation",
+            Method::Noise => "noise",
+        }
+    }
+
+    /// The method a convenience call uses when its options name none:
+    /// unbiased random rounding, the cell key method, discrete Gaussian noise.
+    fn default_method(self) -> &'static str {
+        match self {
+            Method::Rounding => "random",
+            Method::Perturbation => "cell_key",
+            Method::Noise => "discrete_gaussian",
+        }
+    }
+}
+
+impl std::str::FromStr for Method {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> Fallible<Method> {
+        match s {
+            "rounding" => Ok(Method::Rounding),
+            "perturbation" => Ok(Method::Perturbation),
+            "noise" => Ok(Method::Noise),
+            other => Err(err!(Policy, "unknown protection method `{other}`; use rounding, perturbation or noise")),
+        }
+    }
+}
+
+/// Sections that choose how cells are protected; [`Policy::for_method`] keeps one.
+const PROTECTION_SECTIONS: [&str; 5] = ["primary", "secondary", "rounding", "perturbation", "noise"];
 
 impl Policy {
     /// Read and validate a policy file; codes tables are resolved relative to its folder.
@@ -790,7 +845,58 @@ impl Policy {
         };
         let names: Vec<&str> = file.dimensions.keys().map(String::as_str).collect();
         let noise_budget = file.noise.check(&names)?;
-        Ok(Policy { file, dimensions, sha256, ptable, noise_budget })
+        Ok(Policy { file, dimensions, sha256, ptable, noise_budget, text: text.to_owned(), base_dir: base_dir.to_path_buf() })
+    }
+
+    /// A policy from a JSON object with the policy file's keys (what the
+    /// frontends build from dicts and lists). Its text (and hash) is the
+    /// TOML it translates to.
+    pub fn from_json(json: &str, base_dir: &Path) -> Fallible<Policy> {
+        let table = json_table(json, "the policy")?;
+        Policy::from_toml(&toml_text(&table)?, base_dir)
+    }
+
+    /// The policy as TOML: the text it was read from.
+    pub fn to_toml(&self) -> &str {
+        &self.text
+    }
+
+    /// The policy as a JSON object with the policy file's keys, in their order.
+    pub fn to_json(&self) -> Fallible<String> {
+        serde_json::to_string(&self.toml_table()?).map_err(|e| err!(Policy, "the policy cannot be written as JSON: {e}"))
+    }
+
+    /// This policy with `overrides` (a JSON object of sections, such as
+    /// `{"primary": {"threshold": 3}}`) merged in: tables merge key by key,
+    /// any other value replaces the policy's.
+    pub fn with_overrides(&self, overrides: &str) -> Fallible<Policy> {
+        let overrides = json_table(overrides, "the overrides")?;
+        let mut table = self.toml_table()?;
+        merge_tables(&mut table, overrides);
+        Policy::from_toml(&toml_text(&table)?, &self.base_dir)
+    }
+
+    /// This policy protecting by `method` alone: input, dimensions, linked
+    /// tables and audit settings kept, the other protection sections
+    /// dropped, and the method's section set to `options` (a JSON object of
+    /// its keys; without `method`, the method's usual one, see
+    /// [`Method::default_method`]). So a suppression policy can also give
+    /// the rounded or noisy version of the same table.
+    pub fn for_method(&self, method: Method, options: &str) -> Fallible<Policy> {
+        let mut options = json_table(options, &format!("the [{}] options", method.section()))?;
+        if !options.contains_key("method") {
+            options.insert("method".to_owned(), toml::Value::String(method.default_method().to_owned()));
+        }
+        let mut table = self.toml_table()?;
+        for section in PROTECTION_SECTIONS {
+            table.remove(section);
+        }
+        table.insert(method.section().to_owned(), toml::Value::Table(options));
+        Policy::from_toml(&toml_text(&table)?, &self.base_dir)
+    }
+
+    fn toml_table(&self) -> Fallible<toml::Table> {
+        toml::from_str(&self.text).map_err(|e| err!(Policy, "{}", suggest::explain_toml_error(&e, &self.text)))
     }
 
     pub fn input_kind(&self) -> InputKind {
@@ -815,6 +921,29 @@ impl Policy {
                 (name.clone(), p)
             })
             .collect()
+    }
+}
+
+/// A JSON object as a TOML table, keys in their order (dimensions keep theirs).
+fn json_table(json: &str, what: &str) -> Fallible<toml::Table> {
+    serde_json::from_str::<toml::Table>(json).map_err(|e| {
+        err!(Policy, "{what} is not a table of policy keys: {e}; give a dict (JSON object) of sections and keys, and leave out a key rather than set it to None (null)")
+    })
+}
+
+fn toml_text(table: &toml::Table) -> Fallible<String> {
+    toml::to_string(table).map_err(|e| err!(Policy, "the policy cannot be written as TOML: {e}"))
+}
+
+/// Merge `overrides` into `table`: tables key by key, other values replace.
+fn merge_tables(table: &mut toml::Table, overrides: toml::Table) {
+    for (key, value) in overrides {
+        match (table.get_mut(&key), value) {
+            (Some(toml::Value::Table(old)), toml::Value::Table(new)) => merge_tables(old, new),
+            (_, value) => {
+                table.insert(key, value);
+            }
+        }
     }
 }
 
@@ -1009,6 +1138,7 @@ fn hierarchy_spec(name: &str, s: &DimensionSection, base_dir: &Path, hasher: &mu
         ("codes", s.codes.is_some()),
         ("tree", s.tree.is_some()),
         ("codes_file", s.codes_file.is_some()),
+        ("parents", s.parents.is_some()),
         ("code_lengths", s.code_lengths.is_some()),
     ]
     .iter()
@@ -1052,6 +1182,16 @@ fn hierarchy_spec(name: &str, s: &DimensionSection, base_dir: &Path, hasher: &mu
         hasher.update(&text);
         let pairs = crate::io::read_code_parent_pairs(&text, &cf.code, &cf.parent, &path.display().to_string())?;
         return Ok(HierarchySpec::Table { total: s.total.clone(), pairs, source: cf.path.clone() });
+    }
+    if let Some(parents) = &s.parents {
+        if parents.is_empty() {
+            fail!(Policy, "[dimensions.{name}] parents = {{}} lists no codes; give each code and its parent (\"\" for a top-level code)");
+        }
+        if parents.keys().any(|code| code.trim().is_empty()) {
+            fail!(Hierarchy, "[dimensions.{name}] parents has an empty code; every code needs a name");
+        }
+        let pairs = parents.iter().map(|(code, parent)| (code.clone(), (!parent.trim().is_empty()).then(|| parent.clone()))).collect();
+        return Ok(HierarchySpec::Table { total: s.total.clone(), pairs, source: format!("[dimensions.{name}] parents") });
     }
     if let Some(lengths) = &s.code_lengths {
         if lengths.is_empty() || lengths.contains(&0) || lengths.windows(2).any(|w| w[0] >= w[1]) {

@@ -1,0 +1,95 @@
+//! Policies built in code (from JSON objects, as the frontends pass dicts
+//! and lists), with overrides, for one method; and inline codes tables.
+
+use std::path::Path;
+
+use amparo::policy::Method;
+use amparo::{ErrorKind, Policy};
+
+const BASE: &str = r#"{"version": 1, "input": {"kind": "aggregated", "count": "n"},
+  "dimensions": {"sex": {"codes": ["F", "M"]}, "district": {}},
+  "primary": {"threshold": 5}, "secondary": {"method": "interval"}}"#;
+
+fn protect_csv(policy: &Policy, csv: &str) -> amparo::Protected {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("in.csv");
+    std::fs::write(&path, csv).unwrap();
+    let mut reader = amparo::io::read_table(&path).unwrap();
+    amparo::protect(policy, &mut *reader).unwrap()
+}
+
+#[test]
+fn a_policy_from_json_keeps_the_dimension_order_and_round_trips_through_toml() {
+    let policy = Policy::from_json(BASE, Path::new(".")).unwrap();
+    // Dimensions in the order given (output column order), not sorted.
+    assert_eq!(policy.dimensions.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["sex", "district"]);
+    let again = Policy::from_toml(policy.to_toml(), Path::new(".")).unwrap();
+    assert_eq!(again.sha256, policy.sha256);
+    assert_eq!(again.file, policy.file);
+    let json: serde_json::Value = serde_json::from_str(&policy.to_json().unwrap()).unwrap();
+    assert_eq!(json["primary"]["threshold"], 5);
+    // Nulls and non-objects are refused with the fix.
+    let null = Policy::from_json(r#"{"version": 1, "name": null}"#, Path::new(".")).unwrap_err();
+    assert_eq!(null.kind, ErrorKind::Policy);
+    assert!(null.message.contains("leave out a key"), "{}", null.message);
+    // Unknown keys get the policy file's errors.
+    let unknown = Policy::from_json(&BASE.replace("\"primary\"", "\"primray\""), Path::new(".")).unwrap_err();
+    assert!(unknown.message.contains("primray"), "{}", unknown.message);
+}
+
+#[test]
+fn overrides_merge_section_by_section_and_change_the_hash() {
+    let policy = Policy::from_json(BASE, Path::new(".")).unwrap();
+    let stricter = policy.with_overrides(r#"{"primary": {"threshold": 10}}"#).unwrap();
+    assert_eq!(stricter.file.primary.threshold, Some(10));
+    // The rest of the section and the other sections stay.
+    assert_eq!(stricter.file.secondary, policy.file.secondary);
+    assert_eq!(stricter.dimensions, policy.dimensions);
+    assert_ne!(stricter.sha256, policy.sha256);
+    let csv = "sex,district,n\nF,D1,7\nM,D1,2\nF,D2,0\nM,D2,11\n";
+    let hidden = |p: &Policy| protect_csv(p, csv).marks.status.iter().filter(|s| s.is_hidden()).count();
+    assert!(hidden(&stricter) > hidden(&policy));
+    let bad = policy.with_overrides(r#"{"primary": {"threshold": -1}}"#).unwrap_err();
+    assert_eq!(bad.kind, ErrorKind::Policy);
+}
+
+#[test]
+fn for_method_keeps_the_table_and_swaps_the_protection() {
+    let policy = Policy::from_json(BASE, Path::new(".")).unwrap();
+    let rounded = policy.for_method(Method::Rounding, r#"{"base": 5, "seed": 7}"#).unwrap();
+    assert_eq!(rounded.file.primary.threshold, None);
+    assert_eq!(rounded.dimensions, policy.dimensions);
+    let out = protect_csv(&rounded, "sex,district,n\nF,D1,7\nM,D1,2\nF,D2,0\nM,D2,11\n");
+    assert!(out.marks.published.iter().all(|v| v.is_some_and(|v| v % 5 == 0)), "{:?}", out.marks.published);
+    assert!(out.metadata.method.starts_with("rounding:random"), "{}", out.metadata.method);
+    let noisy = policy.for_method(Method::Noise, r#"{"rho": "1/2", "seed": 1}"#).unwrap();
+    assert_eq!(noisy.file.noise.method, amparo::policy::NoiseMethod::DiscreteGaussian);
+    // A method's own errors: noise without a budget.
+    let err = policy.for_method(Method::Noise, "{}").unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Policy);
+    assert!("smoothing".parse::<Method>().unwrap_err().message.contains("rounding, perturbation or noise"));
+}
+
+#[test]
+fn parents_is_a_codes_table_written_inline() {
+    let json = r#"{"version": 1, "input": {"kind": "aggregated", "count": "n"},
+      "dimensions": {"place": {"parents": {"05": "", "05001": "05", "05002": "05", "08": "", "08001": "08"}}},
+      "primary": {"threshold": 3}}"#;
+    let policy = Policy::from_json(json, Path::new(".")).unwrap();
+    let out = protect_csv(&policy, "place,n\n05001,4\n05002,6\n08001,9\n");
+    let h = &out.cube.dims()[0].hierarchy;
+    assert_eq!(h.code(h.root()), "Total");
+    assert_eq!(h.code(h.parent(h.node("05001").unwrap()).unwrap()), "05");
+    assert_eq!(out.cube.value(out.cube.cell(&[h.node("05").unwrap()])), 10);
+    let both = json.replace(r#""parents""#, r#""codes": ["05"], "parents""#);
+    assert!(Policy::from_json(&both, Path::new(".")).unwrap_err().message.contains("one way only"));
+    // A cycle (05 under 05001 under 05) is a hierarchy error naming the code.
+    let cycle = Policy::from_json(&json.replace(r#""05": """#, r#""05": "05001""#), Path::new(".")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("in.csv");
+    std::fs::write(&path, "place,n\n05001,4\n").unwrap();
+    let mut reader = amparo::io::read_table(&path).unwrap();
+    let err = amparo::protect(&cycle, &mut *reader).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Hierarchy, "{}", err.message);
+    assert!(err.message.contains("05"), "{}", err.message);
+}
