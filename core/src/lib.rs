@@ -36,6 +36,7 @@ pub mod io;
 pub mod noise;
 pub mod output;
 pub mod policy;
+pub mod progress;
 pub mod rounding;
 pub mod rules;
 pub mod suppression;
@@ -67,6 +68,7 @@ pub fn build_cube(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallibl
     for batch in input {
         let batch = batch.map_err(|e| io::arrow_read_error(e, "the input"))?;
         builder.push(&batch)?;
+        progress::report("reading rows", builder.rows(), None);
     }
     builder.finish()
 }

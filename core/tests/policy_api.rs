@@ -64,6 +64,12 @@ fn for_method_keeps_the_table_and_swaps_the_protection() {
     assert!(out.metadata.method.starts_with("rounding:random"), "{}", out.metadata.method);
     let noisy = policy.for_method(Method::Noise, r#"{"rho": "1/2", "seed": 1}"#).unwrap();
     assert_eq!(noisy.file.noise.method, amparo::policy::NoiseMethod::DiscreteGaussian);
+    // The policy's own section of that method is kept, options merged in.
+    let laplace = policy.for_method(Method::Noise, r#"{"method": "discrete_laplace", "epsilon": 2}"#).unwrap();
+    let reseeded = laplace.for_method(Method::Noise, r#"{"seed": 9}"#).unwrap();
+    assert_eq!(reseeded.file.noise.method, amparo::policy::NoiseMethod::DiscreteLaplace);
+    assert_eq!(reseeded.file.noise.seed, Some(9));
+    assert_eq!(reseeded.file.noise.epsilon, laplace.file.noise.epsilon);
     // A method's own errors: noise without a budget.
     let err = policy.for_method(Method::Noise, "{}").unwrap_err();
     assert_eq!(err.kind, ErrorKind::Policy);

@@ -39,6 +39,27 @@ fn to_json(value: &Bound<'_, PyAny>) -> PyResult<String> {
     value.py().import("json")?.call_method1("dumps", (value,))?.extract()
 }
 
+/// Run `work` with the GIL released; with `progress`, the core's progress
+/// reports call it as `progress(stage, done, total)` (`total` None when not
+/// known ahead). An exception in the callback is reported, not raised: the
+/// work goes on.
+fn detached<T: Send>(py: Python<'_>, progress: Option<Py<PyAny>>, work: impl FnOnce() -> amparo::Fallible<T> + Send) -> PyResult<T> {
+    py.detach(move || match progress {
+        None => work(),
+        Some(callback) => {
+            let sink = move |stage: &str, done: u64, total: Option<u64>| {
+                Python::attach(|py| {
+                    if let Err(e) = callback.call1(py, (stage, done, total)) {
+                        e.write_unraisable(py, None);
+                    }
+                })
+            };
+            amparo::progress::with_sink(Box::new(sink), work)
+        }
+    })
+    .map_err(map_error)
+}
+
 /// A validated policy.
 #[pyclass(name = "Policy", module = "amparo", frozen)]
 struct PyPolicy(amparo::Policy);
@@ -126,29 +147,32 @@ impl PyPolicy {
 
 /// Protect a table: returns (table, summary text).
 #[pyfunction]
-#[pyo3(signature = (data, policy, keep_original = false))]
-fn protect(py: Python<'_>, data: PyRecordBatchReader, policy: &PyPolicy, keep_original: bool) -> PyResult<(PyTable, String)> {
+#[pyo3(signature = (data, policy, keep_original = false, progress = None))]
+fn protect(py: Python<'_>, data: PyRecordBatchReader, policy: &PyPolicy, keep_original: bool, progress: Option<Py<PyAny>>) -> PyResult<(PyTable, String)> {
     let mut reader = data.into_reader()?;
     let options = amparo::OutputOptions { keep_original };
-    let (batch, summary) = py
-        .detach(|| amparo::protect(&policy.0, &mut *reader).map(|r| (r.to_record_batch(options), r.summary().to_string())))
-        .map_err(map_error)?;
+    let (batch, summary) =
+        detached(py, progress, || amparo::protect(&policy.0, &mut *reader).map(|r| (r.to_record_batch(options), r.summary().to_string())))?;
     let schema = batch.schema();
     Ok((PyTable::try_new(vec![batch], schema)?, summary))
 }
 
 /// Protect the linked tables a policy's [tables] lists: returns [(name, table)].
 #[pyfunction]
-#[pyo3(signature = (data, policy, keep_original = false))]
-fn protect_tables(py: Python<'_>, data: PyRecordBatchReader, policy: &PyPolicy, keep_original: bool) -> PyResult<Vec<(String, PyTable)>> {
+#[pyo3(signature = (data, policy, keep_original = false, progress = None))]
+fn protect_tables(
+    py: Python<'_>,
+    data: PyRecordBatchReader,
+    policy: &PyPolicy,
+    keep_original: bool,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<Vec<(String, PyTable)>> {
     let mut reader = data.into_reader()?;
     let options = amparo::OutputOptions { keep_original };
-    let batches = py
-        .detach(|| {
-            amparo::protect_tables(&policy.0, &mut *reader)
-                .map(|tables| tables.into_iter().map(|(name, r)| (name, r.to_record_batch(options))).collect::<Vec<_>>())
-        })
-        .map_err(map_error)?;
+    let batches = detached(py, progress, || {
+        amparo::protect_tables(&policy.0, &mut *reader)
+            .map(|tables| tables.into_iter().map(|(name, r)| (name, r.to_record_batch(options))).collect::<Vec<_>>())
+    })?;
     batches
         .into_iter()
         .map(|(name, batch)| {
@@ -160,9 +184,10 @@ fn protect_tables(py: Python<'_>, data: PyRecordBatchReader, policy: &PyPolicy, 
 
 /// Check a table against a policy without protecting it; returns a description.
 #[pyfunction]
-fn validate(py: Python<'_>, data: PyRecordBatchReader, policy: &PyPolicy) -> PyResult<String> {
+#[pyo3(signature = (data, policy, progress = None))]
+fn validate(py: Python<'_>, data: PyRecordBatchReader, policy: &PyPolicy, progress: Option<Py<PyAny>>) -> PyResult<String> {
     let mut reader = data.into_reader()?;
-    py.detach(|| amparo::validate(&policy.0, &mut *reader).map(|v| v.to_string())).map_err(map_error)
+    detached(py, progress, || amparo::validate(&policy.0, &mut *reader).map(|v| v.to_string()))
 }
 
 /// Read a CSV, Parquet or Arrow IPC file with the core's reader.
@@ -191,9 +216,10 @@ fn write_table(py: Python<'_>, data: PyTable, path: PathBuf) -> PyResult<()> {
     .map_err(map_error)
 }
 
-/// Audit published tables (one, or the linked tables in the policy's order); returns the report as JSON.
+/// Audit published tables (one, or the linked tables in the policy's order); returns the report.
 #[pyfunction]
-#[pyo3(signature = (data, names, policy, value_column = None, hidden_symbols = None, lang = None))]
+#[pyo3(signature = (data, names, policy, value_column = None, hidden_symbols = None, lang = None, progress = None))]
+#[allow(clippy::too_many_arguments)]
 fn audit_report(
     py: Python<'_>,
     data: Vec<PyRecordBatchReader>,
@@ -202,14 +228,14 @@ fn audit_report(
     value_column: Option<String>,
     hidden_symbols: Option<Vec<String>>,
     lang: Option<String>,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<PyAuditReport> {
     let readers = data.into_iter().map(|d| d.into_reader()).collect::<PyResult<Vec<_>>>()?;
-    py.detach(|| {
+    detached(py, progress, || {
         let lang = amparo::i18n::Lang::resolve(lang.as_deref())?;
         amparo::audit::report::audit_streams(&policy.0, readers, names, value_column.as_deref(), hidden_symbols.as_deref(), lang)
     })
     .map(PyAuditReport)
-    .map_err(map_error)
 }
 
 /// An audit report, rendered on demand in any of `amparo audit`'s formats.
@@ -245,16 +271,15 @@ fn explain(
     lang: Option<String>,
 ) -> PyResult<String> {
     let readers = data.into_iter().map(|d| d.into_reader()).collect::<PyResult<Vec<_>>>()?;
-    py.detach(|| {
+    detached(py, None, || {
         let lang = amparo::i18n::Lang::resolve(lang.as_deref())?;
         amparo::audit::explain::explain_streams(&policy.0, readers, names, &cell, value_column.as_deref(), hidden_symbols.as_deref(), lang)
     })
-    .map_err(map_error)
 }
 
 /// Append a column of record keys for the cell key method (uniform in [0, 1)).
 #[pyfunction]
-#[pyo3(signature = (data, column = "record_key".to_owned(), seed = None))]
+#[pyo3(signature = (data, column = "record_key".to_owned(), seed = None), text_signature = "(data, column='record_key', seed=None)")]
 fn add_record_keys(py: Python<'_>, data: PyRecordBatchReader, column: String, seed: Option<u64>) -> PyResult<PyTable> {
     let reader = data.into_reader()?;
     let (batches, schema) = py
@@ -270,7 +295,7 @@ fn add_record_keys(py: Python<'_>, data: PyRecordBatchReader, column: String, se
 
 /// Copy a microdata file with a new column of record keys, batch by batch, to a new file.
 #[pyfunction]
-#[pyo3(signature = (input, output, column = "record_key".to_owned(), seed = None))]
+#[pyo3(signature = (input, output, column = "record_key".to_owned(), seed = None), text_signature = "(input, output, column='record_key', seed=None)")]
 fn add_record_keys_to_file(py: Python<'_>, input: PathBuf, output: PathBuf, column: String, seed: Option<u64>) -> PyResult<String> {
     py.detach(|| amparo::cellkey::add_record_keys_to_file(&input, &output, &column, seed)).map(|r| r.describe()).map_err(map_error)
 }

@@ -515,13 +515,15 @@ pub fn run(table: &dyn Additive, marks: &mut crate::output::CellMarks, interval_
         Ok(())
     };
     if report.intervals_computed {
-        for &cell in &hidden {
+        for (k, &cell) in hidden.iter().enumerate() {
+            crate::progress::report("auditing hidden cells", k as u64 + 1, Some(hidden.len() as u64));
             check(cell, &mut attacker, marks)?;
         }
     } else {
         // Only the protection verdict: cells whose levels a solution already
         // reached are settled; the others get their exact interval.
-        for &(cell, low, high) in &needs {
+        for (k, &(cell, low, high)) in needs.iter().enumerate() {
+            crate::progress::report("auditing hidden cells", k as u64 + 1, Some(needs.len() as u64));
             if !attacker.reaches(cell, low, high)? {
                 check(cell, &mut attacker, marks)?;
             }

@@ -469,7 +469,8 @@ fn audit_cells(
         None => hidden.iter().map(|&c| (c, 0, 1)).collect(),
     };
     attacker.explore(&targets)?;
-    for &cell in &hidden {
+    for (k, &cell) in hidden.iter().enumerate() {
+        crate::progress::report("auditing hidden cells", k as u64 + 1, Some(hidden.len() as u64));
         let (low_seen, high_seen) = attacker.seen(cell);
         let settled = match threshold {
             Some(n) => high_seen >= n as f64 - 1e-6,

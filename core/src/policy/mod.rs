@@ -878,20 +878,26 @@ impl Policy {
 
     /// This policy protecting by `method` alone: input, dimensions, linked
     /// tables and audit settings kept, the other protection sections
-    /// dropped, and the method's section set to `options` (a JSON object of
-    /// its keys; without `method`, the method's usual one, see
-    /// [`Method::default_method`]). So a suppression policy can also give
+    /// dropped, and the method's section (the policy's own, if it has one)
+    /// with `options` (a JSON object of its keys) merged in; without a
+    /// method there, the method's usual one ([`Method::default_method`]). So a suppression policy can also give
     /// the rounded or noisy version of the same table.
     pub fn for_method(&self, method: Method, options: &str) -> Fallible<Policy> {
-        let mut options = json_table(options, &format!("the [{}] options", method.section()))?;
-        if !options.contains_key("method") {
-            options.insert("method".to_owned(), toml::Value::String(method.default_method().to_owned()));
-        }
+        let options = json_table(options, &format!("the [{}] options", method.section()))?;
         let mut table = self.toml_table()?;
-        for section in PROTECTION_SECTIONS {
-            table.remove(section);
+        // The policy's own section for this method is the starting point.
+        let mut section = match table.get(method.section()) {
+            Some(toml::Value::Table(own)) => own.clone(),
+            _ => toml::Table::new(),
+        };
+        merge_tables(&mut section, options);
+        if section.get("method").and_then(toml::Value::as_str).map_or(true, |m| m == "none") {
+            section.insert("method".to_owned(), toml::Value::String(method.default_method().to_owned()));
         }
-        table.insert(method.section().to_owned(), toml::Value::Table(options));
+        for name in PROTECTION_SECTIONS {
+            table.remove(name);
+        }
+        table.insert(method.section().to_owned(), toml::Value::Table(section));
         Policy::from_toml(&toml_text(&table)?, &self.base_dir)
     }
 

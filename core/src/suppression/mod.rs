@@ -127,7 +127,8 @@ fn protect_by_patterns(
     let largest = values.iter().copied().max().unwrap_or(0).max(1) as f64;
     let grand_total = cube.cell(&cube.dims().iter().map(|d| d.hierarchy.root()).collect::<Vec<_>>());
     let last_resort = cube.len() as f64;
-    for &t in &order {
+    for (k, &t) in order.iter().enumerate() {
+        crate::progress::report("protecting sensitive cells", k as u64, Some(order.len() as u64));
         let (cell, lo, up) = targets[t];
         let weight = |c: usize| match (hidden[c], forced_published[c]) {
             (true, _) => 0.0,
@@ -329,6 +330,7 @@ fn protect_cells(
         // attacker's LPs answer that exactly and warm (cheaper than a protection
         // LP), so protection LPs are spent only on cells still exposed.
         pending.retain(|&t| !(done[t].0 && done[t].1));
+        crate::progress::report("protecting sensitive cells", (targets.len() - pending.len()) as u64, Some(targets.len() as u64));
         if pending.is_empty() {
             break;
         }

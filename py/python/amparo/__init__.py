@@ -25,7 +25,8 @@ given.
 from __future__ import annotations
 
 import os
-from typing import Any, Union
+import sys
+from typing import Any, Callable, Optional, Union
 
 from ._amparo import (
     AmparoError,
@@ -52,6 +53,12 @@ __all__ = [
     "SchemaError",
     "protect",
     "protect_tables",
+    "round",
+    "perturb",
+    "noise",
+    "hierarchy_from_dict",
+    "hierarchy_from_table",
+    "hierarchy_from_code_lengths",
     "validate",
     "audit",
     "explain",
@@ -83,18 +90,37 @@ def _module_of(obj: Any) -> str:
 
 def _as_arrow_stream(data: Any) -> Any:
     """An object exposing ``__arrow_c_stream__`` for the core to read batch by batch."""
+    if _module_of(data) == "pandas":
+        return _pandas_to_arrow(data)
     if hasattr(data, "__arrow_c_stream__"):
         return data
-    if _module_of(data) == "pandas":  # pandas older than 2.2 has no PyCapsule export
-        import pyarrow as pa
-
-        return pa.Table.from_pandas(data, preserve_index=False)
     if isinstance(data, (str, os.PathLike)):
         return _amparo.read_table(os.fspath(data))
     raise TypeError(
         f"cannot read a {type(data).__name__} as a table: pass a pyarrow, pandas or polars table, "
         "any object with __arrow_c_stream__, or the path to a CSV, Parquet or Arrow file"
     )
+
+
+def _pandas_to_arrow(frame: Any) -> Any:
+    """A pandas DataFrame as a pyarrow Table (zero-copy where the dtypes allow);
+    a column pyarrow cannot convert (an object column mixing text and
+    numbers) is named in a SchemaError."""
+    import pyarrow as pa
+
+    try:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+        for name in frame.columns:
+            try:
+                pa.array(frame[name], from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError) as column_error:
+                kinds = sorted({type(v).__name__ for v in frame[name].dropna()})
+                raise SchemaError(
+                    f"column `{name}` mixes values of types {', '.join(kinds)}, so it cannot be one column of a table; "
+                    f"give it one type, e.g. frame[{name!r}] = frame[{name!r}].astype(str) for codes"
+                ) from column_error
+        raise SchemaError(f"the pandas DataFrame cannot be read as a table: {error}") from error
 
 
 def _like(data: Any, table: Any) -> Any:
@@ -117,36 +143,226 @@ def _like(data: Any, table: Any) -> Any:
     return table
 
 
-def protect(data: Any, policy: PolicyLike, *, keep_original: bool = False) -> Any:
+ProgressLike = Union[bool, None, Callable[[str, int, Optional[int]], Any]]
+
+
+class _ProgressBar:
+    """A one-line progress bar on standard error (terminals and notebooks both
+    redraw a line that starts with a carriage return)."""
+
+    def __init__(self) -> None:
+        self._stage: Optional[str] = None
+        self._width = 0
+
+    def __call__(self, stage: str, done: int, total: Optional[int]) -> None:
+        if total:
+            filled = int(24 * min(done, total) / total)
+            text = f"amparo: {stage} [{'#' * filled}{'.' * (24 - filled)}] {done:,}/{total:,}"
+        else:
+            text = f"amparo: {stage} {done:,}"
+        if self._stage is not None and stage != self._stage:
+            sys.stderr.write("\n")
+            self._width = 0
+        self._stage = stage
+        sys.stderr.write("\r" + text.ljust(self._width))
+        sys.stderr.flush()
+        self._width = len(text)
+
+    def close(self) -> None:
+        if self._stage is not None:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _interactive() -> bool:
+    """A person is watching: an IPython shell or notebook, or a terminal on standard error."""
+    ipython = sys.modules.get("IPython")
+    if ipython is not None and getattr(ipython, "get_ipython", lambda: None)() is not None:
+        return True
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
+def _with_progress(progress: ProgressLike, call: Callable[[Any], Any]) -> Any:
+    """Run ``call(callback)``: no callback for ``progress=False`` (or ``None``
+    when nobody is watching), a bar on standard error for ``True`` (or
+    ``None`` in a terminal or notebook), or the caller's own callable."""
+    if progress is False or (progress is None and not _interactive()):
+        return call(None)
+    if callable(progress):
+        return call(progress)
+    bar = _ProgressBar()
+    try:
+        return call(bar)
+    finally:
+        bar.close()
+
+
+def _with_overrides(policy: PolicyLike, overrides: "dict[str, Any]") -> Policy:
+    base = _as_policy(policy)
+    return base.with_overrides(**overrides) if overrides else base
+
+
+def protect(data: Any, policy: PolicyLike, *, keep_original: bool = False, progress: ProgressLike = None, **overrides: Any) -> Any:
     """Build the table the policy describes from ``data`` and protect it.
 
     ``data`` is microdata (one row per child) or aggregated counts, as the
     policy's ``[input]`` says: a pyarrow Table or RecordBatchReader, a pandas or
     polars DataFrame, any object with ``__arrow_c_stream__``, or a file path.
+    Microdata is read batch by batch: only the table of cells is held.
     Returns one row per cell (margins included) with the dimension codes,
     ``published`` (null when hidden), ``status``, ``reason``, ``lower`` and
     ``upper``, as the same kind of table (a pyarrow Table for a path). The
     pyarrow result carries the run's metadata (engine version, policy SHA-256,
     method, randomness) in its schema metadata.
 
+    ``overrides`` are policy sections merged into the policy for this call,
+    with the policy file's names: ``protect(t, policy, primary={"threshold": 10})``.
     ``keep_original=True`` adds the original counts as ``value``: for internal
-    checks only, never for publication.
+    checks only, never for publication. ``progress``: a bar on standard error
+    when a person is watching (``None``, the default), always (``True``),
+    never (``False``), or a callable given ``(stage, done, total)``.
+
+    >>> import pyarrow as pa
+    >>> p = Policy.from_dict({"version": 1, "input": {"kind": "aggregated", "count": "n"},
+    ...                       "dimensions": {"sex": {}}, "primary": {"threshold": 5}})
+    >>> t = pa.table({"sex": ["F", "M"], "n": [7, 12]})
+    >>> protect(t, p).column("status").to_pylist()
+    ['published', 'published', 'published']
+    >>> protect(t, p, primary={"threshold": 10}, progress=False).column("status").to_pylist()
+    ['published', 'primary', 'published']
     """
-    table, _summary = _amparo.protect(_as_arrow_stream(data), _as_policy(policy), keep_original)
+    chosen = _with_overrides(policy, overrides)
+    stream = _as_arrow_stream(data)
+    table, _summary = _with_progress(progress, lambda callback: _amparo.protect(stream, chosen, keep_original, callback))
     return _like(data, table)
 
 
-def protect_tables(data: Any, policy: PolicyLike, *, keep_original: bool = False) -> "dict[str, Any]":
+def round(data: Any, policy: PolicyLike, *, keep_original: bool = False, progress: ProgressLike = None, **rounding: Any) -> Any:
+    """The table of ``policy`` with every cell rounded, as the ``[rounding]`` keys in ``rounding`` say.
+
+    The policy's input and dimensions are kept and its other protection
+    (suppression, noise) set aside, so one policy gives the suppressed and the
+    rounded version of the same table. Without ``method``: unbiased random
+    rounding. ``seed`` makes it reproducible (recorded as not for publication).
+
+    >>> import pyarrow as pa
+    >>> p = Policy.from_dict({"version": 1, "input": {"kind": "aggregated", "count": "n"},
+    ...                       "dimensions": {"sex": {}}, "primary": {"threshold": 5}})
+    >>> out = round(pa.table({"sex": ["F", "M"], "n": [7, 12]}), p, base=5, seed=1, progress=False)
+    >>> all(v % 5 == 0 for v in out.column("published").to_pylist())
+    True
+    """
+    return protect(data, _as_policy(policy).for_method("rounding", **rounding), keep_original=keep_original, progress=progress)
+
+
+def perturb(data: Any, policy: PolicyLike, *, keep_original: bool = False, progress: ProgressLike = None, **perturbation: Any) -> Any:
+    """The table of ``policy`` perturbed by the cell key method, as the ``[perturbation]`` keys in ``perturbation`` say.
+
+    Needs microdata with record keys (the policy's ``[input] record_key``;
+    see :func:`add_record_keys`). The same cell gets the same value in every
+    table and every run.
+    """
+    return protect(data, _as_policy(policy).for_method("perturbation", **perturbation), keep_original=keep_original, progress=progress)
+
+
+def noise(data: Any, policy: PolicyLike, *, keep_original: bool = False, progress: ProgressLike = None, **options: Any) -> Any:
+    """The table of ``policy`` with differential privacy noise, as the ``[noise]`` keys in ``options`` say.
+
+    Without ``method``: discrete Gaussian noise, whose budget is ``rho``
+    (zero-concentrated DP); ``method="discrete_laplace"`` takes ``epsilon``.
+    Budgets are exact fractions (``"1/2"``) or numbers.
+
+    >>> import pyarrow as pa
+    >>> p = Policy.from_dict({"version": 1, "input": {"kind": "aggregated", "count": "n"},
+    ...                       "dimensions": {"sex": {}}})
+    >>> out = noise(pa.table({"sex": ["F", "M"], "n": [70, 120]}), p, rho="1/2", seed=3, progress=False)
+    >>> total, f, m = out.column("published").to_pylist()
+    >>> total == f + m
+    True
+    """
+    return protect(data, _as_policy(policy).for_method("noise", **options), keep_original=keep_original, progress=progress)
+
+
+def protect_tables(data: Any, policy: PolicyLike, *, keep_original: bool = False, progress: ProgressLike = None, **overrides: Any) -> "dict[str, Any]":
     """Protect the linked tables the policy's ``[tables]`` lists, together.
 
     ``data`` is microdata (read once). Returns ``{table name: table}`` in the
     policy's order, each like :func:`protect`'s result. A cell the tables share
     (a district's total in district x sex and in district x age) has one
     status in all of them, and the audit covers them at once, so no hidden
-    cell can be recovered by combining tables.
+    cell can be recovered by combining tables. ``overrides`` and
+    ``progress`` as in :func:`protect`.
     """
-    tables = _amparo.protect_tables(_as_arrow_stream(data), _as_policy(policy), keep_original)
+    chosen = _with_overrides(policy, overrides)
+    stream = _as_arrow_stream(data)
+    tables = _with_progress(progress, lambda callback: _amparo.protect_tables(stream, chosen, keep_original, callback))
     return {name: _like(data, table) for name, table in tables}
+
+
+def hierarchy_from_dict(tree: "dict[str, Any]") -> "dict[str, Any]":
+    """A dimension's hierarchy from nested dicts: each key a code, its value
+    the codes under it (a dict to go deeper, a list of leaves, or None for a
+    leaf). The outer key is the total. Returns the ``[dimensions.<name>]``
+    keys, for :meth:`Policy.from_dict`.
+
+    >>> hierarchy_from_dict({"Total": {"North": ["D1", "D2"], "South": ["D3"]}})
+    {'tree': {'Total': ['North', 'South'], 'North': ['D1', 'D2'], 'South': ['D3']}}
+    """
+    edges: "dict[str, list[str]]" = {}
+
+    def walk(code: str, children: Any) -> None:
+        if children is None:
+            return
+        if isinstance(children, dict):
+            edges[code] = [str(c) for c in children]
+            for child, below in children.items():
+                walk(str(child), below)
+        else:
+            edges[code] = [str(c) for c in children]
+
+    if not isinstance(tree, dict):
+        raise TypeError(f"tree must be a dict of codes, not {type(tree).__name__}")
+    for root, below in tree.items():
+        walk(str(root), below)
+    return {"tree": edges}
+
+
+def hierarchy_from_table(codes: Any, *, code: str = "code", parent: str = "parent", total: Optional[str] = None) -> "dict[str, Any]":
+    """A dimension's hierarchy from a codes table (pyarrow, pandas or polars)
+    with a ``code`` and a ``parent`` column; an empty or null parent hangs a
+    code from the total (or, for a single such row, makes it the total), as a
+    policy's ``codes_file`` does. Returns the ``[dimensions.<name>]`` keys.
+
+    >>> import pyarrow as pa
+    >>> hierarchy_from_table(pa.table({"code": ["05", "05001"], "parent": ["", "05"]}))
+    {'parents': {'05': '', '05001': '05'}}
+    """
+    import pyarrow as pa
+
+    table = pa.table(_as_arrow_stream(codes))
+    for role, column in (("code", code), ("parent", parent)):
+        if column not in table.column_names:
+            raise SchemaError(f"the codes table has no column `{column}` (its columns: {', '.join(table.column_names)}); name it with {role}=...")
+    codes_list = table.column(code).cast(pa.string()).to_pylist()
+    parents_list = table.column(parent).cast(pa.string()).to_pylist()
+    section: "dict[str, Any]" = {"parents": {c: (p or "") for c, p in zip(codes_list, parents_list)}}
+    if total is not None:
+        section["total"] = total
+    return section
+
+
+def hierarchy_from_code_lengths(lengths: "list[int]", *, total: Optional[str] = None) -> "dict[str, Any]":
+    """A dimension whose codes nest by prefix (``[2, 5]``: department ``05``
+    contains municipality ``05001``), codes taken from the data. Returns the
+    ``[dimensions.<name>]`` keys.
+
+    >>> hierarchy_from_code_lengths([2, 5])
+    {'code_lengths': [2, 5]}
+    """
+    section: "dict[str, Any]" = {"code_lengths": [int(n) for n in lengths]}
+    if total is not None:
+        section["total"] = total
+    return section
 
 
 def add_record_keys(data: Any, *, column: str = "record_key", seed: "int | None" = None) -> Any:
@@ -178,12 +394,13 @@ def add_record_keys_to_file(
     return _amparo.add_record_keys_to_file(os.fspath(input), os.fspath(output), column, seed)
 
 
-def validate(data: Any, policy: PolicyLike) -> str:
+def validate(data: Any, policy: PolicyLike, *, progress: ProgressLike = None) -> str:
     """Check ``data`` against ``policy`` (columns, codes, counts, margins); returns a description.
 
     Raises the same errors as :func:`protect` and changes nothing.
     """
-    return _amparo.validate(_as_arrow_stream(data), _as_policy(policy))
+    stream, chosen = _as_arrow_stream(data), _as_policy(policy)
+    return str(_with_progress(progress, lambda callback: _amparo.validate(stream, chosen, callback)))
 
 
 class AuditReport:
@@ -267,6 +484,7 @@ def audit(
     value_column: Union[str, None] = None,
     hidden_symbols: Union[list, None] = None,
     lang: Union[str, None] = None,
+    progress: ProgressLike = None,
 ) -> AuditReport:
     r"""Audit a table as it will be published, including one Amparo did not make.
 
@@ -296,7 +514,10 @@ def audit(
     ['protection']
     """
     streams, names = _published_tables(data)
-    return AuditReport(_amparo.audit_report(streams, names, _as_policy(policy), value_column, hidden_symbols, lang))
+    chosen = _as_policy(policy)
+    return AuditReport(
+        _with_progress(progress, lambda callback: _amparo.audit_report(streams, names, chosen, value_column, hidden_symbols, lang, callback))
+    )
 
 
 def explain(

@@ -1,9 +1,33 @@
 """Type stubs of the compiled extension (see amparo/__init__.py for the public API)."""
 
 from os import PathLike
-from typing import Any, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+
+from typing_extensions import final
 
 __version__: str
+__all__ = [
+    "__version__",
+    "AmparoError",
+    "PolicyError",
+    "SchemaError",
+    "HierarchyError",
+    "DataError",
+    "InfeasibleError",
+    "AmparoIOError",
+    "Policy",
+    "protect",
+    "validate",
+    "protect_tables",
+    "audit_report",
+    "explain",
+    "AuditReportCore",
+    "read_table",
+    "write_table",
+    "policy_json_schema",
+    "add_record_keys",
+    "add_record_keys_to_file",
+]
 
 class AmparoError(Exception): ...
 class PolicyError(AmparoError): ...
@@ -13,11 +37,18 @@ class DataError(AmparoError): ...
 class InfeasibleError(AmparoError): ...
 class AmparoIOError(AmparoError): ...
 
+@final
 class Policy:
     @staticmethod
     def from_file(path: Union[str, PathLike[str]]) -> Policy: ...
     @staticmethod
     def from_toml(text: str, base_dir: Optional[Union[str, PathLike[str]]] = None) -> Policy: ...
+    @staticmethod
+    def from_dict(policy: Dict[str, Any], base_dir: Optional[Union[str, PathLike[str]]] = None) -> Policy: ...
+    def to_toml(self) -> str: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+    def with_overrides(self, **sections: Any) -> Policy: ...
+    def for_method(self, method: str, **options: Any) -> Policy: ...
     @property
     def sha256(self) -> str: ...
     @property
@@ -25,19 +56,20 @@ class Policy:
     @property
     def dimensions(self) -> List[str]: ...
 
-def protect(data: Any, policy: Policy, keep_original: bool = False) -> Tuple[Any, str]: ...
-def validate(data: Any, policy: Policy) -> str: ...
-def protect_tables(data: Any, policy: Policy, keep_original: bool = False) -> List[Tuple[str, Any]]: ...
-
+def protect(data: Any, policy: Policy, keep_original: bool = False, progress: Optional[Callable[[str, int, Optional[int]], Any]] = None) -> Tuple[Any, str]: ...
+def validate(data: Any, policy: Policy, progress: Optional[Callable[[str, int, Optional[int]], Any]] = None) -> str: ...
+def protect_tables(data: Any, policy: Policy, keep_original: bool = False, progress: Optional[Callable[[str, int, Optional[int]], Any]] = None) -> List[Tuple[str, Any]]: ...
 def audit_report(
     data: List[Any],
     names: List[str],
     policy: Policy,
     value_column: Optional[str] = None,
-    hidden_symbols: Optional[list[str]] = None,
+    hidden_symbols: Optional[List[str]] = None,
     lang: Optional[str] = None,
+    progress: Optional[Callable[[str, int, Optional[int]], Any]] = None,
 ) -> AuditReportCore: ...
 
+@final
 class AuditReportCore:
     def render(self, format: str) -> str: ...
     def to_markdown(self) -> str: ...
@@ -48,7 +80,7 @@ def explain(
     policy: Policy,
     cell: str,
     value_column: Optional[str] = None,
-    hidden_symbols: Optional[list[str]] = None,
+    hidden_symbols: Optional[List[str]] = None,
     lang: Optional[str] = None,
 ) -> str: ...
 def read_table(path: Union[str, PathLike[str]]) -> Any: ...
