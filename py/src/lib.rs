@@ -112,7 +112,7 @@ impl PyPolicy {
 
     /// This policy protecting by one method (``rounding``, ``perturbation``
     /// or ``noise``) with ``options`` as that section's keys.
-    #[pyo3(signature = (method, **options))]
+    #[pyo3(signature = (method, /, **options))]
     fn for_method(&self, method: &str, options: Option<&Bound<'_, pyo3::types::PyDict>>) -> PyResult<Self> {
         let method: amparo::policy::Method = method.parse().map_err(map_error)?;
         let json = match options {
