@@ -23,6 +23,16 @@ VIRTUAL_ENV="$ROOT/.venv" PATH="$ROOT/.venv/bin:$PATH" \
 step "Python: pytest"
 .venv/bin/python -m pytest -q py/tests py/python/amparo --doctest-modules -p no:cacheprovider
 
+step "Python: the one-step install (pip install ./py) in a fresh venv, abi3 wheel, quickstart"
+fresh="$CARGO_TARGET_DIR/fresh-venv"
+rm -rf "$fresh" "$CARGO_TARGET_DIR/wheels"
+python3 -m venv "$fresh"
+"$fresh/bin/pip" wheel -q --no-deps -w "$CARGO_TARGET_DIR/wheels" ./py
+ls "$CARGO_TARGET_DIR"/wheels/amparo-*-cp39-abi3-*.whl >/dev/null \
+  || { echo "the wheel is not an abi3 wheel for Python 3.9+: $(ls "$CARGO_TARGET_DIR/wheels")"; exit 1; }
+"$fresh/bin/pip" install -q --disable-pip-version-check ./py
+"$fresh/bin/python" examples/quickstart.py "$CARGO_TARGET_DIR/quickstart" | tail -1
+
 step "R: install the package into target/rlib"
 mkdir -p "$CARGO_TARGET_DIR/rlib"
 R CMD INSTALL --no-multiarch -l "$CARGO_TARGET_DIR/rlib" r >"$CARGO_TARGET_DIR/r-install.log" 2>&1 \

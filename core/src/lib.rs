@@ -61,14 +61,22 @@ pub use table::{Additive, Cube, CubeBuilder};
 /// Version of the engine, recorded in every output.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// Rows read at a time from an input batch (see [`build_cube`]).
+const INGEST_SLICE_ROWS: usize = 64 * 1024;
+
 /// Build the cube (every cell, margins included) from a stream of record batches.
 pub fn build_cube(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<Cube> {
     let schema = input.schema();
     let mut builder = CubeBuilder::new(policy, &schema)?;
     for batch in input {
         let batch = batch.map_err(|e| io::arrow_read_error(e, "the input"))?;
-        builder.push(&batch)?;
-        progress::report("reading rows", builder.rows(), None);
+        // A frame handed over whole arrives as one batch; reading it in
+        // zero-copy slices bounds the copies made while reading (text
+        // columns cast from other string types) by the slice, not the frame.
+        for offset in (0..batch.num_rows()).step_by(INGEST_SLICE_ROWS) {
+            builder.push(&batch.slice(offset, INGEST_SLICE_ROWS.min(batch.num_rows() - offset)))?;
+            progress::report("reading rows", builder.rows(), None);
+        }
     }
     builder.finish()
 }

@@ -92,6 +92,8 @@ def _as_arrow_stream(data: Any) -> Any:
     """An object exposing ``__arrow_c_stream__`` for the core to read batch by batch."""
     if _module_of(data) == "pandas":
         return _pandas_to_arrow(data)
+    if _module_of(data) == "polars" and hasattr(data, "iter_slices"):
+        return _polars_stream(data)
     if hasattr(data, "__arrow_c_stream__"):
         return data
     if isinstance(data, (str, os.PathLike)):
@@ -100,6 +102,25 @@ def _as_arrow_stream(data: Any) -> Any:
         f"cannot read a {type(data).__name__} as a table: pass a pyarrow, pandas or polars table, "
         "any object with __arrow_c_stream__, or the path to a CSV, Parquet or Arrow file"
     )
+
+
+_SLICE_ROWS = 1 << 16
+
+
+def _polars_stream(frame: Any) -> Any:
+    """A polars DataFrame as a stream of record batches, slice by slice: polars
+    exports a whole frame as one batch (its chunks joined and its strings
+    copied out of their views), which would double the frame in memory; a
+    slice at a time holds one slice's copy."""
+    import pyarrow as pa
+
+    schema = pa.table(frame.head(0)).schema
+
+    def batches() -> Any:
+        for piece in frame.iter_slices(n_rows=_SLICE_ROWS):
+            yield from pa.table(piece).cast(schema).to_batches()
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
 
 
 def _pandas_to_arrow(frame: Any) -> Any:
