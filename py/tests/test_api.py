@@ -255,3 +255,12 @@ def test_large_frames_are_streamed_not_copied(kind):
     result = py_memory.measure(2_000_000, kind)
     assert result["cells"] > 10_000
     assert result["ratio"] < 1.0, result
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_validate_describes_the_table_and_refuses_bad_codes(kind):
+    text = amparo.validate(as_kind(COUNTS, kind), POLICY_PATH(), progress=False)
+    assert "table: 12 cells (6 inner, 6 margins)" in text
+    bad = pa.table({"district": ["D1", "D4"], "sex": ["F", "M"], "n": [3, 4]})
+    with pytest.raises(amparo.HierarchyError, match="D4"):
+        amparo.validate(as_kind(bad, kind), POLICY_PATH(), progress=False)
