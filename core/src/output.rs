@@ -35,6 +35,9 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in the order reports list them (the levels of R's factor).
+    pub const ALL: [Status; 6] = [Status::Published, Status::Primary, Status::Secondary, Status::Rounded, Status::Perturbed, Status::Noisy];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Published => "published",

@@ -18,14 +18,27 @@ amparo_result <- function(res, call = sys.call(-1)) {
   res
 }
 
-policy_path <- function(policy) {
+as_policy <- function(policy) {
   if (inherits(policy, "amparo_policy")) {
-    return(policy$path)
+    return(policy)
   }
-  if (is.character(policy) && length(policy) == 1L) {
-    return(normalizePath(policy, mustWork = FALSE))
+  if ((is.character(policy) && length(policy) == 1L) || (is.list(policy) && !is.data.frame(policy))) {
+    return(amparo_policy(policy))
   }
-  stop(amparo_condition("policy must be an amparo_policy() or the path to a policy file", "policy"))
+  stop(amparo_condition("policy must be an amparo_policy(), the path to a policy file, or a list of policy sections", "policy"))
+}
+
+# The policy with `changes` merged in (method NULL) or set to protect by one method.
+change_policy <- function(policy, changes, method = NULL) {
+  policy <- as_policy(policy)
+  if (length(changes) == 0L && is.null(method)) {
+    return(policy)
+  }
+  if (length(changes) > 0L && (is.null(names(changes)) || any(names(changes) == ""))) {
+    stop(amparo_condition("name every policy key given in `...`, e.g. primary = list(threshold = 10)", "policy"))
+  }
+  res <- amparo_result(.Call(wrap__amparo_policy_change_impl, policy$toml, policy$base_dir, method, changes))
+  structure(res, class = "amparo_policy")
 }
 
 input_arg <- function(data) {
@@ -38,18 +51,67 @@ input_arg <- function(data) {
   as.list(data)
 }
 
-#' Read and check a policy file
+# The core's table as the kind of data.frame the caller passed (tibble and
+# data.table where installed), statuses as a factor, class amparo_table.
+as_result <- function(res, like) {
+  out <- list2DF(res$table)
+  out$status <- factor(out$status, levels = res$status_levels)
+  if (inherits(like, "data.table") && requireNamespace("data.table", quietly = TRUE)) {
+    out <- data.table::as.data.table(out)
+  } else if (inherits(like, "tbl_df") && requireNamespace("tibble", quietly = TRUE)) {
+    out <- tibble::as_tibble(out)
+  }
+  class(out) <- c("amparo_table", class(out))
+  attr(out, "amparo_metadata") <- res$metadata
+  attr(out, "amparo_summary") <- res$summary
+  if (isTRUE(res$audit_failed)) {
+    warning(structure(
+      class = c("amparo_audit_warning", "amparo_warning", "warning", "condition"),
+      list(message = paste0("the audit failed: this table is not safe to publish\n", res$summary), call = sys.call(-1))
+    ))
+  }
+  out
+}
+
+#' A protection policy
 #'
-#' @param path Path to a policy file (TOML).
-#' @return An `amparo_policy`: the path, the table name, the dimensions and the
-#'   policy's SHA-256.
+#' Reads a policy file (TOML), or builds a policy from an R list with the
+#' policy file's sections and keys, optionally changing some of them.
+#'
+#' In a list, a named list is a section (a TOML table), a vector of length
+#' one is a single value and a longer vector a list; wrap a one-element list
+#' in `I()` (`codes = I("F")`). Whole numbers may be written `5` or `5L`.
+#'
+#' @param x The path to a policy file, a list of sections, or an `amparo_policy`.
+#' @param ... Sections to change, merged key by key: `primary = list(threshold = 10)`.
+#' @param base_dir Where relative paths in a policy built from a list
+#'   (codes tables, ptable files) start (default: the working directory).
+#' @return An `amparo_policy`: the table name, the dimensions, the policy's
+#'   SHA-256 (what outputs record), and its TOML text (`toml`).
 #' @examples
 #' p <- amparo_policy(system.file("extdata", "policy.toml", package = "amparo"))
 #' p$dimensions
+#' stricter <- amparo_policy(p, primary = list(threshold = 10))
+#' q <- amparo_policy(list(
+#'   version = 1,
+#'   input = list(kind = "aggregated", count = "n"),
+#'   dimensions = list(sex = list(codes = c("F", "M"))),
+#'   primary = list(threshold = 5)
+#' ))
+#' cat(q$toml)
 #' @export
-amparo_policy <- function(path) {
-  res <- amparo_result(.Call(wrap__amparo_policy_impl, normalizePath(path, mustWork = FALSE)))
-  structure(res, class = "amparo_policy")
+amparo_policy <- function(x, ..., base_dir = NULL) {
+  if (inherits(x, "amparo_policy")) {
+    policy <- x
+  } else if (is.character(x) && length(x) == 1L) {
+    policy <- structure(amparo_result(.Call(wrap__amparo_policy_impl, normalizePath(x, mustWork = FALSE))), class = "amparo_policy")
+  } else if (is.list(x) && !is.data.frame(x)) {
+    dir <- if (is.null(base_dir)) getwd() else base_dir
+    policy <- structure(amparo_result(.Call(wrap__amparo_policy_from_list_impl, x, normalizePath(dir, mustWork = FALSE))), class = "amparo_policy")
+  } else {
+    stop(amparo_condition("x must be the path to a policy file, a list of policy sections, or an amparo_policy", "policy"))
+  }
+  change_policy(policy, list(...))
 }
 
 #' @export
@@ -59,32 +121,163 @@ print.amparo_policy <- function(x, ...) {
   invisible(x)
 }
 
+#' Hierarchies of codes for a policy's dimensions
+#'
+#' Each returns the keys of one `[dimensions.<name>]` section, to use in a
+#' policy built from a list (see [amparo_policy()]).
+#'
+#' @param tree Nested lists: each name a code, each element the codes under
+#'   it (a list to go deeper, or a character vector of leaves). The outer name
+#'   is the total.
+#' @return A list of dimension keys.
+#' @examples
+#' regions <- hierarchy_from_list(list(Total = list(North = c("D1", "D2"), South = "D3")))
+#' str(regions)
+#' @export
+hierarchy_from_list <- function(tree) {
+  edges <- list()
+  walk <- function(code, children) {
+    if (is.list(children)) {
+      edges[[code]] <<- I(names(children))
+      for (child in names(children)) walk(child, children[[child]])
+    } else if (length(children) > 0L) {
+      edges[[code]] <<- I(as.character(children))
+    }
+  }
+  if (!is.list(tree) || is.null(names(tree))) {
+    stop(amparo_condition("tree must be a named list: list(Total = list(North = c(\"D1\", \"D2\")))", "hierarchy"))
+  }
+  for (root in names(tree)) walk(root, tree[[root]])
+  list(tree = edges)
+}
+
+#' @rdname hierarchy_from_list
+#' @param codes A data.frame with a code column and a parent column; an empty
+#'   or `NA` parent hangs a code from the total (a single such row is the total).
+#' @param code,parent The columns of `codes`.
+#' @param total The code of the generated total (default `Total`).
+#' @examples
+#' places <- data.frame(code = c("05", "05001", "05002"), parent = c("", "05", "05"))
+#' hierarchy_from_table(places)
+#' @export
+hierarchy_from_table <- function(codes, code = "code", parent = "parent", total = NULL) {
+  for (column in c(code, parent)) {
+    if (!column %in% names(codes)) {
+      stop(amparo_condition(sprintf("the codes table has no column `%s` (its columns: %s)", column, paste(names(codes), collapse = ", ")), "schema"))
+    }
+  }
+  parents <- as.character(codes[[parent]])
+  parents[is.na(parents)] <- ""
+  section <- list(parents = as.list(stats::setNames(parents, as.character(codes[[code]]))))
+  if (!is.null(total)) section$total <- total
+  section
+}
+
+#' @rdname hierarchy_from_list
+#' @param lengths Code lengths from the top level down: `c(2, 5)` for
+#'   department `05` > municipality `05001`.
+#' @examples
+#' hierarchy_from_code_lengths(c(2, 5))
+#' @export
+hierarchy_from_code_lengths <- function(lengths, total = NULL) {
+  section <- list(code_lengths = I(as.integer(lengths)))
+  if (!is.null(total)) section$total <- total
+  section
+}
+
 #' Protect a table of counts
 #'
 #' Builds the table the policy describes (every cell, margins included) from
-#' `data` and protects it.
+#' `data` and protects it as the policy says. `round_table()`, `perturb()` and
+#' `add_noise()` give the same table protected by rounding, the cell key
+#' method or differential privacy noise instead, keeping the policy's input
+#' and dimensions: one policy gives every version of a table.
 #'
-#' @param data A data.frame (microdata or aggregated counts, as the policy's
-#'   `[input]` says) or the path to a CSV, Parquet or Arrow file, read by the
-#'   Rust core.
-#' @param policy An [amparo_policy()] or the path to a policy file.
+#' @param data A data.frame (also a tibble or data.table), microdata or
+#'   aggregated counts as the policy's `[input]` says, or the path to a CSV,
+#'   Parquet or Arrow file read by the Rust core. Dimensions may be character,
+#'   factor or integer columns; counts integer or whole doubles.
+#' @param policy An [amparo_policy()], the path to a policy file, or a list of sections.
+#' @param ... Policy sections to change for this call (`protect()`:
+#'   `primary = list(threshold = 10)`), or the keys of the method's section
+#'   (`round_table(data, policy, base = 5)`).
 #' @param keep_original Add the original counts as a `value` column (for
 #'   internal checks only; never publish it).
-#' @return A data.frame, one row per cell: the dimensions, `published` (`NA`
-#'   when hidden), `status`, `reason`, `lower`, `upper`; attributes
-#'   `amparo_metadata` (engine version, policy SHA-256, method, randomness) and
-#'   `amparo_summary`.
+#' @param progress Show a progress bar on long runs (default: when interactive).
+#' @return An `amparo_table` (a data.frame, or a tibble or data.table like the
+#'   input), one row per cell: the dimensions, `published` (`NA` when hidden),
+#'   `status` (a factor), `reason`, `lower`, `upper` (and `sd` for noise);
+#'   attributes `amparo_metadata` (engine version, policy SHA-256, method,
+#'   randomness) and `amparo_summary`. A failed audit raises a warning of
+#'   class `amparo_audit_warning`.
 #' @examples
 #' ex <- system.file("extdata", package = "amparo")
 #' out <- protect(file.path(ex, "children.csv"), file.path(ex, "policy.toml"))
-#' table(out$status)
+#' summary(out)
+#' stricter <- protect(file.path(ex, "children.csv"), file.path(ex, "policy.toml"),
+#'                     primary = list(threshold = 10))
+#' table(stricter$status)
 #' @export
-protect <- function(data, policy, keep_original = FALSE) {
-  res <- amparo_result(.Call(wrap__amparo_protect_impl, input_arg(data), policy_path(policy), isTRUE(keep_original)))
-  out <- list2DF(res$table)
-  attr(out, "amparo_metadata") <- res$metadata
-  attr(out, "amparo_summary") <- res$summary
-  out
+protect <- function(data, policy, ..., keep_original = FALSE, progress = interactive()) {
+  policy <- change_policy(policy, list(...))
+  res <- amparo_result(.Call(wrap__amparo_protect_impl, input_arg(data), policy$toml, policy$base_dir, isTRUE(keep_original), isTRUE(progress)))
+  as_result(res, data)
+}
+
+#' @rdname protect
+#' @examples
+#' rounded <- round_table(file.path(ex, "children.csv"), file.path(ex, "policy.toml"),
+#'                        method = "controlled", base = 5)
+#' head(rounded)
+#' @export
+round_table <- function(data, policy, ..., keep_original = FALSE, progress = interactive()) {
+  protect(data, change_policy(policy, list(...), "rounding"), keep_original = keep_original, progress = progress)
+}
+
+#' @rdname protect
+#' @export
+perturb <- function(data, policy, ..., keep_original = FALSE, progress = interactive()) {
+  protect(data, change_policy(policy, list(...), "perturbation"), keep_original = keep_original, progress = progress)
+}
+
+#' @rdname protect
+#' @examples
+#' noisy <- add_noise(file.path(ex, "children.csv"), file.path(ex, "policy.toml"), rho = "1/2")
+#' head(noisy)
+#' @export
+add_noise <- function(data, policy, ..., keep_original = FALSE, progress = interactive()) {
+  protect(data, change_policy(policy, list(...), "noise"), keep_original = keep_original, progress = progress)
+}
+
+#' @export
+print.amparo_table <- function(x, ...) {
+  cat("<amparo_table> ", attr(x, "amparo_summary"), "\n", sep = "")
+  NextMethod()
+}
+
+#' @export
+summary.amparo_table <- function(object, ...) {
+  structure(
+    list(
+      cells = nrow(object),
+      by_status = table(object$status),
+      by_reason = table(object$reason[object$status %in% c("primary", "secondary")]),
+      summary = attr(object, "amparo_summary"),
+      metadata = attr(object, "amparo_metadata")
+    ),
+    class = "summary.amparo_table"
+  )
+}
+
+#' @export
+print.summary.amparo_table <- function(x, ...) {
+  cat(x$summary, "\n\ncells by status:\n", sep = "")
+  print(x$by_status[x$by_status > 0])
+  if (length(x$by_reason) > 0L) {
+    cat("\nhidden cells by reason:\n")
+    print(x$by_reason)
+  }
+  invisible(x)
 }
 
 #' Protect linked tables together
@@ -95,8 +288,7 @@ protect <- function(data, policy, keep_original = FALSE) {
 #' them, and the audit covers them at once.
 #'
 #' @inheritParams protect
-#' @return A named list of data.frames, one per table, each like [protect()]'s
-#'   result (with its `amparo_summary` attribute).
+#' @return A named list of `amparo_table`s, one per table, each like [protect()]'s result.
 #' @examples
 #' ex <- system.file("extdata", package = "amparo")
 #' policy <- tempfile(fileext = ".toml")
@@ -106,12 +298,11 @@ protect <- function(data, policy, keep_original = FALSE) {
 #' out <- protect_tables(file.path(ex, "children.csv"), policy)
 #' names(out)
 #' @export
-protect_tables <- function(data, policy, keep_original = FALSE) {
-  res <- amparo_result(.Call(wrap__amparo_protect_tables_impl, input_arg(data), policy_path(policy), isTRUE(keep_original)))
+protect_tables <- function(data, policy, ..., keep_original = FALSE, progress = interactive()) {
+  policy <- change_policy(policy, list(...))
+  res <- amparo_result(.Call(wrap__amparo_protect_tables_impl, input_arg(data), policy$toml, policy$base_dir, isTRUE(keep_original), isTRUE(progress)))
   out <- lapply(seq_along(res$tables), function(i) {
-    df <- list2DF(res$tables[[i]])
-    attr(df, "amparo_summary") <- res$summaries[[i]]
-    df
+    as_result(list(table = res$tables[[i]], summary = res$summaries[[i]], status_levels = res$status_levels), data)
   })
   names(out) <- res$names
   out
@@ -129,7 +320,8 @@ protect_tables <- function(data, policy, keep_original = FALSE) {
 #' validate(file.path(ex, "children.csv"), file.path(ex, "policy.toml"))
 #' @export
 validate <- function(data, policy) {
-  res <- amparo_result(.Call(wrap__amparo_validate_impl, input_arg(data), policy_path(policy)))
+  policy <- as_policy(policy)
+  res <- amparo_result(.Call(wrap__amparo_validate_impl, input_arg(data), policy$toml, policy$base_dir))
   cat(res$text, "\n", sep = "")
   invisible(res$text)
 }
@@ -152,6 +344,7 @@ validate <- function(data, policy) {
 #' @param hidden_symbols Marks of a hidden cell (default: empty, `NA`, `..`,
 #'   `x`, `c`, `-`, `*`).
 #' @param lang Language of the messages, `"en"` or `"es"` (default: from the locale).
+#' @param progress Show a progress bar on long runs (default: when interactive).
 #' @return An `amparo_audit`: `passed`, `cells`, `hidden_cells`, `language`,
 #'   `findings` (the messages), `checks` (a data.frame: check, passed,
 #'   findings), `reports` (the report in each format of `amparo audit
@@ -165,11 +358,12 @@ validate <- function(data, policy) {
 #' report
 #' as.data.frame(report)
 #' @export
-audit <- function(data, policy, value_column = NULL, hidden_symbols = NULL, lang = NULL) {
+audit <- function(data, policy, value_column = NULL, hidden_symbols = NULL, lang = NULL, progress = interactive()) {
   symbols <- if (is.null(hidden_symbols)) NULL else as.character(hidden_symbols)
   tables <- published_tables(data)
+  policy <- as_policy(policy)
   res <- amparo_result(.Call(
-    wrap__amparo_audit_impl, tables$inputs, tables$names, policy_path(policy), value_column, symbols, lang
+    wrap__amparo_audit_impl, tables$inputs, tables$names, policy$toml, policy$base_dir, value_column, symbols, lang, isTRUE(progress)
   ))
   res$checks <- list2DF(res$checks)
   res$finding_table <- list2DF(res$finding_table)
@@ -255,8 +449,9 @@ write_audit_report <- function(report, path, format = "html") {
 explain <- function(data, policy, cell, value_column = NULL, hidden_symbols = NULL, lang = NULL) {
   symbols <- if (is.null(hidden_symbols)) NULL else as.character(hidden_symbols)
   tables <- published_tables(data)
+  policy <- as_policy(policy)
   res <- amparo_result(.Call(
-    wrap__amparo_explain_impl, tables$inputs, tables$names, policy_path(policy), as.character(cell), value_column, symbols, lang
+    wrap__amparo_explain_impl, tables$inputs, tables$names, policy$toml, policy$base_dir, as.character(cell), value_column, symbols, lang
   ))
   structure(res$text, class = "amparo_explanation")
 }

@@ -11,12 +11,17 @@ test_that("good fixture cases give the expected bytes from a data.frame and from
     df <- read_table(file.path(case, "input.csv"))
     for (data in list(df, file.path(case, "input.csv"))) {
       # Linked tables: one expected.<table>.csv each; otherwise expected.csv.
-      outs <- if (file.exists(file.path(case, "expected.csv"))) {
-        list(expected.csv = protect(data, file.path(case, "policy.toml"), keep_original = spec$keep_original))
-      } else {
-        tables <- protect_tables(data, file.path(case, "policy.toml"), keep_original = spec$keep_original)
-        stats::setNames(tables, paste0("expected.", names(tables), ".csv"))
-      }
+      # Some cases protect with `fast` and fail their audit on purpose: the
+      # warning is the point of another test.
+      outs <- withCallingHandlers(
+        if (file.exists(file.path(case, "expected.csv"))) {
+          list(expected.csv = protect(data, file.path(case, "policy.toml"), keep_original = spec$keep_original))
+        } else {
+          tables <- protect_tables(data, file.path(case, "policy.toml"), keep_original = spec$keep_original)
+          stats::setNames(tables, paste0("expected.", names(tables), ".csv"))
+        },
+        amparo_audit_warning = function(w) invokeRestart("muffleWarning")
+      )
       for (file in names(outs)) {
         written <- tempfile(fileext = ".csv")
         write_table(outs[[file]], written)

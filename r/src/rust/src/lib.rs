@@ -123,27 +123,156 @@ fn input_reader(data: &Robj) -> Fallible<Box<dyn RecordBatchReader + Send>> {
     Ok(amparo::io::batches_reader(batch.schema(), vec![batch]))
 }
 
-fn protect_inner(data: &Robj, policy_path: &str, keep_original: bool) -> Fallible<List> {
-    let policy = Policy::from_file(policy_path)?;
+/// The policy an R `amparo_policy` carries: its TOML text and the folder
+/// its relative paths start from.
+fn load_policy(policy_toml: &str, base_dir: &str) -> Fallible<Policy> {
+    Policy::from_toml(policy_toml, Path::new(base_dir))
+}
+
+/// Run `work`; with `progress`, the core's progress reports are drawn as a
+/// one-line bar on R's console (stderr).
+fn with_progress<T>(progress: bool, work: impl FnOnce() -> Fallible<T>) -> Fallible<T> {
+    if !progress {
+        return work();
+    }
+    let mut drawn = false;
+    let mut last_stage = String::new();
+    let sink = move |stage: &str, done: u64, total: Option<u64>| {
+        if drawn && stage != last_stage {
+            reprint!("\n");
+        }
+        let text = match total {
+            Some(t) if t > 0 => {
+                let filled = (24 * done.min(t) / t) as usize;
+                format!("amparo: {stage} [{}{}] {done}/{t}", "#".repeat(filled), ".".repeat(24 - filled))
+            }
+            _ => format!("amparo: {stage} {done}"),
+        };
+        reprint!("\r{text}");
+        drawn = true;
+        last_stage = stage.to_owned();
+    };
+    let out = amparo::progress::with_sink(Box::new(sink), work);
+    reprint!("\n");
+    out
+}
+
+fn protect_inner(data: &Robj, policy: &Policy, keep_original: bool, progress: bool) -> Fallible<List> {
     let mut reader = input_reader(data)?;
-    let result = amparo::protect(&policy, &mut *reader)?;
+    let result = with_progress(progress, || amparo::protect(policy, &mut *reader))?;
     let batch = result.to_record_batch(OutputOptions { keep_original });
     let summary = result.summary().to_string();
-    Ok(list!(table = batch_to_list(&batch), summary = summary, metadata = metadata_strings(&batch)))
+    let audit_failed = result.audit.as_ref().is_some_and(|a| !a.passed());
+    Ok(list!(
+        table = batch_to_list(&batch),
+        summary = summary,
+        metadata = metadata_strings(&batch),
+        audit_failed = audit_failed,
+        status_levels = status_levels()
+    ))
+}
+
+/// The levels of the status factor: every status the core writes.
+fn status_levels() -> Strings {
+    Strings::from_values(amparo::Status::ALL.iter().map(|s| s.as_str()))
+}
+
+/// An R value (named lists, vectors, factors) as JSON for the core's
+/// policies: a named list is an object, an unnamed list or a vector longer
+/// than one an array, a vector of length one (unless wrapped in `I()`) a
+/// scalar; whole doubles are integers (R users write `5`, not `5L`).
+fn r_to_json(x: &Robj, key: &str) -> Fallible<serde_json::Value> {
+    use serde_json::Value;
+    let policy_error = |m: String| amparo::Error::new(amparo::ErrorKind::Policy, m);
+    if x.is_null() {
+        return Err(policy_error(format!("`{key}` is NULL; leave the key out instead")));
+    }
+    if let Some(list) = x.as_list() {
+        let names: Option<Vec<String>> = x.names().map(|n| n.map(str::to_owned).collect());
+        return match names {
+            Some(names) if !names.is_empty() && names.iter().all(|n| !n.is_empty()) => {
+                let mut object = serde_json::Map::new();
+                for (name, value) in names.iter().zip(list.values()) {
+                    object.insert(name.clone(), r_to_json(&value, &format!("{key}${name}"))?);
+                }
+                Ok(Value::Object(object))
+            }
+            _ if list.len() == 0 && x.names().is_some() => Ok(Value::Object(serde_json::Map::new())),
+            _ => list.values().enumerate().map(|(i, v)| r_to_json(&v, &format!("{key}[[{}]]", i + 1))).collect::<Fallible<Vec<_>>>().map(Value::Array),
+        };
+    }
+    let na = || policy_error(format!("`{key}` has NA; give a value or leave the key out"));
+    let mut items: Vec<Value> = Vec::new();
+    if x.is_factor() {
+        let levels: Vec<&str> = x.levels().map(|l| l.collect()).unwrap_or_default();
+        for &k in x.as_integer_slice().unwrap_or(&[]) {
+            items.push(Value::String(levels.get((k - 1) as usize).ok_or_else(na)?.to_string()));
+        }
+    } else if let Ok(strings) = Strings::try_from(x.clone()) {
+        for s in strings.iter() {
+            if s.is_na() {
+                return Err(na());
+            }
+            items.push(Value::String(s.as_ref().to_owned()));
+        }
+    } else if let Some(ints) = x.as_integer_slice() {
+        for &v in ints {
+            if v == i32::MIN {
+                return Err(na());
+            }
+            items.push(Value::from(v));
+        }
+    } else if let Some(reals) = x.as_real_slice() {
+        for &v in reals {
+            if v.is_nan() {
+                return Err(na());
+            }
+            items.push(if v.fract() == 0.0 && v.abs() < 9.0e15 { Value::from(v as i64) } else { Value::from(v) });
+        }
+    } else if let Some(logicals) = x.as_logical_slice() {
+        for v in logicals {
+            if v.is_na() {
+                return Err(na());
+            }
+            items.push(Value::Bool(v.is_true()));
+        }
+    } else {
+        return Err(policy_error(format!("`{key}` has R type {:?}, which a policy cannot hold; use lists, character, numbers or logicals", x.rtype())));
+    }
+    let as_is = x.inherits("AsIs");
+    Ok(if items.len() == 1 && !as_is { items.pop().expect("one item") } else { Value::Array(items) })
+}
+
+/// The R view of a policy: what the R object keeps and shows.
+fn policy_list(p: &Policy, path: Option<&str>) -> List {
+    let dims: Vec<&str> = p.dimensions.iter().map(|d| d.name.as_str()).collect();
+    list!(
+        sha256 = p.sha256.as_str(),
+        name = p.table_name(),
+        dimensions = Strings::from_values(dims),
+        path = path.map(Robj::from).unwrap_or_else(|| Robj::from(())),
+        toml = p.to_toml(),
+        base_dir = p.base_dir.display().to_string()
+    )
 }
 
 /// Protect the linked tables of a policy's [tables]; returns list(names, tables, summaries) or list(error).
 /// @noRd
 #[extendr]
-fn amparo_protect_tables_impl(data: Robj, policy_path: &str, keep_original: bool) -> List {
+fn amparo_protect_tables_impl(data: Robj, policy_toml: &str, base_dir: &str, keep_original: bool, progress: bool) -> List {
     let run = || -> Fallible<List> {
-        let policy = Policy::from_file(policy_path)?;
+        let policy = load_policy(policy_toml, base_dir)?;
         let mut reader = input_reader(&data)?;
-        let results = amparo::protect_tables(&policy, &mut *reader)?;
+        let results = with_progress(progress, || amparo::protect_tables(&policy, &mut *reader))?;
         let names: Vec<String> = results.iter().map(|(n, _)| n.clone()).collect();
         let summaries: Vec<String> = results.iter().map(|(_, r)| r.summary().to_string()).collect();
         let tables: Vec<Robj> = results.iter().map(|(_, r)| batch_to_list(&r.to_record_batch(OutputOptions { keep_original })).into()).collect();
-        Ok(list!(names = Strings::from_values(names), tables = List::from_values(tables), summaries = Strings::from_values(summaries)))
+        Ok(list!(
+            names = Strings::from_values(names),
+            tables = List::from_values(tables),
+            summaries = Strings::from_values(summaries),
+            status_levels = status_levels()
+        ))
     };
     run().unwrap_or_else(error_list)
 }
@@ -151,16 +280,16 @@ fn amparo_protect_tables_impl(data: Robj, policy_path: &str, keep_original: bool
 /// Protect a data.frame or a file; returns list(table, summary, metadata) or list(error).
 /// @noRd
 #[extendr]
-fn amparo_protect_impl(data: Robj, policy_path: &str, keep_original: bool) -> List {
-    protect_inner(&data, policy_path, keep_original).unwrap_or_else(error_list)
+fn amparo_protect_impl(data: Robj, policy_toml: &str, base_dir: &str, keep_original: bool, progress: bool) -> List {
+    load_policy(policy_toml, base_dir).and_then(|p| protect_inner(&data, &p, keep_original, progress)).unwrap_or_else(error_list)
 }
 
 /// Validate a data.frame or a file against a policy; returns list(text) or list(error).
 /// @noRd
 #[extendr]
-fn amparo_validate_impl(data: Robj, policy_path: &str) -> List {
+fn amparo_validate_impl(data: Robj, policy_toml: &str, base_dir: &str) -> List {
     let run = || -> Fallible<List> {
-        let policy = Policy::from_file(policy_path)?;
+        let policy = load_policy(policy_toml, base_dir)?;
         let mut reader = input_reader(&data)?;
         Ok(list!(text = amparo::validate(&policy, &mut *reader)?.to_string()))
     };
@@ -172,14 +301,24 @@ fn amparo_validate_impl(data: Robj, policy_path: &str) -> List {
 /// `value_column`, `hidden_symbols` and `lang` are NULL for the core's defaults.
 /// @noRd
 #[extendr]
-fn amparo_audit_impl(data: List, names: Vec<String>, policy_path: &str, value_column: Nullable<String>, hidden_symbols: Nullable<Vec<String>>, lang: Nullable<String>) -> List {
+#[allow(clippy::too_many_arguments)]
+fn amparo_audit_impl(
+    data: List,
+    names: Vec<String>,
+    policy_toml: &str,
+    base_dir: &str,
+    value_column: Nullable<String>,
+    hidden_symbols: Nullable<Vec<String>>,
+    lang: Nullable<String>,
+    progress: bool,
+) -> List {
     let run = || -> Fallible<List> {
-        let policy = Policy::from_file(policy_path)?;
+        let policy = load_policy(policy_toml, base_dir)?;
         let readers = data.values().map(|d| input_reader(&d)).collect::<Fallible<Vec<_>>>()?;
         let lang = amparo::i18n::Lang::resolve(lang.into_option().as_deref())?;
         let value_column = value_column.into_option();
         let symbols = hidden_symbols.into_option();
-        let report = amparo::audit::report::audit_streams(&policy, readers, names.clone(), value_column.as_deref(), symbols.as_deref(), lang)?;
+        let report = with_progress(progress, || amparo::audit::report::audit_streams(&policy, readers, names.clone(), value_column.as_deref(), symbols.as_deref(), lang))?;
         Ok(report_list(&report))
     };
     run().unwrap_or_else(error_list)
@@ -191,14 +330,15 @@ fn amparo_audit_impl(data: List, names: Vec<String>, policy_path: &str, value_co
 fn amparo_explain_impl(
     data: List,
     names: Vec<String>,
-    policy_path: &str,
+    policy_toml: &str,
+    base_dir: &str,
     cell: &str,
     value_column: Nullable<String>,
     hidden_symbols: Nullable<Vec<String>>,
     lang: Nullable<String>,
 ) -> List {
     let run = || -> Fallible<List> {
-        let policy = Policy::from_file(policy_path)?;
+        let policy = load_policy(policy_toml, base_dir)?;
         let readers = data.values().map(|d| input_reader(&d)).collect::<Fallible<Vec<_>>>()?;
         let lang = amparo::i18n::Lang::resolve(lang.into_option().as_deref())?;
         let value_column = value_column.into_option();
@@ -251,17 +391,39 @@ fn report_list(report: &amparo::audit::report::AuditReport) -> List {
     )
 }
 
-/// Read a policy; returns list(sha256, name, dimensions) or list(error).
+/// Read a policy file; returns list(sha256, name, dimensions, path, toml, base_dir) or list(error).
 /// @noRd
 #[extendr]
 fn amparo_policy_impl(policy_path: &str) -> List {
-    match Policy::from_file(policy_path) {
-        Ok(p) => {
-            let dims: Vec<&str> = p.dimensions.iter().map(|d| d.name.as_str()).collect();
-            list!(sha256 = p.sha256.as_str(), name = p.table_name(), dimensions = Strings::from_values(dims), path = policy_path)
-        }
-        Err(e) => error_list(e),
-    }
+    Policy::from_file(policy_path).map(|p| policy_list(&p, Some(policy_path))).unwrap_or_else(error_list)
+}
+
+/// A policy from an R list with the policy file's sections and keys.
+/// @noRd
+#[extendr]
+fn amparo_policy_from_list_impl(value: Robj, base_dir: &str) -> List {
+    let run = || -> Fallible<List> {
+        let json = r_to_json(&value, "policy")?.to_string();
+        Ok(policy_list(&Policy::from_json(&json, Path::new(base_dir))?, None))
+    };
+    run().unwrap_or_else(error_list)
+}
+
+/// A policy with sections merged in (`method` NULL) or protecting by one
+/// method (`rounding`, `perturbation`, `noise`) with `options` as its keys.
+/// @noRd
+#[extendr]
+fn amparo_policy_change_impl(policy_toml: &str, base_dir: &str, method: Nullable<String>, options: Robj) -> List {
+    let run = || -> Fallible<List> {
+        let policy = load_policy(policy_toml, base_dir)?;
+        let json = if options.len() == 0 { "{}".to_owned() } else { r_to_json(&options, "options")?.to_string() };
+        let changed = match method.into_option() {
+            None => policy.with_overrides(&json)?,
+            Some(m) => policy.for_method(m.parse()?, &json)?,
+        };
+        Ok(policy_list(&changed, None))
+    };
+    run().unwrap_or_else(error_list)
 }
 
 /// Read a file with the core's reader; returns list(table) or list(error).
@@ -332,6 +494,8 @@ extendr_module! {
     fn amparo_audit_impl;
     fn amparo_explain_impl;
     fn amparo_policy_impl;
+    fn amparo_policy_from_list_impl;
+    fn amparo_policy_change_impl;
     fn amparo_read_table_impl;
     fn amparo_write_table_impl;
     fn amparo_add_record_keys_impl;
