@@ -38,9 +38,11 @@ if [ "$want" = all ] || [ "$want" = build ]; then
 fi
 
 if [ "$want" = all ] || [ "$want" = r ]; then
-  if ! command -v Rscript >/dev/null || ! Rscript -e 'library(testthat)' >/dev/null 2>&1; then
-    echo "setup: installing R from Debian's packages (r-base-core, r-base-dev, r-cran-testthat)"
-    apt_install r-base-core r-base-dev r-cran-testthat
+  # testthat for the tests; knitr and markdown build the vignette; tibble and
+  # data.table are the data.frame classes the package keeps (all in Suggests).
+  if ! command -v Rscript >/dev/null || ! Rscript -e 'for (p in c("testthat", "knitr", "markdown", "tibble", "data.table")) library(p, character.only = TRUE)' >/dev/null 2>&1; then
+    echo "setup: installing R from Debian's packages (r-base-core, r-base-dev, r-cran-testthat, -knitr, -markdown, -tibble, -data.table)"
+    apt_install r-base-core r-base-dev r-cran-testthat r-cran-knitr r-cran-markdown r-cran-tibble r-cran-data.table
   fi
   echo "setup: $(R --version | head -1)"
 fi

@@ -41,4 +41,12 @@ R CMD INSTALL --no-multiarch -l "$CARGO_TARGET_DIR/rlib" r >"$CARGO_TARGET_DIR/r
 step "R: testthat"
 (cd r/tests && R_LIBS="$CARGO_TARGET_DIR/rlib" AMPARO_FIXTURES="$ROOT/tests/fixtures" Rscript testthat.R)
 
+step "R: the quickstart"
+R_LIBS="$CARGO_TARGET_DIR/rlib" Rscript examples/quickstart.R "$CARGO_TARGET_DIR/quickstart-r" | tail -1
+
+step "R: R CMD build (offline tarball) and R CMD check --no-manual"
+bash scripts/r-check.sh >"$CARGO_TARGET_DIR/r-check.log" 2>&1 \
+  || { tail -60 "$CARGO_TARGET_DIR/r-check.log"; exit 1; }
+grep -E "^(vendored sources|tarball|Status):" "$CARGO_TARGET_DIR/r-check.log"
+
 step "all tests passed"

@@ -385,6 +385,28 @@ as.data.frame.amparo_audit <- function(x, ...) {
   x$finding_table
 }
 
+#' @export
+summary.amparo_audit <- function(object, ...) {
+  structure(
+    list(
+      passed = object$passed,
+      cells = object$cells,
+      hidden_cells = object$hidden_cells,
+      checks = object$checks,
+      findings_by_check = table(factor(object$finding_table$check, levels = object$checks$check))
+    ),
+    class = "summary.amparo_audit"
+  )
+}
+
+#' @export
+print.summary.amparo_audit <- function(x, ...) {
+  cat(sprintf("audit %s: %d cells, %d hidden
+", if (x$passed) "passed" else "FAILED", as.integer(x$cells), as.integer(x$hidden_cells)))
+  print(data.frame(check = x$checks$check, passed = x$checks$passed, findings = as.integer(x$findings_by_check)), row.names = FALSE)
+  invisible(x)
+}
+
 # One published table or a list of them (linked tables): the core's inputs,
 # and their names in reports (a file's path, else "table 1", ...).
 published_tables <- function(data) {

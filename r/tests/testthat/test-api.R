@@ -129,6 +129,13 @@ test_that("print and summary describe a result; a failed audit warns with a clas
   expect_equal(unname(s$by_status[["primary"]]), 2)
   expect_output(print(s), "hidden cells by reason")
   expect_warning(protect(counts, policy_list, secondary = list(method = "none"), progress = FALSE), class = "amparo_audit_warning")
+  leaky <- out
+  leaky$published[leaky$status == "primary"][1] <- 3L
+  audit_summary <- summary(audit(leaky, policy_list, lang = "en", progress = FALSE))
+  expect_s3_class(audit_summary, "summary.amparo_audit")
+  expect_false(audit_summary$passed)
+  expect_equal(as.integer(audit_summary$findings_by_check[["threshold"]]), 1L)
+  expect_output(print(audit_summary), "audit FAILED")
 })
 
 test_that("progress is drawn on the console when asked", {
