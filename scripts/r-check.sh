@@ -6,13 +6,18 @@
 #
 #   scripts/r-check.sh            tarball and check in $CARGO_TARGET_DIR/r-check
 #
-# The builds share $CARGO_TARGET_DIR with the rest of the project: the
-# dependencies compiled for the Rust tests and the R install are reused.
+# The tarball's builds (R CMD build installs it once for the vignette, R CMD
+# check once more) compile the vendored crates in a target dir of their own,
+# $CARGO_TARGET_DIR/r-check-target: crates compiled from the vendored sources
+# are fingerprinted by their path, so sharing the project's target dir would
+# make the two kinds of build recompile each other's crates. The first run
+# compiles everything once; later runs recompile only the package's crates.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 cd "$ROOT"
 work="$CARGO_TARGET_DIR/r-check"
+check_target="$CARGO_TARGET_DIR/r-check-target"
 stage="$work/amparo"
 rm -rf "$work"
 mkdir -p "$work"
@@ -41,6 +46,7 @@ rm -rf "$stage/src/rust/vendor"
 echo "vendored sources: $(du -h "$stage/src/rust/vendor.tar.xz" | cut -f1)"
 
 cd "$work"
+export CARGO_TARGET_DIR="$check_target"
 R CMD build --no-manual amparo
 tarball="$(ls amparo_*.tar.gz)"
 echo "tarball: $tarball ($(du -h "$tarball" | cut -f1))"

@@ -106,6 +106,33 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
+    /// Generate synthetic microdata of children on the move (the shapes of
+    /// published statistics: six countries, their admin units, a long tail of
+    /// nationalities, families), streamed batch by batch to a new file.
+    Synth {
+        /// Number of records.
+        #[arg(long, short = 'n', default_value_t = 10_000)]
+        records: u64,
+        /// stock (a record per child) or flow (a record per event: children counted at each crossing).
+        #[arg(long, default_value = "flow")]
+        mode: String,
+        /// Countries, comma-separated (default: MEX, COL, CHL, PAN, HND, SLV).
+        #[arg(long, value_delimiter = ',')]
+        countries: Vec<String>,
+        /// Years of dates (1 to 5).
+        #[arg(long, default_value_t = 1)]
+        years: u32,
+        #[arg(long, default_value_t = 2024)]
+        first_year: i32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The new file: .parquet, .csv, .arrow or .arrows.
+        #[arg(long, short)]
+        output: PathBuf,
+        /// Also write the nationality codes table (code, parent: nationalities under world regions) here.
+        #[arg(long)]
+        nationality_codes: Option<PathBuf>,
+    },
     /// Print the JSON Schema of the policy file (or, with --audit-report, of `audit --format json`).
     Schema {
         #[arg(long)]
@@ -210,6 +237,18 @@ fn run(command: Command) -> Fallible<Verdict> {
             let randomness = amparo::cellkey::add_record_keys_to_file(&input, &output, &column, seed)?;
             println!("record keys: column `{column}`, {}", randomness.describe());
             println!("written:     {}", output.display());
+            Ok(Verdict::Safe)
+        }
+        Command::Synth { records, mode, countries, years, first_year, seed, output, nationality_codes } => {
+            let options = amparo::synth::SynthOptions { records, mode: mode.parse()?, countries, years, first_year, seed };
+            let written = amparo::synth::write_synth(options, &output)?;
+            println!("records: {written} (seed {seed})");
+            println!("written: {}", output.display());
+            if let Some(path) = nationality_codes {
+                std::fs::write(&path, amparo::synth::nationality_codes_csv())
+                    .map_err(|e| amparo::Error::new(amparo::ErrorKind::Io, format!("cannot write {}: {e}", path.display())))?;
+                println!("written: {}", path.display());
+            }
             Ok(Verdict::Safe)
         }
         Command::Schema { audit_report } => {

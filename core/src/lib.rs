@@ -40,6 +40,7 @@ pub mod progress;
 pub mod rounding;
 pub mod rules;
 pub mod suppression;
+pub mod synth;
 pub mod table;
 
 use arrow_array::RecordBatchReader;

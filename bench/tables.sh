@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The benchmark tables B1-B5 of DATA.md (bench/tables/B*.toml) on synthetic
+# microdata from `amparo synth`: generation, aggregation, secondary
+# suppression (fast and interval) and the audit of each published table.
+# Prints one table of figures; the machine and date first.
+#
+#   bash bench/tables.sh [records per table, default 10^6]
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+cd "$ROOT"
+cargo build --release -q -p amparo-cli
+AMPARO="$CARGO_TARGET_DIR/release/amparo"
+records="${1:-1000000}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $(date -u +%F); $records records per table"
+seconds() { local t0 t1; t0=$(date +%s.%N); "$@" >"$work/last.out" 2>"$work/last.err" || true; t1=$(date +%s.%N); awk "BEGIN { print $t1 - $t0 }"; }
+
+# table | synth options
+declare -A SYNTH=(
+  [B1]="--mode flow --countries PAN"
+  [B2]="--mode flow --countries MEX"
+  [B3]="--mode stock --countries COL"
+  [B4]="--mode stock --countries CHL"
+  [B5]="--mode stock --years 5"
+)
+printf "\n| table | generate (s) | records/s | aggregate (s) | cells | method | hidden cells | protect (s) | audit (s) | audit verdict |\n|---|---|---|---|---|---|---|---|---|---|\n"
+for table in B1 B2 B3 B4 B5; do
+  data="$work/$table.parquet"
+  # shellcheck disable=SC2086
+  gen=$(seconds "$AMPARO" synth -n "$records" ${SYNTH[$table]} --seed 1 -o "$data" --nationality-codes "$work/nationality_codes.csv")
+  rate=$(awk "BEGIN { printf \"%.0f\", $records / $gen }")
+  # Linked tables are protected together, which only `interval` does.
+  methods="fast interval"
+  grep -q "^\[tables\." "bench/tables/$table.toml" && methods="interval"
+  for method in $methods; do
+    sed "s/METHOD/$method/" "bench/tables/$table.toml" > "$work/$table.toml"
+    # Aggregation alone: reading the records and building the cube (linked tables: the first table's).
+    sed -n '1,/^\[tables\./p' "$work/$table.toml" | grep -v '^\[tables\.' > "$work/$table-one.toml"
+    [[ $table == B1 ]] && sed -i '/^\[dimensions.station\]/,/^column = "point_of_entry"/d' "$work/$table-one.toml"
+    [[ $table == B4 ]] && sed -i '/^\[dimensions.age_band\]/,/^tree = /d' "$work/$table-one.toml"
+    agg=$(seconds "$AMPARO" validate -p "$work/$table-one.toml" "$data")
+    out="$work/$table-$method"
+    if grep -q "^\[tables\." "$work/$table.toml"; then mkdir -p "$out"; target="$out"; else target="$out.csv"; fi
+    prot=$(seconds "$AMPARO" protect -p "$work/$table.toml" "$data" -o "$target")
+    hidden=$(awk '/^hidden:/ {s += $2} END {print s}' "$work/last.out")
+    cells=$(awk '/^cells:/ {s += $2} END {print s}' "$work/last.out")
+    published=("$target")
+    [[ -d "$target" ]] && mapfile -t published < <(for t in $(grep -Eo '^\[tables\.[a-z_]+' "$work/$table.toml" | cut -d. -f2); do echo "$target/$t.csv"; done)
+    aud=$(seconds "$AMPARO" audit --lang en -p "$work/$table.toml" "${published[@]}")
+    verdict=$(awk '/^audit:/ {sub(/^audit: */, ""); print substr($0, 1, 40); exit}' "$work/last.out")
+    printf "| %s | %.1f | %s | %.1f | %s | %s | %s | %.1f | %.1f | %s |\n" "$table" "$gen" "$rate" "$agg" "$cells" "$method" "$hidden" "$prot" "$aud" "${verdict:-see log}"
+  done
+done
