@@ -4,7 +4,7 @@
 # suppression (fast and interval) and the audit of each published table.
 # Prints one table of figures; the machine and date first.
 #
-#   bash bench/tables.sh [records per table, default 10^6]
+#   bash bench/tables.sh [records per table, default 10^6] [tables, default B1 B2 B3 B4 B5]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
@@ -12,6 +12,9 @@ cd "$ROOT"
 cargo build --release -q -p amparo-cli
 AMPARO="$CARGO_TARGET_DIR/release/amparo"
 records="${1:-1000000}"
+shift || true
+tables=("${@:-B1 B2 B3 B4 B5}")
+[[ $# -eq 0 ]] && tables=(B1 B2 B3 B4 B5)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $(date -u +%F); $records records per table"
@@ -26,7 +29,7 @@ declare -A SYNTH=(
   [B5]="--mode stock --years 5"
 )
 printf "\n| table | generate (s) | records/s | aggregate (s) | cells | method | hidden cells | protect (s) | audit (s) | audit verdict |\n|---|---|---|---|---|---|---|---|---|---|\n"
-for table in B1 B2 B3 B4 B5; do
+for table in "${tables[@]}"; do
   data="$work/$table.parquet"
   # shellcheck disable=SC2086
   gen=$(seconds "$AMPARO" synth -n "$records" ${SYNTH[$table]} --seed 1 -o "$data" --nationality-codes "$work/nationality_codes.csv")
@@ -44,12 +47,18 @@ for table in B1 B2 B3 B4 B5; do
     out="$work/$table-$method"
     if grep -q "^\[tables\." "$work/$table.toml"; then mkdir -p "$out"; target="$out"; else target="$out.csv"; fi
     prot=$(seconds "$AMPARO" protect -p "$work/$table.toml" "$data" -o "$target")
+    cp "$work/last.err" "$work/protect.err"
     hidden=$(awk '/^hidden:/ {s += $2} END {print s}' "$work/last.out")
     cells=$(awk '/^cells:/ {s += $2} END {print s}' "$work/last.out")
     published=("$target")
     [[ -d "$target" ]] && mapfile -t published < <(for t in $(grep -Eo '^\[tables\.[a-z_]+' "$work/$table.toml" | cut -d. -f2); do echo "$target/$t.csv"; done)
-    aud=$(seconds "$AMPARO" audit --lang en -p "$work/$table.toml" "${published[@]}")
+    aud=0
+    [[ -n "$hidden" ]] && aud=$(seconds "$AMPARO" audit --lang en -p "$work/$table.toml" "${published[@]}")
     verdict=$(awk '/^audit:/ {sub(/^audit: */, ""); print substr($0, 1, 40); exit}' "$work/last.out")
+    if [[ -z "$hidden" ]]; then
+      # protect stopped: say why (its time limit, usually), from its error.
+      hidden="-"; aud="0"; verdict="not run: $(head -c 90 "$work/protect.err" | tr '\n|' '  ')"
+    fi
     printf "| %s | %.1f | %s | %.1f | %s | %s | %s | %.1f | %.1f | %s |\n" "$table" "$gen" "$rate" "$agg" "$cells" "$method" "$hidden" "$prot" "$aud" "${verdict:-see log}"
   done
 done

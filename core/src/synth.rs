@@ -225,7 +225,7 @@ impl SynthReader {
             Field::new("age_band_census", DataType::Utf8, false),
             Field::new("sex", DataType::Utf8, false),
             Field::new("accompaniment", DataType::Utf8, false),
-            Field::new("status", DataType::Utf8, false),
+            Field::new("migratory_status", DataType::Utf8, false),
             Field::new("family_id", DataType::UInt64, false),
             Field::new("child_id", DataType::UInt64, false),
             Field::new("record_key", DataType::Float64, false),

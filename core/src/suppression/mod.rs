@@ -339,7 +339,18 @@ fn protect_cells(
         let needs: Vec<(usize, i64, i64)> = pending.iter().map(|&t| (targets[t].0, values[targets[t].0] - targets[t].1, values[targets[t].0] + targets[t].2)).collect();
         attacker.explore(&needs)?;
         let mut exposed = Vec::with_capacity(pending.len());
-        for &t in &pending {
+        for (k, &t) in pending.iter().enumerate() {
+            // The attacker's checks of a large linked table take long too: the limit holds here as well.
+            if started.elapsed() > time_limit {
+                fail!(
+                    Infeasible,
+                    "secondary suppression did not finish within [secondary] time_limit = {} s: checking {} of {} exposed cells \
+                     on a table of {n} cells; raise time_limit, or publish a smaller table",
+                    time_limit.as_secs_f64(),
+                    k,
+                    pending.len()
+                );
+            }
             let (cell, lo, up) = targets[t];
             if attacker.reaches(cell, values[cell] - lo, values[cell] + up)? {
                 done[t] = (true, true);
