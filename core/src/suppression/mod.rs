@@ -344,11 +344,10 @@ fn protect_cells(
             if started.elapsed() > time_limit {
                 fail!(
                     Infeasible,
-                    "secondary suppression did not finish within [secondary] time_limit = {} s: checking {} of {} exposed cells \
-                     on a table of {n} cells; raise time_limit, or publish a smaller table",
+                    "secondary suppression did not finish within [secondary] time_limit = {} s: {} cells still exposed \
+                     (or not yet rechecked) on a table of {n} cells; raise time_limit, or publish a smaller table",
                     time_limit.as_secs_f64(),
-                    k,
-                    pending.len()
+                    pending.len() - k + exposed.len()
                 );
             }
             let (cell, lo, up) = targets[t];
