@@ -63,15 +63,15 @@ pub fn explain_streams(
         let view = View { table: &table.cube, published: &table.published, listed: &table.listed };
         explain(&view, target, &audit, table.stated.get(&target), &names[0], threshold, lang)
     } else {
-        let (linked, published, listed, _) = published::link_published(&tables)?;
+        let joined = published::link_published(&tables)?;
         let Some(t) = tables.iter().position(|t| codes.keys().all(|name| t.cube.dims().iter().any(|d| &d.name == name))) else {
             fail!(Policy, "no linked table has every dimension the cell names ({}); name the cell by the dimensions of one table", cell.trim());
         };
         let local = tables[t].cube.find_cell(&codes, "the cell to explain")?;
-        let target = linked.linked[t][local];
-        let audit = published::audit_published_linked(policy, &tables)?;
-        let stated = stated_anywhere(&tables, &linked.linked, target);
-        let view = View { table: &linked, published: &published, listed: &listed };
+        let target = joined.linked.linked[t][local];
+        let audit = published::audit_linked(policy, &joined)?;
+        let stated = stated_anywhere(&tables, &joined.linked.linked, target);
+        let view = View { table: &joined.linked, published: &joined.published, listed: &joined.listed };
         explain(&view, target, &audit, stated, &names[t], threshold, lang)
     }
 }

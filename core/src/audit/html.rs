@@ -143,9 +143,9 @@ pub(super) fn heat_map(name: &str, table: &PublishedTable, ids: Option<&[usize]>
 }
 
 /// The whole page.
-pub(super) fn page(report: &AuditReport, lang: Lang) -> String {
-    let verdict = lang.text(if report.passed { "report.summary_passed" } else { "report.summary_failed" }, &[]);
-    let title = lang.text("report.summary_title", &[("verdict", verdict.into())]);
+pub(super) fn page(report: &AuditReport) -> String {
+    let lang = report.lang();
+    let title = report.title();
     let mut out = String::new();
     let _ = write!(
         out,
@@ -155,16 +155,7 @@ pub(super) fn page(report: &AuditReport, lang: Lang) -> String {
         escape(&title)
     );
     let _ = writeln!(out, "<h1 class=\"{}\">{}</h1>", if report.passed { "passed" } else { "failed" }, escape(&title));
-    let line = lang.text(
-        "report.summary_line",
-        &[
-            ("tables", report.tables.join(", ").into()),
-            ("cells", report.cells.into()),
-            ("hidden", report.hidden_cells.into()),
-            ("policy", report.policy_sha256[..report.policy_sha256.len().min(12)].into()),
-        ],
-    );
-    let _ = writeln!(out, "<p>{}</p>", escape(&line.replace('`', "")));
+    let _ = writeln!(out, "<p>{}</p>", escape(&report.summary_line().replace('`', "")));
     let column = |k: &str| escape(&lang.text(&format!("report.column_{k}"), &[]));
     let _ = write!(out, "<table class=\"list\"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>", column("check"), column("result"), column("findings"));
     for c in &report.checks {
@@ -173,7 +164,7 @@ pub(super) fn page(report: &AuditReport, lang: Lang) -> String {
             out,
             "<tr class=\"{}\"><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
             if c.passed { "passed" } else { "failed" },
-            escape(&check_name(c.check, lang)),
+            escape(&report.check_name(c.check)),
             escape(&result),
             lang.count(c.findings as i64)
         );
@@ -193,7 +184,7 @@ pub(super) fn page(report: &AuditReport, lang: Lang) -> String {
         let _ = write!(out, "<h2>{}</h2>", escape(&lang.text("html.findings_title", &[("findings", report.findings.len().into())])));
         let _ = write!(out, "<table class=\"list\"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>", column("check"), column("cell"), column("finding"));
         for f in report.findings.iter().take(MAX_FINDINGS) {
-            let _ = write!(out, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", escape(&check_name(f.check, lang)), escape(&f.cell), escape(&f.message));
+            let _ = write!(out, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", escape(&report.check_name(f.check)), escape(&f.cell), escape(&f.message));
         }
         out.push_str("</tbody></table>\n");
         if report.findings.len() > MAX_FINDINGS {
@@ -209,10 +200,6 @@ pub(super) fn page(report: &AuditReport, lang: Lang) -> String {
         ))
     );
     out
-}
-
-fn check_name(check: Check, lang: Lang) -> String {
-    lang.text(&format!("check.{}", check.as_str()), &[])
 }
 
 /// Text for HTML content and attribute values.

@@ -380,17 +380,30 @@ fn audit_noisy(noise: &crate::policy::NoiseSection, table: &PublishedTable) -> P
 /// the attacker if any of them publishes it, and every table's constraints
 /// work together, so differencing between tables is found.
 pub fn audit_published_linked(policy: &Policy, tables: &[PublishedTable]) -> Fallible<PublishedAudit> {
-    let (linked, published, listed, findings) = link_published(tables)?;
-    let mut audit = audit_cells(policy.file.primary.threshold, &linked, &published, &listed, findings, true)?;
-    audit.table_cells = linked.linked;
+    audit_linked(policy, &link_published(tables)?)
+}
+
+/// Linked published tables joined into one table.
+pub(crate) struct LinkedPublished {
+    pub linked: crate::table::LinkedTables,
+    /// Per linked cell: its published value (`None` hidden or unlisted), and whether any table lists it.
+    pub published: Vec<Option<i64>>,
+    pub listed: Vec<bool>,
+    /// Cells two tables publish with different values.
+    consistency: Vec<PublishedFinding>,
+}
+
+/// The audit of joined linked tables.
+pub(crate) fn audit_linked(policy: &Policy, joined: &LinkedPublished) -> Fallible<PublishedAudit> {
+    let mut audit = audit_cells(policy.file.primary.threshold, &joined.linked, &joined.published, &joined.listed, joined.consistency.clone(), true)?;
+    audit.table_cells = joined.linked.linked.clone();
     Ok(audit)
 }
 
 /// Linked published tables as one table: a cell shared by several is
 /// published if any of them publishes it; two different published values
 /// of one cell are consistency findings.
-#[allow(clippy::type_complexity)]
-pub(crate) fn link_published(tables: &[PublishedTable]) -> Fallible<(crate::table::LinkedTables, Vec<Option<i64>>, Vec<bool>, Vec<PublishedFinding>)> {
+pub(crate) fn link_published(tables: &[PublishedTable]) -> Fallible<LinkedPublished> {
     // The cubes hold no values (they are unknown), so they always agree.
     let linked = crate::table::LinkedTables::new(tables.iter().map(|t| t.cube.clone()).collect())?;
     let n = crate::table::Additive::len(&linked);
@@ -415,7 +428,7 @@ pub(crate) fn link_published(tables: &[PublishedTable]) -> Fallible<(crate::tabl
             }
         }
     }
-    Ok((linked, published, listed, findings))
+    Ok(LinkedPublished { linked, published, listed, consistency: findings })
 }
 
 fn audit_cells(

@@ -276,16 +276,36 @@ impl AuditReport {
             }
             ReportFormat::Junit => self.to_junit(),
             ReportFormat::Github => self.to_github_annotations(),
-            ReportFormat::Html => super::html::page(self, self.lang()),
+            ReportFormat::Html => super::html::page(self),
         }
     }
 
-    fn lang(&self) -> Lang {
+    /// "Amparo audit: passed" (or FAILED), in the report's language.
+    pub(super) fn title(&self) -> String {
+        let l = self.lang();
+        let verdict = l.text(if self.passed { "report.summary_passed" } else { "report.summary_failed" }, &[]);
+        l.text("report.summary_title", &[("verdict", verdict.into())])
+    }
+
+    /// The tables, their cells and hidden cells, and the policy's hash.
+    pub(super) fn summary_line(&self) -> String {
+        self.lang().text(
+            "report.summary_line",
+            &[
+                ("tables", self.tables.join(", ").into()),
+                ("cells", self.cells.into()),
+                ("hidden", self.hidden_cells.into()),
+                ("policy", self.policy_sha256[..self.policy_sha256.len().min(12)].into()),
+            ],
+        )
+    }
+
+    pub(super) fn lang(&self) -> Lang {
         Lang::from_code(&self.language).unwrap_or(Lang::EN)
     }
 
     /// A check's name in the report's language.
-    fn check_name(&self, check: Check) -> String {
+    pub(super) fn check_name(&self, check: Check) -> String {
         self.lang().text(&format!("check.{}", check.as_str()), &[])
     }
 
@@ -381,20 +401,11 @@ impl AuditReport {
     /// A Markdown summary (for `$GITHUB_STEP_SUMMARY`, or a merge-request comment).
     pub fn to_markdown(&self) -> String {
         let l = self.lang();
-        let verdict = l.text(if self.passed { "report.summary_passed" } else { "report.summary_failed" }, &[]);
-        let line = l.text(
-            "report.summary_line",
-            &[
-                ("tables", self.tables.join(", ").into()),
-                ("cells", self.cells.into()),
-                ("hidden", self.hidden_cells.into()),
-                ("policy", self.policy_sha256[..self.policy_sha256.len().min(12)].into()),
-            ],
-        );
+        let line = self.summary_line();
         let column = |k: &str| l.text(&format!("report.column_{k}"), &[]);
         let mut out = format!(
             "## {}\n\n{line}\n\n| {} | {} | {} |\n|---|---|---|\n",
-            l.text("report.summary_title", &[("verdict", verdict.into())]),
+            self.title(),
             column("check"),
             column("result"),
             column("findings")
