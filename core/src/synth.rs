@@ -279,20 +279,14 @@ impl SynthReader {
     fn family(&mut self) -> Family {
         let country = self.country_draw.draw(uniform(&mut self.rng));
         let mode = self.options.mode;
-        let u = uniform(&mut self.rng);
         let c = &self.countries[country];
+        // Flow: where the point of entry is; stock: an admin-1 unit, then an admin-2 unit in it.
         let (admin1, admin2, point) = if mode == Mode::Flow {
-            let p = c.point_draw.draw(u);
+            let p = c.point_draw.draw(uniform(&mut self.rng));
             (c.points[p].1, c.points[p].2, p)
         } else {
-            let a1 = c.admin1_draw.draw(u);
-            (a1, usize::MAX, 0)
-        };
-        let admin2 = if admin2 == usize::MAX {
-            let v = uniform(&mut self.rng);
-            self.countries[country].admin1[admin1].2.draw(v)
-        } else {
-            admin2
+            let a1 = c.admin1_draw.draw(uniform(&mut self.rng));
+            (a1, c.admin1[a1].2.draw(uniform(&mut self.rng)), 0)
         };
         let nationality = self.countries[country].ranking[self.nationality_draw.draw(uniform(&mut self.rng))];
         let day = self.day();

@@ -313,12 +313,10 @@ fn amparo_audit_impl(
     progress: bool,
 ) -> List {
     let run = || -> Fallible<List> {
-        let policy = load_policy(policy_toml, base_dir)?;
-        let readers = data.values().map(|d| input_reader(&d)).collect::<Fallible<Vec<_>>>()?;
-        let lang = amparo::i18n::Lang::resolve(lang.into_option().as_deref())?;
-        let value_column = value_column.into_option();
-        let symbols = hidden_symbols.into_option();
-        let report = with_progress(progress, || amparo::audit::report::audit_streams(&policy, readers, names.clone(), value_column.as_deref(), symbols.as_deref(), lang))?;
+        let p = Published::new(&data, policy_toml, base_dir, value_column, hidden_symbols, lang)?;
+        let report = with_progress(progress, || {
+            amparo::audit::report::audit_streams(&p.policy, p.readers, names.clone(), p.value_column.as_deref(), p.symbols.as_deref(), p.lang)
+        })?;
         Ok(report_list(&report))
     };
     run().unwrap_or_else(error_list)
@@ -338,15 +336,40 @@ fn amparo_explain_impl(
     lang: Nullable<String>,
 ) -> List {
     let run = || -> Fallible<List> {
-        let policy = load_policy(policy_toml, base_dir)?;
-        let readers = data.values().map(|d| input_reader(&d)).collect::<Fallible<Vec<_>>>()?;
-        let lang = amparo::i18n::Lang::resolve(lang.into_option().as_deref())?;
-        let value_column = value_column.into_option();
-        let symbols = hidden_symbols.into_option();
-        let text = amparo::audit::explain::explain_streams(&policy, readers, names.clone(), cell, value_column.as_deref(), symbols.as_deref(), lang)?;
+        let p = Published::new(&data, policy_toml, base_dir, value_column, hidden_symbols, lang)?;
+        let text = amparo::audit::explain::explain_streams(&p.policy, p.readers, names.clone(), cell, p.value_column.as_deref(), p.symbols.as_deref(), p.lang)?;
         Ok(list!(text = text))
     };
     run().unwrap_or_else(error_list)
+}
+
+/// The arguments `audit()` and `explain()` share: published tables (one,
+/// or the linked tables in the policy's order) and how to read them.
+struct Published {
+    policy: Policy,
+    readers: Vec<Box<dyn RecordBatchReader + Send>>,
+    value_column: Option<String>,
+    symbols: Option<Vec<String>>,
+    lang: amparo::i18n::Lang,
+}
+
+impl Published {
+    fn new(
+        data: &List,
+        policy_toml: &str,
+        base_dir: &str,
+        value_column: Nullable<String>,
+        hidden_symbols: Nullable<Vec<String>>,
+        lang: Nullable<String>,
+    ) -> Fallible<Published> {
+        Ok(Published {
+            policy: load_policy(policy_toml, base_dir)?,
+            readers: data.values().map(|d| input_reader(&d)).collect::<Fallible<Vec<_>>>()?,
+            value_column: value_column.into_option(),
+            symbols: hidden_symbols.into_option(),
+            lang: amparo::i18n::Lang::resolve(lang.into_option().as_deref())?,
+        })
+    }
 }
 
 fn report_list(report: &amparo::audit::report::AuditReport) -> List {
