@@ -3,17 +3,13 @@
 # 99,045-cell table (bench/make_tables.py "large", protected by interval
 # suppression), as a CI job would run it: reading the CSV, rebuilding the
 # hierarchy, the threshold, additivity and LP protection checks, the report.
-set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-cd "$ROOT"
-cargo build --release -q -p amparo-cli
-AMPARO="$CARGO_TARGET_DIR/release/amparo"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+build_cli
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 python3 bench/make_tables.py "$work"
 sed -e 's/METHOD/interval/' -e 's/^PROTECTION$//' -e 's/^EXTRA$//' "$work/large.toml" > "$work/policy.toml"
-echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $(date -u +%F)"
+echo "machine: $(machine); $(date -u +%F)"
 "$AMPARO" protect -p "$work/policy.toml" "$work/large.csv" -o "$work/published.csv" | grep -E "^(cells|hidden):"
 for format in text json junit html; do
   /usr/bin/time -f "audit --format $format: %e s, peak memory %M KB" \

@@ -5,11 +5,8 @@
 # the same way in the same run, and the 10^7-draw goodness-of-fit check.
 #   bash bench/noise.sh          # everything
 #   bash bench/noise.sh amparo   # Amparo only
-set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-cd "$ROOT"
-echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $(date -u +%F)"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+echo "machine: $(machine); $(date -u +%F)"
 out=$(mktemp)
 cargo bench -q -p amparo-core --bench noise 2>/dev/null | tee /dev/stderr \
   | awk '/^noise\// {name=$1} /thrpt:/ && name {v=$(NF-3); u=$(NF-2); gsub(/\[/,"",v); m=(u ~ /^G/)?1e9:(u ~ /^M/)?1e6:(u ~ /^K/)?1e3:1; split(name, p, "/"); print "amparo", p[2], p[3], v*m; name=""}' >"$out"

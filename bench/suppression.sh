@@ -10,12 +10,8 @@
 #   bench/suppression.sh all        also the 99k-cell table (its `fast` run without the audit)
 #   bench/suppression.sh taurgus    the small table, and pytauargus on it (installs
 #                                   it from PyPI into .venv-bench on first use)
-set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-cd "$ROOT"
-cargo build --release -q -p amparo-cli
-AMPARO="$CARGO_TARGET_DIR/release/amparo"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+build_cli
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 python3 bench/make_tables.py "$work"
@@ -24,7 +20,7 @@ tables=(small mid medium)
 [[ "${1:-}" == all ]] && tables+=(large)
 [[ "${1:-}" == taurgus ]] && tables=(small)
 
-echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $(date -u +%F)"
+echo "machine: $(machine); $(date -u +%F)"
 printf '%-8s %-12s %7s %9s %11s %15s %8s %11s %8s  %s\n' table method cells primaries secondaries children_hidden seconds secondary_s audit_s audit
 run() { # table method protection-lines extra-lines label
   local t=$1 m=$2 protection=$3 extra=$4 label=$5

@@ -5,19 +5,15 @@
 # Prints one table of figures; the machine and date first.
 #
 #   bash bench/tables.sh [records per table, default 10^6] [tables, default B1 B2 B3 B4 B5]
-set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-cd "$ROOT"
-cargo build --release -q -p amparo-cli
-AMPARO="$CARGO_TARGET_DIR/release/amparo"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+build_cli
 records="${1:-1000000}"
 shift || true
 tables=("${@:-B1 B2 B3 B4 B5}")
 [[ $# -eq 0 ]] && tables=(B1 B2 B3 B4 B5)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $(date -u +%F); $records records per table"
+echo "machine: $(machine); $(date -u +%F); $records records per table"
 seconds() { local t0 t1; t0=$(date +%s.%N); "$@" >"$work/last.out" 2>"$work/last.err" || true; t1=$(date +%s.%N); awk "BEGIN { print $t1 - $t0 }"; }
 
 # table | synth options
