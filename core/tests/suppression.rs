@@ -155,8 +155,10 @@ proptest! {
     }
 
     /// The audit's verdict alone (tables over `interval_limit` hidden cells,
-    /// where hypercube certificates settle cells before any LP) finds the same
-    /// unsafe cells as the audit that computes every interval.
+    /// where hypercube certificates settle cells before any LP and a cell's
+    /// neighbourhood can prove it exposed) finds the same unsafe cells as the
+    /// audit that computes every interval, and each interval it reports
+    /// contains the exact one.
     #[test]
     fn the_audit_verdict_with_certificates_agrees_with_the_full_audit(
         dims in 2..=4usize,
@@ -168,6 +170,10 @@ proptest! {
         prop_assert_eq!(&full.marks.published, &verdict.marks.published);
         let cells = |out: &amparo::Protected| out.audit.as_ref().unwrap().findings.iter().map(|f| f.cell).collect::<Vec<_>>();
         prop_assert_eq!(cells(&full), cells(&verdict));
+        for (exact, reported) in full.audit.as_ref().unwrap().findings.iter().zip(&verdict.audit.as_ref().unwrap().findings) {
+            let (e, r) = (exact.interval, reported.interval);
+            prop_assert!(r.lower <= e.lower && (r.upper.is_none() || e.upper.is_some_and(|u| u <= r.upper.unwrap())), "{:?} not within {:?}", e, r);
+        }
     }
 
     /// Every interval the audit reports contains the true value.

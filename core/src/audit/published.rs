@@ -15,7 +15,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::{Array, RecordBatchReader};
 use arrow_schema::DataType;
 
-use super::Attacker;
+use super::{Attacker, Interval};
 use crate::error::Fallible;
 use crate::i18n::Message;
 use crate::hierarchy::{CodeOrigin, Hierarchy};
@@ -482,6 +482,7 @@ fn audit_cells(
         None => hidden.iter().map(|&c| (c, 0, 1)).collect(),
     };
     attacker.explore(&targets)?;
+    let local = super::local::LocalAttacker::new(table, published);
     for (k, &cell) in hidden.iter().enumerate() {
         crate::progress::report("auditing hidden cells", k as u64 + 1, Some(hidden.len() as u64));
         let (low_seen, high_seen) = attacker.seen(cell);
@@ -492,13 +493,20 @@ fn audit_cells(
         if settled {
             continue;
         }
-        // With a threshold, one LP (can it reach the threshold?) decides the cell.
-        if let Some(n) = threshold {
-            if attacker.reaches(cell, i64::MAX / 4, n)? {
-                continue;
+        // A neighbourhood of the cell may prove it exposed (see `local`);
+        // otherwise, with a threshold, one LP (can it reach it?) decides.
+        let exposes = |iv: Interval| iv.upper.is_some_and(|u| u == iv.lower || threshold.is_some_and(|n| u < n));
+        let iv = match local.prove(cell, exposes)? {
+            Some(bound) => bound.interval,
+            None => {
+                if let Some(n) = threshold {
+                    if attacker.reaches(cell, i64::MAX / 4, n)? {
+                        continue;
+                    }
+                }
+                attacker.interval(cell)?
             }
-        }
-        let iv = attacker.interval(cell)?;
+        };
         let place = table.describe(cell);
         let shown = match (iv.upper, threshold) {
             (Some(u), _) if u == iv.lower => Some(Message::new("finding.protection_exact", vec![("cell", place.clone().into()), ("value", u.into())])),

@@ -705,7 +705,9 @@ pub struct AuditSection {
     /// The most hidden cells for which the audit computes every exact
     /// interval (`lower`/`upper`, two LPs per cell; default 5,000). Above it
     /// the audit still decides, exactly, whether every sensitive cell keeps its
-    /// protection, but fills `lower`/`upper` only for the cells it reports.
+    /// protection, but fills `lower`/`upper` only for the cells it reports
+    /// (for a cell proven exposed by the constraints near it, an interval
+    /// that contains the exact one).
     #[serde(default = "default_interval_limit")]
     pub interval_limit: usize,
 }
