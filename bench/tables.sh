@@ -5,6 +5,9 @@
 # Prints one table of figures; the machine and date first.
 #
 #   bash bench/tables.sh [records per table, default 10^6] [tables, default B1 B2 B3 B4 B5]
+#
+# Each protect and audit is stopped after AMPARO_BENCH_TIMEOUT seconds
+# (default 600) and reported as stopped.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 build_cli
 records="${1:-1000000}"
@@ -14,7 +17,15 @@ tables=("${@:-B1 B2 B3 B4 B5}")
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 echo "machine: $(machine); $(date -u +%F); $records records per table"
-seconds() { local t0 t1; t0=$(date +%s.%N); "$@" >"$work/last.out" 2>"$work/last.err" || true; t1=$(date +%s.%N); awk "BEGIN { print $t1 - $t0 }"; }
+limit="${AMPARO_BENCH_TIMEOUT:-600}"
+seconds() {
+  local t0 t1 rc=0
+  t0=$(date +%s.%N)
+  timeout "$limit" "$@" >"$work/last.out" 2>"$work/last.err" || rc=$?
+  t1=$(date +%s.%N)
+  [[ $rc -eq 124 ]] && echo "stopped after $limit s (AMPARO_BENCH_TIMEOUT)" >"$work/last.err"
+  awk "BEGIN { print $t1 - $t0 }"
+}
 
 # table | synth options
 declare -A SYNTH=(
@@ -51,6 +62,7 @@ for table in "${tables[@]}"; do
     aud=0
     [[ -n "$hidden" ]] && aud=$(seconds "$AMPARO" audit --lang en -p "$work/$table.toml" "${published[@]}")
     verdict=$(awk '/^audit:/ {sub(/^audit: */, ""); print substr($0, 1, 40); exit}' "$work/last.out")
+    [[ "$aud" != 0 ]] && grep -q "^stopped after" "$work/last.err" && verdict="audit $(cat "$work/last.err")"
     if [[ -z "$hidden" ]]; then
       # protect stopped: say why (its time limit, usually), from its error.
       hidden="-"; aud="0"; verdict="not run: $(head -c 90 "$work/protect.err" | tr '\n|' '  ')"

@@ -384,7 +384,7 @@ fn protect_cells(
                     );
                 }
                 solves += 1;
-                let Some(change) = protection_lp(values, &constraints, &weights, cell, up, level)? else {
+                let Some(change) = protection_lp(values, &constraints, &weights, cell, up, level, time_limit.saturating_sub(started.elapsed()))? else {
                     let forced: Vec<String> = (0..n).filter(|&c| forced_published[c]).map(|c| format!("({})", table.describe(c))).collect();
                     fail!(
                         Infeasible,
@@ -422,7 +422,15 @@ type Change = Vec<(usize, f64)>;
 /// The cheapest change y of the whole table with A y = 0, v + y >= 0 and
 /// y[target] = +level (up) or -level, charging every published cell its
 /// weight for any flow through it; `None` if there is none.
-fn protection_lp(values: &[i64], constraints: &[Constraint], weights: &[f64], target: usize, up: bool, level: i64) -> Fallible<Option<Change>> {
+fn protection_lp(
+    values: &[i64],
+    constraints: &[Constraint],
+    weights: &[f64],
+    target: usize,
+    up: bool,
+    level: i64,
+    time_left: std::time::Duration,
+) -> Fallible<Option<Change>> {
     let mut pb = RowProblem::default();
     let cols: Vec<(Col, Col)> = (0..values.len()).map(|c| columns(&mut pb, values, weights, c, target, up, level)).collect();
     for con in constraints {
@@ -435,7 +443,7 @@ fn protection_lp(values: &[i64], constraints: &[Constraint], weights: &[f64], ta
         }
         pb.add_row(0.0..=0.0, &terms);
     }
-    let Some(solved) = run_lp(pb, values, target)? else { return Ok(None) };
+    let Some(solved) = run_lp(pb, values, target, time_left)? else { return Ok(None) };
     let x = solved.get_solution().columns().to_vec();
     Ok(Some(
         x.chunks_exact(2).map(|pm| pm[0] - pm[1]).enumerate().filter(|&(_, y)| y.abs() > FLOW_EPS).collect(),
@@ -458,10 +466,12 @@ fn columns(pb: &mut RowProblem, values: &[i64], weights: &[f64], c: usize, targe
     }
 }
 
-/// Solve; `None` when infeasible.
-fn run_lp(pb: RowProblem, values: &[i64], target: usize) -> Fallible<Option<highs::SolvedModel>> {
+/// Solve within `time_left` (one LP of a large linked table can take
+/// minutes); `None` when infeasible.
+fn run_lp(pb: RowProblem, values: &[i64], target: usize, time_left: std::time::Duration) -> Fallible<Option<highs::SolvedModel>> {
     let mut model = pb.optimise(Sense::Minimise);
     model.make_quiet();
+    model.set_option("time_limit", time_left.as_secs_f64().max(1e-3));
     // Without presolve a small table's LP takes a third of the time (1.4k
     // cells: 3 ms instead of 10 ms); a large one's takes far longer (29k
     // cells: 34 s instead of 6 s), so presolve is kept above 5,000 cells.
@@ -472,6 +482,12 @@ fn run_lp(pb: RowProblem, values: &[i64], target: usize) -> Fallible<Option<high
     match solved.status() {
         HighsModelStatus::Optimal => Ok(Some(solved)),
         HighsModelStatus::Infeasible | HighsModelStatus::UnboundedOrInfeasible => Ok(None),
+        HighsModelStatus::ReachedTimeLimit => fail!(
+            Infeasible,
+            "secondary suppression did not finish within [secondary] time_limit: a protection LP on a table of {} cells ran past it; \
+             raise time_limit, use method = \"fast\" (single tables), or publish a smaller table",
+            values.len()
+        ),
         other => fail!(Infeasible, "secondary suppression LP for cell #{target} ended with status {other:?}"),
     }
 }
