@@ -3,14 +3,15 @@
 # and Python 3 with pip: cmake and libclang (HiGHS, the LP solver, is built
 # from source), R from Debian's packages (with apt), Chromium from Debian's
 # packages (the test that renders the HTML audit report takes a screenshot
-# with it headless) and a Python venv in .venv with maturin, pytest, pyarrow,
-# pandas and polars.
+# with it headless), Java 17 (amparo.spark's tests run a local Spark) and a
+# Python venv in .venv with maturin, pytest, pyarrow, pandas, polars and pyspark.
 #
 #   scripts/setup.sh            everything
 #   scripts/setup.sh build      what the Rust build needs (cmake, libclang, g++)
 #   scripts/setup.sh python     the venv only
 #   scripts/setup.sh r          R only
 #   scripts/setup.sh browser    headless Chromium only
+#   scripts/setup.sh java       Java 17 only
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 want="${1:-all}"
@@ -53,6 +54,15 @@ if [ "$want" = all ] || [ "$want" = browser ]; then
     apt_install chromium
   fi
   echo "setup: $(${AMPARO_CHROMIUM:-chromium} --version 2>/dev/null | tail -1)"
+fi
+
+if [ "$want" = all ] || [ "$want" = java ]; then
+  # Spark 4 runs on Java 17 or later.
+  if ! java -version 2>&1 | grep -Eq 'version "(1[7-9]|2[0-9])'; then
+    echo "setup: installing Java 17 from Debian's packages (openjdk-17-jre-headless, for pyspark)"
+    apt_install openjdk-17-jre-headless
+  fi
+  echo "setup: $(java -version 2>&1 | head -1)"
 fi
 
 if [ "$want" = all ] || [ "$want" = python ]; then

@@ -16,6 +16,11 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Report progress of long runs on standard error (rows read, cells
+    /// protected), a line every few seconds. On by default when standard
+    /// error is a terminal.
+    #[arg(long, global = true)]
+    progress: bool,
 }
 
 #[derive(Subcommand)]
@@ -140,9 +145,47 @@ enum Command {
     },
 }
 
+/// Progress on standard error: rewritten in place on a terminal, else a
+/// line at most every `LOG_EVERY` (for CI logs).
+fn progress_sink() -> amparo::progress::Sink {
+    use std::io::IsTerminal;
+    const LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+    let terminal = std::io::stderr().is_terminal();
+    let start = std::time::Instant::now();
+    let mut last: Option<(String, std::time::Instant)> = None;
+    Box::new(move |stage: &str, done: u64, total: Option<u64>| {
+        let now = std::time::Instant::now();
+        let same_stage = last.as_ref().is_some_and(|(s, _)| s == stage);
+        let finished = total == Some(done);
+        if !terminal && same_stage && !finished && last.as_ref().is_some_and(|(_, t)| now.duration_since(*t) < LOG_EVERY) {
+            return;
+        }
+        let of = total.map(|t| format!(" of {t}")).unwrap_or_default();
+        let line = format!("amparo: {stage}: {done}{of} ({:.1} s)", start.elapsed().as_secs_f64());
+        if terminal {
+            let newline = if last.is_some() && !same_stage { "\n" } else { "" };
+            eprint!("{newline}\r{line}\x1b[K");
+        } else {
+            eprintln!("{line}");
+        }
+        last = Some((stage.to_owned(), now));
+    })
+}
+
 fn main() -> ExitCode {
+    use std::io::IsTerminal;
     let cli = Cli::parse();
-    match run(cli.command) {
+    let show_progress = cli.progress || std::io::stderr().is_terminal();
+    let outcome = if show_progress {
+        let outcome = amparo::progress::with_sink(progress_sink(), || run(cli.command));
+        if std::io::stderr().is_terminal() {
+            eprintln!();
+        }
+        outcome
+    } else {
+        run(cli.command)
+    };
+    match outcome {
         Ok(Verdict::Safe) => ExitCode::SUCCESS,
         Ok(Verdict::Unsafe) => ExitCode::from(1),
         Err(e) => {

@@ -55,7 +55,7 @@ pub mod arrow {
 }
 
 pub use error::{Error, ErrorKind, Fallible};
-pub use output::{CellMarks, Metadata, OutputOptions, Protected, Randomness, Status, Summary};
+pub use output::{output_schema, CellMarks, Metadata, OutputOptions, Protected, Randomness, Status, Summary};
 pub use policy::Policy;
 pub use table::{Additive, Cube, CubeBuilder};
 
@@ -67,8 +67,45 @@ const INGEST_SLICE_ROWS: usize = 64 * 1024;
 
 /// Build the cube (every cell, margins included) from a stream of record batches.
 pub fn build_cube(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<Cube> {
-    let schema = input.schema();
-    let mut builder = CubeBuilder::new(policy, &schema)?;
+    let builder = CubeBuilder::new(policy, &input.schema())?;
+    feed(builder, input)?.finish()
+}
+
+/// The per-cell sums of part of the input, to be merged with the other
+/// parts' by [`protect_partials`] (see [`table::CubeBuilder::partials`]): how
+/// Spark executors aggregate their partitions. Every row is checked as
+/// [`protect`] checks it.
+pub fn aggregate_partials(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<arrow_array::RecordBatch> {
+    reject_linked(policy, "aggregate_partials")?;
+    let builder = CubeBuilder::new(policy, &input.schema())?;
+    Ok(feed(builder, input)?.partials())
+}
+
+/// Merge partial aggregates (from [`aggregate_partials`], or from earlier
+/// merges of them: merging is associative) into one partial aggregate.
+pub fn merge_partials(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<arrow_array::RecordBatch> {
+    reject_linked(policy, "merge_partials")?;
+    let builder = CubeBuilder::merging(policy, &input.schema())?;
+    Ok(feed(builder, input)?.partials())
+}
+
+/// Build the table from partial aggregates of its input and protect it: the
+/// same output, byte for byte, as [`protect`] on the whole input.
+pub fn protect_partials(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<Protected> {
+    reject_linked(policy, "protect_partials")?;
+    let builder = CubeBuilder::merging(policy, &input.schema())?;
+    protect_cube(policy, feed(builder, input)?.finish()?)
+}
+
+fn reject_linked(policy: &Policy, function: &str) -> Fallible<()> {
+    if !policy.file.tables.is_empty() {
+        fail!(Policy, "this policy lists [tables] (linked tables), which {function} does not take: protect them with protect_tables, which gives one table each");
+    }
+    Ok(())
+}
+
+/// Read every batch of `input` into `builder`, reporting progress.
+fn feed<'p>(mut builder: CubeBuilder<'p>, input: &mut dyn RecordBatchReader) -> Fallible<CubeBuilder<'p>> {
     for batch in input {
         let batch = batch.map_err(|e| io::arrow_read_error(e, "the input"))?;
         // A frame handed over whole arrives as one batch; reading it in
@@ -79,15 +116,16 @@ pub fn build_cube(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallibl
             progress::report("reading rows", builder.rows(), None);
         }
     }
-    builder.finish()
+    Ok(builder)
 }
 
 /// Build the table and protect it as the policy says.
 pub fn protect(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<Protected> {
-    if !policy.file.tables.is_empty() {
-        fail!(Policy, "this policy lists [tables] (linked tables): protect them with protect_tables, which gives one table each");
-    }
-    let cube = build_cube(policy, input)?;
+    reject_linked(policy, "protect")?;
+    protect_cube(policy, build_cube(policy, input)?)
+}
+
+fn protect_cube(policy: &Policy, cube: Cube) -> Fallible<Protected> {
     if policy.file.rounding.method != policy::RoundingMethod::None {
         return round(policy, cube);
     }

@@ -223,12 +223,39 @@ pub struct OutputOptions {
     pub keep_original: bool,
 }
 
+/// The columns of a protected table: the dimensions (by name), `value` with
+/// `keep_original`, `published`, `status`, `reason`, `lower`, `upper`, and
+/// `sd` for noisy tables.
+fn output_fields(dimensions: impl Iterator<Item = String>, options: OutputOptions, with_sd: bool) -> Vec<Field> {
+    let mut fields: Vec<Field> = dimensions.map(|name| Field::new(name, DataType::Utf8, false)).collect();
+    if options.keep_original {
+        fields.push(Field::new("value", DataType::Int64, false));
+    }
+    fields.push(Field::new("published", DataType::Int64, true));
+    fields.push(Field::new("status", DataType::Utf8, false));
+    fields.push(Field::new("reason", DataType::Utf8, true));
+    fields.push(Field::new("lower", DataType::Int64, true));
+    fields.push(Field::new("upper", DataType::Int64, true));
+    if with_sd {
+        fields.push(Field::new("sd", DataType::Float64, true));
+    }
+    fields
+}
+
+/// The schema (without metadata) of what [`crate::protect`] gives for this
+/// policy, known before any data is read (a Spark job declares it up front).
+pub fn output_schema(policy: &Policy, options: OutputOptions) -> Schema {
+    let with_sd = policy.file.noise.method != crate::policy::NoiseMethod::None;
+    Schema::new(output_fields(policy.dimensions.iter().map(|d| d.name.clone()), options, with_sd))
+}
+
 impl Protected {
     /// The output table as one Arrow record batch, rows in cube order.
     pub fn to_record_batch(&self, options: OutputOptions) -> RecordBatch {
         let cube = &self.cube;
         let n = cube.len();
-        let mut fields: Vec<Field> = Vec::new();
+        let with_sd = self.marks.sd.iter().any(Option::is_some);
+        let fields = output_fields(cube.dims().iter().map(|d| d.name.clone()), options, with_sd);
         let mut columns: Vec<ArrayRef> = Vec::new();
         for (d, dim) in cube.dims().iter().enumerate() {
             let h = &dim.hierarchy;
@@ -237,7 +264,6 @@ impl Protected {
             for c in 0..n {
                 b.append_value(h.code(cube.coord(c, d)));
             }
-            fields.push(Field::new(&dim.name, DataType::Utf8, false));
             columns.push(Arc::new(b.finish()));
         }
         let ints = |values: &mut dyn Iterator<Item = Option<i64>>| -> ArrayRef {
@@ -246,25 +272,18 @@ impl Protected {
             Arc::new(b.finish())
         };
         if options.keep_original {
-            fields.push(Field::new("value", DataType::Int64, false));
             columns.push(ints(&mut cube.values().iter().map(|&v| Some(v))));
         }
-        fields.push(Field::new("published", DataType::Int64, true));
         columns.push(ints(&mut self.marks.published.iter().copied()));
         let mut status = StringBuilder::with_capacity(n, n * 9);
         self.marks.status.iter().for_each(|s| status.append_value(s.as_str()));
-        fields.push(Field::new("status", DataType::Utf8, false));
         columns.push(Arc::new(status.finish()));
         let mut reason = StringBuilder::new();
         self.marks.reason.iter().for_each(|r| reason.append_option(r.as_deref()));
-        fields.push(Field::new("reason", DataType::Utf8, true));
         columns.push(Arc::new(reason.finish()));
-        fields.push(Field::new("lower", DataType::Int64, true));
         columns.push(ints(&mut self.marks.lower.iter().copied()));
-        fields.push(Field::new("upper", DataType::Int64, true));
         columns.push(ints(&mut self.marks.upper.iter().copied()));
-        if self.marks.sd.iter().any(Option::is_some) {
-            fields.push(Field::new("sd", DataType::Float64, true));
+        if with_sd {
             columns.push(Arc::new(self.marks.sd.iter().copied().collect::<arrow_array::Float64Array>()));
         }
         let metadata: HashMap<String, String> = self.metadata.pairs().into_iter().collect();

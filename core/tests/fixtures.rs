@@ -71,3 +71,61 @@ fn every_fixture_case_gives_its_expected_output_or_error() {
         }
     }
 }
+
+/// A case's input in three pieces aggregated apart (as Spark partitions
+/// are), two of the pieces' sums merged, and the table protected from the
+/// sums: the same CSV, byte for byte, as from the whole input; a bad case
+/// fails with the same kind of error.
+#[test]
+fn every_fixture_case_gives_the_same_output_from_partial_aggregates() {
+    use amparo::arrow::array::RecordBatch;
+    for dir in cases() {
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        let case = case_toml(&dir);
+        let Ok(policy) = Policy::from_file(dir.join("policy.toml")) else { continue };
+        if !policy.file.tables.is_empty() {
+            continue;
+        }
+        let keep = case.get("keep_original").and_then(|v| v.as_bool()).unwrap_or(false);
+        let from_partials = || -> amparo::Fallible<Vec<u8>> {
+            let input = amparo::io::read_table(&dir.join("input.csv"))?;
+            let schema = input.schema();
+            let batches = input.collect::<Result<Vec<_>, _>>().map_err(|e| amparo::io::arrow_read_error(e, "input"))?;
+            let whole = amparo::arrow::select::concat::concat_batches(&schema, &batches).unwrap();
+            let n = whole.num_rows();
+            let pieces: Vec<RecordBatch> = [(0, n / 3), (n / 3, n / 2), (n / 2, n)].iter().map(|&(a, b)| whole.slice(a, b - a)).collect();
+            let sums = pieces
+                .into_iter()
+                .map(|p| amparo::aggregate_partials(&policy, &mut *amparo::io::batches_reader(schema.clone(), vec![p])))
+                .collect::<amparo::Fallible<Vec<_>>>()?;
+            let sums_schema = sums[0].schema();
+            let merged = amparo::merge_partials(&policy, &mut *amparo::io::batches_reader(sums_schema.clone(), sums[..2].to_vec()))?;
+            let result = amparo::protect_partials(&policy, &mut *amparo::io::batches_reader(sums_schema, vec![merged, sums[2].clone()]))?;
+            let out = tempfile::tempdir().unwrap();
+            let path = out.path().join("out.csv");
+            amparo::io::write_table(&result.to_record_batch(OutputOptions { keep_original: keep }), &path, Some(&result.metadata))?;
+            Ok(std::fs::read(&path).unwrap())
+        };
+        match case.get("error") {
+            None => {
+                let got = from_partials().unwrap_or_else(|e| panic!("{name}: {e}"));
+                let want = std::fs::read(dir.join("expected.csv")).unwrap();
+                assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(&want), "{name}");
+            }
+            Some(error) => {
+                let e = from_partials().expect_err(&name);
+                assert_eq!(e.kind.name(), error["kind"].as_str().unwrap(), "{name}: {e}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_table_that_is_not_a_partial_aggregate_is_refused_by_name() {
+    let dir = fixtures_dir().join("aggregated_tree_zeros_hidden");
+    let policy = Policy::from_file(dir.join("policy.toml")).unwrap();
+    let mut input = amparo::io::read_table(&dir.join("input.csv")).unwrap();
+    let e = amparo::protect_partials(&policy, &mut *input).unwrap_err();
+    assert_eq!(e.kind, amparo::ErrorKind::Schema);
+    assert!(e.message.contains("_amparo_records") && e.message.contains("not a partial aggregate"), "{e}");
+}

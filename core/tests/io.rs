@@ -139,3 +139,43 @@ mod no_panic {
         }
     }
 }
+
+/// The example's records as three Parquet files in a folder (with Spark's
+/// `_SUCCESS` marker beside them) give the same table as the one CSV.
+#[test]
+fn a_folder_of_parquet_files_is_one_table() {
+    let (policy, input) = example();
+    let (want, _) = protected(&policy, &input);
+    let whole = read_all(&input);
+    let dir = tempfile::tempdir().unwrap();
+    let n = whole.num_rows();
+    for (k, (a, b)) in [(0, n / 3), (n / 3, 2 * n / 3), (2 * n / 3, n)].into_iter().enumerate() {
+        amparo::io::write_table(&whole.slice(a, b - a), &dir.path().join(format!("part-{k}.parquet")), None).unwrap();
+    }
+    std::fs::write(dir.path().join("_SUCCESS"), "").unwrap();
+    assert_eq!(amparo::io::parquet_rows(dir.path()), Some(n as u64));
+    let (got, _) = protected(&policy, dir.path());
+    assert_eq!(got.columns(), want.columns());
+}
+
+#[test]
+fn a_folder_whose_files_differ_in_columns_is_refused_naming_both_files() {
+    let (policy, input) = example();
+    let whole = read_all(&input);
+    let dir = tempfile::tempdir().unwrap();
+    amparo::io::write_table(&whole, &dir.path().join("a.parquet"), None).unwrap();
+    amparo::io::write_table(&whole.project(&[0, 1]).unwrap(), &dir.path().join("b.parquet"), None).unwrap();
+    let mut reader = amparo::io::read_table(dir.path()).unwrap();
+    let e = amparo::protect(&policy, &mut *reader).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Schema, "{e}");
+    assert!(e.message.contains("b.parquet") && e.message.contains("a.parquet") && e.message.contains("same columns"), "{e}");
+}
+
+#[test]
+fn a_folder_without_parquet_files_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("country=MEX")).unwrap();
+    let e = amparo::io::read_table(dir.path()).err().unwrap();
+    assert_eq!(e.kind, ErrorKind::Io);
+    assert!(e.message.contains("no .parquet files") && e.message.contains("partitionBy"), "{e}");
+}

@@ -90,6 +90,24 @@ impl PyPolicy {
         amparo::Policy::from_json(&json, &base).map(PyPolicy).map_err(map_error)
     }
 
+    /// Pickling (Spark ships a policy to its executors this way): the text
+    /// and the folder its codes tables are read from, read again on unpickling.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (String, PathBuf))> {
+        let from_toml = py.get_type::<PyPolicy>().getattr("from_toml")?;
+        Ok((from_toml, (self.0.to_toml().to_owned(), self.0.base_dir.clone())))
+    }
+
+    /// The input columns the table is built from (dimensions, count or weight, magnitude, record keys).
+    #[getter]
+    fn input_columns(&self) -> Vec<String> {
+        self.0.input_columns()
+    }
+
+    /// Check columns that split an input into independent tables (see amparo.spark.protect_groups).
+    fn check_group_columns(&self, by: Vec<String>, input_columns: Vec<String>) -> PyResult<()> {
+        self.0.check_group_columns(&by, &input_columns).map_err(map_error)
+    }
+
     /// The policy as TOML text (what its SHA-256 hashes).
     fn to_toml(&self) -> String {
         self.0.to_toml().to_owned()
@@ -153,6 +171,53 @@ fn protect(py: Python<'_>, data: PyRecordBatchReader, policy: &PyPolicy, keep_or
     let options = amparo::OutputOptions { keep_original };
     let (batch, summary) =
         detached(py, progress, || amparo::protect(&policy.0, &mut *reader).map(|r| (r.to_record_batch(options), r.summary().to_string())))?;
+    let schema = batch.schema();
+    Ok((PyTable::try_new(vec![batch], schema)?, summary))
+}
+
+/// The per-cell sums of part of the input (a Spark partition), checked row by row.
+#[pyfunction]
+fn aggregate_partials(py: Python<'_>, data: PyRecordBatchReader, policy: &PyPolicy) -> PyResult<PyTable> {
+    let mut reader = data.into_reader()?;
+    let batch = detached(py, None, || amparo::aggregate_partials(&policy.0, &mut *reader))?;
+    let schema = batch.schema();
+    Ok(PyTable::try_new(vec![batch], schema)?)
+}
+
+/// Write synthetic microdata of children on the move (see `amparo synth`); returns the records written.
+#[pyfunction]
+#[pyo3(signature = (path, records, mode, seed, countries, years, first_year))]
+#[allow(clippy::too_many_arguments)]
+fn write_synth(py: Python<'_>, path: PathBuf, records: u64, mode: &str, seed: u64, countries: Vec<String>, years: u32, first_year: i32) -> PyResult<u64> {
+    let mode = mode.parse().map_err(map_error)?;
+    let options = amparo::synth::SynthOptions { records, mode, countries, years, first_year, seed };
+    detached(py, None, || amparo::synth::write_synth(options, &path))
+}
+
+/// The schema of what protect gives for this policy, before any data is read.
+#[pyfunction]
+#[pyo3(signature = (policy, keep_original = false))]
+fn output_schema(policy: &PyPolicy, keep_original: bool) -> pyo3_arrow::PySchema {
+    pyo3_arrow::PySchema::new(std::sync::Arc::new(amparo::output_schema(&policy.0, amparo::OutputOptions { keep_original })))
+}
+
+/// Merge partial aggregates into one (merging is associative).
+#[pyfunction]
+fn merge_partials(py: Python<'_>, data: PyRecordBatchReader, policy: &PyPolicy) -> PyResult<PyTable> {
+    let mut reader = data.into_reader()?;
+    let batch = detached(py, None, || amparo::merge_partials(&policy.0, &mut *reader))?;
+    let schema = batch.schema();
+    Ok(PyTable::try_new(vec![batch], schema)?)
+}
+
+/// Protect a table given as partial aggregates of its input: returns (table, summary text).
+#[pyfunction]
+#[pyo3(signature = (data, policy, keep_original = false, progress = None))]
+fn protect_partials(py: Python<'_>, data: PyRecordBatchReader, policy: &PyPolicy, keep_original: bool, progress: Option<Py<PyAny>>) -> PyResult<(PyTable, String)> {
+    let mut reader = data.into_reader()?;
+    let options = amparo::OutputOptions { keep_original };
+    let (batch, summary) =
+        detached(py, progress, || amparo::protect_partials(&policy.0, &mut *reader).map(|r| (r.to_record_batch(options), r.summary().to_string())))?;
     let schema = batch.schema();
     Ok((PyTable::try_new(vec![batch], schema)?, summary))
 }
@@ -325,6 +390,11 @@ fn _amparo(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(explain, m)?)?;
     m.add_class::<PyAuditReport>()?;
     m.add_function(wrap_pyfunction!(read_table, m)?)?;
+    m.add_function(wrap_pyfunction!(aggregate_partials, m)?)?;
+    m.add_function(wrap_pyfunction!(merge_partials, m)?)?;
+    m.add_function(wrap_pyfunction!(output_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(write_synth, m)?)?;
+    m.add_function(wrap_pyfunction!(protect_partials, m)?)?;
     m.add_function(wrap_pyfunction!(write_table, m)?)?;
     m.add_function(wrap_pyfunction!(policy_json_schema, m)?)?;
     m.add_function(wrap_pyfunction!(add_record_keys, m)?)?;

@@ -58,25 +58,29 @@ pub fn arrow_read_error(e: ArrowError, source: &str) -> Error {
     match e {
         ArrowError::IoError(m, _) => err!(Io, "reading {source}: {m}"),
         ArrowError::CsvError(m) => err!(Data, "reading {source}: {m}; check that every row has as many fields as the header"),
+        // The engine's own error, raised inside a reader (a folder's odd file).
+        ArrowError::ExternalError(inner) => match inner.downcast::<Error>() {
+            Ok(e) => *e,
+            Err(other) => err!(Data, "reading {source}: {other}"),
+        },
         other => err!(Data, "reading {source}: {other}"),
     }
 }
 
-/// Open a CSV, Parquet or Arrow IPC file as a stream of record batches.
+/// Open a CSV, Parquet or Arrow IPC file as a stream of record batches; or a
+/// folder of Parquet files (as Spark, DuckDB or a partitioned export write
+/// them) as one stream, file after file in name order.
 pub fn read_table(path: &Path) -> Fallible<BatchReader> {
+    if path.is_dir() {
+        return read_parquet_folder(path);
+    }
     let format = Format::from_path(path)?;
     let file = File::open(path).map_err(|e| err!(Io, "cannot open input {}: {e}", path.display()))?;
     let source = path.display().to_string();
     match format {
         Format::Csv => read_csv(file, &source),
         Format::Parquet => {
-            let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-                .map_err(|e| err!(Data, "{source} is not a readable Parquet file: {e}"))?;
-            // The reader's schema drops the file's key/value metadata (where a
-            // protected table records its policy hash); put it back.
-            let metadata = builder.schema().metadata().clone();
-            let reader = builder.with_batch_size(BATCH_ROWS).build().map_err(|e| err!(Data, "reading {source}: {e}"))?;
-            let schema = Arc::new(reader.schema().as_ref().clone().with_metadata(metadata));
+            let (reader, schema) = open_parquet(file, &source)?;
             let batches = reader.map({
                 let schema = schema.clone();
                 move |b| b.and_then(|b| b.with_schema(schema.clone()))
@@ -94,6 +98,137 @@ pub fn read_table(path: &Path) -> Fallible<BatchReader> {
             Ok(Box::new(reader))
         }
     }
+}
+
+type ParquetReader = parquet::arrow::arrow_reader::ParquetRecordBatchReader;
+
+/// A Parquet file's batches, and its schema with the file's key/value
+/// metadata (where a protected table records its policy hash), which the
+/// reader's own schema drops.
+fn open_parquet(file: File, source: &str) -> Fallible<(ParquetReader, Arc<Schema>)> {
+    let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| err!(Data, "{source} is not a readable Parquet file: {e}"))?;
+    let metadata = builder.schema().metadata().clone();
+    let reader = builder.with_batch_size(BATCH_ROWS).build().map_err(|e| err!(Data, "reading {source}: {e}"))?;
+    let schema = Arc::new(reader.schema().as_ref().clone().with_metadata(metadata));
+    Ok((reader, schema))
+}
+
+/// The Parquet files directly in `folder`, in name order. Files whose names
+/// start with `_` or `.` are bookkeeping (Spark's `_SUCCESS`, checksums).
+pub fn parquet_files(folder: &Path) -> Fallible<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(folder).map_err(|e| err!(Io, "cannot read the folder {}: {e}", folder.display()))?;
+    let mut files = Vec::new();
+    let mut subfolders = 0;
+    for entry in entries {
+        let path = entry.map_err(|e| err!(Io, "cannot read the folder {}: {e}", folder.display()))?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('_') || name.starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            subfolders += 1;
+        } else if matches!(Format::from_path(&path), Ok(Format::Parquet)) {
+            files.push(path);
+        }
+    }
+    if files.is_empty() {
+        let why = if subfolders > 0 {
+            " (only subfolders: a folder partitioned by column, as `country=MEX/`, keeps that column in the folder names; \
+             write the data without partitionBy, or give one subfolder)"
+        } else {
+            ""
+        };
+        fail!(Io, "the folder {} has no .parquet files{why}; give a file, or a folder of Parquet files", folder.display());
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Rows in a Parquet file or a folder of them, from the files' footers
+/// (for progress reports); None for other formats or unreadable footers.
+pub fn parquet_rows(path: &Path) -> Option<u64> {
+    let files = if path.is_dir() { parquet_files(path).ok()? } else { vec![path.to_path_buf()] };
+    let mut rows = 0u64;
+    for f in files {
+        if Format::from_path(&f).ok()? != Format::Parquet {
+            return None;
+        }
+        let file = File::open(&f).ok()?;
+        let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).ok()?;
+        rows += builder.metadata().file_metadata().num_rows() as u64;
+    }
+    Some(rows)
+}
+
+/// A folder of Parquet files read as one table, a file at a time (memory is
+/// one file's row group, whatever the number of files).
+struct ParquetFolder {
+    files: std::vec::IntoIter<PathBuf>,
+    first: String,
+    schema: Arc<Schema>,
+    current: Option<ParquetReader>,
+}
+
+impl ParquetFolder {
+    /// The next file's reader, after checking it has the first file's columns.
+    fn open_next(&mut self) -> Option<Result<ParquetReader, ArrowError>> {
+        let path = self.files.next()?;
+        let source = path.display().to_string();
+        let opened = File::open(&path).map_err(|e| err!(Io, "cannot open input {source}: {e}")).and_then(|f| open_parquet(f, &source));
+        Some(match opened {
+            Err(e) => Err(ArrowError::ExternalError(Box::new(e))),
+            Ok((reader, schema)) => {
+                let columns = |s: &Schema| s.fields().iter().map(|f| format!("{} ({})", f.name(), f.data_type())).collect::<Vec<_>>();
+                if columns(schema.as_ref()) != columns(self.schema.as_ref()) {
+                    Err(ArrowError::ExternalError(Box::new(err!(
+                        Schema,
+                        "{source} has the columns {}, but {} (the folder's first file) has {}; every file of a folder is part of one table \
+                         and must have the same columns of the same types: rewrite the odd file, or move it out of the folder",
+                        columns(schema.as_ref()).join(", "),
+                        self.first,
+                        columns(self.schema.as_ref()).join(", ")
+                    ))))
+                } else {
+                    Ok(reader)
+                }
+            }
+        })
+    }
+}
+
+impl Iterator for ParquetFolder {
+    type Item = Result<RecordBatch, ArrowError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(reader) = self.current.as_mut() {
+                match reader.next() {
+                    Some(batch) => return Some(batch.and_then(|b| b.with_schema(self.schema.clone()))),
+                    None => self.current = None,
+                }
+            }
+            match self.open_next()? {
+                Ok(reader) => self.current = Some(reader),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+impl RecordBatchReader for ParquetFolder {
+    fn schema(&self) -> Arc<Schema> {
+        self.schema.clone()
+    }
+}
+
+fn read_parquet_folder(folder: &Path) -> Fallible<BatchReader> {
+    let files = parquet_files(folder)?;
+    let first = files[0].display().to_string();
+    let file = File::open(&files[0]).map_err(|e| err!(Io, "cannot open input {first}: {e}"))?;
+    let (reader, schema) = open_parquet(file, &first)?;
+    let mut rest = files.into_iter();
+    rest.next();
+    Ok(Box::new(ParquetFolder { files: rest, first, schema, current: Some(reader) }))
 }
 
 /// Header fields of a CSV, with a UTF-8 byte-order mark (as spreadsheet programs write) removed.

@@ -911,6 +911,51 @@ impl Policy {
         self.file.input.kind
     }
 
+    /// The input columns the table is built from: the dimensions' (of every
+    /// linked table), then the count or weight, the magnitude and the record
+    /// keys, as the policy names them. A frontend that moves data (Spark)
+    /// sends these and no others.
+    pub fn input_columns(&self) -> Vec<String> {
+        let input = &self.file.input;
+        let mut columns: Vec<String> = self.dimensions.iter().map(|d| d.column.clone()).collect();
+        for c in [&input.count, &input.weight, &input.magnitude, &input.record_key].into_iter().flatten() {
+            if !columns.contains(c) {
+                columns.push(c.clone());
+            }
+        }
+        columns
+    }
+
+    /// Check the columns that split an input into independent tables (a
+    /// table per country or year, each protected with this policy): they
+    /// must be in the input, and be neither a dimension nor a column of the
+    /// protected table, which the group's codes are put beside.
+    pub fn check_group_columns(&self, by: &[String], input_columns: &[String]) -> Fallible<()> {
+        if by.is_empty() {
+            fail!(Policy, "no columns to group by were given; name the columns whose values each make an independent table (e.g. country)");
+        }
+        let output = crate::output::output_schema(self, crate::OutputOptions { keep_original: true });
+        for column in by {
+            if !input_columns.contains(column) {
+                let near = suggest_code(column, input_columns.iter().map(String::as_str));
+                fail!(Schema, "cannot group by `{column}`: the input has no such column{near}; the input's columns are: {}", input_columns.join(", "));
+            }
+            if let Some(d) = self.dimensions.iter().find(|d| &d.column == column || &d.name == column) {
+                fail!(
+                    Policy,
+                    "cannot group by `{column}`: it is dimension `{}` of the policy, so each group would be one of its codes; \
+                     group by a column that is not a dimension, or drop dimension `{}` from the policy",
+                    d.name,
+                    d.name
+                );
+            }
+            if output.field_with_name(column).is_ok() {
+                fail!(Policy, "cannot group by `{column}`: the protected table has a column of that name; rename the column in the input");
+            }
+        }
+        Ok(())
+    }
+
     /// The name shown in reports: the policy's `name`, or "table".
     pub fn table_name(&self) -> &str {
         self.file.name.as_deref().unwrap_or("table")

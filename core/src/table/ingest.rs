@@ -12,6 +12,14 @@
 //! (categoricals, factors), integers or booleans. Counts may be integers,
 //! whole floats, or text holding whole numbers (CSV is read as text so that
 //! codes such as `05001` keep their leading zero).
+//!
+//! The per-cell sums can be written out as a *partial aggregate*
+//! ([`CubeBuilder::partials`]) and merged later by a builder made with
+//! [`CubeBuilder::merging`]: every quantity kept per cell (count, records,
+//! the three largest contributions, the record keys' sum modulo 1) merges
+//! associatively, so a table split into pieces aggregated apart (Spark
+//! partitions, files on different machines) gives the same cube, bit for bit,
+//! as the whole table read in one pass.
 
 use std::sync::Arc;
 
@@ -55,6 +63,13 @@ struct DimColumn {
     index: usize,
 }
 
+/// Columns a partial aggregate adds to the dimension columns.
+pub const PARTIAL_COUNT: &str = "_amparo_count";
+pub const PARTIAL_RECORDS: &str = "_amparo_records";
+pub const PARTIAL_LARGEST: [&str; 3] = ["_amparo_largest_1", "_amparo_largest_2", "_amparo_largest_3"];
+/// The record keys' sum modulo 1, in the fixed point of [`crate::cellkey::Key`] (0 to 2^32 - 1).
+pub const PARTIAL_KEY: &str = "_amparo_key";
+
 /// A count summed over the rows of one cell, and the first row that fed it.
 #[derive(Clone, Copy)]
 struct CellCount {
@@ -65,6 +80,30 @@ struct CellCount {
     largest: [i64; 3],
     /// Cell key method: the sum of the records' keys (fixed point).
     key: u32,
+}
+
+impl CellCount {
+    fn merge(&mut self, other: &CellCount, row: u64) -> Fallible<()> {
+        self.records += other.records;
+        self.key = self.key.wrapping_add(other.key);
+        if other.largest[0] > self.largest[2] {
+            self.largest = crate::table::cube::merge_largest(self.largest, other.largest);
+        }
+        match self.value.checked_add(other.value) {
+            Some(v) => self.value = v,
+            None => fail!(Data, "row {row}: a cell's count overflows a 64-bit integer; the weights are implausibly large"),
+        }
+        Ok(())
+    }
+}
+
+/// What a row of the input is.
+enum Rows {
+    /// A record (microdata) or a cell (aggregated input), as the policy says.
+    Input,
+    /// A cell's sums from part of the input (see [`CubeBuilder::partials`]):
+    /// the columns of records, the three largest, and the key sum.
+    Partials { records: usize, largest: [usize; 3], key: usize },
 }
 
 /// Streams record batches into a cube.
@@ -81,6 +120,9 @@ pub struct CubeBuilder<'p> {
     /// The record key column (cell key method), and this batch's keys.
     key_column: Option<(String, usize)>,
     keys: Vec<u32>,
+    rows_are: Rows,
+    /// A partial aggregate's columns, this batch's values.
+    partial_columns: Vec<Vec<i64>>,
 }
 
 fn column_index(schema: &Schema, column: &str, role: &str) -> Fallible<usize> {
@@ -122,15 +164,20 @@ fn check_count_type(dt: &DataType, column: &str) -> Fallible<()> {
     Ok(())
 }
 
+fn dimension_columns(policy: &Policy, schema: &Schema) -> Fallible<Vec<DimColumn>> {
+    let mut dims = Vec::with_capacity(policy.dimensions.len());
+    for d in &policy.dimensions {
+        let index = column_index(schema, &d.column, &format!("dimension `{}`", d.name))?;
+        check_dim_type(schema.field(index).data_type(), &d.column)?;
+        dims.push(DimColumn { name: d.name.clone(), column: d.column.clone(), index });
+    }
+    Ok(dims)
+}
+
 impl<'p> CubeBuilder<'p> {
     /// Check the input's columns against the policy before any row is read.
     pub fn new(policy: &'p Policy, schema: &Schema) -> Fallible<CubeBuilder<'p>> {
-        let mut dims = Vec::with_capacity(policy.dimensions.len());
-        for d in &policy.dimensions {
-            let index = column_index(schema, &d.column, &format!("dimension `{}`", d.name))?;
-            check_dim_type(schema.field(index).data_type(), &d.column)?;
-            dims.push(DimColumn { name: d.name.clone(), column: d.column.clone(), index });
-        }
+        let dims = dimension_columns(policy, schema)?;
         let count = match policy.input_kind() {
             InputKind::Aggregated => policy.file.input.count.as_deref().map(|c| (c, "[input] count")),
             InputKind::Microdata => policy.file.input.weight.as_deref().map(|c| (c, "[input] weight")),
@@ -169,21 +216,60 @@ impl<'p> CubeBuilder<'p> {
             }
             None => None,
         };
+        Ok(CubeBuilder::with_columns(policy, dims, count_column, key_column, Rows::Input))
+    }
+
+    /// A builder that merges partial aggregates (made by [`Self::partials`]
+    /// with the same policy) instead of reading rows of the input.
+    pub fn merging(policy: &'p Policy, schema: &Schema) -> Fallible<CubeBuilder<'p>> {
+        let index = |column: &str| -> Fallible<usize> {
+            let Ok(i) = schema.index_of(column) else {
+                fail!(
+                    Schema,
+                    "the input has no column `{column}`, so it is not a partial aggregate (made by aggregate_partials); \
+                     give the records or the table itself to protect instead"
+                )
+            };
+            if !schema.field(i).data_type().is_integer() {
+                fail!(Schema, "column `{column}` of a partial aggregate has type {}, not integers; it was not made by aggregate_partials", schema.field(i).data_type());
+            }
+            Ok(i)
+        };
+        let rows_are = Rows::Partials {
+            records: index(PARTIAL_RECORDS)?,
+            largest: [index(PARTIAL_LARGEST[0])?, index(PARTIAL_LARGEST[1])?, index(PARTIAL_LARGEST[2])?],
+            key: index(PARTIAL_KEY)?,
+        };
+        let count = index(PARTIAL_COUNT)?;
+        // The policy's count, weight and key columns were summed into the
+        // partial columns; the dimension columns are checked as any input's.
+        let dims = dimension_columns(policy, schema)?;
+        Ok(CubeBuilder::with_columns(policy, dims, Some((PARTIAL_COUNT.to_owned(), count)), None, rows_are))
+    }
+
+    fn with_columns(
+        policy: &'p Policy,
+        dims: Vec<DimColumn>,
+        count_column: Option<(String, usize)>,
+        key_column: Option<(String, usize)>,
+        rows_are: Rows,
+    ) -> CubeBuilder<'p> {
         let n = dims.len() as u32;
-        let bits = (128 / n).min(32);
-        Ok(CubeBuilder {
+        CubeBuilder {
             policy,
             interners: (0..dims.len()).map(|_| Interner::default()).collect(),
             dims,
             count_column,
             cells: FxHashMap::default(),
-            bits,
+            bits: (128 / n).min(32),
             rows: 0,
             ids: Vec::new(),
             counts: Vec::new(),
             key_column,
             keys: Vec::new(),
-        })
+            rows_are,
+            partial_columns: Vec::new(),
+        }
     }
 
     /// Add one batch of rows.
@@ -216,6 +302,22 @@ impl<'p> CubeBuilder<'p> {
         if let Some((name, i)) = &self.key_column {
             read_record_keys(batch.column(*i), name, self.policy.file.input.record_key_bits, first, &mut self.keys)?;
         }
+        if let Rows::Partials { records, largest, key } = self.rows_are {
+            self.partial_columns.resize_with(5, Vec::new);
+            for (out, (i, name)) in self.partial_columns.iter_mut().zip([
+                (records, PARTIAL_RECORDS),
+                (largest[0], PARTIAL_LARGEST[0]),
+                (largest[1], PARTIAL_LARGEST[1]),
+                (largest[2], PARTIAL_LARGEST[2]),
+                (key, PARTIAL_KEY),
+            ]) {
+                out.clear();
+                read_counts(batch.column(i), name, first, out)?;
+            }
+            if let Some(r) = self.partial_columns[4].iter().position(|&k| k > u32::MAX as i64) {
+                fail!(Data, "row {}: column `{PARTIAL_KEY}` has {}, above 2^32 - 1; the partial aggregate was altered", first + r as u64, self.partial_columns[4][r]);
+            }
+        }
         let aggregated = self.policy.input_kind() == InputKind::Aggregated;
         for r in 0..n {
             let mut key: u128 = 0;
@@ -224,9 +326,16 @@ impl<'p> CubeBuilder<'p> {
             }
             let row = first + r as u64;
             let value = self.counts[r];
+            let incoming = match self.rows_are {
+                Rows::Input => CellCount { value, first_row: row, records: 1, largest: [value, 0, 0], key: self.keys.get(r).copied().unwrap_or(0) },
+                Rows::Partials { .. } => {
+                    let p = &self.partial_columns;
+                    CellCount { value, first_row: row, records: p[0][r], largest: [p[1][r], p[2][r], p[3][r]], key: p[4][r] as u32 }
+                }
+            };
             match self.cells.entry(key) {
                 std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(CellCount { value, first_row: row, records: 1, largest: [value, 0, 0], key: self.keys.get(r).copied().unwrap_or(0) });
+                    v.insert(incoming);
                 }
                 std::collections::hash_map::Entry::Occupied(mut o) => {
                     if aggregated {
@@ -238,16 +347,7 @@ impl<'p> CubeBuilder<'p> {
                              add the two counts into one row, or remove the duplicate"
                         );
                     }
-                    let c = o.get_mut();
-                    c.records += 1;
-                    c.key = c.key.wrapping_add(self.keys.get(r).copied().unwrap_or(0));
-                    if value > c.largest[2] {
-                        c.largest = crate::table::cube::merge_largest(c.largest, [value, 0, 0]);
-                    }
-                    match c.value.checked_add(value) {
-                        Some(v) => c.value = v,
-                        None => fail!(Data, "row {row}: a cell's count overflows a 64-bit integer; the weights are implausibly large"),
-                    }
+                    o.get_mut().merge(&incoming, row)?;
                 }
             }
         }
@@ -273,6 +373,42 @@ impl<'p> CubeBuilder<'p> {
     /// Rows read so far.
     pub fn rows(&self) -> u64 {
         self.rows
+    }
+
+    /// The cells seen so far with their sums, as a partial aggregate: the
+    /// dimension columns (as text, named as in the input) and the columns
+    /// [`PARTIAL_COUNT`], [`PARTIAL_RECORDS`], [`PARTIAL_LARGEST`] and
+    /// [`PARTIAL_KEY`], one row per cell in the order the cells were first
+    /// seen. A builder made with [`Self::merging`] reads it back.
+    pub fn partials(&self) -> RecordBatch {
+        use arrow_array::builder::{Int64Builder, StringBuilder};
+        use arrow_schema::Field;
+        let mut cells: Vec<(&u128, &CellCount)> = self.cells.iter().collect();
+        cells.sort_unstable_by_key(|(_, c)| c.first_row);
+        let mut fields = Vec::new();
+        let mut columns: Vec<ArrayRef> = Vec::new();
+        let ids: Vec<Vec<u32>> = cells.iter().map(|(k, _)| self.unpack(**k)).collect();
+        for (d, dim) in self.dims.iter().enumerate() {
+            let mut b = StringBuilder::with_capacity(cells.len(), cells.len() * 4);
+            ids.iter().for_each(|id| b.append_value(&self.interners[d].codes[id[d] as usize]));
+            fields.push(Field::new(&dim.column, DataType::Utf8, false));
+            columns.push(Arc::new(b.finish()));
+        }
+        let sums: [(&str, &dyn Fn(&CellCount) -> i64); 6] = [
+            (PARTIAL_COUNT, &|c: &CellCount| c.value),
+            (PARTIAL_RECORDS, &|c: &CellCount| c.records),
+            (PARTIAL_LARGEST[0], &|c: &CellCount| c.largest[0]),
+            (PARTIAL_LARGEST[1], &|c: &CellCount| c.largest[1]),
+            (PARTIAL_LARGEST[2], &|c: &CellCount| c.largest[2]),
+            (PARTIAL_KEY, &|c: &CellCount| c.key as i64),
+        ];
+        for (name, get) in sums {
+            let mut b = Int64Builder::with_capacity(cells.len());
+            cells.iter().for_each(|(_, c)| b.append_value(get(c)));
+            fields.push(Field::new(name, DataType::Int64, false));
+            columns.push(Arc::new(b.finish()));
+        }
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).expect("columns are built to the schema's types and length")
     }
 
     /// Build the hierarchies from the codes seen and place the counts in a cube
@@ -424,7 +560,6 @@ fn first_null(array: &dyn Array) -> Option<usize> {
     nulls.iter().position(|valid| !valid)
 }
 
-/// Read a count column as non-negative whole numbers.
 /// Read one batch's record keys into fixed point (`crate::cellkey::Key`):
 /// numbers in [0, 1), or whole numbers below 2^bits with `record_key_bits`.
 /// Text (CSV) is parsed; the column type was checked when the builder was made.
@@ -472,6 +607,7 @@ fn read_record_keys(column: &ArrayRef, name: &str, bits: Option<u32>, first_row:
     Ok(())
 }
 
+/// Read a count column as non-negative whole numbers.
 fn read_counts(array: &ArrayRef, column: &str, first_row: u64, out: &mut Vec<i64>) -> Fallible<()> {
     if let Some(i) = first_null(array.as_ref()) {
         fail!(

@@ -65,6 +65,7 @@ __all__ = [
     "read_table",
     "write_table",
     "policy_json_schema",
+    "synth",
     "add_record_keys",
     "add_record_keys_to_file",
     "__version__",
@@ -587,6 +588,24 @@ def write_table(data: Any, path: Union[str, "os.PathLike[str]"]) -> None:
     never leaves half a file.
     """
     _amparo.write_table(_as_arrow_stream(data), os.fspath(path))
+
+
+def synth(
+    path: Union[str, "os.PathLike[str]"],
+    *,
+    records: int = 10_000,
+    mode: str = "flow",
+    seed: int = 1,
+    countries: "Optional[list[str]]" = None,
+    years: int = 1,
+    first_year: int = 2024,
+) -> int:
+    """Write synthetic microdata of children on the move to a new file
+    (.parquet, .csv, .arrow), as ``amparo synth`` does: six countries with
+    their admin units, a long tail of nationalities, families. ``mode`` is
+    ``flow`` (a record per event) or ``stock`` (a record per child); the same
+    seed gives the same records. Returns the number of records written."""
+    return int(_amparo.write_synth(os.fspath(path), records, mode, seed, list(countries or []), years, first_year))
 
 
 def policy_json_schema() -> str:
