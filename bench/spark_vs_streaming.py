@@ -54,6 +54,9 @@ def main() -> None:
 
         from pyspark.sql import SparkSession
 
+    # The workers' Python is this one, where amparo is installed.
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+
         t = time.perf_counter()
         spark = (
             SparkSession.builder.master("local[2]")

@@ -129,3 +129,21 @@ fn a_table_that_is_not_a_partial_aggregate_is_refused_by_name() {
     assert_eq!(e.kind, amparo::ErrorKind::Schema);
     assert!(e.message.contains("_amparo_records") && e.message.contains("not a partial aggregate"), "{e}");
 }
+
+/// What `output_schema` declares before reading any data (a Spark job's
+/// return type) is the schema every good case's output has.
+#[test]
+fn the_declared_output_schema_is_the_outputs() {
+    for dir in cases() {
+        let case = case_toml(&dir);
+        let Ok(policy) = Policy::from_file(dir.join("policy.toml")) else { continue };
+        if case.get("error").is_some() || !policy.file.tables.is_empty() {
+            continue;
+        }
+        let options = OutputOptions { keep_original: case.get("keep_original").and_then(|v| v.as_bool()).unwrap_or(false) };
+        let mut input = amparo::io::read_table(&dir.join("input.csv")).unwrap();
+        let batch = amparo::protect(&policy, &mut *input).unwrap().to_record_batch(options);
+        let declared = amparo::output_schema(&policy, options);
+        assert_eq!(batch.schema().fields(), declared.fields(), "{}", dir.display());
+    }
+}

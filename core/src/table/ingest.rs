@@ -435,7 +435,12 @@ impl<'p> CubeBuilder<'p> {
         let magnitude = self.policy.file.input.magnitude.is_some() && !aggregated;
         let mut contributions =
             if magnitude { Contributions { records: vec![0; cube.len()], largest: vec![[0; 3]; cube.len()] } } else { Contributions::default() };
-        let mut cell_keys: Option<Vec<u32>> = self.key_column.as_ref().map(|_| vec![0; cube.len()]);
+        // Partial aggregates carry the key sums of a policy with record keys.
+        let has_keys = match self.rows_are {
+            Rows::Input => self.key_column.is_some(),
+            Rows::Partials { .. } => self.policy.file.input.record_key.is_some(),
+        };
+        let mut cell_keys: Option<Vec<u32>> = has_keys.then(|| vec![0; cube.len()]);
         let mut supplied: Vec<(usize, i64, u64)> = Vec::new();
         // Sorted so that errors name the earliest offending row, whatever the hash order.
         let mut cells: Vec<(u128, CellCount)> = self.cells.iter().map(|(k, v)| (*k, *v)).collect();
