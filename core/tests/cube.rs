@@ -158,7 +158,8 @@ kind = "microdata"
 [dimensions.c]
 "#;
     let p = policy(text);
-    let codes: Vec<String> = (0..400).map(|i| format!("c{i:03}")).collect();
+    // 601^3 cells with margins: over MAX_CELLS.
+    let codes: Vec<String> = (0..600).map(|i| format!("c{i:03}")).collect();
     let col = || -> ArrayRef { Arc::new(StringArray::from(codes.clone())) };
     let schema = Arc::new(Schema::new(["a", "b", "c"].map(|n| Field::new(n, DataType::Utf8, false)).to_vec()));
     let batch = RecordBatch::try_new(schema.clone(), vec![col(), col(), col()]).unwrap();
