@@ -27,8 +27,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def policy() -> amparo.Policy:
     text = (ROOT / "bench" / "tables" / "B5.toml").read_text().replace('"METHOD"', '"interval"')
-    base = amparo.Policy.from_toml(text, ROOT / "bench" / "tables")
-    return base.with_overrides(input={"record_key": "record_key"}).for_method("perturbation", max_deviation=2, variance=1)
+    spec = amparo.Policy.from_toml(text, ROOT / "bench" / "tables").to_dict()
+    spec["input"]["record_key"] = "record_key"
+    for section in ("primary", "secondary"):
+        spec.pop(section, None)
+    spec["perturbation"] = {"method": "cell_key", "max_deviation": 2, "variance": 1}
+    return amparo.Policy.from_dict(spec, ROOT / "bench" / "tables")
 
 
 def main() -> None:
@@ -54,8 +58,8 @@ def main() -> None:
 
         from pyspark.sql import SparkSession
 
-    # The workers' Python is this one, where amparo is installed.
-    os.environ["PYSPARK_PYTHON"] = sys.executable
+        # The workers' Python is this one, where amparo is installed.
+        os.environ["PYSPARK_PYTHON"] = sys.executable
 
         t = time.perf_counter()
         spark = (

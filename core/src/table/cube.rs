@@ -13,7 +13,7 @@ use crate::hierarchy::Hierarchy;
 /// The most cells this version builds in memory. A cell costs about 8 bytes in
 /// the cube and a few dozen in the output table: at the limit about 1 GB and
 /// 5 GB. A six-country release by admin-2 and month (B5 stress in DATA.md,
-/// 82 million cells with margins) fits.
+/// 110 million cells with margins) fits.
 pub const MAX_CELLS: usize = 120_000_000;
 
 /// A dimension of the table: its name, input column and hierarchy.
