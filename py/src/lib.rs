@@ -60,6 +60,23 @@ fn detached<T: Send>(py: Python<'_>, progress: Option<Py<PyAny>>, work: impl FnO
     .map_err(map_error)
 }
 
+/// Input data: a path, which the core reads a batch at a time (a file, or
+/// a folder of Parquet files), or any Arrow stream (pyarrow, polars, ...).
+#[derive(FromPyObject)]
+enum Input {
+    Path(PathBuf),
+    Stream(PyRecordBatchReader),
+}
+
+impl Input {
+    fn into_reader(self) -> PyResult<amparo::io::BatchReader> {
+        match self {
+            Input::Path(path) => amparo::io::read_table(&path).map_err(map_error),
+            Input::Stream(stream) => Ok(stream.into_reader()?),
+        }
+    }
+}
+
 /// A validated policy.
 #[pyclass(name = "Policy", module = "amparo", frozen)]
 struct PyPolicy(amparo::Policy);
@@ -166,7 +183,7 @@ impl PyPolicy {
 /// Protect a table: returns (table, summary text).
 #[pyfunction]
 #[pyo3(signature = (data, policy, keep_original = false, progress = None))]
-fn protect(py: Python<'_>, data: PyRecordBatchReader, policy: &PyPolicy, keep_original: bool, progress: Option<Py<PyAny>>) -> PyResult<(PyTable, String)> {
+fn protect(py: Python<'_>, data: Input, policy: &PyPolicy, keep_original: bool, progress: Option<Py<PyAny>>) -> PyResult<(PyTable, String)> {
     let mut reader = data.into_reader()?;
     let options = amparo::OutputOptions { keep_original };
     let (batch, summary) =
@@ -177,7 +194,7 @@ fn protect(py: Python<'_>, data: PyRecordBatchReader, policy: &PyPolicy, keep_or
 
 /// The per-cell sums of part of the input (a Spark partition), checked row by row.
 #[pyfunction]
-fn aggregate_partials(py: Python<'_>, data: PyRecordBatchReader, policy: &PyPolicy) -> PyResult<PyTable> {
+fn aggregate_partials(py: Python<'_>, data: Input, policy: &PyPolicy) -> PyResult<PyTable> {
     let mut reader = data.into_reader()?;
     let batch = detached(py, None, || amparo::aggregate_partials(&policy.0, &mut *reader))?;
     let schema = batch.schema();
@@ -203,7 +220,7 @@ fn output_schema(policy: &PyPolicy, keep_original: bool) -> pyo3_arrow::PySchema
 
 /// Merge partial aggregates into one (merging is associative).
 #[pyfunction]
-fn merge_partials(py: Python<'_>, data: PyRecordBatchReader, policy: &PyPolicy) -> PyResult<PyTable> {
+fn merge_partials(py: Python<'_>, data: Input, policy: &PyPolicy) -> PyResult<PyTable> {
     let mut reader = data.into_reader()?;
     let batch = detached(py, None, || amparo::merge_partials(&policy.0, &mut *reader))?;
     let schema = batch.schema();
@@ -213,7 +230,7 @@ fn merge_partials(py: Python<'_>, data: PyRecordBatchReader, policy: &PyPolicy) 
 /// Protect a table given as partial aggregates of its input: returns (table, summary text).
 #[pyfunction]
 #[pyo3(signature = (data, policy, keep_original = false, progress = None))]
-fn protect_partials(py: Python<'_>, data: PyRecordBatchReader, policy: &PyPolicy, keep_original: bool, progress: Option<Py<PyAny>>) -> PyResult<(PyTable, String)> {
+fn protect_partials(py: Python<'_>, data: Input, policy: &PyPolicy, keep_original: bool, progress: Option<Py<PyAny>>) -> PyResult<(PyTable, String)> {
     let mut reader = data.into_reader()?;
     let options = amparo::OutputOptions { keep_original };
     let (batch, summary) =
@@ -227,7 +244,7 @@ fn protect_partials(py: Python<'_>, data: PyRecordBatchReader, policy: &PyPolicy
 #[pyo3(signature = (data, policy, keep_original = false, progress = None))]
 fn protect_tables(
     py: Python<'_>,
-    data: PyRecordBatchReader,
+    data: Input,
     policy: &PyPolicy,
     keep_original: bool,
     progress: Option<Py<PyAny>>,
@@ -250,7 +267,7 @@ fn protect_tables(
 /// Check a table against a policy without protecting it; returns a description.
 #[pyfunction]
 #[pyo3(signature = (data, policy, progress = None))]
-fn validate(py: Python<'_>, data: PyRecordBatchReader, policy: &PyPolicy, progress: Option<Py<PyAny>>) -> PyResult<String> {
+fn validate(py: Python<'_>, data: Input, policy: &PyPolicy, progress: Option<Py<PyAny>>) -> PyResult<String> {
     let mut reader = data.into_reader()?;
     detached(py, progress, || amparo::validate(&policy.0, &mut *reader).map(|v| v.to_string()))
 }

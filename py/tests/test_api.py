@@ -264,3 +264,19 @@ def test_validate_describes_the_table_and_refuses_bad_codes(kind):
     bad = pa.table({"district": ["D1", "D4"], "sex": ["F", "M"], "n": [3, 4]})
     with pytest.raises(amparo.HierarchyError, match="D4"):
         amparo.validate(as_kind(bad, kind), POLICY_PATH(), progress=False)
+
+
+def test_a_path_is_read_by_the_core_a_batch_at_a_time_folders_of_parquet_included(tmp_path):
+    policy = amparo.Policy.from_file(ROOT / "examples" / "policy.toml")
+    records = amparo.read_table(ROOT / "examples" / "children.csv")
+    folder = tmp_path / "records"
+    folder.mkdir()
+    half = records.num_rows // 2
+    amparo.write_table(records.slice(0, half), folder / "part-0.parquet")
+    amparo.write_table(records.slice(half), folder / "part-1.parquet")
+    assert amparo.protect(folder, policy).equals(amparo.protect(records, policy), check_metadata=True)
+    assert "cells" in amparo.validate(str(folder), policy)
+    # The core's errors keep their kind when the core reads the path.
+    amparo.write_table(records.select(["district"]), folder / "part-2.parquet")
+    with pytest.raises(amparo.SchemaError, match="part-2.parquet"):
+        amparo.protect(folder, policy)

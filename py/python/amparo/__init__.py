@@ -105,6 +105,14 @@ def _as_arrow_stream(data: Any) -> Any:
     )
 
 
+def _as_input(data: Any) -> Any:
+    """What protect and validate read: a path as it is (the core reads the
+    file, or a folder of Parquet files, a batch at a time), else a stream."""
+    if isinstance(data, (str, os.PathLike)):
+        return os.fspath(data)
+    return _as_arrow_stream(data)
+
+
 _SLICE_ROWS = 1 << 16
 
 
@@ -229,8 +237,9 @@ def protect(data: Any, policy: PolicyLike, *, keep_original: bool = False, progr
 
     ``data`` is microdata (one row per child) or aggregated counts, as the
     policy's ``[input]`` says: a pyarrow Table or RecordBatchReader, a pandas or
-    polars DataFrame, any object with ``__arrow_c_stream__``, or a file path.
-    Microdata is read batch by batch: only the table of cells is held.
+    polars DataFrame, any object with ``__arrow_c_stream__``, or the path of a
+    file or of a folder of Parquet files. Microdata is read batch by batch
+    (a path by the core itself): only the table of cells is held.
     Returns one row per cell (margins included) with the dimension codes,
     ``published`` (null when hidden), ``status``, ``reason``, ``lower`` and
     ``upper``, as the same kind of table (a pyarrow Table for a path). The
@@ -254,7 +263,7 @@ def protect(data: Any, policy: PolicyLike, *, keep_original: bool = False, progr
     ['published', 'primary', 'published']
     """
     chosen = _with_overrides(policy, overrides)
-    stream = _as_arrow_stream(data)
+    stream = _as_input(data)
     table, _summary = _with_progress(progress, lambda callback: _amparo.protect(stream, chosen, keep_original, callback))
     return _like(data, table)
 
@@ -316,7 +325,7 @@ def protect_tables(data: Any, policy: PolicyLike, *, keep_original: bool = False
     ``progress`` as in :func:`protect`.
     """
     chosen = _with_overrides(policy, overrides)
-    stream = _as_arrow_stream(data)
+    stream = _as_input(data)
     tables = _with_progress(progress, lambda callback: _amparo.protect_tables(stream, chosen, keep_original, callback))
     return {name: _like(data, table) for name, table in tables}
 
@@ -421,7 +430,7 @@ def validate(data: Any, policy: PolicyLike, *, progress: ProgressLike = None) ->
 
     Raises the same errors as :func:`protect` and changes nothing.
     """
-    stream, chosen = _as_arrow_stream(data), _as_policy(policy)
+    stream, chosen = _as_input(data), _as_policy(policy)
     return str(_with_progress(progress, lambda callback: _amparo.validate(stream, chosen, callback)))
 
 
