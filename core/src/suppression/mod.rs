@@ -255,13 +255,15 @@ pub fn fast(
         // (A repair with hypercube patterns was tried: certificates are only
         // sufficient, so it hid 1,570 more cells on the 29k-cell table, as
         // many as `interval`, which protects every level there.)
-        while singletons {
-            let added = protect_singletons(cube, marks, cost_kind, forced_published)?;
-            if added == 0 {
-                break;
+        if singletons {
+            loop {
+                let added = protect_singletons(cube, marks, cost_kind, forced_published)?;
+                if added == 0 {
+                    break;
+                }
+                // The singletons' extra cells must not be computable either.
+                hidden_now += added + gauss::eliminate_exact_disclosure(cube, marks, forced_published, time_limit)?;
             }
-            // The singletons' extra cells must not be computable either.
-            hidden_now += added + gauss::eliminate_exact_disclosure(cube, marks, forced_published, time_limit)?;
         }
         return Ok(hidden_now);
     }

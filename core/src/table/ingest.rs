@@ -394,7 +394,8 @@ impl<'p> CubeBuilder<'p> {
             fields.push(Field::new(&dim.column, DataType::Utf8, false));
             columns.push(Arc::new(b.finish()));
         }
-        let sums: [(&str, &dyn Fn(&CellCount) -> i64); 6] = [
+        type Sum<'a> = (&'a str, &'a dyn Fn(&CellCount) -> i64);
+        let sums: [Sum; 6] = [
             (PARTIAL_COUNT, &|c: &CellCount| c.value),
             (PARTIAL_RECORDS, &|c: &CellCount| c.records),
             (PARTIAL_LARGEST[0], &|c: &CellCount| c.largest[0]),
