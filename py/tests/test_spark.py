@@ -1,11 +1,13 @@
 """amparo.spark on a local Spark (local[2]): the tables protected from a
 Spark DataFrame are the ones amparo.protect gives on one machine, byte for
-byte, for the bundled example and for generated records, with the records
-spread over several partitions; tables per group match tables protected one
-by one; bad rows on an executor fail with the core's message."""
+byte, for the bundled example, for generated records and for every shared
+fixture, with the records spread over several partitions; tables per group
+match tables protected one by one; bad rows on an executor fail with the
+core's message."""
 
 import os
 import pickle
+import tomllib
 import sys
 from pathlib import Path
 
@@ -159,3 +161,28 @@ def test_a_policy_survives_pickling_for_the_executors():
     policy = amparo.Policy.from_file(ROOT / "examples" / "policy.toml").with_overrides(primary={"threshold": 7})
     again = pickle.loads(pickle.dumps(policy))
     assert again.sha256 == policy.sha256 and again.to_toml() == policy.to_toml()
+
+
+FIXTURES = ROOT / "tests" / "fixtures"
+FIXTURE_CASES = sorted(
+    case
+    for case in FIXTURES.iterdir()
+    if (case / "case.toml").exists()
+    and "error" not in tomllib.loads((case / "case.toml").read_text())
+    and "tables" not in tomllib.loads((case / "case.toml").read_text())
+)
+
+
+def test_every_shared_fixture_through_spark_gives_its_expected_bytes(spark, tmp_path):
+    """Suppression, rounding, the cell key method, dominance on magnitudes
+    and noise, on records and on aggregated counts: the expected CSV of each
+    case, byte for byte, from a DataFrame over three partitions."""
+    assert len(FIXTURE_CASES) >= 15
+    for case in FIXTURE_CASES:
+        keep = tomllib.loads((case / "case.toml").read_text()).get("keep_original", False)
+        policy = amparo.Policy.from_file(case / "policy.toml")
+        records = amparo.read_table(case / "input.csv")
+        table = amparo.spark.protect_arrow(spread(spark, records, 3), policy, keep_original=keep)
+        written = tmp_path / f"{case.name}.csv"
+        amparo.write_table(table, written)
+        assert written.read_bytes() == (case / "expected.csv").read_bytes(), case.name
