@@ -180,25 +180,46 @@ impl PyPolicy {
     }
 }
 
+/// A core function that reads the whole input and gives one table.
+type Reads<T> = fn(&amparo::Policy, &mut dyn amparo::arrow::array::RecordBatchReader) -> amparo::Fallible<T>;
+
+fn one_table(batch: amparo::arrow::array::RecordBatch) -> PyResult<PyTable> {
+    let schema = batch.schema();
+    Ok(PyTable::try_new(vec![batch], schema)?)
+}
+
+/// Run a protection (`protect`, `protect_partials`) on `data`: (table, summary text).
+fn run_protection(
+    py: Python<'_>,
+    run: Reads<amparo::Protected>,
+    data: Input,
+    policy: &PyPolicy,
+    keep_original: bool,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<(PyTable, String)> {
+    let mut reader = data.into_reader()?;
+    let options = amparo::OutputOptions { keep_original };
+    let (batch, summary) = detached(py, progress, || run(&policy.0, &mut *reader).map(|r| (r.to_record_batch(options), r.summary().to_string())))?;
+    Ok((one_table(batch)?, summary))
+}
+
+/// Run an aggregation (`aggregate_partials`, `merge_partials`) on `data`.
+fn run_aggregation(py: Python<'_>, run: Reads<amparo::arrow::array::RecordBatch>, data: Input, policy: &PyPolicy) -> PyResult<PyTable> {
+    let mut reader = data.into_reader()?;
+    one_table(detached(py, None, || run(&policy.0, &mut *reader))?)
+}
+
 /// Protect a table: returns (table, summary text).
 #[pyfunction]
 #[pyo3(signature = (data, policy, keep_original = false, progress = None))]
 fn protect(py: Python<'_>, data: Input, policy: &PyPolicy, keep_original: bool, progress: Option<Py<PyAny>>) -> PyResult<(PyTable, String)> {
-    let mut reader = data.into_reader()?;
-    let options = amparo::OutputOptions { keep_original };
-    let (batch, summary) =
-        detached(py, progress, || amparo::protect(&policy.0, &mut *reader).map(|r| (r.to_record_batch(options), r.summary().to_string())))?;
-    let schema = batch.schema();
-    Ok((PyTable::try_new(vec![batch], schema)?, summary))
+    run_protection(py, amparo::protect, data, policy, keep_original, progress)
 }
 
 /// The per-cell sums of part of the input (a Spark partition), checked row by row.
 #[pyfunction]
 fn aggregate_partials(py: Python<'_>, data: Input, policy: &PyPolicy) -> PyResult<PyTable> {
-    let mut reader = data.into_reader()?;
-    let batch = detached(py, None, || amparo::aggregate_partials(&policy.0, &mut *reader))?;
-    let schema = batch.schema();
-    Ok(PyTable::try_new(vec![batch], schema)?)
+    run_aggregation(py, amparo::aggregate_partials, data, policy)
 }
 
 /// Write synthetic microdata of children on the move (see `amparo synth`); returns the records written.
@@ -221,22 +242,14 @@ fn output_schema(policy: &PyPolicy, keep_original: bool) -> pyo3_arrow::PySchema
 /// Merge partial aggregates into one (merging is associative).
 #[pyfunction]
 fn merge_partials(py: Python<'_>, data: Input, policy: &PyPolicy) -> PyResult<PyTable> {
-    let mut reader = data.into_reader()?;
-    let batch = detached(py, None, || amparo::merge_partials(&policy.0, &mut *reader))?;
-    let schema = batch.schema();
-    Ok(PyTable::try_new(vec![batch], schema)?)
+    run_aggregation(py, amparo::merge_partials, data, policy)
 }
 
 /// Protect a table given as partial aggregates of its input: returns (table, summary text).
 #[pyfunction]
 #[pyo3(signature = (data, policy, keep_original = false, progress = None))]
 fn protect_partials(py: Python<'_>, data: Input, policy: &PyPolicy, keep_original: bool, progress: Option<Py<PyAny>>) -> PyResult<(PyTable, String)> {
-    let mut reader = data.into_reader()?;
-    let options = amparo::OutputOptions { keep_original };
-    let (batch, summary) =
-        detached(py, progress, || amparo::protect_partials(&policy.0, &mut *reader).map(|r| (r.to_record_batch(options), r.summary().to_string())))?;
-    let schema = batch.schema();
-    Ok((PyTable::try_new(vec![batch], schema)?, summary))
+    run_protection(py, amparo::protect_partials, data, policy, keep_original, progress)
 }
 
 /// Protect the linked tables a policy's [tables] lists: returns [(name, table)].
