@@ -145,22 +145,6 @@ pub fn parquet_files(folder: &Path) -> Fallible<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Rows in a Parquet file or a folder of them, from the files' footers
-/// (for progress reports); None for other formats or unreadable footers.
-pub fn parquet_rows(path: &Path) -> Option<u64> {
-    let files = if path.is_dir() { parquet_files(path).ok()? } else { vec![path.to_path_buf()] };
-    let mut rows = 0u64;
-    for f in files {
-        if Format::from_path(&f).ok()? != Format::Parquet {
-            return None;
-        }
-        let file = File::open(&f).ok()?;
-        let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).ok()?;
-        rows += builder.metadata().file_metadata().num_rows() as u64;
-    }
-    Some(rows)
-}
-
 /// A folder of Parquet files read as one table, a file at a time (memory is
 /// one file's row group, whatever the number of files).
 struct ParquetFolder {
