@@ -39,6 +39,40 @@ enum Command {
         /// Add the original counts as a `value` column (never publish such a file).
         #[arg(long)]
         keep_original: bool,
+        /// Also write the publication file here (as `amparo publish` does),
+        /// when the audit passed: .csv, .sdmx.csv, .xlsx, .parquet, .arrow.
+        /// The output (-o) is the producer's table, NOT for publication.
+        #[arg(long)]
+        publish_to: Option<PathBuf>,
+        /// Replace output files that already exist.
+        #[arg(long)]
+        overwrite: bool,
+    },
+    /// Write the file people publish from a protected table: the dimension
+    /// columns and the published values, one marker in every hidden cell,
+    /// nothing else (no status, reason, interval or original count).
+    /// Refuses a table whose audit failed or that another policy made.
+    Publish {
+        #[arg(long, short)]
+        policy: PathBuf,
+        /// The protected table(s) `amparo protect` wrote (for a policy with
+        /// [tables]: one per table in the policy's order, or the folder).
+        #[arg(num_args = 1.., required = true)]
+        table: Vec<PathBuf>,
+        /// The publication: .csv, .sdmx.csv (SDMX-CSV), .xlsx (Excel), .parquet,
+        /// .arrow or .arrows. Linked tables: a folder, or one .xlsx workbook.
+        #[arg(long, short)]
+        output: PathBuf,
+        /// long (a row per cell) or wide (one dimension across the columns;
+        /// [publication] across). Default: the policy's [publication] layout.
+        #[arg(long)]
+        layout: Option<String>,
+        /// csv, sdmx, xlsx, parquet, arrow or arrows (default: from the output's name).
+        #[arg(long)]
+        format: Option<String>,
+        /// Replace output files that already exist.
+        #[arg(long)]
+        overwrite: bool,
     },
     /// Check the input against the policy (columns, codes, counts, margins); changes nothing.
     Validate {
@@ -110,6 +144,9 @@ enum Command {
         /// Draw the keys from this seed (reproducible, for tests) instead of the operating system's secure source.
         #[arg(long)]
         seed: Option<u64>,
+        /// Replace the output if it exists (keys are kept across releases: replace only keys never used).
+        #[arg(long)]
+        overwrite: bool,
     },
     /// Generate synthetic microdata of children on the move (the shapes of
     /// published statistics: six countries, their admin units, a long tail of
@@ -137,6 +174,9 @@ enum Command {
         /// Also write the nationality codes table (code, parent: nationalities under world regions) here.
         #[arg(long)]
         nationality_codes: Option<PathBuf>,
+        /// Replace output files that already exist.
+        #[arg(long)]
+        overwrite: bool,
     },
     /// Print the JSON Schema of the policy file (or, with --audit-report, of `audit --format json`).
     Schema {
@@ -175,6 +215,13 @@ fn progress_sink() -> amparo::progress::Sink {
 fn main() -> ExitCode {
     use std::io::IsTerminal;
     let cli = Cli::parse();
+    // An interrupted run leaves no temporary file behind (outputs are
+    // written to one beside the target, then moved into place).
+    let _ = ctrlc::set_handler(|| {
+        amparo::io::temp_files::remove_all();
+        eprintln!("\namparo: interrupted; no output was written");
+        std::process::exit(130);
+    });
     let show_progress = cli.progress || std::io::stderr().is_terminal();
     let outcome = if show_progress {
         let outcome = amparo::progress::with_sink(progress_sink(), || run(cli.command));
@@ -208,7 +255,7 @@ enum Verdict {
 
 fn run(command: Command) -> Fallible<Verdict> {
     match command {
-        Command::Protect { policy: policy_path, input, output, keep_original } => {
+        Command::Protect { policy: policy_path, input, output, keep_original, publish_to, overwrite } => {
             let policy = Policy::from_file(&policy_path)?;
             let linked = policy.linked_tables();
             // One output file, or one per linked table inside the output folder.
@@ -217,8 +264,14 @@ fn run(command: Command) -> Fallible<Verdict> {
             } else {
                 linked.iter().map(|(name, _)| output.join(format!("{name}.csv"))).collect()
             };
-            for path in &paths {
-                amparo::io::check_output_path(path, &[&input, &policy_path])?;
+            let mut reads: Vec<PathBuf> = vec![input.clone(), policy_path.clone()];
+            reads.extend(policy.read_files());
+            let read_refs: Vec<&Path> = reads.iter().map(PathBuf::as_path).collect();
+            for path in paths.iter().chain(&publish_to) {
+                amparo::io::check_output_path(path, &read_refs, overwrite)?;
+            }
+            if publish_to.as_ref().is_some_and(|p| paths.contains(p)) {
+                return Err(amparo::Error::new(amparo::ErrorKind::Io, "--publish-to and -o name the same file; the publication and the producer's table are two files"));
             }
             let mut reader = amparo::io::read_table(&input)?;
             let results = if linked.is_empty() {
@@ -229,18 +282,46 @@ fn run(command: Command) -> Fallible<Verdict> {
                 })?;
                 amparo::protect_tables(&policy, &mut *reader)?
             };
+            // Every table is written before any is moved into place.
+            let batches: Vec<_> = results.iter().map(|(_, r)| r.to_record_batch(OutputOptions { keep_original })).collect();
+            let staged = batches.iter().zip(&paths).zip(&results).map(|((b, p), (_, r))| amparo::io::stage_table(b, p, Some(&r.metadata))).collect::<Fallible<Vec<_>>>()?;
+            amparo::io::commit_all(staged)?;
             let mut verdict = Verdict::Safe;
             for ((_, result), path) in results.iter().zip(&paths) {
-                let batch = result.to_record_batch(OutputOptions { keep_original });
-                amparo::io::write_table(&batch, path, Some(&result.metadata))?;
                 println!("{}", result.summary());
-                println!("written:   {}", path.display());
-                if result.audit.as_ref().is_some_and(|a| !a.passed()) {
+                println!("written:   {} (the producer's table: NOT for publication; publish with `amparo publish`)", path.display());
+                if !result.metadata.audit_outcome.publishable() {
                     verdict = Verdict::Unsafe;
                 }
             }
             if matches!(verdict, Verdict::Unsafe) {
-                eprintln!("amparo: the audit failed: this table is not safe to publish (see above); [secondary] method = \"interval\" guarantees every protection level");
+                eprintln!(
+                    "amparo: the table is not safe to publish (see the audit above): its audit failed or did not run; \
+                     [secondary] method = \"interval\" with the audit on guarantees every protection level"
+                );
+            } else if let Some(target) = publish_to {
+                let options = amparo::publish::PublishOptions { overwrite, ..Default::default() };
+                for (path, _) in amparo::publish::publish_files(&policy, Some(&policy_path), std::slice::from_ref(&output), &target, &options)? {
+                    println!("published: {}", path.display());
+                }
+            }
+            Ok(verdict)
+        }
+        Command::Publish { policy: policy_path, table, output, layout, format, overwrite } => {
+            let policy = Policy::from_file(&policy_path)?;
+            let options = amparo::publish::PublishOptions {
+                format: format.as_deref().map(amparo::publish::PublicationFormat::from_name).transpose()?,
+                layout: layout.as_deref().map(amparo::policy::Layout::from_name).transpose()?,
+                overwrite,
+            };
+            let written = amparo::publish::publish_files(&policy, Some(&policy_path), &table, &output, &options)?;
+            let mut verdict = Verdict::Safe;
+            for (path, publication) in &written {
+                println!("published: {} (table {}; hidden cells marked `{}`)", path.display(), publication.table, policy.file.publication.hidden_marker);
+                if !publication.outcome.publishable() {
+                    verdict = Verdict::Unsafe;
+                    eprintln!("amparo: {}: its hidden cells were NOT AUDITED ([audit] skip); `amparo audit` fails such a table", path.display());
+                }
             }
             Ok(verdict)
         }
@@ -276,20 +357,22 @@ fn run(command: Command) -> Fallible<Verdict> {
             print!("{}", amparo::audit::explain::explain_files(&policy, &table, &cell, value_column.as_deref(), hidden_symbols.as_deref(), lang)?);
             Ok(Verdict::Safe)
         }
-        Command::Keys { input, output, column, seed } => {
-            let randomness = amparo::cellkey::add_record_keys_to_file(&input, &output, &column, seed)?;
+        Command::Keys { input, output, column, seed, overwrite } => {
+            let randomness = amparo::cellkey::add_record_keys_to_file(&input, &output, &column, seed, overwrite)?;
             println!("record keys: column `{column}`, {}", randomness.describe());
             println!("written:     {}", output.display());
             Ok(Verdict::Safe)
         }
-        Command::Synth { records, mode, countries, years, first_year, seed, output, nationality_codes } => {
+        Command::Synth { records, mode, countries, years, first_year, seed, output, nationality_codes, overwrite } => {
             let options = amparo::synth::SynthOptions { records, mode: mode.parse()?, countries, years, first_year, seed };
-            let written = amparo::synth::write_synth(options, &output)?;
+            if let Some(path) = &nationality_codes {
+                amparo::io::check_output_path(path, &[&output], overwrite)?;
+            }
+            let written = amparo::synth::write_synth(options, &output, overwrite)?;
             println!("records: {written} (seed {seed})");
             println!("written: {}", output.display());
             if let Some(path) = nationality_codes {
-                std::fs::write(&path, amparo::synth::nationality_codes_csv())
-                    .map_err(|e| amparo::Error::new(amparo::ErrorKind::Io, format!("cannot write {}: {e}", path.display())))?;
+                amparo::io::write_bytes(&path, amparo::synth::nationality_codes_csv().as_bytes())?;
                 println!("written: {}", path.display());
             }
             Ok(Verdict::Safe)

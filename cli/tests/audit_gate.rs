@@ -92,7 +92,23 @@ fn margins_that_do_not_add_up_fail_the_additivity_check() {
     let table = case.file("t.csv", "district,sex,published\nTotal,Total,41\nTotal,F,23\nTotal,M,17\nD1,Total,20\nD1,F,x\nD1,M,x\nD2,Total,20\nD2,F,x\nD2,M,x\n");
     let (code, text, failed) = verdict(&case, &[&table]);
     assert_eq!(code, 1);
-    assert_eq!(failed, ["additivity"], "{text}");
+    // No attacker model fits contradictory cells: protection is never claimed for them.
+    assert_eq!(failed, ["protection", "additivity"], "{text}");
+    assert!(text.contains("not the sum of their published parts: (district=Total, sex=Total)"), "{text}");
+    assert!(text.contains("the protection of the hidden cells cannot be shown"), "{text}");
+}
+
+#[test]
+fn a_wrong_row_total_is_named_as_the_margin_that_breaks_additivity() {
+    let case = Case::new(POLICY);
+    // (D1, Total) should be 20: it breaks its own row and the column of totals;
+    // the cell in every broken sum is named first.
+    let table = case.file("t.csv", "district,sex,published\nTotal,Total,40\nTotal,F,25\nTotal,M,15\nD1,Total,21\nD1,F,5\nD1,M,15\nD2,Total,20\nD2,F,20\nD2,M,0\n");
+    let (code, text, failed) = verdict(&case, &[&table]);
+    assert_eq!(code, 1);
+    assert_eq!(failed, ["protection", "additivity"], "{text}");
+    assert!(text.contains("published parts: (district=D1, sex=Total), (district=Total, sex=Total);"), "{text}");
+    assert!(!text.contains("protection ok"), "{text}");
 }
 
 #[test]
@@ -125,13 +141,42 @@ fn a_table_made_with_another_policy_fails_the_metadata_check() {
     let out = case.dir.path().join("out.csv");
     let run = amparo().args(["protect", "-p"]).arg(case.dir.path().join("policy.toml")).arg(&input).arg("-o").arg(&out).output().unwrap();
     assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
-    let (code, _, failed) = verdict(&case, &[&out]);
-    assert_eq!((code, failed.len()), (0, 0));
+    let published = case.dir.path().join("published.csv");
+    let run = amparo().args(["publish", "-p"]).arg(case.dir.path().join("policy.toml")).arg(&out).arg("-o").arg(&published).output().unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let (code, text, failed) = verdict(&case, &[&published]);
+    assert_eq!((code, failed.len()), (0, 0), "{text}");
     // The same table audited against an edited policy: its metadata names the old one.
     std::fs::write(case.dir.path().join("policy.toml"), format!("{policy}# edited\n")).unwrap();
-    let (code, text, failed) = verdict(&case, &[&out]);
+    let (code, text, failed) = verdict(&case, &[&published]);
     assert_eq!(code, 1);
     assert_eq!(failed, ["metadata"], "{text}");
+}
+
+#[test]
+fn the_producers_table_fails_the_columns_check_naming_what_leaks() {
+    let policy = format!("{POLICY}[secondary]\nmethod = \"interval\"\n");
+    let case = Case::new(&policy);
+    let input = case.file("input.csv", "district,sex,n\nD1,F,3\nD1,M,17\nD2,F,20\nD2,M,0\n");
+    let out = case.dir.path().join("internal.parquet");
+    let run = amparo().args(["protect", "--keep-original", "-p"]).arg(case.dir.path().join("policy.toml")).arg(&input).arg("-o").arg(&out).output().unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(String::from_utf8_lossy(&run.stdout).contains("NOT for publication"));
+    let (code, text, failed) = verdict(&case, &[&out]);
+    assert_eq!(code, 1);
+    assert_eq!(failed, ["columns"], "{text}");
+    for column in ["`value`", "`status`", "`reason`", "`lower`", "`upper`"] {
+        assert!(text.contains(column), "{column} in {text}");
+    }
+    // A published-looking file with one extra column of true counts fails too.
+    let extra = case.file("extra.csv", "district,sex,published,n_true\nTotal,Total,40,40\nTotal,F,23,23\nTotal,M,17,17\nD1,Total,20,20\nD1,F,x,3\nD1,M,x,17\nD2,Total,20,20\nD2,F,x,20\nD2,M,x,0\n");
+    let (code, text, failed) = verdict(&case, &[&extra]);
+    assert_eq!(code, 1);
+    assert_eq!(failed, ["columns"], "{text}");
+    assert!(text.contains("`n_true`"), "{text}");
+    // Unless the policy lists it as a harmless extra column.
+    std::fs::write(case.dir.path().join("policy.toml"), format!("{policy}[publication]\nextra_columns = [\"n_true\"]\n")).unwrap();
+    assert_eq!(verdict(&case, &[&extra]).0, 0);
 }
 
 #[test]
@@ -142,7 +187,7 @@ fn junit_and_github_reports_carry_the_same_verdict() {
     assert_eq!(junit.status.code(), Some(1));
     let xml = String::from_utf8_lossy(&junit.stdout);
     assert!(xml.starts_with("<?xml") && xml.contains("<testcase name=\"protection\"") && xml.contains("<failure"), "{xml}");
-    assert_eq!(xml.matches("<testcase").count(), 3);
+    assert_eq!(xml.matches("<testcase").count(), 4);
     let summary = case.dir.path().join("summary.md");
     let github = amparo()
         .args(["audit", "--lang", "en", "--format", "github", "-p"])
@@ -250,7 +295,7 @@ fn junit_has_a_suite_per_table_and_a_case_per_check() {
     // by_sex holds the recoverable cell (district=D1, sex=F); by_age does not.
     assert!(suites[0].contains("by_sex.csv") && suites[0].contains("district=D1, sex=F") && suites[0].contains("failures=\"1\""), "{xml}");
     assert!(suites[1].contains("by_age.csv") && !suites[1].contains("<failure") && suites[1].contains("failures=\"0\""), "{xml}");
-    assert!(xml.contains("<testsuites name=\"amparo audit\" tests=\"8\" failures=\"1\""), "{xml}");
+    assert!(xml.contains("<testsuites name=\"amparo audit\" tests=\"10\" failures=\"1\""), "{xml}");
 }
 
 /// Pixels of each colour in a PNG.

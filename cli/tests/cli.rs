@@ -48,10 +48,40 @@ fn protect_writes_the_expected_fixture_bytes_and_prints_a_summary() {
         }
         assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(c.join("expected.csv")).unwrap(), "{case}");
         assert!(dir.path().join(format!("{case}.csv.meta.json")).exists());
-        // The published table, audited as an outsider sees it, gets the same verdict.
-        let audit = amparo().args(["audit", "-p"]).arg(c.join("policy.toml")).arg(c.join("expected.csv")).output().unwrap();
+        // The cells as an outsider sees them, audited, get the same verdict.
+        let view = dir.path().join(format!("{case}.outsider.csv"));
+        std::fs::write(&view, outsider_view(&std::fs::read_to_string(c.join("expected.csv")).unwrap())).unwrap();
+        let audit = amparo().args(["audit", "-p"]).arg(c.join("policy.toml")).arg(&view).output().unwrap();
         assert_eq!(audit.status.code(), Some(if audit_passes { 0 } else { 1 }), "{case}: {}", String::from_utf8_lossy(&audit.stdout));
+        // The publication step publishes a safe table, and refuses an unsafe one.
+        let published = dir.path().join(format!("{case}.published.csv"));
+        let publish = amparo().args(["publish", "-p"]).arg(c.join("policy.toml")).arg(&out).arg("-o").arg(&published).output().unwrap();
+        if audit_passes {
+            assert_eq!(publish.status.code(), Some(0), "{case}: {}", String::from_utf8_lossy(&publish.stderr));
+            let audit = amparo().args(["audit", "-p"]).arg(c.join("policy.toml")).arg(&published).output().unwrap();
+            assert_eq!(audit.status.code(), Some(0), "{case}: {}", String::from_utf8_lossy(&audit.stdout));
+        } else {
+            assert_eq!(publish.status.code(), Some(2), "{case}");
+            assert!(String::from_utf8_lossy(&publish.stderr).contains("the audit of this table failed"), "{case}");
+            assert!(!published.exists());
+        }
     }
+}
+
+/// The cells of a protected table as an outsider would see them: the
+/// dimension columns and `published` (hidden cells empty), nothing else.
+fn outsider_view(internal: &str) -> String {
+    let mut lines = internal.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let published = header.iter().position(|&h| h == "published").unwrap();
+    let dims = header.iter().position(|&h| h == "value" || h == "published").unwrap();
+    let keep = |fields: &[&str]| -> String { fields[..dims].iter().chain(std::iter::once(&fields[published])).copied().collect::<Vec<_>>().join(",") };
+    let mut out = keep(&header) + "\n";
+    for line in lines {
+        let fields: Vec<&str> = line.split(',').collect();
+        out += &(keep(&fields) + "\n");
+    }
+    out
 }
 
 #[test]
@@ -219,17 +249,22 @@ fn linked_tables_are_written_one_file_each_and_share_their_common_cells() {
 #[test]
 fn audit_of_linked_published_tables_finds_differencing_between_them() {
     let c = fixtures().join("linked_tables");
-    let (by_sex, by_age) = (c.join("expected.by_sex.csv"), c.join("expected.by_age.csv"));
+    let dir = tempfile::tempdir().unwrap();
+    let view = |table: &str, text: &str| {
+        let path = dir.path().join(format!("{table}.csv"));
+        std::fs::write(&path, outsider_view(text)).unwrap();
+        path
+    };
+    let internal_by_age = std::fs::read_to_string(c.join("expected.by_age.csv")).unwrap();
+    let by_sex = view("by_sex", &std::fs::read_to_string(c.join("expected.by_sex.csv")).unwrap());
+    let by_age = view("by_age", &internal_by_age);
     let run = amparo().args(["audit", "-p"]).arg(c.join("policy.toml")).arg(&by_sex).arg(&by_age).output().unwrap();
     assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stdout));
     // Publishing (1a, Total) and (1a, B) in the age table gives (1a, F) = 13 - 11 away through the sex table.
-    let dir = tempfile::tempdir().unwrap();
-    let leaky = dir.path().join("by_age.csv");
-    let text = std::fs::read_to_string(&by_age)
-        .unwrap()
+    let text = internal_by_age
         .replace("1a,Total,13,,secondary,protects a sensitive cell,11,", "1a,Total,13,13,published,,,")
         .replace("1a,B,7,,secondary,protects a sensitive cell,5,", "1a,B,7,7,published,,,");
-    std::fs::write(&leaky, text).unwrap();
+    let leaky = view("leaky_by_age", &text);
     let run = amparo().args(["audit", "-p"]).arg(c.join("policy.toml")).arg(&by_sex).arg(&leaky).output().unwrap();
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert_eq!(run.status.code(), Some(1), "{stdout}");

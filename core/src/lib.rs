@@ -37,6 +37,7 @@ pub mod noise;
 pub mod output;
 pub mod policy;
 pub mod progress;
+pub mod publish;
 pub mod rounding;
 pub mod rules;
 pub mod suppression;
@@ -55,7 +56,7 @@ pub mod arrow {
 }
 
 pub use error::{Error, ErrorKind, Fallible};
-pub use output::{output_schema, CellMarks, Metadata, OutputOptions, Protected, Randomness, Status, Summary};
+pub use output::{output_schema, AuditOutcome, CellMarks, Metadata, OutputOptions, Protected, Randomness, Status, Summary};
 pub use policy::Policy;
 pub use table::{Additive, Cube, CubeBuilder};
 
@@ -148,7 +149,7 @@ fn round(policy: &Policy, cube: Cube) -> Fallible<Protected> {
     let (marks, randomness, notes) = rounding::round_table(rounding, &cube, policy.file.input.record_key.as_deref())?;
     let method = serde_json::to_value(rounding.method).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     let mut metadata = Metadata::for_run(policy, format!("rounding:{method}"), randomness);
-    metadata.audit = "not run: rounding hides no cell".to_owned();
+    metadata.set_audit_not_applicable("rounding");
     metadata.notes = notes;
     Ok(Protected { cube, marks, metadata, audit: None })
 }
@@ -169,7 +170,7 @@ fn perturb(policy: &Policy, cube: Cube) -> Fallible<Protected> {
     let marks = cellkey::perturb(&cube, ptable, &reason)?;
     let column = policy.file.input.record_key.clone().unwrap_or_default();
     let mut metadata = Metadata::for_run(policy, "perturbation:cell_key".to_owned(), Randomness::CellKeys(column));
-    metadata.audit = "not run: perturbation hides no cell".to_owned();
+    metadata.set_audit_not_applicable("perturbation");
     metadata.notes.push(("additivity".to_owned(), "every cell is perturbed on its own: a total may differ from the sum of its parts".to_owned()));
     Ok(Protected { cube, marks, metadata, audit: None })
 }
@@ -179,7 +180,7 @@ fn add_noise(policy: &Policy, cube: Cube) -> Fallible<Protected> {
     let (marks, randomness, notes) = noise::add_noise(policy, &cube)?;
     let method = serde_json::to_value(policy.file.noise.method).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     let mut metadata = Metadata::for_run(policy, format!("noise:{method}"), randomness);
-    metadata.audit = "not run: noise hides no cell".to_owned();
+    metadata.set_audit_not_applicable("noise");
     metadata.notes = notes;
     Ok(Protected { cube, marks, metadata, audit: None })
 }
@@ -381,7 +382,21 @@ fn secondary_and_audit(
 fn run_metadata(policy: &Policy, methods: &[String], audit: Option<&audit::AuditReport>) -> Metadata {
     let method = if methods.is_empty() { "none".to_owned() } else { methods.join("+") };
     let mut metadata = Metadata::for_run(policy, method, Randomness::None);
-    metadata.audit = audit.map_or_else(|| "not run".to_owned(), |a| a.verdict());
+    match audit {
+        Some(a) => {
+            metadata.audit = a.verdict();
+            metadata.audit_outcome = if a.passed() { AuditOutcome::Passed } else { AuditOutcome::Failed };
+        }
+        None if policy.file.audit_skipped() => {
+            metadata.audit = "NOT AUDITED: the policy skips the audit ([audit] skip); an outsider may recover hidden cells from the margins: do not publish".to_owned();
+            metadata.audit_outcome = AuditOutcome::NotAudited;
+        }
+        // Nothing is hidden: there is nothing for an attacker to recover.
+        None => {
+            metadata.audit = "not needed: no cell is hidden".to_owned();
+            metadata.audit_outcome = AuditOutcome::NotApplicable;
+        }
+    }
     metadata
 }
 

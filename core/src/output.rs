@@ -140,6 +140,42 @@ impl Randomness {
     }
 }
 
+/// What the audit of a run concluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditOutcome {
+    /// Every sensitive cell keeps its protection.
+    Passed,
+    /// Some sensitive cell can be narrowed below its protection: never publish.
+    Failed,
+    /// Cells are hidden but nobody checked them (`[audit] skip`): never publish as safe.
+    NotAudited,
+    /// The method hides no cell (rounding, noise, the cell key method).
+    NotApplicable,
+}
+
+impl AuditOutcome {
+    /// Key of the outcome in the metadata (`amparo.audit_outcome`).
+    pub const KEY: &'static str = "amparo.audit_outcome";
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditOutcome::Passed => "passed",
+            AuditOutcome::Failed => "failed",
+            AuditOutcome::NotAudited => "not_audited",
+            AuditOutcome::NotApplicable => "not_applicable",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AuditOutcome> {
+        [AuditOutcome::Passed, AuditOutcome::Failed, AuditOutcome::NotAudited, AuditOutcome::NotApplicable].into_iter().find(|o| o.as_str() == text)
+    }
+
+    /// Whether a table with this outcome may be published.
+    pub fn publishable(self) -> bool {
+        matches!(self, AuditOutcome::Passed | AuditOutcome::NotApplicable)
+    }
+}
+
 /// What the output records about how it was made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Metadata {
@@ -149,8 +185,10 @@ pub struct Metadata {
     pub input_kind: InputKind,
     pub method: String,
     pub randomness: Randomness,
-    /// The audit's verdict, or "not run".
+    /// The audit's verdict, or why it did not run.
     pub audit: String,
+    /// The verdict in one word, for the programs that read the metadata.
+    pub audit_outcome: AuditOutcome,
     /// What a reader must know about the published values, e.g. that totals
     /// may not add up after rounding (key, text).
     pub notes: Notes,
@@ -169,8 +207,15 @@ impl Metadata {
             method,
             randomness,
             audit: "not run".to_owned(),
+            audit_outcome: AuditOutcome::NotAudited,
             notes: Vec::new(),
         }
+    }
+
+    /// The audit does not apply: `method` publishes every cell changed, none hidden.
+    pub fn set_audit_not_applicable(&mut self, method: &str) {
+        self.audit = format!("not run: {method} hides no cell");
+        self.audit_outcome = AuditOutcome::NotApplicable;
     }
 
     /// Key/value pairs, in a fixed order, as stored in the schema metadata.
@@ -188,6 +233,7 @@ impl Metadata {
             ("method", self.method.as_str()),
             ("randomness", randomness.as_str()),
             ("audit", self.audit.as_str()),
+            ("audit_outcome", self.audit_outcome.as_str()),
         ]
         .into_iter()
         .chain(self.notes.iter().map(|(k, v)| (k.as_str(), v.as_str())))

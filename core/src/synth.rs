@@ -544,10 +544,8 @@ fn civil_date(first_year: i32, n: u32) -> (i32, u32, u32) {
 }
 
 /// Generate into a new file (format by extension), batch by batch; returns the records written.
-pub fn write_synth(options: SynthOptions, path: &std::path::Path) -> Fallible<u64> {
-    if path.exists() {
-        fail!(Io, "{} already exists; the generator writes a new file", path.display());
-    }
+pub fn write_synth(options: SynthOptions, path: &std::path::Path, overwrite: bool) -> Fallible<u64> {
+    crate::io::check_output_path(path, &[], overwrite)?;
     let records = options.records;
     let mut reader = SynthReader::new(options)?;
     crate::io::write_stream(&mut reader, path, None)?;

@@ -242,9 +242,9 @@ fn generated_record_keys_are_uniform_new_and_survive_a_csv_round_trip() {
 
     let keyed_csv = dir.join("keyed.csv");
     let keyed_parquet = dir.join("keyed.parquet");
-    let randomness = amparo::cellkey::add_record_keys_to_file(&plain, &keyed_csv, "rkey", Some(11)).unwrap();
+    let randomness = amparo::cellkey::add_record_keys_to_file(&plain, &keyed_csv, "rkey", Some(11), false).unwrap();
     assert_eq!(randomness, amparo::Randomness::Seeded(11));
-    amparo::cellkey::add_record_keys_to_file(&plain, &keyed_parquet, "rkey", Some(11)).unwrap();
+    amparo::cellkey::add_record_keys_to_file(&plain, &keyed_parquet, "rkey", Some(11), false).unwrap();
     assert_eq!(std::fs::read(&plain).unwrap(), before, "the input is untouched");
 
     // Keys in [0, 1), spread evenly: each tenth holds 30 of 300 within 4 standard errors.
@@ -265,12 +265,12 @@ fn generated_record_keys_are_uniform_new_and_survive_a_csv_round_trip() {
     assert_eq!(from_csv.cube.cell_keys(), from_parquet.cube.cell_keys());
 
     // Keys are generated once: no second column of keys, no replaced key file.
-    let e = amparo::cellkey::add_record_keys_to_file(&keyed_csv, &dir.join("again.csv"), "rkey", None).unwrap_err();
+    let e = amparo::cellkey::add_record_keys_to_file(&keyed_csv, &dir.join("again.csv"), "rkey", None, false).unwrap_err();
     assert!(e.message.contains("already has a column `rkey`"), "{e}");
-    let e = amparo::cellkey::add_record_keys_to_file(&plain, &keyed_csv, "rkey", None).unwrap_err();
+    let e = amparo::cellkey::add_record_keys_to_file(&plain, &keyed_csv, "rkey", None, false).unwrap_err();
     assert!(e.message.contains("already exists"), "{e}");
-    let e = amparo::cellkey::add_record_keys_to_file(&plain, &plain, "rkey", None).unwrap_err();
-    assert!(e.message.contains("never overwrites its input"), "{e}");
+    let e = amparo::cellkey::add_record_keys_to_file(&plain, &plain, "rkey", None, false).unwrap_err();
+    assert!(e.message.contains("never overwrites what it reads"), "{e}");
     // Without a seed, two generations differ (the secure source).
     let (mut a, secure) = amparo::cellkey::add_record_keys(amparo::io::read_table(&plain).unwrap(), "k", None).unwrap();
     let (mut b, _) = amparo::cellkey::add_record_keys(amparo::io::read_table(&plain).unwrap(), "k", None).unwrap();

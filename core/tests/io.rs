@@ -73,10 +73,10 @@ fn output_path_equal_to_an_input_is_refused() {
     let input = dir.path().join("in.csv");
     std::fs::write(&input, "a,n\nx,1\n").unwrap();
     let same = dir.path().join(".").join("in.csv");
-    let e = amparo::io::check_output_path(&same, &[&input]).unwrap_err();
+    let e = amparo::io::check_output_path(&same, &[&input], false).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Io);
     assert!(e.message.contains("never overwrites"), "{}", e.message);
-    assert!(amparo::io::check_output_path(&dir.path().join("out.csv"), &[&input]).is_ok());
+    assert!(amparo::io::check_output_path(&dir.path().join("out.csv"), &[&input], false).is_ok());
 }
 
 #[test]

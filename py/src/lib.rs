@@ -224,12 +224,51 @@ fn aggregate_partials(py: Python<'_>, data: Input, policy: &PyPolicy) -> PyResul
 
 /// Write synthetic microdata of children on the move (see `amparo synth`); returns the records written.
 #[pyfunction]
-#[pyo3(signature = (path, records, mode, seed, countries, years, first_year))]
+#[pyo3(signature = (path, records, mode, seed, countries, years, first_year, overwrite = false))]
 #[allow(clippy::too_many_arguments)]
-fn write_synth(py: Python<'_>, path: PathBuf, records: u64, mode: &str, seed: u64, countries: Vec<String>, years: u32, first_year: i32) -> PyResult<u64> {
+fn write_synth(
+    py: Python<'_>,
+    path: PathBuf,
+    records: u64,
+    mode: &str,
+    seed: u64,
+    countries: Vec<String>,
+    years: u32,
+    first_year: i32,
+    overwrite: bool,
+) -> PyResult<u64> {
     let mode = mode.parse().map_err(map_error)?;
     let options = amparo::synth::SynthOptions { records, mode, countries, years, first_year, seed };
-    detached(py, None, || amparo::synth::write_synth(options, &path))
+    detached(py, None, || amparo::synth::write_synth(options, &path, overwrite))
+}
+
+/// The publication of protected tables (one, or the linked tables in the
+/// policy's order), each given with the metadata protect gave it; written
+/// to `path` when given. Returns the publication tables.
+#[pyfunction]
+#[pyo3(signature = (tables, metadata, policy, path = None, layout = None, format = None, overwrite = false))]
+#[allow(clippy::too_many_arguments)]
+fn publish(
+    py: Python<'_>,
+    tables: Vec<PyRecordBatchReader>,
+    metadata: Vec<std::collections::HashMap<String, String>>,
+    policy: &PyPolicy,
+    path: Option<PathBuf>,
+    layout: Option<String>,
+    format: Option<String>,
+    overwrite: bool,
+) -> PyResult<Vec<PyTable>> {
+    let readers = tables.into_iter().map(|t| t.into_reader()).collect::<PyResult<Vec<_>>>()?;
+    let batches = detached(py, None, || {
+        let options = amparo::publish::PublishOptions {
+            format: format.as_deref().map(amparo::publish::PublicationFormat::from_name).transpose()?,
+            layout: layout.as_deref().map(amparo::policy::Layout::from_name).transpose()?,
+            overwrite,
+        };
+        let publications = amparo::publish::publish_streams(&policy.0, readers.into_iter().zip(metadata).collect(), path.as_deref(), &options)?;
+        Ok(publications.iter().map(|p| p.to_record_batch()).collect::<Vec<_>>())
+    })?;
+    batches.into_iter().map(one_table).collect()
 }
 
 /// The schema of what protect gives for this policy, before any data is read.
@@ -390,9 +429,9 @@ fn add_record_keys(py: Python<'_>, data: PyRecordBatchReader, column: String, se
 
 /// Copy a microdata file with a new column of record keys, batch by batch, to a new file.
 #[pyfunction]
-#[pyo3(signature = (input, output, column = "record_key".to_owned(), seed = None), text_signature = "(input, output, column='record_key', seed=None)")]
-fn add_record_keys_to_file(py: Python<'_>, input: PathBuf, output: PathBuf, column: String, seed: Option<u64>) -> PyResult<String> {
-    py.detach(|| amparo::cellkey::add_record_keys_to_file(&input, &output, &column, seed)).map(|r| r.describe()).map_err(map_error)
+#[pyo3(signature = (input, output, column = "record_key".to_owned(), seed = None, overwrite = false), text_signature = "(input, output, column='record_key', seed=None, overwrite=False)")]
+fn add_record_keys_to_file(py: Python<'_>, input: PathBuf, output: PathBuf, column: String, seed: Option<u64>, overwrite: bool) -> PyResult<String> {
+    py.detach(|| amparo::cellkey::add_record_keys_to_file(&input, &output, &column, seed, overwrite)).map(|r| r.describe()).map_err(map_error)
 }
 
 /// The policy file's JSON Schema.
@@ -424,6 +463,7 @@ fn _amparo(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(merge_partials, m)?)?;
     m.add_function(wrap_pyfunction!(output_schema, m)?)?;
     m.add_function(wrap_pyfunction!(write_synth, m)?)?;
+    m.add_function(wrap_pyfunction!(publish, m)?)?;
     m.add_function(wrap_pyfunction!(protect_partials, m)?)?;
     m.add_function(wrap_pyfunction!(write_table, m)?)?;
     m.add_function(wrap_pyfunction!(policy_json_schema, m)?)?;

@@ -38,6 +38,9 @@ pub struct PublishedTable {
     /// Hidden cells whose row carries Amparo's `status` (and `reason`)
     /// columns: "secondary: protects a sensitive cell". Read for `explain`.
     pub stated: HashMap<usize, String>,
+    /// Columns that are neither dimensions, nor the published values, nor
+    /// listed in `[publication] extra_columns` (the `columns` check).
+    pub unexpected_columns: Vec<String>,
 }
 
 /// The checks of a published table (each finding belongs to one).
@@ -58,14 +61,27 @@ pub enum Check {
     Perturbation,
     /// Post-processed noisy counts are never negative.
     Noise,
-    /// The table's metadata names the same policy (SHA-256).
+    /// The table's metadata names the same policy (SHA-256), an audit that
+    /// passed, and (a CSV's `.meta.json`) this very file.
     Metadata,
+    /// The table carries nothing but its dimensions (and labels) and the
+    /// published values: no status, reason, interval or original count.
+    Columns,
 }
 
 impl Check {
     /// Every check, in report order.
-    pub const ALL: [Check; 8] =
-        [Check::Threshold, Check::Protection, Check::Additivity, Check::Consistency, Check::Rounding, Check::Perturbation, Check::Noise, Check::Metadata];
+    pub const ALL: [Check; 9] = [
+        Check::Threshold,
+        Check::Protection,
+        Check::Additivity,
+        Check::Consistency,
+        Check::Rounding,
+        Check::Perturbation,
+        Check::Noise,
+        Check::Metadata,
+        Check::Columns,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -77,6 +93,7 @@ impl Check {
             Check::Perturbation => "perturbation",
             Check::Noise => "noise",
             Check::Metadata => "metadata",
+            Check::Columns => "columns",
         }
     }
 }
@@ -95,7 +112,7 @@ pub struct PublishedFinding {
 }
 
 impl PublishedFinding {
-    fn new(check: Check, cell: usize, place: String, text: Message) -> PublishedFinding {
+    pub(crate) fn new(check: Check, cell: usize, place: String, text: Message) -> PublishedFinding {
         PublishedFinding { check, cell, place, message: text.render(crate::i18n::Lang::EN), text }
     }
 }
@@ -120,17 +137,44 @@ impl PublishedAudit {
     }
 }
 
+/// Why each internal column of a protected table must not be published.
+fn why_internal(column: &str) -> Option<&'static str> {
+    Some(match column {
+        "value" => "`value` holds the true counts",
+        "status" => "`status` tells primary (small) cells from secondary ones",
+        "reason" => "`reason` names the rule that hid each cell, e.g. that it is below the threshold",
+        "lower" | "upper" => "`lower`/`upper` give the attacker's interval of each hidden cell",
+        "sd" => "`sd` describes each cell's noise",
+        _ => return None,
+    })
+}
+
+/// SDMX-CSV's columns besides the dimensions and `OBS_VALUE`.
+const SDMX_COLUMNS: [&str; 3] = ["DATAFLOW", "OBS_STATUS", "CONF_STATUS"];
+
 /// Read a published table: dimension columns as the policy names them, and
 /// the published values from `value_column` (default: `published` if the
-/// table has it, else the policy's `[input] count`).
+/// table has it, `OBS_VALUE` in SDMX-CSV, else the policy's publication
+/// value column, see [`crate::publish::value_column`]). A table in the wide
+/// layout (`[publication] layout = "wide"`, without a column for the
+/// `across` dimension) has one column of values per code of that dimension.
+/// Columns that are neither dimensions nor values are noted for the
+/// `columns` check.
 pub fn read_published(
     policy: &Policy,
     input: &mut dyn RecordBatchReader,
     value_column: Option<&str>,
     hidden_symbols: Option<&[String]>,
 ) -> Fallible<PublishedTable> {
-    let defaults: Vec<String> = DEFAULT_HIDDEN_SYMBOLS.iter().map(|s| s.to_string()).collect();
-    let hidden_symbols = hidden_symbols.unwrap_or(&defaults);
+    let publication = &policy.file.publication;
+    let mut symbols: Vec<String> = match hidden_symbols {
+        Some(given) => given.to_vec(),
+        None => DEFAULT_HIDDEN_SYMBOLS.iter().map(|s| s.to_string()).collect(),
+    };
+    if hidden_symbols.is_none() && !symbols.contains(&publication.hidden_marker) {
+        symbols.push(publication.hidden_marker.clone());
+    }
+    let hidden_symbols = symbols.as_slice();
     let schema = input.schema();
     let index = |name: &str, role: &str| {
         schema.index_of(name).map_err(|_| {
@@ -138,78 +182,131 @@ pub fn read_published(
             err!(Schema, "the published table has no column `{name}` ({role}); its columns are: {}", names.join(", "))
         })
     };
-    let value_column = match value_column {
-        Some(c) => c.to_owned(),
-        None if schema.index_of("published").is_ok() => "published".to_owned(),
-        None => policy
-            .file
-            .input
-            .count
-            .clone()
-            .ok_or_else(|| err!(Policy, "say which column holds the published values (the policy has no [input] count, and the table no `published` column)"))?,
+    // Amparo's own outputs name dimension columns after the dimensions.
+    let find_dim = |d: &crate::policy::DimensionPolicy| schema.index_of(&d.column).or_else(|_| schema.index_of(&d.name)).ok();
+    let across = match (publication.layout, publication.across.as_deref()) {
+        (crate::policy::Layout::Wide, across) => {
+            let a = across.map_or(policy.dimensions.len() - 1, |name| policy.dimensions.iter().position(|d| d.name == name).unwrap_or(usize::MAX));
+            policy.dimensions.get(a).filter(|d| find_dim(d).is_none()).map(|_| a)
+        }
+        _ => None,
     };
-    let value_index = index(&value_column, "published values")?;
+    let sdmx = schema.index_of("OBS_VALUE").is_ok() && schema.index_of("DATAFLOW").is_ok();
+    let value_column = match value_column {
+        Some(c) => Some(c.to_owned()),
+        None if across.is_some() => None,
+        None if schema.index_of("published").is_ok() => Some("published".to_owned()),
+        None if sdmx => Some("OBS_VALUE".to_owned()),
+        None => Some(crate::publish::value_column(policy)),
+    };
+    let value_index = value_column.as_deref().map(|c| index(c, "published values")).transpose()?;
     // Noise without post-processing publishes negative counts as drawn.
     let raw_noise = policy.file.noise.method != crate::policy::NoiseMethod::None && policy.file.noise.postprocess == crate::policy::Postprocess::None;
-    // Amparo's own output names dimension columns after the dimensions.
-    let dim_index: Vec<usize> = policy
+    let dim_index: Vec<Option<usize>> = policy
         .dimensions
         .iter()
-        .map(|d| schema.index_of(&d.column).or_else(|_| schema.index_of(&d.name)).or_else(|_| index(&d.column, &format!("dimension `{}`", d.name))))
+        .enumerate()
+        .map(|(d, spec)| if Some(d) == across { Ok(None) } else { find_dim(spec).map(Some).map_or_else(|| index(&spec.column, &format!("dimension `{}`", spec.name)).map(Some), Ok) })
         .collect::<Fallible<_>>()?;
+    // Every other column: labels, listed extras and SDMX's attributes are
+    // expected; internal columns and anything else are findings; in the
+    // wide layout, the rest are the codes of the `across` dimension.
+    let mut expected: Vec<String> = publication.extra_columns.clone();
+    for d in &policy.dimensions {
+        if publication.labels.contains_key(&d.name) {
+            expected.push(format!("{}_label", d.name));
+        }
+    }
+    if sdmx && value_column.as_deref() == Some("OBS_VALUE") {
+        expected.extend(SDMX_COLUMNS.map(str::to_owned));
+    }
+    let mut unexpected_columns = Vec::new();
+    let mut across_columns: Vec<(usize, String)> = Vec::new();
+    for (i, field) in schema.fields().iter().enumerate() {
+        let name = field.name();
+        if dim_index.contains(&Some(i)) || value_index == Some(i) || expected.contains(name) {
+            continue;
+        }
+        if across.is_some() && why_internal(name).is_none() {
+            across_columns.push((i, crate::publish::unguard_formula(name.trim()).to_owned()));
+        } else {
+            unexpected_columns.push(name.clone());
+        }
+    }
+    if across.is_some() && across_columns.is_empty() {
+        fail!(Schema, "the published table is laid out wide ([publication] layout), but it has no columns of values; publish it with `amparo publish`");
+    }
     let as_text = |array: &Arc<dyn Array>, column: &str| -> Fallible<Arc<dyn Array>> {
         match array.data_type() {
             DataType::Utf8 => Ok(array.clone()),
             _ => arrow_cast::cast(array, &DataType::Utf8).map_err(|e| err!(Schema, "column `{column}` cannot be read as text: {e}")),
         }
     };
-    // Codes per dimension in order of first appearance, and each row's codes and value.
+    // Where each value comes from: (column, the across code it stands for).
+    let value_sources: Vec<(usize, Option<&str>)> = match value_index {
+        Some(i) => vec![(i, None)],
+        None => across_columns.iter().map(|(i, code)| (*i, Some(code.as_str()))).collect(),
+    };
     let status_index = ["status", "reason"].map(|c| schema.index_of(c).ok());
     // Per dimension: its codes, their ids, and the row each first appears in.
     type Codes = (Vec<String>, HashMap<String, u32>, Vec<u64>);
     let mut codes: Vec<Codes> = vec![Default::default(); dim_index.len()];
-    // Per row: its code ids, published value, row number, and stated status.
+    // Per cell read: its code ids, published value, row number, and stated status.
     type Row = (Vec<u32>, Option<i64>, u64, Option<String>);
     let mut rows: Vec<Row> = Vec::new();
     let mut row_number = 0u64;
+    let mut intern = |d: usize, code: &str, row: u64| -> u32 {
+        let (list, ids_of, first) = &mut codes[d];
+        *ids_of.entry(code.to_owned()).or_insert_with(|| {
+            list.push(code.to_owned());
+            first.push(row);
+            list.len() as u32 - 1
+        })
+    };
     for batch in input {
         let batch = batch.map_err(|e| crate::io::arrow_read_error(e, "the published table"))?;
-        let dims: Vec<Arc<dyn Array>> = dim_index
+        let dims: Vec<Option<Arc<dyn Array>>> = dim_index
             .iter()
             .zip(&policy.dimensions)
-            .map(|(&i, d)| as_text(batch.column(i), &d.column))
+            .map(|(i, d)| i.map(|i| as_text(batch.column(i), &d.column)).transpose())
             .collect::<Fallible<_>>()?;
-        let values = as_text(batch.column(value_index), &value_column)?;
-        let values = values.as_string::<i32>();
+        let values: Vec<(Arc<dyn Array>, Option<&str>, &str)> = value_sources
+            .iter()
+            .map(|&(i, code)| Ok((as_text(batch.column(i), schema.field(i).name())?, code, schema.field(i).name().as_str())))
+            .collect::<Fallible<_>>()?;
         let [status, reason] = status_index.map(|i| i.map(|i| as_text(batch.column(i), schema.field(i).name())).transpose());
         let (status, reason) = (status?, reason?);
         for r in 0..batch.num_rows() {
             row_number += 1;
             let mut ids = Vec::with_capacity(dims.len());
             for (d, array) in dims.iter().enumerate() {
+                let Some(array) = array else {
+                    ids.push(0);
+                    continue;
+                };
                 let text = array.as_string::<i32>();
                 if text.is_null(r) || text.value(r).trim().is_empty() {
                     fail!(Data, "row {row_number}: column `{}` has no code; every row of a published table names its cell", policy.dimensions[d].column);
                 }
-                let code = text.value(r).trim();
-                let (list, ids_of, first) = &mut codes[d];
-                let id = *ids_of.entry(code.to_owned()).or_insert_with(|| {
-                    list.push(code.to_owned());
-                    first.push(row_number);
-                    list.len() as u32 - 1
-                });
-                ids.push(id);
+                ids.push(intern(d, crate::publish::unguard_formula(text.value(r).trim()), row_number));
             }
-            let value = if values.is_null(r) { None } else { parse_published(values.value(r), hidden_symbols, &value_column, row_number, raw_noise)? };
-            let stated = match (&status, value) {
-                (Some(status), None) if status.is_valid(r) => {
-                    let status = status.as_string::<i32>().value(r);
-                    let reason = reason.as_ref().filter(|a| a.is_valid(r)).map(|a| a.as_string::<i32>().value(r)).unwrap_or("");
-                    Some(if reason.is_empty() { status.to_owned() } else { format!("{status}: {reason}") })
+            for (array, across_code, column) in &values {
+                let values = array.as_string::<i32>();
+                let value = if values.is_null(r) { None } else { parse_published(values.value(r), hidden_symbols, column, row_number, raw_noise)? };
+                let mut ids = ids.clone();
+                if let (Some(a), Some(code)) = (across, across_code) {
+                    ids[a] = intern(a, code, row_number);
                 }
-                _ => None,
-            };
-            rows.push((ids, value, row_number, stated));
+                let stated = match (&status, value) {
+                    (Some(status), None) if status.is_valid(r) => {
+                        let status = status.as_string::<i32>().value(r);
+                        let reason = reason.as_ref().filter(|a| a.is_valid(r)).map(|a| a.as_string::<i32>().value(r)).unwrap_or("");
+                        Some(if reason.is_empty() { status.to_owned() } else { format!("{status}: {reason}") })
+                    }
+                    _ => None,
+                };
+                rows.push((ids, value, row_number, stated));
+            }
         }
     }
     if rows.is_empty() {
@@ -241,7 +338,27 @@ pub fn read_published(
         }
     }
     let listed = listed_at.iter().map(|&r| r != 0).collect();
-    Ok(PublishedTable { cube, published, listed, stated: stated_at })
+    Ok(PublishedTable { cube, published, listed, stated: stated_at, unexpected_columns })
+}
+
+/// The `columns` check: a finding naming the columns of `table` (called
+/// `name`) that an outsider must not see.
+pub fn columns_finding(name: &str, table: &PublishedTable) -> Option<PublishedFinding> {
+    if table.unexpected_columns.is_empty() {
+        return None;
+    }
+    let mut why: Vec<&str> = table.unexpected_columns.iter().filter_map(|c| why_internal(c)).collect();
+    why.dedup();
+    if table.unexpected_columns.iter().any(|c| why_internal(c).is_none()) {
+        why.push("a column that is neither a dimension nor the published values may hold anything, true counts included");
+    }
+    let columns = table.unexpected_columns.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
+    Some(PublishedFinding::new(
+        Check::Columns,
+        0,
+        String::new(),
+        Message::new("finding.columns", vec![("table", name.to_owned().into()), ("columns", columns.into()), ("why", why.join("; ").into())]),
+    ))
 }
 
 /// A published value: a count, a hidden-cell mark, or (`allow_negative`,
@@ -460,10 +577,22 @@ fn audit_cells(
             _ => {}
         }
     }
+    // Published cells that contradict additivity leave the attacker's LP
+    // without a solution: no protection can be shown, so none is claimed.
+    let unchecked = |audit: &mut PublishedAudit| {
+        audit.findings.push(PublishedFinding::new(Check::Protection, 0, String::new(), Message::new("finding.protection_unchecked", Vec::new())));
+    };
+    let broken = additivity_violations(table, published);
+    if !broken.is_empty() {
+        audit.findings.push(additivity_finding(table, &broken));
+        unchecked(&mut audit);
+        return Ok(audit);
+    }
     let mut attacker = match Attacker::new(table, published) {
         Ok(a) => a,
         Err(e) if e.kind == crate::ErrorKind::Data => {
             audit.findings.push(PublishedFinding::new(Check::Additivity, 0, String::new(), Message::new("finding.text", vec![("text", e.message.into())])));
+            unchecked(&mut audit);
             return Ok(audit);
         }
         Err(e) => return Err(e),
@@ -521,4 +650,53 @@ fn audit_cells(
         }
     }
     Ok(audit)
+}
+
+/// The constraints the published cells break for certain: a published
+/// total that differs from the sum of its parts when all are published, or
+/// that is below the sum of its published parts (hidden parts are never
+/// negative).
+fn additivity_violations(table: &dyn crate::table::Additive, published: &[Option<i64>]) -> Vec<crate::table::Constraint> {
+    table
+        .constraints()
+        .into_iter()
+        .filter(|con| {
+            let Some(total) = published[con.total] else { return false };
+            let known: i128 = con.parts.iter().filter_map(|&p| published[p]).map(i128::from).sum();
+            let all_known = con.parts.iter().all(|&p| published[p].is_some());
+            (all_known && known != i128::from(total)) || known > i128::from(total)
+        })
+        .collect()
+}
+
+/// The additivity finding for broken constraints: each margin that is not
+/// the sum of its parts, the cell shared by all of them first (a single
+/// wrong value breaks every sum it is in: that cell is the likely culprit).
+fn additivity_finding(table: &dyn crate::table::Additive, broken: &[crate::table::Constraint]) -> PublishedFinding {
+    let mut count: HashMap<usize, usize> = HashMap::new();
+    for con in broken {
+        for &c in std::iter::once(&con.total).chain(&con.parts) {
+            *count.entry(c).or_default() += 1;
+        }
+    }
+    let culprit = count.iter().filter(|(_, &n)| n == broken.len()).map(|(&c, _)| c).min();
+    let mut margins: Vec<usize> = Vec::new();
+    for con in broken {
+        if !margins.contains(&con.total) {
+            margins.push(con.total);
+        }
+    }
+    // The culprit's own sum first, when it is a margin.
+    if let Some(c) = culprit {
+        if let Some(i) = margins.iter().position(|&m| m == c) {
+            margins.swap(0, i);
+        }
+    }
+    const SHOWN: usize = 5;
+    let mut names: Vec<String> = margins.iter().take(SHOWN).map(|&m| format!("({})", table.describe(m))).collect();
+    if margins.len() > SHOWN {
+        names.push(format!("{} more", margins.len() - SHOWN));
+    }
+    let place = table.describe(margins[0]);
+    PublishedFinding::new(Check::Additivity, margins[0], place, Message::new("finding.additivity_infeasible", vec![("margins", names.join(", ").into())]))
 }

@@ -22,7 +22,7 @@ use crate::error::Fallible;
 use crate::i18n::{Lang, Message};
 use crate::io::{self, Format};
 use crate::policy::Policy;
-use crate::{err, fail};
+use crate::fail;
 
 /// The version of the JSON report; raised whenever a field changes meaning or goes away.
 pub const REPORT_VERSION: u32 = 1;
@@ -100,14 +100,14 @@ pub fn audit_files(
     lang: Lang,
 ) -> Fallible<AuditReport> {
     let readers = paths.iter().map(|p| io::read_table(p)).collect::<Fallible<Vec<_>>>()?;
-    let recorded = paths.iter().zip(&readers).map(|(p, r)| recorded_policy_sha256(p, r)).collect::<Fallible<Vec<_>>>()?;
+    let recorded = paths.iter().zip(&readers).map(|(p, r)| recorded_metadata(p, r)).collect::<Fallible<Vec<_>>>()?;
     let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     audit_tables(policy, readers, names, recorded, value_column, hidden_symbols, lang)
 }
 
 /// Audit published tables given as streams (the frontends' data frames),
 /// named `names` in the report; the metadata check uses each stream's
-/// schema metadata (`amparo.policy_sha256`, as Amparo's outputs carry it).
+/// schema metadata (as Amparo's outputs carry it).
 pub fn audit_streams(
     policy: &Policy,
     readers: Vec<io::BatchReader>,
@@ -116,17 +116,39 @@ pub fn audit_streams(
     hidden_symbols: Option<&[String]>,
     lang: Lang,
 ) -> Fallible<AuditReport> {
-    let recorded = readers.iter().map(|r| r.schema().metadata().get(POLICY_HASH_KEY).cloned()).collect();
+    let recorded = readers.iter().map(|r| Recorded { metadata: r.schema().metadata().clone(), data_matches: None }).collect();
     audit_tables(policy, readers, names, recorded, value_column, hidden_symbols, lang)
 }
 
 const POLICY_HASH_KEY: &str = "amparo.policy_sha256";
 
+/// What a published file says about itself.
+struct Recorded {
+    /// Its metadata (`amparo.*` keys), empty when it carries none.
+    metadata: std::collections::HashMap<String, String>,
+    /// For a CSV with a `.meta.json`: (whether the file's bytes have the
+    /// SHA-256 the metadata records, the metadata file's name).
+    data_matches: Option<(bool, String)>,
+}
+
+/// The metadata a published file records: in the `.meta.json` beside a
+/// CSV (with whether that file describes these very bytes), else in the
+/// schema metadata its reader has.
+fn recorded_metadata(path: &Path, reader: &io::BatchReader) -> Fallible<Recorded> {
+    let metadata = crate::publish::read_metadata(path, reader.schema().metadata())?;
+    let data_matches = match (Format::from_path(path)?, metadata.get(io::DATA_SHA256_KEY)) {
+        (Format::Csv, Some(recorded)) => Some((&io::file_sha256(path)? == recorded, io::metadata_sidecar(path).display().to_string())),
+        (Format::Csv, None) if !metadata.is_empty() => Some((false, io::metadata_sidecar(path).display().to_string())),
+        _ => None,
+    };
+    Ok(Recorded { metadata, data_matches })
+}
+
 fn audit_tables(
     policy: &Policy,
     readers: Vec<io::BatchReader>,
     names: Vec<String>,
-    recorded: Vec<Option<String>>,
+    recorded: Vec<Recorded>,
     value_column: Option<&str>,
     hidden_symbols: Option<&[String]>,
     lang: Lang,
@@ -138,28 +160,14 @@ fn audit_tables(
         super::published::audit_published_linked(policy, &tables)?
     };
     let mut report = AuditReport::new(policy, names.clone(), audit, &tables, lang);
-    for (name, recorded) in names.iter().zip(recorded) {
-        if let Some(recorded) = recorded {
-            report.add_metadata_check(name, &recorded, &policy.sha256);
+    for ((name, table), recorded) in names.iter().zip(&tables).zip(recorded) {
+        if let Some(finding) = super::published::columns_finding(name, table) {
+            report.add_table_finding(name, finding.check, finding.text);
         }
+        report.record(Check::Columns);
+        report.add_metadata_check(name, &recorded, &policy.sha256);
     }
     Ok(report)
-}
-
-/// The policy SHA-256 a published file records, if it records one: in the
-/// `.meta.json` beside a CSV, else in the schema metadata its reader has.
-fn recorded_policy_sha256(path: &Path, reader: &io::BatchReader) -> Fallible<Option<String>> {
-    if Format::from_path(path)? != Format::Csv {
-        return Ok(reader.schema().metadata().get(POLICY_HASH_KEY).cloned());
-    }
-    let sidecar = io::metadata_sidecar(path);
-    if !sidecar.exists() {
-        return Ok(None);
-    }
-    let text = std::fs::read_to_string(&sidecar).map_err(|e| err!(Io, "cannot read {}: {e}", sidecar.display()))?;
-    let json: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| err!(Data, "{} is not the JSON metadata Amparo writes: {e}; remove it or restore it", sidecar.display()))?;
-    Ok(json.get(POLICY_HASH_KEY).and_then(|v| v.as_str()).map(str::to_owned))
 }
 
 impl AuditReport {
@@ -241,23 +249,42 @@ impl AuditReport {
         self.passed = self.findings.is_empty();
     }
 
-    /// Check that a file's recorded policy hash is the policy's.
-    pub fn add_metadata_check(&mut self, table: &str, recorded: &str, expected: &str) {
-        if recorded != expected {
+    /// The metadata check of one file (when it carries Amparo's metadata):
+    /// made with this policy, its own audit passed (or does not apply), and,
+    /// for a CSV, the `.meta.json` describes these very bytes.
+    fn add_metadata_check(&mut self, table: &str, recorded: &Recorded, expected: &str) {
+        let Some(hash) = recorded.metadata.get(POLICY_HASH_KEY) else { return };
+        if hash != expected {
             let text = Message::new(
                 "finding.metadata",
-                vec![("table", table.into()), ("recorded", recorded[..recorded.len().min(12)].into()), ("expected", expected[..expected.len().min(12)].into())],
+                vec![("table", table.into()), ("recorded", hash[..hash.len().min(12)].into()), ("expected", expected[..expected.len().min(12)].into())],
             );
-            self.findings.push(FindingReport {
-                check: Check::Metadata,
-                key: text.key.to_owned(),
-                table: table.to_owned(),
-                cell: String::new(),
-                message: text.render(self.lang()),
-                table_positions: self.tables.iter().position(|t| t == table).into_iter().collect(),
-            });
+            self.add_table_finding(table, Check::Metadata, text);
+        }
+        match recorded.metadata.get(crate::output::AuditOutcome::KEY).and_then(|o| crate::output::AuditOutcome::parse(o)) {
+            Some(crate::output::AuditOutcome::Failed) => self.add_table_finding(table, Check::Metadata, Message::new("finding.metadata_failed", vec![("table", table.into())])),
+            Some(crate::output::AuditOutcome::NotAudited) => {
+                self.add_table_finding(table, Check::Metadata, Message::new("finding.metadata_not_audited", vec![("table", table.into())]))
+            }
+            _ => {}
+        }
+        if let Some((false, sidecar)) = &recorded.data_matches {
+            self.add_table_finding(table, Check::Metadata, Message::new("finding.metadata_data", vec![("table", table.into()), ("sidecar", sidecar.clone().into())]));
         }
         self.record(Check::Metadata);
+    }
+
+    /// A finding about a whole file (named as given), not one of its cells.
+    fn add_table_finding(&mut self, table: &str, check: Check, text: Message) {
+        self.findings.push(FindingReport {
+            check,
+            key: text.key.to_owned(),
+            table: table.to_owned(),
+            cell: String::new(),
+            message: text.render(self.lang()),
+            table_positions: self.tables.iter().position(|t| t == table).into_iter().collect(),
+        });
+        self.record(check);
     }
 
     /// The report as JSON (`--format json`).

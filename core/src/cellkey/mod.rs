@@ -151,16 +151,10 @@ pub fn add_record_keys_to_file(
     output: &std::path::Path,
     column: &str,
     seed: Option<u64>,
+    overwrite: bool,
 ) -> Fallible<crate::output::Randomness> {
-    crate::io::check_output_path(output, &[input])?;
-    if output.exists() {
-        fail!(
-            Io,
-            "{} already exists; record keys are kept across releases, so Amparo does not replace a file of keys: \
-             write to a new file (or remove the old one if its keys were never used)",
-            output.display()
-        );
-    }
+    // Record keys are kept across releases: a file of keys is replaced only when asked.
+    crate::io::check_output_path(output, &[input], overwrite)?;
     let (mut keyed, randomness) = add_record_keys(crate::io::read_table(input)?, column, seed)?;
     crate::io::write_stream(&mut *keyed, output, None)?;
     Ok(randomness)

@@ -63,6 +63,10 @@ pub struct PolicyFile {
     /// The audit run after protection.
     #[serde(default)]
     pub audit: AuditSection,
+    /// The file people publish (`amparo publish`): its marker for hidden
+    /// cells, its layout and the columns an outside reader may see.
+    #[serde(default)]
+    pub publication: PublicationSection,
     /// Linked tables built from the same microdata, each over some of the
     /// dimensions, protected together (a cell they share has one status, and
     /// the audit covers them all at once). Without it, one table over every dimension.
@@ -696,12 +700,207 @@ fn default_method() -> String {
     "none".to_owned()
 }
 
+/// How the publication file lays out its cells.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Layout {
+    /// One row per cell: the dimension columns, then the published value.
+    #[default]
+    Long,
+    /// As tables are printed in reports: one dimension (`across`) across the
+    /// columns, one column per code; the other dimensions down the rows.
+    Wide,
+}
+
+/// The file people publish (`amparo publish`, Python `amparo.publish`, R
+/// `publish`): the dimension columns (and labels) and the published values,
+/// every hidden cell carrying one marker, and nothing else an outsider may
+/// not know (no status, reason, interval or original count).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PublicationSection {
+    /// The mark of every hidden cell, primary or secondary alike (default `x`).
+    /// Zeros are published as 0 unless `[primary] zeros = "hide"`.
+    #[serde(default = "default_hidden_marker")]
+    pub hidden_marker: String,
+    /// `long` (default: a row per cell) or `wide` (one dimension across the columns).
+    #[serde(default)]
+    pub layout: Layout,
+    /// With `layout = "wide"`: the dimension whose codes become the columns
+    /// (default: the last dimension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub across: Option<String>,
+    /// Name of the column of published values in the long layout (default:
+    /// `[input] count`, else `count`). `amparo audit` reads it by this name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_column: Option<String>,
+    /// Columns besides the dimensions and the published values that a
+    /// published table may carry without failing the audit's `columns` check
+    /// (e.g. a footnote column a producer adds). Never the internal columns
+    /// (`value`, `status`, `reason`, `lower`, `upper`, `sd`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_columns: Vec<String>,
+    /// Labels of codes, per dimension: `[publication.labels.sex] F = "Female"`.
+    /// A dimension with labels gets a `<dimension>_label` column beside its
+    /// codes (a code without a label shows the code).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub labels: IndexMap<String, IndexMap<String, String>>,
+    /// SDMX-CSV output: the `DATAFLOW` column, `AGENCY:ID(VERSION)` (default
+    /// `AMPARO:<table name>(1.0)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataflow: Option<String>,
+}
+
+impl Layout {
+    /// The layout named `long` or `wide`.
+    pub fn from_name(name: &str) -> Fallible<Layout> {
+        match name {
+            "long" => Ok(Layout::Long),
+            "wide" => Ok(Layout::Wide),
+            other => Err(err!(Policy, "unknown layout `{other}`; use long (a row per cell) or wide (one dimension across the columns)")),
+        }
+    }
+}
+
+fn default_hidden_marker() -> String {
+    "x".to_owned()
+}
+
+impl Default for PublicationSection {
+    fn default() -> Self {
+        PublicationSection {
+            hidden_marker: default_hidden_marker(),
+            layout: Layout::Long,
+            across: None,
+            value_column: None,
+            extra_columns: Vec::new(),
+            labels: IndexMap::new(),
+            dataflow: None,
+        }
+    }
+}
+
+/// Internal columns of a protected table that a publication never carries:
+/// each tells an outsider something the protection hides.
+pub const INTERNAL_COLUMNS: [&str; 6] = ["value", "status", "reason", "lower", "upper", "sd"];
+
+/// Whether a spreadsheet would run this text as a formula (OWASP's CSV
+/// injection list: `=`, `+`, `-`, `@`, tab, carriage return at the start).
+pub fn looks_like_formula(text: &str) -> bool {
+    text.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
+impl PolicyFile {
+    /// Whether the policy hides cells (primary rules, forced or secondary
+    /// suppression), whose protection only the audit proves.
+    pub fn hides_cells(&self) -> bool {
+        let p = &self.primary;
+        p.threshold.is_some()
+            || p.zeros == ZeroPolicy::Hide
+            || p.dominance.is_some()
+            || p.p_percent.is_some()
+            || !p.sensitive.is_empty()
+            || !self.secondary.force_hidden.is_empty()
+            || self.secondary.method != SecondaryMethod::None
+    }
+
+    /// Whether the producer switched the audit of a table with hidden cells off.
+    pub fn audit_skipped(&self) -> bool {
+        !self.audit.enabled && self.hides_cells()
+    }
+}
+
+fn validate_audit(file: &PolicyFile) -> Fallible<()> {
+    let audit = &file.audit;
+    match (&audit.skip, audit.enabled) {
+        (Some(text), _) if text != AUDIT_SKIP_CONSENT => fail!(
+            Policy,
+            "[audit] skip = \"{text}\" is not the consent it asks for; to publish hidden cells without the audit, write exactly skip = \"{AUDIT_SKIP_CONSENT}\" (and enabled = false), or remove skip"
+        ),
+        (Some(_), true) => fail!(Policy, "[audit] skip is given but the audit is enabled; remove skip (the audit runs), or set enabled = false to skip it"),
+        (None, false) if file.hides_cells() => fail!(
+            Policy,
+            "[audit] enabled = false would publish hidden cells that nobody checked: an outsider may recover them from the margins; \
+             remove `enabled = false`, or, if you accept an unaudited table, add skip = \"{AUDIT_SKIP_CONSENT}\" to [audit]"
+        ),
+        _ => Ok(()),
+    }
+}
+
+fn validate_publication(file: &PolicyFile) -> Fallible<()> {
+    let p = &file.publication;
+    let marker = p.hidden_marker.as_str();
+    if marker.trim().parse::<f64>().is_ok() {
+        fail!(Policy, "[publication] hidden_marker = \"{marker}\" reads as a number, so a hidden cell would look published; use a mark such as \"x\", \"..\" or \"c\"");
+    }
+    if marker != "-" && looks_like_formula(marker) {
+        fail!(Policy, "[publication] hidden_marker = \"{marker}\" starts like a spreadsheet formula (=, +, -, @); use a mark such as \"x\", \"..\" or \"c\"");
+    }
+    if marker.chars().any(char::is_control) || marker.chars().count() > 16 {
+        fail!(Policy, "[publication] hidden_marker must be at most 16 characters on one line (e.g. \"x\"); it is written in every hidden cell");
+    }
+    if marker != marker.trim() {
+        fail!(Policy, "[publication] hidden_marker = \"{marker}\" has spaces around it, which readers drop; write \"{}\"", marker.trim());
+    }
+    let dimension_columns: Vec<&str> = file
+        .dimensions
+        .iter()
+        .flat_map(|(name, d)| [name.as_str(), d.column.as_deref().unwrap_or(name)])
+        .collect();
+    if let Some(across) = &p.across {
+        check_dimension_named(file, across, |hint, names| {
+            format!("[publication] across = \"{across}\" is not a dimension{hint}; name the dimension whose codes become the columns ({names})")
+        })?;
+    }
+    if let Some(column) = &p.value_column {
+        if column.trim().is_empty() || INTERNAL_COLUMNS.contains(&column.as_str()) || dimension_columns.contains(&column.as_str()) {
+            fail!(
+                Policy,
+                "[publication] value_column = \"{column}\" cannot name the published values: it is empty, a dimension, or an internal column ({}); use e.g. \"children\"",
+                INTERNAL_COLUMNS.join(", ")
+            );
+        }
+    }
+    for column in &p.extra_columns {
+        if INTERNAL_COLUMNS.contains(&column.as_str()) || column == "published" {
+            fail!(
+                Policy,
+                "[publication] extra_columns lists `{column}`, an internal column of the protected table: published, it tells an outsider what the protection hides; remove it"
+            );
+        }
+    }
+    for name in p.labels.keys() {
+        check_dimension_named(file, name, |hint, names| {
+            format!("[publication.labels.{name}] gives labels for `{name}`, which is not a dimension{hint}; label one of: {names}")
+        })?;
+    }
+    if let Some(flow) = &p.dataflow {
+        let ok = flow.split_once(':').and_then(|(agency, rest)| rest.strip_suffix(')').and_then(|r| r.split_once('(')).map(|(id, v)| (agency, id, v)));
+        if !ok.is_some_and(|(a, id, v)| !a.is_empty() && !id.is_empty() && !v.is_empty() && flow.chars().all(|c| c.is_ascii_alphanumeric() || "_-.:()@".contains(c))) {
+            fail!(Policy, "[publication] dataflow = \"{flow}\" is not an SDMX dataflow reference; write AGENCY:ID(VERSION), e.g. \"UNICEF:CHILD_MIGRATION(1.0)\"");
+        }
+    }
+    Ok(())
+}
+
+/// The only value of `[audit] skip` that switches the audit of a table
+/// with hidden cells off: a producer must write it out, so that an
+/// unaudited suppression is never published by accident.
+pub const AUDIT_SKIP_CONSENT: &str = "I accept an unaudited table";
+
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AuditSection {
-    /// Whether the LP audit runs after protection and fills `lower`/`upper` (default true).
+    /// Whether the LP audit runs after protection and fills `lower`/`upper`
+    /// (default true). A policy that hides cells may switch it off only with
+    /// `skip` as well.
     #[serde(default = "default_true")]
     pub enabled: bool,
+    /// To protect a table with hidden cells without the audit, set
+    /// `enabled = false` and `skip = "I accept an unaudited table"`. The
+    /// output then says NOT AUDITED, and `amparo audit` fails it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip: Option<String>,
     /// The most hidden cells for which the audit computes every exact
     /// interval (`lower`/`upper`, two LPs per cell; default 5,000). Above it
     /// the audit still decides, exactly, whether every sensitive cell keeps its
@@ -718,7 +917,7 @@ fn default_interval_limit() -> usize {
 
 impl Default for AuditSection {
     fn default() -> Self {
-        AuditSection { enabled: true, interval_limit: default_interval_limit() }
+        AuditSection { enabled: true, skip: None, interval_limit: default_interval_limit() }
     }
 }
 
@@ -834,7 +1033,7 @@ impl Policy {
         let mut hasher = Sha256::new();
         hasher.update(text.as_bytes());
         let dimensions = validate(&file, base_dir, &mut hasher)?;
-        let sha256 = hex(&hasher.finalize());
+        let sha256 = crate::io::hex(&hasher.finalize());
         let p = &file.perturbation;
         let ptable = match (p.method, &p.ptable_file) {
             (PerturbationMethod::None, _) => None,
@@ -956,6 +1155,14 @@ impl Policy {
         Ok(())
     }
 
+    /// The files the policy reads besides itself (codes tables, the ptable
+    /// file): a run never writes its output over them.
+    pub fn read_files(&self) -> Vec<PathBuf> {
+        let codes = self.file.dimensions.values().filter_map(|d| d.codes_file.as_ref()).map(|c| self.base_dir.join(&c.path));
+        let ptable = self.file.perturbation.ptable_file.iter().map(|p| self.base_dir.join(p));
+        codes.chain(ptable).collect()
+    }
+
     /// The name shown in reports: the policy's `name`, or "table".
     pub fn table_name(&self) -> &str {
         self.file.name.as_deref().unwrap_or("table")
@@ -1008,9 +1215,6 @@ pub fn json_schema() -> String {
     text
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible<Vec<DimensionPolicy>> {
     if file.version != POLICY_VERSION {
@@ -1071,6 +1275,13 @@ fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible
         fail!(Policy, "[tables] builds several tables from one microdata file; set [input] kind = \"microdata\"");
     }
     for (table, t) in &file.tables {
+        let plain = !table.is_empty() && !table.starts_with('.') && table.chars().all(|c| c.is_alphanumeric() || "_-.".contains(c));
+        if !plain {
+            fail!(
+                Policy,
+                "[tables] names a table `{table}`; a table's name becomes its file name in the output folder, so it may hold only letters, digits, `_`, `-` and `.` (not first): rename it, e.g. `by_sex`"
+            );
+        }
         if t.dimensions.is_empty() {
             fail!(Policy, "[tables.{table}] lists no dimensions; add e.g. `dimensions = [\"district\", \"sex\"]`");
         }
@@ -1094,6 +1305,8 @@ fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible
     }
     validate_rounding(file)?;
     validate_perturbation(file, base_dir, hasher)?;
+    validate_publication(file)?;
+    validate_audit(file)?;
     if let Some(bits) = file.input.record_key_bits {
         if file.input.record_key.is_none() {
             fail!(Policy, "[input] record_key_bits = {bits} describes integer record keys, but there is no [input] record_key; name the key column or remove record_key_bits");

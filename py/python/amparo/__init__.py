@@ -53,6 +53,7 @@ __all__ = [
     "SchemaError",
     "protect",
     "protect_tables",
+    "publish",
     "round",
     "perturb",
     "noise",
@@ -153,13 +154,46 @@ def _pandas_to_arrow(frame: Any) -> Any:
         raise SchemaError(f"the pandas DataFrame cannot be read as a table: {error}") from error
 
 
+# The run metadata of polars frames protect returned (polars frames carry
+# none): by id, with a weak reference that tells a reused id from the frame.
+_POLARS_METADATA: "dict[int, tuple[Any, dict[str, str]]]" = {}
+
+
+def _remember_polars(frame: Any, metadata: "dict[str, str]") -> None:
+    import weakref
+
+    key = id(frame)
+    _POLARS_METADATA[key] = (weakref.ref(frame, lambda _ref: _POLARS_METADATA.pop(key, None)), metadata)
+
+
+def _metadata_of(table: Any) -> "dict[str, str]":
+    """The run metadata (``amparo.*`` keys) a protected table carries: a
+    pyarrow table's schema metadata, a pandas frame's ``attrs["amparo"]``,
+    or what protect recorded for a polars frame."""
+    module = _module_of(table)
+    if module == "pandas":
+        return dict(table.attrs.get("amparo", {}))
+    if module == "polars":
+        ref, metadata = _POLARS_METADATA.get(id(table), (None, {}))
+        return dict(metadata) if ref is not None and ref() is table else {}
+    schema = getattr(table, "schema", None)
+    raw = getattr(schema, "metadata", None) or {}
+    return {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v) for k, v in raw.items()}
+
+
 def _like(data: Any, table: Any) -> Any:
-    """Return the core's Arrow table as the kind of table the caller passed."""
+    """Return the core's Arrow table as the kind of table the caller passed
+    (with the run's metadata: in the schema, in pandas ``attrs``, or
+    remembered for a polars frame)."""
     module = _module_of(data)
     if module == "polars":
         import polars as pl
+        import pyarrow as pa
 
-        return pl.DataFrame(table)
+        arrow = pa.table(table)
+        frame = pl.DataFrame(arrow)
+        _remember_polars(frame, _metadata_of(arrow))
+        return frame
     if module in ("pandas", "pyarrow") or isinstance(data, (str, os.PathLike)):
         import pyarrow as pa
 
@@ -168,7 +202,9 @@ def _like(data: Any, table: Any) -> Any:
             import pandas as pd
 
             # Nullable integers, so a hidden cell is <NA> and counts stay integers.
-            return out.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+            frame = out.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+            frame.attrs["amparo"] = _metadata_of(out)
+            return frame
         return out
     return table
 
@@ -330,6 +366,73 @@ def protect_tables(data: Any, policy: PolicyLike, *, keep_original: bool = False
     return {name: _like(data, table) for name, table in tables}
 
 
+def publish(
+    table: Any,
+    policy: PolicyLike,
+    path: Union[str, "os.PathLike[str]", None] = None,
+    *,
+    layout: Optional[str] = None,
+    format: Optional[str] = None,
+    overwrite: bool = False,
+) -> Any:
+    """The file people publish, from what :func:`protect` returned.
+
+    Keeps only the dimension columns (with labels where the policy's
+    ``[publication.labels]`` gives them) and the published values, every
+    hidden cell carrying the policy's one marker (``[publication]
+    hidden_marker``, default ``x``); ``status``, ``reason``, ``lower``,
+    ``upper``, ``sd`` and ``value`` never leave. Refuses a table whose audit
+    failed, one protected with another policy, and one that lost the
+    metadata protect gave it. ``layout`` is ``long`` or ``wide`` (default:
+    ``[publication] layout``).
+
+    ``table`` is one protected table (pyarrow, pandas or polars, as protect
+    returned it, or the path of the file ``amparo protect`` wrote), or the
+    dict :func:`protect_tables` returned. With ``path`` (``.csv``,
+    ``.sdmx.csv``, ``.xlsx``, ``.parquet``, ``.arrow``; for linked tables a
+    folder or one ``.xlsx``; ``format`` names it otherwise) the publication
+    is written there, never over an existing file unless ``overwrite``.
+    Returns the publication as the kind of table given (a dict of them for
+    linked tables); its values are text (a count, or the marker).
+
+    >>> import pyarrow as pa
+    >>> p = Policy.from_dict({"version": 1, "input": {"kind": "aggregated", "count": "n"},
+    ...                       "dimensions": {"sex": {}}, "primary": {"threshold": 5},
+    ...                       "secondary": {"method": "interval"}})
+    >>> protected = protect(pa.table({"sex": ["F", "M", "X"], "n": [3, 12, 9]}), p, progress=False)
+    >>> published = publish(protected, p)
+    >>> published.column_names
+    ['sex', 'n']
+    >>> published.column("n").to_pylist()[:2], published.column("n").to_pylist().count("x")
+    (['24', 'x'], 2)
+    """
+    chosen = _as_policy(policy)
+    tables = list(table.values()) if isinstance(table, dict) else [table]
+    streams = [_as_arrow_stream(t) for t in tables]
+    metadata = []
+    for t, stream in zip(tables, streams):
+        if isinstance(t, (str, os.PathLike)):
+            # The core read the file: a CSV's metadata is in its .meta.json.
+            metadata.append(_metadata_of(stream) or _sidecar_metadata(os.fspath(t)))
+        else:
+            metadata.append(_metadata_of(t))
+    out = _amparo.publish(streams, metadata, chosen, None if path is None else os.fspath(path), layout, format, overwrite)
+    results = [_like(tables[0], o) for o in out]
+    if isinstance(table, dict):
+        return dict(zip(table.keys(), results))
+    return results[0]
+
+
+def _sidecar_metadata(path: str) -> "dict[str, str]":
+    import json
+
+    try:
+        with open(path + ".meta.json", encoding="utf-8") as f:
+            return {k: v for k, v in json.load(f).items() if isinstance(v, str)}
+    except FileNotFoundError:
+        return {}
+
+
 def hierarchy_from_dict(tree: "dict[str, Any]") -> "dict[str, Any]":
     """A dimension's hierarchy from nested dicts: each key a code, its value
     the codes under it (a dict to go deeper, a list of leaves, or None for a
@@ -416,13 +519,15 @@ def add_record_keys_to_file(
     *,
     column: str = "record_key",
     seed: "int | None" = None,
+    overwrite: bool = False,
 ) -> str:
     """Copy the microdata file ``input`` to the new file ``output`` with a column of record keys.
 
-    Streams batch by batch; refuses an ``output`` that exists (a file of keys
-    is never replaced) or is the input. Returns where the keys came from.
+    Streams batch by batch; refuses an ``output`` that is the input, or that
+    exists unless ``overwrite`` (a file of keys is kept across releases:
+    replace only keys never used). Returns where the keys came from.
     """
-    return _amparo.add_record_keys_to_file(os.fspath(input), os.fspath(output), column, seed)
+    return _amparo.add_record_keys_to_file(os.fspath(input), os.fspath(output), column, seed, overwrite)
 
 
 def validate(data: Any, policy: PolicyLike, *, progress: ProgressLike = None) -> str:
@@ -608,13 +713,15 @@ def synth(
     countries: "Optional[list[str]]" = None,
     years: int = 1,
     first_year: int = 2024,
+    overwrite: bool = False,
 ) -> int:
     """Write synthetic microdata of children on the move to a new file
     (.parquet, .csv, .arrow), as ``amparo synth`` does: six countries with
     their admin units, a long tail of nationalities, families. ``mode`` is
     ``flow`` (a record per event) or ``stock`` (a record per child); the same
-    seed gives the same records. Returns the number of records written."""
-    return int(_amparo.write_synth(os.fspath(path), records, mode, seed, list(countries or []), years, first_year))
+    seed gives the same records. An existing file is replaced only with
+    ``overwrite``. Returns the number of records written."""
+    return int(_amparo.write_synth(os.fspath(path), records, mode, seed, list(countries or []), years, first_year, overwrite))
 
 
 def policy_json_schema() -> str:

@@ -97,7 +97,11 @@ def write_table(data: Any, path: Union[str, PathLike[str]]) -> None: ...
 def policy_json_schema() -> str: ...
 def add_record_keys(data: Any, column: str = "record_key", seed: Optional[int] = None) -> Any: ...
 def add_record_keys_to_file(
-    input: Union[str, PathLike[str]], output: Union[str, PathLike[str]], column: str = "record_key", seed: Optional[int] = None
+    input: Union[str, PathLike[str]],
+    output: Union[str, PathLike[str]],
+    column: str = "record_key",
+    seed: Optional[int] = None,
+    overwrite: bool = False,
 ) -> str: ...
 def aggregate_partials(data: Any, policy: Policy) -> Any: ...
 def merge_partials(data: Any, policy: Policy) -> Any: ...
@@ -106,5 +110,21 @@ def protect_partials(
 ) -> Tuple[Any, str]: ...
 def output_schema(policy: Policy, keep_original: bool = False) -> Any: ...
 def write_synth(
-    path: Union[str, PathLike[str]], records: int, mode: str, seed: int, countries: List[str], years: int, first_year: int
+    path: Union[str, PathLike[str]],
+    records: int,
+    mode: str,
+    seed: int,
+    countries: List[str],
+    years: int,
+    first_year: int,
+    overwrite: bool = False,
 ) -> int: ...
+def publish(
+    tables: List[Any],
+    metadata: List[Dict[str, str]],
+    policy: Policy,
+    path: Optional[str] = None,
+    layout: Optional[str] = None,
+    format: Optional[str] = None,
+    overwrite: bool = False,
+) -> List[Any]: ...

@@ -266,11 +266,14 @@ fn amparo_protect_tables_impl(data: Robj, policy_toml: &str, base_dir: &str, kee
         let results = with_progress(progress, || amparo::protect_tables(&policy, &mut *reader))?;
         let names: Vec<String> = results.iter().map(|(n, _)| n.clone()).collect();
         let summaries: Vec<String> = results.iter().map(|(_, r)| r.summary().to_string()).collect();
-        let tables: Vec<Robj> = results.iter().map(|(_, r)| batch_to_list(&r.to_record_batch(OutputOptions { keep_original })).into()).collect();
+        let batches: Vec<RecordBatch> = results.iter().map(|(_, r)| r.to_record_batch(OutputOptions { keep_original })).collect();
+        let tables: Vec<Robj> = batches.iter().map(|b| batch_to_list(b).into()).collect();
+        let metadata: Vec<Robj> = batches.iter().map(metadata_strings).collect();
         Ok(list!(
             names = Strings::from_values(names),
             tables = List::from_values(tables),
             summaries = Strings::from_values(summaries),
+            metadata = List::from_values(metadata),
             status_levels = status_levels()
         ))
     };
@@ -498,12 +501,66 @@ fn amparo_add_record_keys_impl(data: Robj, column: &str, seed: Nullable<f64>) ->
     run().unwrap_or_else(error_list)
 }
 
+/// The publication of protected tables (a list: one, or the linked tables
+/// in the policy's order; data.frames with the metadata protect gave them in
+/// `metadata`, or paths of files `amparo protect` wrote), written to `path`
+/// when given; returns list(tables, metadata) or list(error).
+/// @noRd
+#[extendr]
+#[allow(clippy::too_many_arguments)]
+fn amparo_publish_impl(
+    data: List,
+    metadata: List,
+    policy_toml: &str,
+    base_dir: &str,
+    path: Nullable<String>,
+    layout: Nullable<String>,
+    format: Nullable<String>,
+    overwrite: bool,
+) -> List {
+    let run = || -> Fallible<List> {
+        let policy = load_policy(policy_toml, base_dir)?;
+        let tables = data
+            .values()
+            .zip(metadata.values())
+            .map(|(d, m)| {
+                let reader = input_reader(&d)?;
+                let recorded = match d.as_str() {
+                    Some(file) => amparo::publish::read_metadata(Path::new(file), reader.schema().metadata())?,
+                    None => named_strings(&m),
+                };
+                Ok((reader, recorded))
+            })
+            .collect::<Fallible<Vec<_>>>()?;
+        let options = amparo::publish::PublishOptions {
+            format: format.into_option().as_deref().map(amparo::publish::PublicationFormat::from_name).transpose()?,
+            layout: layout.into_option().as_deref().map(amparo::policy::Layout::from_name).transpose()?,
+            overwrite,
+        };
+        let path = path.into_option();
+        let publications = amparo::publish::publish_streams(&policy, tables, path.as_deref().map(Path::new), &options)?;
+        let batches: Vec<RecordBatch> = publications.iter().map(|p| p.to_record_batch()).collect();
+        Ok(list!(
+            tables = List::from_values(batches.iter().map(|b| Robj::from(batch_to_list(b)))),
+            metadata = List::from_values(batches.iter().map(metadata_strings))
+        ))
+    };
+    run().unwrap_or_else(error_list)
+}
+
+/// A named character vector (an `amparo_metadata` attribute) as a map; anything else is empty.
+fn named_strings(x: &Robj) -> std::collections::HashMap<String, String> {
+    let Ok(values) = Strings::try_from(x.clone()) else { return Default::default() };
+    let names: Vec<String> = x.names().map(|n| n.map(str::to_owned).collect()).unwrap_or_default();
+    names.into_iter().zip(values.iter()).filter(|(_, v)| !v.is_na()).map(|(k, v)| (k, v.as_ref().to_owned())).collect()
+}
+
 /// Copy a microdata file to a new file with record keys; returns list(randomness) or list(error).
 /// @noRd
 #[extendr]
-fn amparo_add_record_keys_to_file_impl(input: &str, output: &str, column: &str, seed: Nullable<f64>) -> List {
+fn amparo_add_record_keys_to_file_impl(input: &str, output: &str, column: &str, seed: Nullable<f64>, overwrite: bool) -> List {
     let run = || -> Fallible<List> {
-        let randomness = amparo::cellkey::add_record_keys_to_file(Path::new(input), Path::new(output), column, seed_from_r(seed)?)?;
+        let randomness = amparo::cellkey::add_record_keys_to_file(Path::new(input), Path::new(output), column, seed_from_r(seed)?, overwrite)?;
         Ok(list!(randomness = randomness.describe()))
     };
     run().unwrap_or_else(error_list)
@@ -523,4 +580,5 @@ extendr_module! {
     fn amparo_write_table_impl;
     fn amparo_add_record_keys_impl;
     fn amparo_add_record_keys_to_file_impl;
+    fn amparo_publish_impl;
 }
