@@ -1,5 +1,5 @@
 """Amparo from Python: the bundled example (synthetic microdata of 3,000
-migrant children) protected three ways, audited, and written to Parquet.
+migrant children) protected three ways, published (CSV and Excel) and audited.
 
     python examples/quickstart.py [output folder]    (default: examples/out)
 
@@ -27,22 +27,29 @@ hidden = pc.sum(pc.not_equal(suppressed["status"], "published")).as_py()
 print(f"suppression: {suppressed.num_rows:,} cells, {hidden:,} hidden")
 
 # 2. The same table rounded to base 5 (controlled: the margins still add up).
-rounded = amparo.round(children, policy, method="controlled", base=5)
+rounding = policy.for_method("rounding", method="controlled", base=5)
+rounded = amparo.protect(children, rounding)
 print(f"rounding:    every count a multiple of 5; total {rounded['published'][0].as_py():,}")
 
 # 3. The same table with differential privacy noise (discrete Gaussian, rho = 1/2),
 #    post-processed to whole, non-negative counts that add up.
-noisy = amparo.noise(children, policy, rho="1/2")
+noise = policy.for_method("noise", rho="1/2")
+noisy = amparo.protect(children, noise)
 print(f"noise:       total {noisy['published'][0].as_py():,}, per-cell sd in column `sd`")
 
-# The publication gate: audit the suppressed table as it will be published.
-report = amparo.audit(suppressed, policy, lang="en")
+# The tables above are the producer's: their status, reason, interval and sd
+# columns are NOT for publication. The publication step writes what people
+# may see (the dimensions and the published values, hidden cells marked `x`),
+# and refuses a table whose audit failed.
+for name, table, made_with in [("suppressed", suppressed, policy), ("rounded", rounded, rounding), ("noisy", noisy, noise)]:
+    for ext in ("csv", "xlsx"):
+        path = out_dir / f"{name}.{ext}"
+        amparo.publish(table, made_with, path, overwrite=True)
+        print(f"published:   {path}")
+
+# The publication gate: audit the file as it is published.
+report = amparo.audit(out_dir / "suppressed.csv", policy, lang="en")
 print(f"audit:       {'passed' if report.ok else 'FAILED'} ({report.hidden_cells:,} hidden cells checked)")
 (out_dir / "audit.html").write_text(report.to_html())
-
-for name, table in [("suppressed", suppressed), ("rounded", rounded), ("noisy", noisy)]:
-    path = out_dir / f"{name}.parquet"
-    amparo.write_table(table, path)
-    print(f"written:     {path}")
 if not report.ok:
     sys.exit(1)

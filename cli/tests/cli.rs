@@ -322,3 +322,45 @@ fn keys_writes_a_new_keyed_file_that_the_cell_key_method_reads_and_never_replace
     assert!(String::from_utf8_lossy(&run.stderr).contains("already exists"));
     assert_eq!(std::fs::read_to_string(&keyed).unwrap(), text);
 }
+
+/// The `publish_*` fixture cases through `amparo protect` then `amparo
+/// publish`: the expected publication byte for byte (a workbook: a zip
+/// holding the table's sheet and a notes sheet); the publication passes
+/// `amparo audit`, and the producer's table does not.
+#[test]
+fn publish_cases_write_the_expected_publication() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut seen = 0;
+    for entry in std::fs::read_dir(fixtures()).unwrap() {
+        let c = entry.unwrap().path();
+        let spec = std::fs::read_to_string(c.join("case.toml")).unwrap_or_default();
+        let Some(output) = spec.lines().find_map(|l| l.strip_prefix("output = \"").and_then(|o| o.strip_suffix('"'))) else { continue };
+        seen += 1;
+        let case = c.file_name().unwrap().to_string_lossy().into_owned();
+        let internal = dir.path().join(format!("{case}.internal.parquet"));
+        let run = amparo().args(["protect", "-p"]).arg(c.join("policy.toml")).arg(c.join("input.csv")).arg("-o").arg(&internal).output().unwrap();
+        assert_eq!(run.status.code(), Some(0), "{case}: {}", String::from_utf8_lossy(&run.stderr));
+        let target = dir.path().join(format!("{case}.{output}"));
+        let run = amparo().args(["publish", "-p"]).arg(c.join("policy.toml")).arg(&internal).arg("-o").arg(&target).output().unwrap();
+        assert_eq!(run.status.code(), Some(0), "{case}: {}", String::from_utf8_lossy(&run.stderr));
+        if output.ends_with(".xlsx") {
+            let bytes = std::fs::read(&target).unwrap();
+            assert!(bytes.starts_with(b"PK\x03\x04"), "{case}: an xlsx is a zip");
+            let names = String::from_utf8_lossy(&bytes);
+            assert!(names.contains("xl/worksheets/sheet1.xml") && names.contains("xl/worksheets/sheet2.xml"), "{case}: a table sheet and a notes sheet");
+            continue;
+        }
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), std::fs::read_to_string(c.join(format!("expected.{output}"))).unwrap(), "{case}");
+        let audit = amparo().args(["audit", "-p"]).arg(c.join("policy.toml")).arg(&target).output().unwrap();
+        assert_eq!(audit.status.code(), Some(0), "{case}: {}", String::from_utf8_lossy(&audit.stdout));
+        let audit = amparo().args(["audit", "-p"]).arg(c.join("policy.toml")).arg(&internal).output().unwrap();
+        assert_eq!(audit.status.code(), Some(1), "{case}: the producer's table is not for publication");
+        // Publishing again over the file is refused, unless asked.
+        let again = amparo().args(["publish", "-p"]).arg(c.join("policy.toml")).arg(&internal).arg("-o").arg(&target).output().unwrap();
+        assert_eq!(again.status.code(), Some(2), "{case}");
+        assert!(String::from_utf8_lossy(&again.stderr).contains("already exists; give --overwrite"), "{case}");
+        let again = amparo().args(["publish", "--overwrite", "-p"]).arg(c.join("policy.toml")).arg(&internal).arg("-o").arg(&target).output().unwrap();
+        assert_eq!(again.status.code(), Some(0), "{case}");
+    }
+    assert!(seen >= 4);
+}

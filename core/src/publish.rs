@@ -296,15 +296,16 @@ fn publication_metadata(internal: &HashMap<String, String>, p: &Publication, ver
         }),
         ("hidden_marker".to_owned(), p.hidden_marker.clone()),
     ];
-    // The notes a reader needs (e.g. that rounded totals need not add up).
-    const RUN_KEYS: [&str; 8] = ["engine_version", "policy_sha256", "table", "input_kind", "method", "randomness", "audit", "audit_outcome"];
-    let mut notes: Vec<(String, String)> = internal
-        .iter()
-        .filter_map(|(k, v)| k.strip_prefix(METADATA_PREFIX).map(|k| (k.to_owned(), v.clone())))
-        .filter(|(k, _)| !RUN_KEYS.contains(&k.as_str()) && !k.starts_with("publication"))
-        .collect();
-    notes.sort();
-    pairs.extend(notes);
+    // The notes a reader needs, and only those: the privacy statement, the
+    // error, whether totals add up, whether a solver stopped early. Nothing
+    // else of the producer's metadata goes out (its data_sha256 would let
+    // an outsider confirm guesses of the producer's table, statuses and all).
+    const READER_NOTES: [&str; 4] = ["privacy", "error", "additivity", "optimality"];
+    for key in READER_NOTES {
+        if let Some(v) = internal.get(&format!("{METADATA_PREFIX}{key}")) {
+            pairs.push((key.to_owned(), v.clone()));
+        }
+    }
     pairs.into_iter().map(|(k, v)| (format!("{METADATA_PREFIX}{k}"), v)).collect()
 }
 
@@ -446,8 +447,8 @@ pub fn stage_publications(publications: &[Publication], path: &Path, format: Pub
     match format {
         PublicationFormat::Xlsx => crate::io::stage_bytes(path, &xlsx_bytes(publications)?),
         PublicationFormat::Csv | PublicationFormat::SdmxCsv => {
-            let batch = if format == PublicationFormat::Csv { p.to_record_batch() } else { p.sdmx_batch()? };
-            Ok(crate::io::stage_bytes(path, &csv_bytes(&batch)?)?.with_metadata(p.metadata.clone()))
+            let bytes = if format == PublicationFormat::Csv { csv_bytes(&p.to_record_batch(), guard_formula)? } else { csv_bytes(&p.sdmx_batch()?, guard_sdmx)? };
+            Ok(crate::io::stage_bytes(path, &bytes)?.with_metadata(p.metadata.clone()))
         }
         PublicationFormat::Parquet | PublicationFormat::Arrow | PublicationFormat::ArrowStream => crate::io::stage_table(&p.to_record_batch(), path, None),
     }
@@ -582,15 +583,22 @@ pub fn write_publication_files(publications: Vec<Publication>, targets: Targets,
     })
 }
 
-/// A batch of text columns as CSV, every field guarded against formulas.
-fn csv_bytes(batch: &RecordBatch) -> Fallible<Vec<u8>> {
+/// SDMX-CSV is read by programs that match codes against code lists: a
+/// valid SDMX identifier (letters, digits, `_`, `@`, `$`, `-`; it cannot
+/// call a function) stays as it is, anything else is guarded.
+fn guard_sdmx(field: &str) -> std::borrow::Cow<'_, str> {
+    let sdmx_id = !field.is_empty() && field.chars().all(|c| c.is_ascii_alphanumeric() || "_@$-".contains(c));
+    if sdmx_id { std::borrow::Cow::Borrowed(field) } else { guard_formula(field) }
+}
+
+/// A batch of text columns as CSV, every field passed through `guard`.
+fn csv_bytes(batch: &RecordBatch, guard: fn(&str) -> std::borrow::Cow<'_, str>) -> Fallible<Vec<u8>> {
     let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
     let write_error = |e: csv::Error| err!(Io, "cannot write the CSV: {e}");
-    let header: Vec<std::borrow::Cow<'_, str>> = batch.schema_ref().fields().iter().map(|f| guard_formula(f.name())).map(|c| std::borrow::Cow::Owned(c.into_owned())).collect();
-    w.write_record(header.iter().map(|c| c.as_bytes())).map_err(write_error)?;
+    w.write_record(batch.schema_ref().fields().iter().map(|f| guard(f.name()).into_owned())).map_err(write_error)?;
     let columns: Vec<&StringArray> = batch.columns().iter().map(|c| c.as_string::<i32>()).collect();
     for r in 0..batch.num_rows() {
-        w.write_record(columns.iter().map(|c| if c.is_null(r) { "" } else { c.value(r) }).map(|f| guard_formula(f).into_owned())).map_err(write_error)?;
+        w.write_record(columns.iter().map(|c| if c.is_null(r) { "" } else { c.value(r) }).map(|f| guard(f).into_owned())).map_err(write_error)?;
     }
     w.into_inner().map_err(|e| err!(Io, "cannot write the CSV: {e}"))
 }

@@ -147,3 +147,62 @@ fn the_declared_output_schema_is_the_outputs() {
         assert_eq!(batch.schema().fields(), declared.fields(), "{}", dir.display());
     }
 }
+
+/// The `publish_*` cases (`[publish]` in case.toml): the protected table
+/// made ready for publication, in the case's layout and format, gives the
+/// expected file byte for byte (`expected.<output>`; a workbook is read
+/// back, its table's sheet as CSV, `expected.<output>.csv`). The
+/// publication passes the audit of a published table.
+#[test]
+fn publish_cases_give_their_expected_publication() {
+    let mut seen = 0;
+    for dir in cases() {
+        let case = case_toml(&dir);
+        let Some(publish) = case.get("publish") else { continue };
+        seen += 1;
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        let output = publish["output"].as_str().unwrap();
+        let layout = publish.get("layout").map(|l| amparo::policy::Layout::from_name(l.as_str().unwrap()).unwrap());
+        let policy = Policy::from_file(dir.join("policy.toml")).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let internal = out.path().join("internal.csv");
+        let result = amparo::protect(&policy, &mut *amparo::io::read_table(&dir.join("input.csv")).unwrap()).unwrap();
+        amparo::io::write_table(&result.to_record_batch(OutputOptions::default()), &internal, Some(&result.metadata)).unwrap();
+        let target = out.path().join(output);
+        let options = amparo::publish::PublishOptions { layout, ..Default::default() };
+        amparo::publish::publish_files(&policy, None, &[internal], &target, &options).unwrap_or_else(|e| panic!("{name}: {e}"));
+        if output.ends_with(".xlsx") {
+            let want = std::fs::read_to_string(dir.join(format!("expected.{output}.csv"))).unwrap();
+            assert_eq!(first_sheet_as_csv(&target), want, "{name}");
+        } else {
+            let want = std::fs::read_to_string(dir.join(format!("expected.{output}"))).unwrap();
+            assert_eq!(std::fs::read_to_string(&target).unwrap(), want, "{name}");
+            let report = amparo::audit::report::audit_files(&policy, &[target], None, None, amparo::i18n::Lang::EN).unwrap();
+            assert!(report.passed, "{name}: {:?}", report.findings);
+        }
+    }
+    assert!(seen >= 4, "the publish_* cases: long, wide, SDMX-CSV, Excel");
+}
+
+/// The first sheet of a workbook as CSV text: every cell as it reads
+/// (whole numbers without a decimal point), rows in order.
+fn first_sheet_as_csv(path: &Path) -> String {
+    use calamine::{Data, Reader};
+    let mut book = calamine::open_workbook_auto(path).unwrap();
+    let sheet = book.sheet_names()[0].clone();
+    let range = book.worksheet_range(&sheet).unwrap();
+    let mut text = String::new();
+    for row in range.rows() {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|c| match c {
+                Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
+                Data::Int(i) => i.to_string(),
+                other => other.to_string(),
+            })
+            .collect();
+        text += &cells.join(",");
+        text.push('\n');
+    }
+    text
+}

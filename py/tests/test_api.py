@@ -231,15 +231,18 @@ def test_the_stubs_match_the_extension_and_the_package_type_checks():
     assert (py / "python" / "amparo" / "py.typed").exists()
 
 
-def test_the_quickstart_runs_and_writes_parquet(tmp_path):
+def test_the_quickstart_runs_and_publishes_only_what_may_be_seen(tmp_path):
     run = subprocess.run([sys.executable, str(ROOT / "examples" / "quickstart.py"), str(tmp_path)], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "audit:       passed" in run.stdout
     for name in ["suppressed", "rounded", "noisy"]:
-        table = amparo.read_table(tmp_path / f"{name}.parquet")
+        table = amparo.read_table(tmp_path / f"{name}.csv")
         assert table.num_rows == 704
-    rounded = amparo.read_table(tmp_path / "rounded.parquet")
-    assert all(v % 5 == 0 for v in rounded.column("published").to_pylist())
+        assert table.column_names == ["district", "nationality", "age_band", "count"], name
+        assert (tmp_path / f"{name}.xlsx").read_bytes()[:2] == b"PK"
+    rounded = amparo.read_table(tmp_path / "rounded.csv")
+    assert all(int(v) % 5 == 0 for v in rounded.column("count").to_pylist())
+    assert set(amparo.read_table(tmp_path / "suppressed.csv").column("count").to_pylist()) >= {"x"}
     assert (tmp_path / "audit.html").read_text().startswith("<!DOCTYPE html>")
 
 

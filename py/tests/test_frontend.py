@@ -232,7 +232,7 @@ def test_audit_report_object_findings_table_html_and_schema(tmp_path: Path):
         'version = 1\n[input]\nkind = "aggregated"\ncount = "n"\n[dimensions.sex]\n[primary]\nthreshold = 5\n'
         '[secondary]\nmethod = "interval"\n'
     )
-    out = amparo.protect(pa.table({"sex": ["F", "M"], "n": [3, 12]}), protected_policy)
+    out = amparo.publish(amparo.protect(pa.table({"sex": ["F", "M"], "n": [3, 12]}), protected_policy), protected_policy)
     assert amparo.audit(out, protected_policy).ok
     other = amparo.Policy.from_toml(
         'version = 1\n[input]\nkind = "aggregated"\ncount = "n"\n[dimensions.sex]\n[primary]\nthreshold = 4\n'

@@ -446,6 +446,12 @@ impl Staged {
             text.push('\n');
             write_bytes(&metadata_sidecar(&self.path), text.as_bytes())?;
         }
+        // Written owner-only while incomplete; in place, as any new file is.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&self.tmp, std::fs::Permissions::from_mode(0o666 & !umask()))?;
+        }
         std::fs::rename(&self.tmp, &self.path).map_err(|e| err!(Io, "cannot move the output into place at {}: {e}", self.path.display()))?;
         self.committed = true;
         Ok(())
@@ -525,6 +531,16 @@ fn stage(path: &Path, write: impl FnOnce(&mut HashingFile) -> Fallible<()>) -> F
             Err(e)
         }
     }
+}
+
+/// The process's file mode creation mask (Linux reports it in
+/// /proc/self/status; elsewhere the usual 022).
+#[cfg(unix)]
+fn umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("Umask:").and_then(|m| u32::from_str_radix(m.trim(), 8).ok())))
+        .unwrap_or(0o022)
 }
 
 /// A number no other staging in this process has used.

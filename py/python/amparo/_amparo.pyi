@@ -32,6 +32,7 @@ __all__ = [
     "protect_partials",
     "output_schema",
     "write_synth",
+    "publish",
 ]
 
 class AmparoError(Exception): ...
