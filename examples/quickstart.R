@@ -1,5 +1,5 @@
 # Amparo from R: the bundled example (synthetic microdata of 3,000 migrant
-# children) protected three ways, audited, and written to Parquet.
+# children) protected three ways, published (CSV and Excel) and audited.
 #
 #   Rscript examples/quickstart.R [output folder]    (default: examples/out)
 #
@@ -28,14 +28,20 @@ cat(sprintf("rounding:    every count a multiple of 5; total %s\n", format(round
 noisy <- add_noise(children, policy, rho = "1/2", progress = FALSE)
 cat(sprintf("noise:       total %s, per-cell sd in column `sd`\n", format(noisy$published[1], big.mark = ",")))
 
-# The publication gate: audit the suppressed table as it will be published.
-report <- audit(suppressed, policy, lang = "en", progress = FALSE)
+# The tables above are the producer's: their status, reason, interval and sd
+# columns are NOT for publication. publish() writes what people may see (the
+# dimensions and the published values, hidden cells marked `x`) with the
+# policy each table was made with, and refuses a table whose audit failed.
+for (name in c("suppressed", "rounded", "noisy")) {
+  for (ext in c("csv", "xlsx")) {
+    path <- file.path(out_dir, paste0(name, ".", ext))
+    publish(get(name), path = path, overwrite = TRUE)
+    cat(sprintf("published:   %s\n", path))
+  }
+}
+
+# The publication gate: audit the file as it is published.
+report <- audit(file.path(out_dir, "suppressed.csv"), policy, lang = "en", progress = FALSE)
 cat(sprintf("audit:       %s (%d hidden cells checked)\n", if (report$passed) "passed" else "FAILED", as.integer(report$hidden_cells)))
 write_audit_report(report, file.path(out_dir, "audit.html"))
-
-for (name in c("suppressed", "rounded", "noisy")) {
-  path <- file.path(out_dir, paste0(name, ".parquet"))
-  write_table(get(name), path)
-  cat(sprintf("written:     %s\n", path))
-}
 if (!report$passed) quit(status = 1)

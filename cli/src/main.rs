@@ -87,10 +87,12 @@ enum Command {
         #[arg(long, short)]
         policy: PathBuf,
         /// The published table: dimension columns, and the published values.
-        /// For a policy with [tables] (linked tables): one per table, in the policy's order.
+        /// For a policy with [tables] (linked tables): one per table, in the
+        /// policy's order, or the folder that holds one <table>.<ext> each.
         #[arg(num_args = 1.., required = true)]
         table: Vec<PathBuf>,
-        /// Column of published values (default: `published`, else the policy's [input] count).
+        /// Column of published values (default: `published`, OBS_VALUE in SDMX-CSV,
+        /// else the policy's [publication] value_column, [input] count, or `count`).
         #[arg(long)]
         value_column: Option<String>,
         /// Marks of a hidden cell, comma-separated (default: empty, NA, .., x, c, -, *).
@@ -333,8 +335,19 @@ fn run(command: Command) -> Fallible<Verdict> {
         Command::Audit { policy, table, value_column, hidden_symbols, format, summary, lang } => {
             let format: amparo::audit::report::ReportFormat = format.parse()?;
             let lang = amparo::i18n::Lang::resolve(lang.as_deref())?;
-            let policy = Policy::from_file(&policy)?;
-            let report = amparo::audit::report::audit_files(&policy, &table, value_column.as_deref(), hidden_symbols.as_deref(), lang)?;
+            let audited = Policy::from_file(&policy).and_then(|policy| {
+                let tables = amparo::audit::report::expand_linked_folder(&policy, &table)?;
+                amparo::audit::report::audit_files(&policy, &tables, value_column.as_deref(), hidden_symbols.as_deref(), lang)
+            });
+            let report = match audited {
+                Ok(report) => report,
+                Err(e) => {
+                    // A CI system that expects a report gets one, saying why there is no audit.
+                    let names: Vec<String> = table.iter().map(|t| t.display().to_string()).collect();
+                    print!("{}", amparo::audit::report::render_error(format, &names, &e.to_string()));
+                    return Err(e);
+                }
+            };
             print!("{}", report.render(format));
             let summary = summary.or_else(|| {
                 (format == amparo::audit::report::ReportFormat::Github).then(|| std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from)).flatten()

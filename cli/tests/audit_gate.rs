@@ -250,9 +250,64 @@ fn the_ci_example_gate_passes_a_safe_folder_and_stops_an_unsafe_one() {
             assert!(text.contains(&format!("audit-published.sh policy.toml published {format}")), "{config} runs the {format} gate");
         }
     }
-    // A table that cannot be read: exit 2.
+    // A table that cannot be read: exit 2, and a report that says why (never an empty file).
     std::fs::write(published.join("broken.csv"), "district,sex,published\nD1,F\n").unwrap();
     assert_eq!(gate("text", None).status.code(), Some(2));
+    let reports = case.dir.path().join("reports-broken");
+    assert_eq!(gate("junit", Some(&reports)).status.code(), Some(2));
+    let xml = std::fs::read_to_string(reports.join("broken.csv.xml")).unwrap();
+    assert!(xml.contains("<testcase name=\"read\"") && xml.contains("<failure") && xml.contains("line 2"), "{xml}");
+    let pages = case.dir.path().join("pages-broken");
+    assert_eq!(gate("html", Some(&pages)).status.code(), Some(2));
+    let page = std::fs::read_to_string(pages.join("broken.csv.html")).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>") && page.contains("not audited"), "{page}");
+}
+
+#[test]
+fn the_ci_gate_reads_every_format_in_any_case_takes_the_audit_options_and_audits_linked_tables_together() {
+    let case = Case::new(&format!("{POLICY}[secondary]\nmethod = \"interval\"\n"));
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/ci/audit-published.sh");
+    let gate = |policy: &Path, folder: &Path, args: &[&str]| {
+        Command::new("bash").arg(&script).arg(policy).arg(folder).args(args).env("AMPARO", env!("CARGO_BIN_EXE_amparo")).output().unwrap()
+    };
+    // Publications in Parquet and Arrow under upper-case names are audited too: an unsafe one fails.
+    let input = case.file("input.csv", "district,sex,n\nD1,F,3\nD1,M,17\nD2,F,20\nD2,M,0\n");
+    let policy = case.dir.path().join("policy.toml");
+    let internal = case.dir.path().join("internal.parquet");
+    assert_eq!(amparo().args(["protect", "-p"]).arg(&policy).arg(&input).arg("-o").arg(&internal).output().unwrap().status.code(), Some(0));
+    let published = case.dir.path().join("published");
+    std::fs::create_dir(&published).unwrap();
+    for name in ["T1.PARQUET", "t2.Feather", "t3.pq"] {
+        let run = amparo().args(["publish", "--format", if name.ends_with("Feather") { "arrow" } else { "parquet" }, "-p"]).arg(&policy).arg(&internal).arg("-o").arg(published.join(name)).output().unwrap();
+        assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    }
+    let run = gate(&policy, &published, &["text"]);
+    assert_eq!(run.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+    assert_eq!(String::from_utf8_lossy(&run.stdout).matches("audit:    passed").count(), 3);
+    // The producer's table dropped into the folder fails the gate.
+    std::fs::copy(&internal, published.join("internal.PARQUET")).unwrap();
+    let run = gate(&policy, &published, &["text"]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("internal.PARQUET: unsafe"));
+    std::fs::remove_file(published.join("internal.PARQUET")).unwrap();
+    // Options reach `amparo audit`: another mark of hidden cells, and Spanish.
+    let marked = case.dir.path().join("marked");
+    std::fs::create_dir(&marked).unwrap();
+    std::fs::write(marked.join("t.csv"), "district,sex,published\nTotal,Total,40\nTotal,F,23\nTotal,M,17\nD1,Total,20\nD1,F,?\nD1,M,?\nD2,Total,20\nD2,F,?\nD2,M,?\n").unwrap();
+    assert_eq!(gate(&policy, &marked, &["text"]).status.code(), Some(2));
+    let run = gate(&policy, &marked, &["text", "--hidden-symbols", "?", "--lang", "es"]);
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(String::from_utf8_lossy(&run.stdout).contains("auditoría"));
+    // Linked tables: the folder protect and publish wrote, audited together.
+    let linked = Case::new("version = 1\n[input]\nkind = \"microdata\"\n[dimensions.district]\ncodes = [\"D1\", \"D2\"]\n[dimensions.sex]\ncodes = [\"F\", \"M\"]\n[dimensions.age]\ncodes = [\"0-4\", \"5-17\"]\n[primary]\nthreshold = 5\n[tables.by_sex]\ndimensions = [\"district\", \"sex\"]\n[tables.by_age]\ndimensions = [\"district\", \"age\"]\n");
+    let folder = linked.dir.path().join("published");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("by_sex.csv"), "district,sex,published\nTotal,Total,40\nTotal,F,x\nTotal,M,x\nD1,Total,x\nD1,F,x\nD1,M,17\nD2,Total,x\nD2,F,x\nD2,M,x\n").unwrap();
+    std::fs::write(folder.join("by_age.csv"), "district,age,published\nTotal,Total,40\nTotal,0-4,x\nTotal,5-17,x\nD1,Total,20\nD1,0-4,x\nD1,5-17,x\nD2,Total,20\nD2,0-4,x\nD2,5-17,x\n").unwrap();
+    let run = gate(&linked.dir.path().join("policy.toml"), &folder, &["text"]);
+    // Alone each table is safe; together D1's total (20, by age) minus D1 x M (17) gives D1 x F.
+    assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stdout));
+    assert!(String::from_utf8_lossy(&run.stdout).contains("can be computed exactly: it is 3"));
 }
 
 #[test]

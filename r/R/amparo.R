@@ -221,7 +221,10 @@ hierarchy_from_code_lengths <- function(lengths, total = NULL) {
 protect <- function(data, policy, ..., keep_original = FALSE, progress = interactive()) {
   policy <- change_policy(policy, list(...))
   res <- amparo_result(.Call(wrap__amparo_protect_impl, input_arg(data), policy$toml, policy$base_dir, isTRUE(keep_original), isTRUE(progress)))
-  as_result(res, data)
+  out <- as_result(res, data)
+  # The policy that made it, which publish() takes by default.
+  attr(out, "amparo_policy") <- policy
+  out
 }
 
 #' @rdname protect
@@ -302,10 +305,79 @@ protect_tables <- function(data, policy, ..., keep_original = FALSE, progress = 
   policy <- change_policy(policy, list(...))
   res <- amparo_result(.Call(wrap__amparo_protect_tables_impl, input_arg(data), policy$toml, policy$base_dir, isTRUE(keep_original), isTRUE(progress)))
   out <- lapply(seq_along(res$tables), function(i) {
-    as_result(list(table = res$tables[[i]], summary = res$summaries[[i]], status_levels = res$status_levels), data)
+    out <- as_result(list(table = res$tables[[i]], summary = res$summaries[[i]], metadata = res$metadata[[i]], status_levels = res$status_levels), data)
+    attr(out, "amparo_policy") <- policy
+    out
   })
   names(out) <- res$names
   out
+}
+
+#' Publish a protected table
+#'
+#' The file people publish, from what [protect()] returned: only the
+#' dimension columns (with labels where the policy's
+#' `[publication.labels]` gives them) and the published values, every hidden
+#' cell carrying the policy's one marker (`[publication] hidden_marker`,
+#' default `x`). `status`, `reason`, `lower`, `upper`, `sd` and `value` tell
+#' an outsider what the protection hides and never leave: the table
+#' [protect()] returns is the producer's, not for publication.
+#'
+#' Refuses a table whose audit failed, one protected with another policy,
+#' and one that lost the metadata [protect()] gave it (the
+#' `amparo_metadata` attribute).
+#'
+#' @param data What [protect()] returned (or the path of the file `amparo
+#'   protect` wrote), or the list [protect_tables()] returned.
+#' @param policy The policy that protected it: an [amparo_policy()] or the
+#'   path to a policy file (default: the one [protect()], [round_table()],
+#'   [add_noise()] or [perturb()] used, which their result carries).
+#' @param path Where to write the publication: `.csv`, `.sdmx.csv`
+#'   (SDMX-CSV), `.xlsx` (Excel), `.parquet`, `.arrow`; for linked tables a
+#'   folder (a file per table) or one `.xlsx`. `NULL` (default) writes nothing.
+#' @param layout `"long"` (a row per cell) or `"wide"` (one dimension across
+#'   the columns); default: the policy's `[publication] layout`.
+#' @param format `"csv"`, `"sdmx"`, `"xlsx"`, `"parquet"`, `"arrow"`,
+#'   `"arrows"` (default: from `path`).
+#' @param overwrite Replace a file that exists (default `FALSE`: refused).
+#' @return The publication as a data.frame (values as text: a count or the
+#'   marker), or a named list of them for linked tables, with attribute
+#'   `amparo_metadata`; invisibly when written to `path`.
+#' @examples
+#' ex <- system.file("extdata", package = "amparo")
+#' out <- protect(file.path(ex, "children.csv"), file.path(ex, "policy.toml"))
+#' published <- publish(out, file.path(ex, "policy.toml"))
+#' head(published)
+#' publish(out, path = tempfile(fileext = ".xlsx"))  # the policy protect() used
+#' rounded <- round_table(file.path(ex, "children.csv"), file.path(ex, "policy.toml"), base = 5)
+#' head(publish(rounded, layout = "wide"))
+#' @export
+publish <- function(data, policy = NULL, path = NULL, layout = NULL, format = NULL, overwrite = FALSE) {
+  linked <- is.list(data) && !is.data.frame(data)
+  if (is.null(policy)) {
+    policy <- attr(if (linked) data[[1]] else data, "amparo_policy")
+    if (is.null(policy)) {
+      stop(amparo_condition("give the policy that protected the table: publish(data, policy)", "policy"))
+    }
+  }
+  policy <- as_policy(policy)
+  tables <- if (linked) data else list(data)
+  metadata <- lapply(seq_along(tables), function(i) {
+    m <- attr(tables[[i]], "amparo_metadata")
+    if (is.null(m)) character() else m
+  })
+  res <- amparo_result(.Call(
+    wrap__amparo_publish_impl, lapply(tables, input_arg), metadata, policy$toml, policy$base_dir,
+    if (is.null(path)) NULL else path.expand(path), layout, format, isTRUE(overwrite)
+  ))
+  out <- lapply(seq_along(res$tables), function(i) {
+    df <- list2DF(res$tables[[i]])
+    attr(df, "amparo_metadata") <- res$metadata[[i]]
+    df
+  })
+  if (linked) names(out) <- names(data)
+  result <- if (linked) out else out[[1]]
+  if (is.null(path)) result else invisible(result)
 }
 
 #' Check a table against a policy
@@ -340,9 +412,11 @@ validate <- function(data, policy) {
 #'   the policy's order (audited together, so differencing between them is found).
 #' @param policy An [amparo_policy()] or the path to a policy file.
 #' @param value_column Column of published values (default: `published` if
-#'   present, else the policy's `[input] count`).
+#'   present, `OBS_VALUE` in SDMX-CSV, else the policy's `[publication]
+#'   value_column`, else its `[input] count`, else `count`). A table laid out
+#'   wide (`[publication] layout = "wide"`) is read across its columns.
 #' @param hidden_symbols Marks of a hidden cell (default: empty, `NA`, `..`,
-#'   `x`, `c`, `-`, `*`).
+#'   `x`, `c`, `-`, `*`, and the policy's `[publication] hidden_marker`).
 #' @param lang Language of the messages, `"en"` or `"es"` (default: from the locale).
 #' @param progress Show a progress bar on long runs (default: when interactive).
 #' @return An `amparo_audit`: `passed`, `cells`, `hidden_cells`, `language`,
@@ -354,7 +428,7 @@ validate <- function(data, policy) {
 #' @examples
 #' ex <- system.file("extdata", package = "amparo")
 #' out <- protect(file.path(ex, "children.csv"), file.path(ex, "policy.toml"))
-#' report <- audit(out, file.path(ex, "policy.toml"))
+#' report <- audit(publish(out, file.path(ex, "policy.toml")), file.path(ex, "policy.toml"))
 #' report
 #' as.data.frame(report)
 #' @export
@@ -432,7 +506,7 @@ published_tables <- function(data) {
 #' ex <- system.file("extdata", package = "amparo")
 #' out <- protect(file.path(ex, "children.csv"), file.path(ex, "policy.toml"))
 #' page <- tempfile(fileext = ".html")
-#' write_audit_report(audit(out, file.path(ex, "policy.toml")), page)
+#' write_audit_report(audit(publish(out, file.path(ex, "policy.toml")), file.path(ex, "policy.toml")), page)
 #' @export
 write_audit_report <- function(report, path, format = "html") {
   if (!inherits(report, "amparo_audit")) {
@@ -544,22 +618,23 @@ add_record_keys <- function(data, column = "record_key", seed = NULL) {
 #' Copy a microdata file to a new file with record keys
 #'
 #' Streams the file batch by batch (no limit from R's memory). Refuses an
-#' `output` that exists, since a file of keys is never replaced, or that is
-#' the input.
+#' `output` that is the input, or that exists unless `overwrite` (a file of
+#' keys is kept across releases: replace only keys never used).
 #'
 #' @param input A CSV, Parquet or Arrow file of microdata.
 #' @param output The new file (format by extension).
 #' @inheritParams add_record_keys
+#' @param overwrite Replace `output` if it exists (default `FALSE`).
 #' @return Where the keys came from (a string), invisibly.
 #' @examples
 #' ex <- system.file("extdata", package = "amparo")
 #' out <- tempfile(fileext = ".parquet")
 #' add_record_keys_to_file(file.path(ex, "children.csv"), out)
 #' @export
-add_record_keys_to_file <- function(input, output, column = "record_key", seed = NULL) {
+add_record_keys_to_file <- function(input, output, column = "record_key", seed = NULL, overwrite = FALSE) {
   res <- amparo_result(.Call(
     wrap__amparo_add_record_keys_to_file_impl,
-    normalizePath(input, mustWork = FALSE), path.expand(output), column, seed_arg(seed)
+    normalizePath(input, mustWork = FALSE), path.expand(output), column, seed_arg(seed), isTRUE(overwrite)
   ))
   invisible(res$randomness)
 }

@@ -22,7 +22,7 @@ use crate::error::Fallible;
 use crate::i18n::{Lang, Message};
 use crate::io::{self, Format};
 use crate::policy::Policy;
-use crate::fail;
+use crate::{err, fail};
 
 /// The version of the JSON report; raised whenever a field changes meaning or goes away.
 pub const REPORT_VERSION: u32 = 1;
@@ -103,6 +103,33 @@ pub fn audit_files(
     let recorded = paths.iter().zip(&readers).map(|(p, r)| recorded_metadata(p, r)).collect::<Fallible<Vec<_>>>()?;
     let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     audit_tables(policy, readers, names, recorded, value_column, hidden_symbols, lang)
+}
+
+/// The files to audit: `paths` as given, or, for a policy with `[tables]`
+/// and a single folder, the folder's `<table>.<ext>` for each linked table
+/// in the policy's order (the one file per table with a table extension).
+pub fn expand_linked_folder(policy: &Policy, paths: &[PathBuf]) -> Fallible<Vec<PathBuf>> {
+    let linked = policy.linked_tables();
+    let [folder] = paths else { return Ok(paths.to_vec()) };
+    if linked.is_empty() || !folder.is_dir() {
+        return Ok(paths.to_vec());
+    }
+    let entries: Vec<PathBuf> = std::fs::read_dir(folder)
+        .map_err(|e| err!(Io, "cannot read the folder {}: {e}", folder.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| Format::from_path(p).is_ok() && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+        .collect();
+    linked
+        .iter()
+        .map(|(name, _)| {
+            let found: Vec<&PathBuf> = entries.iter().filter(|p| p.file_stem().and_then(|s| s.to_str()).map(|s| s.split('.').next() == Some(name.as_str())).unwrap_or(false)).collect();
+            match found.as_slice() {
+                [one] => Ok((*one).clone()),
+                [] => Err(err!(Io, "the folder {} has no file for linked table `{name}` (expected {name}.csv, {name}.parquet, ...); publish every table of the policy", folder.display())),
+                more => Err(err!(Io, "the folder {} has {} files for linked table `{name}`; keep one", folder.display(), more.len())),
+            }
+        })
+        .collect()
 }
 
 /// Audit published tables given as streams (the frontends' data frames),
@@ -482,6 +509,58 @@ impl std::str::FromStr for ReportFormat {
             Some(format) => Ok(format),
             None => fail!(Policy, "unknown report format `{s}`; use text, json, junit, github or html"),
         }
+    }
+}
+
+/// The report of an audit that could not run (a table that cannot be read,
+/// a policy that is not valid), in `format`: never an empty file where a CI
+/// system expects a report. JUnit: a failing test case per table with the
+/// reason; HTML: a page saying so; JSON: `passed: false` and `error`;
+/// GitHub: an error annotation; text: the reason.
+pub fn render_error(format: ReportFormat, tables: &[String], message: &str) -> String {
+    let title = "Amparo audit: could not run";
+    match format {
+        ReportFormat::Text => format!("audit:    could not run: {message}\n"),
+        ReportFormat::Json => {
+            let value = serde_json::json!({
+                "format": "amparo-audit-report",
+                "version": REPORT_VERSION,
+                "engine_version": crate::ENGINE_VERSION,
+                "tables": tables,
+                "passed": false,
+                "error": message,
+            });
+            let mut text = serde_json::to_string_pretty(&value).expect("a JSON value always serializes");
+            text.push('\n');
+            text
+        }
+        ReportFormat::Junit => {
+            let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+            out.push_str(&format!("<testsuites name=\"amparo audit\" tests=\"{n}\" failures=\"{n}\" errors=\"0\">\n", n = tables.len()));
+            for table in tables {
+                out.push_str(&format!(
+                    "  <testsuite name=\"{}\" tests=\"1\" failures=\"1\" errors=\"0\" skipped=\"0\">\n    <testcase name=\"read\" classname=\"amparo.audit\">\n      \
+                     <failure message=\"the table could not be audited\" type=\"read\">{}</failure>\n    </testcase>\n  </testsuite>\n",
+                    xml_escape(table),
+                    xml_escape(message)
+                ));
+            }
+            out.push_str("</testsuites>\n");
+            out
+        }
+        ReportFormat::Github => {
+            let mut out = String::new();
+            for table in tables {
+                out.push_str(&format!("::error file={},title={}::{}\n", github_escape_property(table), github_escape_property(title), github_escape_data(message)));
+            }
+            out
+        }
+        ReportFormat::Html => format!(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body>\n<h1>{title}</h1>\n\
+             <p>Tables: {}</p>\n<p><strong>The tables were not audited, so they are not known to be safe:</strong></p>\n<pre>{}</pre>\n</body></html>\n",
+            xml_escape(&tables.join(", ")),
+            xml_escape(message)
+        ),
     }
 }
 
