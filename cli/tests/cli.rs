@@ -364,3 +364,94 @@ fn publish_cases_write_the_expected_publication() {
     }
     assert!(seen >= 4);
 }
+
+/// Outputs follow one rule in every command: never a file the run reads
+/// (the input, the policy, its codes tables), and an existing file only
+/// with --overwrite.
+#[test]
+fn outputs_never_replace_what_the_run_reads_and_replace_other_files_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = fixtures().join("secondary_interval_two_way");
+    let policy = c.join("policy.toml");
+    let codes = dir.path().join("geo.csv");
+    std::fs::write(&codes, "code,parent\n05,\n05001,05\n").unwrap();
+    // A policy naming a codes table: that file is never an output.
+    let with_codes = dir.path().join("with_codes.toml");
+    std::fs::write(&with_codes, "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.geo]\ncodes_file = { path = \"geo.csv\" }\n").unwrap();
+    let input = dir.path().join("geo_input.csv");
+    std::fs::write(&input, "geo,n\n05001,7\n").unwrap();
+    let run = amparo().args(["protect", "-p"]).arg(&with_codes).arg(&input).arg("-o").arg(&codes).output().unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("is also a file this run reads"), "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(std::fs::read_to_string(&codes).unwrap(), "code,parent\n05,\n05001,05\n");
+    // An existing output: refused, then replaced with --overwrite.
+    let out = dir.path().join("out.csv");
+    let protect = |extra: &[&str]| amparo().args(["protect", "-p"]).arg(&policy).arg(c.join("input.csv")).arg("-o").arg(&out).args(extra).output().unwrap();
+    assert_eq!(protect(&[]).status.code(), Some(0));
+    let run = protect(&[]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("already exists; give --overwrite"));
+    assert_eq!(protect(&["--overwrite"]).status.code(), Some(0));
+    // synth's codes table too (it once overwrote -o's neighbour silently).
+    let records = dir.path().join("records.csv");
+    let nationalities = dir.path().join("nationalities.csv");
+    std::fs::write(&nationalities, "keep me\n").unwrap();
+    let synth = |extra: &[&str]| {
+        amparo().args(["synth", "-n", "100", "-o"]).arg(&records).arg("--nationality-codes").arg(&nationalities).args(extra).output().unwrap()
+    };
+    let run = synth(&[]);
+    assert_eq!(run.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&nationalities).unwrap(), "keep me\n");
+    assert!(!records.exists());
+    assert_eq!(synth(&["--overwrite"]).status.code(), Some(0));
+    assert!(std::fs::read_to_string(&nationalities).unwrap().starts_with("code,parent\n"));
+    // Nothing but outputs is left in the folder: no temporary files.
+    assert!(std::fs::read_dir(dir.path()).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().contains(".amparo-")));
+}
+
+/// A skipped audit is the producer's explicit choice, and it shows: protect
+/// and publish exit 1, and the gate fails the published table.
+#[test]
+fn an_unaudited_suppression_never_exits_0_and_fails_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = fixtures().join("secondary_interval_two_way");
+    let policy = dir.path().join("policy.toml");
+    let base = std::fs::read_to_string(c.join("policy.toml")).unwrap().replace("[secondary]\nmethod = \"interval\"\ncost = \"value\"\n", "");
+    std::fs::write(&policy, format!("{base}[audit]\nenabled = false\n")).unwrap();
+    let out = dir.path().join("out.csv");
+    let run = amparo().args(["protect", "-p"]).arg(&policy).arg(c.join("input.csv")).arg("-o").arg(&out).output().unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("I accept an unaudited table"));
+    assert!(!out.exists());
+    std::fs::write(&policy, format!("{base}[audit]\nenabled = false\nskip = \"I accept an unaudited table\"\n")).unwrap();
+    let run = amparo().args(["protect", "-p"]).arg(&policy).arg(c.join("input.csv")).arg("-o").arg(&out).output().unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&run.stdout).contains("NOT AUDITED"));
+    let published = dir.path().join("published.csv");
+    let run = amparo().args(["publish", "-p"]).arg(&policy).arg(&out).arg("-o").arg(&published).output().unwrap();
+    assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
+    let audit = amparo().args(["audit", "-p"]).arg(&policy).arg(&published).output().unwrap();
+    assert_eq!(audit.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&audit.stdout).contains("NOT AUDITED"), "{}", String::from_utf8_lossy(&audit.stdout));
+}
+
+/// Ctrl-C or SIGTERM in the middle of writing leaves no temporary file and no output.
+#[test]
+fn an_interrupted_run_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("records.parquet");
+    for signal in ["-INT", "-TERM"] {
+        let mut child = amparo().args(["synth", "-n", "50000000", "-o"]).arg(&out).spawn().unwrap();
+        let started = std::time::Instant::now();
+        let writing = || std::fs::read_dir(dir.path()).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().contains(".amparo-"));
+        while !writing() && started.elapsed() < std::time::Duration::from_secs(20) {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(writing(), "the run never started writing");
+        Command::new("kill").arg(signal).arg(child.id().to_string()).status().unwrap();
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "{signal}");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(left.is_empty(), "{signal}: {left:?}");
+    }
+}

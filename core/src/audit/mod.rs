@@ -470,7 +470,7 @@ pub fn run(table: &dyn Additive, marks: &mut crate::output::CellMarks, interval_
     let mut report = AuditReport { hidden_cells: hidden.len(), intervals_computed: hidden.len() <= interval_limit, ..AuditReport::default() };
     let mut needs: Vec<(usize, i64, i64)> = hidden
         .iter()
-        .filter_map(|&c| marks.protection[c].map(|(lo, up)| (c, table.value(c) - lo, table.value(c) + up)))
+        .filter_map(|&c| marks.protection[c].map(|(lo, up)| (c, table.value(c).saturating_sub(lo), table.value(c).saturating_add(up))))
         .collect();
     report.sensitive_cells = needs.len();
     if !report.intervals_computed {
@@ -514,8 +514,8 @@ pub fn run(table: &dyn Additive, marks: &mut crate::output::CellMarks, interval_
             intervals.push((cell, iv));
             if let Some((lo, up)) = marks.protection[cell] {
                 let value = table.value(cell);
-                let too_high = iv.lower > value - lo;
-                if too_high || iv.upper.is_some_and(|u| u < value + up) {
+                let too_high = iv.lower > value.saturating_sub(lo);
+                if too_high || iv.upper.is_some_and(|u| u < value.saturating_add(up)) {
                     let pinned_by = pinning(&attacker.binding_constraints(cell, too_high)?);
                     findings.push(Finding { cell, value, interval: iv, required: (lo, up), pinned_by });
                 }

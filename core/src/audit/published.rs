@@ -368,10 +368,11 @@ fn parse_published(text: &str, hidden_symbols: &[String], column: &str, row: u64
     if hidden_symbols.iter().any(|s| s.trim() == t) {
         return Ok(None);
     }
+    let exact = |v: i64| v.unsigned_abs() <= crate::table::MAX_COUNT as u64;
     match t.parse::<i64>() {
-        Ok(v) if v >= 0 || allow_negative => Ok(Some(v)),
+        Ok(v) if (v >= 0 || allow_negative) && exact(v) => Ok(Some(v)),
         _ => match t.parse::<f64>() {
-            Ok(f) if f >= 0.0 && f.fract() == 0.0 && f < 9.0e15 => Ok(Some(f as i64)),
+            Ok(f) if f >= 0.0 && f.fract() == 0.0 && f <= crate::table::MAX_COUNT as f64 => Ok(Some(f as i64)),
             _ => fail!(
                 Data,
                 "row {row}: column `{column}` has `{t}`, neither a count nor a mark of a hidden cell ({}); \

@@ -602,6 +602,13 @@ fn validate_rounding(file: &PolicyFile) -> Fallible<()> {
     if r.method == RoundingMethod::Controlled && r.margins != MarginRounding::Independent {
         fail!(Policy, "[rounding] method = \"controlled\" rounds the margins too and keeps the table adding up; remove `margins`");
     }
+    if let Some(b) = r.base {
+        check_count_range("[rounding] base", b)?;
+    }
+    for (k, step) in r.steps.iter().flatten().enumerate() {
+        check_count_range(&format!("[rounding] steps[{k}] base"), step.base)?;
+        check_count_range(&format!("[rounding] steps[{k}] below"), step.below)?;
+    }
     if let Some(b) = r.base.filter(|&b| b < 2) {
         fail!(Policy, "[rounding] base = {b}: a rounding base must be at least 2 (e.g. 3, 5 or 10)");
     }
@@ -1244,6 +1251,7 @@ fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible
         fail!(Policy, "the policy has no dimensions; add at least one `[dimensions.<name>]` section");
     }
     if let Some(t) = file.primary.threshold {
+        check_count_range("[primary] threshold", t)?;
         if t < 1 {
             fail!(Policy, "[primary] threshold = {t} is impossible: a threshold must be at least 1 (cells with a count below it are hidden); use e.g. `threshold = 5`");
         }
@@ -1376,6 +1384,20 @@ fn check_dimension_named(file: &PolicyFile, name: &str, message: impl Fn(String,
     fail!(Policy, "{}", message(suggest_code(name, names.iter().copied()), names.join(", ")))
 }
 
+/// Refuse a count-like policy value outside the exact range of the LPs
+/// (see [`crate::table::MAX_COUNT`]): sums and levels past it lose exactness
+/// or wrap around.
+fn check_count_range(key: &str, v: i64) -> Fallible<()> {
+    if v > crate::table::MAX_COUNT {
+        fail!(
+            Policy,
+            "{key} = {v} is above 2^53 ({}), the largest count the engine computes with exactly; use a value below it",
+            crate::table::MAX_COUNT
+        );
+    }
+    Ok(())
+}
+
 fn validate_protection(p: &ProtectionSection) -> Fallible<()> {
     let absolute = p.lower.is_some() || p.upper.is_some();
     if absolute && p.percent.is_some() {
@@ -1389,6 +1411,7 @@ fn validate_protection(p: &ProtectionSection) -> Fallible<()> {
             if v < 0 {
                 fail!(Policy, "[primary.protection] {key} = {v} is negative; protection levels are counts of at least 0");
             }
+            check_count_range(&format!("[primary.protection] {key}"), v)?;
         }
     }
     if let Some(pct) = p.percent {

@@ -245,6 +245,14 @@ impl Cube {
         if let Some(d) = overflow {
             fail!(Data, "a margin of dimension `{}` overflows a 64-bit count; the input counts are implausibly large", self.dims[d].name);
         }
+        // The grand total is the largest cell: below 2^53 every cell is exact for the LPs.
+        if let Some(&total) = self.values.iter().max().filter(|&&v| v > super::MAX_COUNT) {
+            fail!(
+                Data,
+                "the table's total is {total}, above 2^53 ({}), the largest count the engine computes with exactly; check the input counts",
+                super::MAX_COUNT
+            );
+        }
         Ok(())
     }
 

@@ -29,6 +29,7 @@ use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Schema};
 use rustc_hash::FxHashMap;
 
+use super::MAX_COUNT;
 use crate::error::Fallible;
 use crate::hierarchy::{CodeOrigin, Hierarchy};
 use crate::policy::{InputKind, Policy};
@@ -622,13 +623,14 @@ fn read_counts(array: &ArrayRef, column: &str, first_row: u64, out: &mut Vec<i64
             first_row + i as u64
         );
     }
+    let too_large = |row: u64, v: &dyn std::fmt::Display| err!(Data, "{}", too_large_message(row, column, v));
     let negative = |i: usize, v: &dyn std::fmt::Display| {
         err!(Data, "row {}: count column `{column}` has {v}, a negative count; counts of children cannot be negative: correct the value", first_row + i as u64)
     };
     macro_rules! ints {
         ($t:ty) => {{
             for (i, v) in array.as_primitive::<$t>().values().iter().enumerate() {
-                let v = i64::try_from(*v).map_err(|_| err!(Data, "row {}: count column `{column}` has {v}, too large for a count", first_row + i as u64))?;
+                let v = i64::try_from(*v).ok().filter(|&v| v <= MAX_COUNT).ok_or_else(|| too_large(first_row + i as u64, &v))?;
                 if v < 0 {
                     return Err(negative(i, &v));
                 }
@@ -647,17 +649,7 @@ fn read_counts(array: &ArrayRef, column: &str, first_row: u64, out: &mut Vec<i64
         ($arr:expr) => {{
             for (i, s) in $arr.iter().enumerate() {
                 let s = s.expect("nulls were rejected above").trim();
-                let row = first_row + i as u64;
-                let v = match s.parse::<i64>() {
-                    Ok(v) if v < 0 => return Err(negative(i, &v)),
-                    Ok(v) => v,
-                    Err(_) => match s.parse::<f64>() {
-                        Ok(f) => whole(f, column, row)?,
-                        Err(_) if s.is_empty() => fail!(Data, "row {row}: count column `{column}` is empty; every row needs a count (write 0 for an empty cell)"),
-                        Err(_) => fail!(Data, "row {row}: count column `{column}` has `{s}`, which is not a number; counts must be whole numbers"),
-                    },
-                };
-                out.push(v);
+                out.push(count_from_text(s, column, first_row + i as u64)?);
             }
         }};
     }
@@ -694,8 +686,46 @@ fn whole(v: f64, column: &str, row: u64) -> Fallible<i64> {
              (a weighted estimate must be rounded before it is protected)"
         );
     }
-    if v > 9.0e15 {
-        fail!(Data, "row {row}: count column `{column}` has {v}, too large for a count");
+    if v > MAX_COUNT as f64 {
+        fail!(Data, "{}", too_large_message(row, column, &v));
     }
     Ok(v as i64)
+}
+
+fn too_large_message(row: u64, column: &str, v: &dyn std::fmt::Display) -> String {
+    format!("row {row}: count column `{column}` has {v}, above 2^53 ({MAX_COUNT}), the largest count the engine computes with exactly; check the value")
+}
+
+/// A count written as text, by one rule: digits, optionally with a leading
+/// `+` and with a decimal point followed only by zeros (`12.0`, as
+/// spreadsheets write). Anything else (`1e3`, `1,000`, `0x10`, `1e-400`,
+/// which would read as 0) is refused, naming the row and the value.
+fn count_from_text(s: &str, column: &str, row: u64) -> Fallible<i64> {
+    if s.is_empty() {
+        fail!(Data, "row {row}: count column `{column}` is empty; every row needs a count (write 0 for an empty cell)");
+    }
+    let unsigned = s.strip_prefix('+').unwrap_or(s);
+    let (digits, rest) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let all_digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if let Some(negative) = s.strip_prefix('-').filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit() || b == b'.')) {
+        fail!(Data, "row {row}: count column `{column}` has -{negative}, a negative count; counts of children cannot be negative: correct the value");
+    }
+    if digits.is_empty() || !all_digits(digits) || !all_digits(rest) {
+        fail!(
+            Data,
+            "row {row}: count column `{column}` has `{s}`, which is not a count; write counts as whole numbers in digits (e.g. 12), \
+             without exponents, thousands separators or other signs"
+        );
+    }
+    if rest.bytes().any(|b| b != b'0') {
+        fail!(
+            Data,
+            "row {row}: count column `{column}` has {s}, a fractional count; counts must be whole numbers of children \
+             (a weighted estimate must be rounded before it is protected)"
+        );
+    }
+    match digits.parse::<i64>() {
+        Ok(v) if v <= MAX_COUNT => Ok(v),
+        _ => fail!(Data, "{}", too_large_message(row, column, &s)),
+    }
 }

@@ -5,6 +5,12 @@ mod ingest;
 mod linked;
 
 pub use cube::{Constraint, Contributions, Cube, Dimension, MAX_CELLS};
+
+/// The largest count a table may hold, margins included: 2^53. The LP
+/// solver (HiGHS) works in double precision, which holds every whole number
+/// up to 2^53 exactly and no further, so the audit's intervals, and every
+/// sum and protection level, are exact only below it.
+pub const MAX_COUNT: i64 = 1 << 53;
 pub use ingest::CubeBuilder;
 pub use linked::LinkedTables;
 
