@@ -141,3 +141,110 @@ fn a_csv_beside_the_metadata_of_another_run_fails_the_metadata_check() {
     assert!(!report.passed);
     assert!(report.findings.iter().any(|f| f.key == "finding.metadata_data"), "{:?}", report.findings);
 }
+
+const ONE_WAY: &str = "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.r]\n";
+
+/// The error of protecting `input` (bytes of a CSV) with `policy`.
+fn error_of(policy_text: &str, input: &[u8]) -> amparo::Error {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("in.csv");
+    std::fs::write(&path, input).unwrap();
+    let run = || -> amparo::Fallible<()> {
+        let p = Policy::from_toml(policy_text, dir.path())?;
+        amparo::protect(&p, &mut *amparo::io::read_table(&path)?).map(|_| ())
+    };
+    run().expect_err("the input is refused")
+}
+
+#[test]
+fn codes_are_read_one_way_everywhere_trimmed_and_in_unicode_nfc() {
+    // "a " and "a" are one code; so are the two ways of typing Panamá.
+    for input in ["r,n\na ,5\na,6\n", "r,n\nPanam\u{e1},5\nPanama\u{301},6\n"] {
+        let e = error_of(ONE_WAY, input.as_bytes());
+        assert!(e.message.contains("rows 1 and 2 are both the cell"), "{e}");
+    }
+    // The policy's codes, the data's and the published table's meet.
+    let policy = Policy::from_toml(&format!("{ONE_WAY}codes = [\"Panam\u{e1}\", \"Bogot\u{e1} \"]\n"), Path::new(".")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("in.csv");
+    std::fs::write(&path, "r,n\nPanama\u{301},5\n Bogot\u{e1},6\n").unwrap();
+    let result = amparo::protect(&policy, &mut *amparo::io::read_table(&path).unwrap()).unwrap();
+    assert_eq!(result.cube.values(), &[11, 5, 6]);
+    let published = dir.path().join("published.csv");
+    std::fs::write(&published, "r,n\nTotal,11\nPanama\u{301} ,5\nBogot\u{e1},6\n").unwrap();
+    let report = amparo::audit::report::audit_files(&policy, &[published], None, None, amparo::i18n::Lang::EN).unwrap();
+    assert!(report.passed, "{:?}", report.findings);
+}
+
+#[test]
+fn inputs_that_mislead_get_messages_naming_the_real_cause() {
+    let e = error_of(ONE_WAY, b"r,n\na,\"10\nb,3\n");
+    assert!(e.message.contains("the quote opened on line 2 is never closed"), "{e}");
+    let e = error_of(ONE_WAY, b"\"r\nx\",n\na,5\n");
+    assert!(e.message.contains("line break inside a quoted column name"), "{e}");
+    let e = error_of(ONE_WAY, b"r,n\nb,6\nPanam\xe1,5\n");
+    assert!(e.message.contains("not UTF-8 text at row 2") && e.message.contains("save it as CSV UTF-8"), "{e}");
+    let e = error_of(ONE_WAY, b"r,n\n\xe9,5\n");
+    assert!(e.message.contains("save it as CSV UTF-8"), "{e}");
+    let e = error_of("version = 1\n[input]\nkind = \"microdata\"\n[dimensions.r]\ntotal = \"a\"\n", b"r\na\nb\n");
+    assert!(e.message.contains("also the name of the total of dimension `r`") && e.message.contains("total = \"All\""), "{e}");
+    let mut long = b"r,n\n".to_vec();
+    long.extend(std::iter::repeat_n(b'a', amparo::io::MAX_CSV_LINE_BYTES + 10));
+    let e = error_of(ONE_WAY, &long);
+    assert!(e.message.contains("line 2 is longer than 16 MB"), "{e}");
+    // A tab-separated export is read as such.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tabs.csv");
+    std::fs::write(&path, "r\tn\na\t5\nb\t6\n").unwrap();
+    let p = policy(ONE_WAY).unwrap();
+    assert_eq!(amparo::protect(&p, &mut *amparo::io::read_table(&path).unwrap()).unwrap().cube.values(), &[11, 5, 6]);
+}
+
+#[test]
+fn policies_that_mislead_get_messages_naming_the_real_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Policy::from_toml(&format!("{ONE_WAY}codes_file = {{ path = \"/etc/passwd\" }}\n"), dir.path()).unwrap_err();
+    assert!(e.message.contains("is not a CSV file") && !e.message.contains("root"), "{e}");
+    for (key, value) in [("epsilon", "1e300"), ("epsilon", "1e-300")] {
+        let e = policy(&format!("{ONE_WAY}[noise]\nmethod = \"discrete_laplace\"\n{key} = {value}\n")).unwrap_err();
+        assert!(e.message.contains("outside the range of budgets"), "{e}");
+    }
+    let e = policy(&format!("{ONE_WAY}[noise]\nmethod = \"discrete_gaussian\"\nrho = 1e-300\n")).unwrap_err();
+    assert!(e.message.contains("rho = 1e-300 is outside the range of budgets"), "{e}");
+    // A policy file that never ends stops at a stated limit.
+    let e = Policy::from_file("/dev/zero").unwrap_err();
+    assert!(e.message.contains("larger than 16 MB"), "{e}");
+}
+
+#[test]
+fn unreadable_table_files_are_refused_before_they_cost_memory_or_guesses() {
+    let dir = tempfile::tempdir().unwrap();
+    // A 72-byte Arrow stream declaring a 2 GB message.
+    let stream = dir.path().join("t.arrows");
+    let mut bytes = vec![0xff, 0xff, 0xff, 0xff];
+    bytes.extend(0x7fff_fff0u32.to_le_bytes());
+    bytes.extend([0u8; 64]);
+    std::fs::write(&stream, &bytes).unwrap();
+    let e = amparo::io::read_table(&stream).map(|_| ()).unwrap_err();
+    assert!(e.message.contains("declares 2147483632 bytes") && e.message.contains("only 64 left"), "{e}");
+    // A Parquet file with two columns of one name.
+    use amparo::arrow::array::{ArrayRef, RecordBatch, StringArray};
+    use amparo::arrow::schema::{DataType, Field, Schema};
+    let schema = std::sync::Arc::new(Schema::new(vec![Field::new("r", DataType::Utf8, true), Field::new("r", DataType::Utf8, true)]));
+    let column: ArrayRef = std::sync::Arc::new(StringArray::from(vec!["a"]));
+    let batch = RecordBatch::try_new(schema, vec![column.clone(), column]).unwrap();
+    let parquet = dir.path().join("t.parquet");
+    amparo::io::write_table(&batch, &parquet, None).unwrap();
+    let e = amparo::io::read_table(&parquet).map(|_| ()).unwrap_err();
+    assert!(e.message.contains("two columns named `r`"), "{e}");
+    // One file given for two linked tables.
+    let linked = Policy::from_toml(
+        "version = 1\n[input]\nkind = \"microdata\"\n[dimensions.a]\n[dimensions.b]\n[primary]\nthreshold = 3\n[tables.t1]\ndimensions = [\"a\"]\n[tables.t2]\ndimensions = [\"b\"]\n",
+        Path::new("."),
+    )
+    .unwrap();
+    let table = dir.path().join("t1.csv");
+    std::fs::write(&table, "a,published\nTotal,5\nx,5\n").unwrap();
+    let e = amparo::audit::report::audit_files(&linked, &[table.clone(), table], None, None, amparo::i18n::Lang::EN).unwrap_err();
+    assert!(e.message.contains("is given twice"), "{e}");
+}

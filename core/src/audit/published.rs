@@ -228,7 +228,7 @@ pub fn read_published(
             continue;
         }
         if across.is_some() && why_internal(name).is_none() {
-            across_columns.push((i, crate::publish::unguard_formula(name.trim()).to_owned()));
+            across_columns.push((i, crate::hierarchy::normalize_code(crate::publish::unguard_formula(name.trim())).into_owned()));
         } else {
             unexpected_columns.push(name.clone());
         }
@@ -288,7 +288,7 @@ pub fn read_published(
                 if text.is_null(r) || text.value(r).trim().is_empty() {
                     fail!(Data, "row {row_number}: column `{}` has no code; every row of a published table names its cell", policy.dimensions[d].column);
                 }
-                ids.push(intern(d, crate::publish::unguard_formula(text.value(r).trim()), row_number));
+                ids.push(intern(d, &crate::hierarchy::normalize_code(crate::publish::unguard_formula(text.value(r).trim())), row_number));
             }
             for (array, across_code, column) in &values {
                 let values = array.as_string::<i32>();

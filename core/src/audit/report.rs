@@ -99,6 +99,11 @@ pub fn audit_files(
     hidden_symbols: Option<&[String]>,
     lang: Lang,
 ) -> Fallible<AuditReport> {
+    for (i, a) in paths.iter().enumerate() {
+        if let Some(b) = paths[..i].iter().find(|b| io::same_file(a, b)) {
+            fail!(Policy, "{} is given twice (also as {}); give each linked table's own file, in the policy's order", a.display(), b.display());
+        }
+    }
     let readers = paths.iter().map(|p| io::read_table(p)).collect::<Fallible<Vec<_>>>()?;
     let recorded = paths.iter().zip(&readers).map(|(p, r)| recorded_metadata(p, r)).collect::<Fallible<Vec<_>>>()?;
     let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();

@@ -15,6 +15,20 @@ use crate::error::Fallible;
 use crate::policy::HierarchySpec;
 use crate::fail;
 
+/// A code as the engine compares it, everywhere (input, policy, published
+/// tables, cells named by a person): without the spaces around it, in
+/// Unicode normal form C, so `"a "` and `"a"` are one code, and so are
+/// `Panamá` typed with a precomposed `á` and with `a` + a combining accent.
+pub fn normalize_code(code: &str) -> std::borrow::Cow<'_, str> {
+    use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+    let trimmed = code.trim();
+    if trimmed.is_ascii() || is_nfc_quick(trimmed.chars()) == IsNormalized::Yes {
+        std::borrow::Cow::Borrowed(trimmed)
+    } else {
+        std::borrow::Cow::Owned(trimmed.nfc().collect())
+    }
+}
+
 /// A tree of codes for one dimension.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hierarchy {
@@ -39,6 +53,7 @@ impl Hierarchy {
     /// the data with where each was first seen; for specifications with a fixed
     /// list of codes, an observed code outside the list is an error naming it.
     pub fn build(dimension: &str, spec: &HierarchySpec, observed: &[(&str, CodeOrigin<'_>)]) -> Fallible<Hierarchy> {
+        let spec = &spec.normalized();
         let h = match spec {
             HierarchySpec::FlatFromData { total } => {
                 let mut codes: Vec<&str> = observed.iter().map(|(c, _)| *c).filter(|c| c != total).collect();
@@ -246,8 +261,9 @@ impl Hierarchy {
     pub fn codes(&self) -> &[String] {
         &self.codes
     }
+    /// The node of a code (compared as [`normalize_code`] says).
     pub fn node(&self, code: &str) -> Option<u32> {
-        self.index.get(code).copied()
+        self.index.get(&*normalize_code(code)).copied()
     }
     pub fn parent(&self, node: u32) -> Option<u32> {
         self.parent[node as usize]

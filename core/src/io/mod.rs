@@ -56,7 +56,16 @@ pub type BatchReader = Box<dyn RecordBatchReader + Send>;
 /// Map an Arrow error met while reading input to an engine error.
 pub fn arrow_read_error(e: ArrowError, source: &str) -> Error {
     match e {
-        ArrowError::IoError(m, _) => err!(Io, "reading {source}: {m}"),
+        ArrowError::IoError(_, e) => io_error(e, source),
+        ArrowError::CsvError(m) if m.contains("invalid UTF-8") => {
+            // arrow-csv counts lines from 1 with the header: row = line - 1.
+            let line = m.split("line ").nth(1).and_then(|t| t.split(|c: char| !c.is_ascii_digit()).next()).and_then(|n| n.parse::<u64>().ok());
+            let place = line.map_or_else(String::new, |l| format!(" at row {} (line {l})", l.saturating_sub(1)));
+            err!(
+                Data,
+                "reading {source}: the file is not UTF-8 text{place}; it seems saved in another encoding (Latin-1 or Windows-1252, as some spreadsheets do): save it as CSV UTF-8"
+            )
+        }
         ArrowError::CsvError(m) => err!(Data, "reading {source}: {m}; check that every row has as many fields as the header"),
         // The engine's own error, raised inside a reader (a folder's odd file).
         ArrowError::ExternalError(inner) => match inner.downcast::<Error>() {
@@ -90,17 +99,74 @@ pub fn read_table(path: &Path) -> Fallible<BatchReader> {
         Format::Arrow => {
             let reader = arrow_ipc::reader::FileReader::try_new(BufReader::new(file), None)
                 .map_err(|e| err!(Data, "{source} is not a readable Arrow IPC file: {e}"))?;
+            check_unique_columns(&reader.schema(), &source)?;
             Ok(Box::new(reader))
         }
         Format::ArrowStream => {
+            let mut file = file;
+            check_ipc_stream_framing(&mut file, &source)?;
             let reader = arrow_ipc::reader::StreamReader::try_new(BufReader::new(file), None)
                 .map_err(|e| err!(Data, "{source} is not a readable Arrow IPC stream: {e}"))?;
+            check_unique_columns(&reader.schema(), &source)?;
             Ok(Box::new(reader))
         }
     }
 }
 
 type ParquetReader = parquet::arrow::arrow_reader::ParquetRecordBatchReader;
+
+/// Refuse a table with two columns of one name (as a CSV with them is):
+/// which of them is the dimension, or the count, would be a guess.
+fn check_unique_columns(schema: &Schema, source: &str) -> Fallible<()> {
+    let mut seen = std::collections::HashSet::new();
+    for field in schema.fields() {
+        if !seen.insert(field.name()) {
+            fail!(Schema, "{source} has two columns named `{}`; give every column its own name", field.name());
+        }
+    }
+    Ok(())
+}
+
+/// Walk an Arrow IPC stream's message headers before reading it: every
+/// message must fit in what is left of the file. The reader allocates a
+/// message's declared size before reading it, so a short file declaring a
+/// 2 GB message would take 2 GB of memory; here it is refused instead.
+fn check_ipc_stream_framing(file: &mut File, source: &str) -> Fallible<()> {
+    let size = file.metadata().map_err(|e| err!(Io, "cannot read {source}: {e}"))?.len();
+    let broken = |what: String| err!(Data, "{source} is not a readable Arrow IPC stream: {what}");
+    let mut at = 0u64;
+    let mut word = [0u8; 4];
+    let mut read_word = |file: &mut File, at: &mut u64| -> Option<u32> {
+        file.read_exact(&mut word).ok()?;
+        *at += 4;
+        Some(u32::from_le_bytes(word))
+    };
+    loop {
+        let Some(mut length) = read_word(file, &mut at) else { break };
+        if length == 0xFFFF_FFFF {
+            let Some(l) = read_word(file, &mut at) else { return Err(broken("it ends inside a message header".into())) };
+            length = l;
+        }
+        if length == 0 {
+            break;
+        }
+        if u64::from(length) > size - at {
+            return Err(broken(format!("a message declares {length} bytes of metadata at byte {at}, but the file has only {} left", size - at)));
+        }
+        let mut meta = vec![0u8; length as usize];
+        file.read_exact(&mut meta).map_err(|e| broken(e.to_string()))?;
+        at += u64::from(length);
+        let message = arrow_ipc::root_as_message(&meta).map_err(|e| broken(format!("a message header at byte {at} cannot be read: {e}")))?;
+        let body = u64::try_from(message.bodyLength()).map_err(|_| broken("a message declares a negative body length".into()))?;
+        if body > size - at {
+            return Err(broken(format!("a message declares a body of {body} bytes at byte {at}, but the file has only {} left", size - at)));
+        }
+        at += body;
+        file.seek(std::io::SeekFrom::Start(at)).map_err(|e| broken(e.to_string()))?;
+    }
+    file.rewind().map_err(|e| err!(Io, "cannot read {source}: {e}"))?;
+    Ok(())
+}
 
 /// A Parquet file's batches, and its schema with the file's key/value
 /// metadata (where a protected table records its policy hash), which the
@@ -109,6 +175,7 @@ fn open_parquet(file: File, source: &str) -> Fallible<(ParquetReader, Arc<Schema
     let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
         .map_err(|e| err!(Data, "{source} is not a readable Parquet file: {e}"))?;
     let metadata = builder.schema().metadata().clone();
+    check_unique_columns(builder.schema(), source)?;
     let reader = builder.with_batch_size(BATCH_ROWS).build().map_err(|e| err!(Data, "reading {source}: {e}"))?;
     let schema = Arc::new(reader.schema().as_ref().clone().with_metadata(metadata));
     Ok((reader, schema))
@@ -226,16 +293,105 @@ fn csv_header(first_line: &str, delimiter: u8) -> Fallible<Vec<String>> {
     }
 }
 
-fn read_csv(mut file: File, source: &str) -> Fallible<BatchReader> {
-    let mut first = Vec::new();
-    let mut byte = [0u8; 1];
-    // The header line only, to learn column names and the delimiter.
-    while file.read(&mut byte)? == 1 && byte[0] != b'\n' {
-        first.push(byte[0]);
+/// The longest line a CSV may have (a header of a wide table with thousands
+/// of codes is a few hundred kilobytes): past it, the file is not the table
+/// it claims to be (a binary file, or one without line ends).
+pub const MAX_CSV_LINE_BYTES: usize = 16 << 20;
+
+/// A CSV as it is read, checked on the way: a quote that is never closed
+/// (which would swallow the rest of the file into one field) and a line
+/// longer than [`MAX_CSV_LINE_BYTES`] are errors naming the line.
+struct CsvGuard<R> {
+    inner: R,
+    source: String,
+    in_quotes: bool,
+    line: u64,
+    quote_line: u64,
+    line_bytes: usize,
+}
+
+impl<R: Read> CsvGuard<R> {
+    fn new(inner: R, source: &str) -> Self {
+        CsvGuard { inner, source: source.to_owned(), in_quotes: false, line: 1, quote_line: 0, line_bytes: 0 }
     }
-    let line = String::from_utf8(first).map_err(|_| err!(Data, "{source}: the header is not UTF-8 text; save the CSV as UTF-8"))?;
-    // Spreadsheets set to Spanish or Portuguese locales write `;`-separated CSV.
-    let delimiter = if !line.contains(',') && line.contains(';') { b';' } else { b',' };
+
+    fn fail(&self, message: String) -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, err!(Data, "{}: {message}", self.source))
+    }
+}
+
+impl<R: Read> Read for CsvGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && self.in_quotes {
+            return Err(self.fail(format!(
+                "the quote opened on line {} is never closed, so the rest of the file would be read as one field; close the quote (a quoted field ends with \") or remove it",
+                self.quote_line
+            )));
+        }
+        for &b in &buf[..n] {
+            match b {
+                b'"' => {
+                    if !self.in_quotes {
+                        self.quote_line = self.line;
+                    }
+                    self.in_quotes = !self.in_quotes;
+                }
+                b'\n' => {
+                    self.line += 1;
+                    self.line_bytes = 0;
+                }
+                _ => {}
+            }
+            self.line_bytes += 1;
+            if self.line_bytes > MAX_CSV_LINE_BYTES {
+                return Err(self.fail(format!(
+                    "line {} is longer than {} MB without a line end; this is not a CSV table (check the file, or its line ends)",
+                    self.line,
+                    MAX_CSV_LINE_BYTES >> 20
+                )));
+            }
+        }
+        Ok(n)
+    }
+}
+
+fn read_csv(mut file: File, source: &str) -> Fallible<BatchReader> {
+    // The header line only (to its first line end outside quotes), to learn
+    // the column names and the delimiter.
+    let mut first = Vec::new();
+    let mut guard = CsvGuard::new(BufReader::new(&mut file), source);
+    let mut byte = [0u8; 1];
+    let mut quoted_newline = false;
+    loop {
+        let in_quotes = guard.in_quotes;
+        match guard.read(&mut byte) {
+            Ok(0) => break,
+            Ok(_) if byte[0] == b'\n' && !in_quotes => break,
+            Ok(_) => {
+                quoted_newline |= byte[0] == b'\n';
+                first.push(byte[0]);
+            }
+            Err(e) => return Err(io_error(e, source)),
+        }
+    }
+    if quoted_newline {
+        fail!(Data, "{source}: the header has a line break inside a quoted column name; put every column name on the first line");
+    }
+    let line = String::from_utf8(first).map_err(|_| {
+        err!(Data, "{source}: line 1 (the header) is not UTF-8 text; the file seems saved in another encoding (Latin-1 or Windows-1252, as some spreadsheets do): save it as CSV UTF-8")
+    })?;
+    // Spreadsheets set to Spanish or Portuguese locales write `;`-separated
+    // CSV; some exports are tab-separated.
+    let delimiter = if line.contains(',') {
+        b','
+    } else if line.contains(';') {
+        b';'
+    } else if line.contains('\t') {
+        b'\t'
+    } else {
+        b','
+    };
     let names = csv_header(&line, delimiter)?;
     if names.iter().all(String::is_empty) {
         fail!(Data, "{source} is empty: it has no header line");
@@ -252,9 +408,18 @@ fn read_csv(mut file: File, source: &str) -> Fallible<BatchReader> {
         .with_header(true)
         .with_delimiter(delimiter)
         .with_batch_size(BATCH_ROWS)
-        .build(BufReader::new(file))
+        .build(BufReader::new(CsvGuard::new(file, source)))
         .map_err(|e| arrow_read_error(e, source))?;
     Ok(Box::new(reader))
+}
+
+/// An I/O error met while reading, as the engine's error (the engine's own
+/// error when a checking reader raised it).
+fn io_error(e: std::io::Error, source: &str) -> Error {
+    match e.get_ref().and_then(|inner| inner.downcast_ref::<Error>()) {
+        Some(inner) => inner.clone(),
+        None => err!(Io, "reading {source}: {e}"),
+    }
 }
 
 /// Read a codes table (CSV) into (code, parent) pairs; an empty parent is `None`.
@@ -284,7 +449,7 @@ pub fn read_code_parent_pairs(bytes: &[u8], code_col: &str, parent_col: &str, so
 }
 
 /// The same file, by canonical path (the output may not exist yet: then its folder is canonicalised).
-fn same_file(a: &Path, b: &Path) -> bool {
+pub fn same_file(a: &Path, b: &Path) -> bool {
     let canon = |p: &Path| -> Option<PathBuf> {
         p.canonicalize().ok().or_else(|| {
             let parent = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));

@@ -22,6 +22,13 @@ use sha2::{Digest, Sha256};
 use crate::error::Fallible;
 use crate::{err, fail};
 
+/// The largest policy file read (a policy with inline code lists of every
+/// admin-2 unit of a region is well under a megabyte).
+pub const MAX_POLICY_BYTES: u64 = 16 << 20;
+
+/// The largest codes table or ptable file read.
+pub const MAX_CODES_FILE_BYTES: u64 = 256 << 20;
+
 /// The only policy format version this engine reads.
 pub const POLICY_VERSION: u32 = 1;
 
@@ -440,7 +447,7 @@ fn validate_perturbation(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256
                 fail!(Policy, "[perturbation] gives both ptable_file and ptable parameters (max_deviation, variance, js, p_stay); keep one");
             }
             let full = base_dir.join(path);
-            let text = std::fs::read_to_string(&full).map_err(|e| crate::err!(Io, "cannot read [perturbation] ptable_file {}: {e}", full.display()))?;
+            let text = crate::io::read_text_limited(&full, MAX_CODES_FILE_BYTES, "[perturbation] ptable_file")?;
             hasher.update(b"\0ptable_file\0");
             hasher.update(text.as_bytes());
             crate::cellkey::ptable::parse(&text, path)?;
@@ -949,6 +956,25 @@ pub enum HierarchySpec {
     CodeLengths { total: String, lengths: Vec<usize> },
 }
 
+impl HierarchySpec {
+    /// The specification with every code as the engine compares codes
+    /// ([`crate::hierarchy::normalize_code`]).
+    pub fn normalized(&self) -> HierarchySpec {
+        let n = |c: &String| crate::hierarchy::normalize_code(c).into_owned();
+        match self {
+            HierarchySpec::FlatFromData { total } => HierarchySpec::FlatFromData { total: n(total) },
+            HierarchySpec::FlatListed { total, codes } => HierarchySpec::FlatListed { total: n(total), codes: codes.iter().map(n).collect() },
+            HierarchySpec::Tree { edges } => HierarchySpec::Tree { edges: edges.iter().map(|(p, kids)| (n(p), kids.iter().map(n).collect())).collect() },
+            HierarchySpec::Table { total, pairs, source } => HierarchySpec::Table {
+                total: total.as_ref().map(n),
+                pairs: pairs.iter().map(|(c, p)| (n(c), p.as_ref().map(n))).collect(),
+                source: source.clone(),
+            },
+            HierarchySpec::CodeLengths { total, lengths } => HierarchySpec::CodeLengths { total: n(total), lengths: lengths.clone() },
+        }
+    }
+}
+
 /// A validated dimension: its name, input column and hierarchy specification.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DimensionPolicy {
@@ -1025,9 +1051,7 @@ impl Policy {
     /// Read and validate a policy file; codes tables are resolved relative to its folder.
     pub fn from_file(path: impl AsRef<Path>) -> Fallible<Policy> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            err!(Io, "cannot read the policy file {}: {e}", path.display())
-        })?;
+        let text = crate::io::read_text_limited(path, MAX_POLICY_BYTES, "policy file")?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Policy::from_toml(&text, &base)
     }
@@ -1046,7 +1070,7 @@ impl Policy {
             (PerturbationMethod::None, _) => None,
             (_, Some(path)) => {
                 let full = base_dir.join(path);
-                let text = std::fs::read_to_string(&full).map_err(|e| err!(Io, "cannot read [perturbation] ptable_file {}: {e}", full.display()))?;
+                let text = crate::io::read_text_limited(&full, MAX_CODES_FILE_BYTES, "[perturbation] ptable_file")?;
                 Some(crate::cellkey::ptable::parse(&text, path)?)
             }
             (_, None) => Some(crate::cellkey::ptable::generate(p.ptable_parameters())?),
@@ -1462,9 +1486,12 @@ fn hierarchy_spec(name: &str, s: &DimensionSection, base_dir: &Path, hasher: &mu
     }
     if let Some(cf) = &s.codes_file {
         let path: PathBuf = base_dir.join(&cf.path);
-        let text = std::fs::read(&path).map_err(|e| {
-            err!(Io, "[dimensions.{name}] cannot read codes_file {}: {e}; the path is relative to the policy file", path.display())
-        })?;
+        if !cf.path.to_ascii_lowercase().ends_with(".csv") {
+            fail!(Policy, "[dimensions.{name}] codes_file = \"{}\" is not a CSV file; a codes table is a .csv with a code and a parent column", cf.path);
+        }
+        let text = crate::io::read_text_limited(&path, MAX_CODES_FILE_BYTES, &format!("[dimensions.{name}] codes_file"))
+            .map_err(|e| err!(Io, "{}; the path is relative to the policy file", e.message))?
+            .into_bytes();
         hasher.update(b"\0codes_file\0");
         hasher.update(cf.path.as_bytes());
         hasher.update(b"\0");

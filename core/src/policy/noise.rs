@@ -34,6 +34,10 @@ pub enum Postprocess {
     None,
 }
 
+/// The smallest and largest budget (epsilon, rho, a share) given as a number.
+pub const MIN_BUDGET: f64 = 1e-12;
+pub const MAX_BUDGET: f64 = 1e6;
+
 /// An exact positive number: `1`, `0.5`, or a fraction as text, `"1/3"`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 #[serde(untagged)]
@@ -46,6 +50,11 @@ impl ExactNumber {
     /// As an exact fraction; `name` says which parameter, for the error.
     pub fn fraction(&self, name: &str) -> Fallible<Fraction> {
         let text = match self {
+            ExactNumber::Number(x) if x.is_finite() && *x > 0.0 && !(MIN_BUDGET..=MAX_BUDGET).contains(x) => fail!(
+                Policy,
+                "[noise] {name} = {x:e} is outside the range of budgets Amparo takes ({MIN_BUDGET:e} to {MAX_BUDGET:e}): above it the noise \
+                 protects nothing, below it the noise drowns every count; choose a budget in that range (e.g. `{name} = 1` or `{name} = \"1/3\"`)"
+            ),
             ExactNumber::Number(x) if x.is_finite() && *x > 0.0 => format!("{x}"),
             ExactNumber::Number(x) => fail!(Policy, "[noise] {name} = {x} must be a positive finite number, e.g. `{name} = 1` or `{name} = \"1/3\"`"),
             ExactNumber::Text(t) => t.clone(),

@@ -47,6 +47,7 @@ struct Interner {
 impl Interner {
     #[inline]
     fn intern(&mut self, code: &str, row: u64) -> u32 {
+        let code = &*crate::hierarchy::normalize_code(code);
         if let Some(&id) = self.ids.get(code) {
             return id;
         }
@@ -467,6 +468,18 @@ impl<'p> CubeBuilder<'p> {
                     let h = &cube.dims()[d].hierarchy;
                     let node = coords[d];
                     let kids: Vec<&str> = h.children(node).iter().take(3).map(|&k| h.code(k)).collect();
+                    if node == h.root() {
+                        fail!(
+                            Hierarchy,
+                            "row {}: code `{}` in column `{}` is also the name of the total of dimension `{}` (the policy's `total`, or the generated `Total`); \
+                             a record needs a detailed code: give the total another name in [dimensions.{}] (e.g. `total = \"All\"`) or recode the row",
+                            count.first_row,
+                            h.code(node),
+                            cube.dims()[d].column,
+                            cube.dims()[d].name,
+                            cube.dims()[d].name
+                        );
+                    }
                     fail!(
                         Hierarchy,
                         "row {}: code `{}` in column `{}` is a margin of dimension `{}` (it contains `{}`{}), but microdata rows must carry the most detailed code; \
@@ -520,7 +533,7 @@ fn intern_column(array: &ArrayRef, column: &str, first_row: u64, interner: &mut 
         ($arr:expr) => {{
             for (i, s) in $arr.iter().enumerate() {
                 let s = s.expect("nulls were rejected above");
-                if s.is_empty() {
+                if s.trim().is_empty() {
                     return Err(missing(i));
                 }
                 out.push(interner.intern(s, first_row + i as u64));
