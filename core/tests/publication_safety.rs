@@ -248,3 +248,60 @@ fn unreadable_table_files_are_refused_before_they_cost_memory_or_guesses() {
     let e = amparo::audit::report::audit_files(&linked, &[table.clone(), table], None, None, amparo::i18n::Lang::EN).unwrap_err();
     assert!(e.message.contains("is given twice"), "{e}");
 }
+
+mod property {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A two-way aggregated table: rows × columns counts (many small ones).
+    fn table() -> impl Strategy<Value = (usize, usize, Vec<i64>, i64)> {
+        (2usize..5, 2usize..5, 3i64..6).prop_flat_map(|(rows, cols, threshold)| {
+            (Just(rows), Just(cols), proptest::collection::vec(prop_oneof![0i64..4, 0i64..30], rows * cols), Just(threshold))
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        /// For random protected tables: the publication passes `amparo
+        /// audit`, and the same file with any one internal column of the
+        /// producer's table added fails the `columns` check.
+        #[test]
+        fn the_publication_passes_the_audit_and_any_internal_column_fails_it((rows, cols, counts, threshold) in table()) {
+            let text = format!(
+                "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.r]\n[dimensions.c]\n[primary]\nthreshold = {threshold}\n[secondary]\nmethod = \"interval\"\n"
+            );
+            let p = policy(&text).unwrap();
+            let mut csv = String::from("r,c,n\n");
+            for (k, n) in counts.iter().enumerate() {
+                csv += &format!("r{},c{},{n}\n", k / cols, k % cols);
+            }
+            let _ = rows;
+            let result = protect_csv(&p, &csv).unwrap();
+            prop_assume!(result.metadata.audit_outcome == amparo::AuditOutcome::Passed);
+            let dir = tempfile::tempdir().unwrap();
+            let internal = dir.path().join("internal.csv");
+            let batch = result.to_record_batch(amparo::OutputOptions { keep_original: true });
+            amparo::io::write_table(&batch, &internal, Some(&result.metadata)).unwrap();
+            let published = dir.path().join("published.parquet");
+            amparo::publish::publish_files(&p, None, &[internal], &published, &Default::default()).unwrap();
+            let audit = |path: &Path| amparo::audit::report::audit_files(&p, &[path.to_path_buf()], None, None, amparo::i18n::Lang::EN).unwrap();
+            let report = audit(&published);
+            prop_assert!(report.passed, "{:?}", report.findings);
+            let publication = amparo::io::read_table(&published).unwrap().next().unwrap().unwrap();
+            for column in ["value", "status", "reason", "lower", "upper"] {
+                let index = batch.schema().index_of(column).unwrap();
+                let mut fields: Vec<_> = publication.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+                fields.push(batch.schema().field(index).clone());
+                let mut columns = publication.columns().to_vec();
+                columns.push(batch.column(index).clone());
+                let leaky = amparo::arrow::array::RecordBatch::try_new(std::sync::Arc::new(amparo::arrow::schema::Schema::new(fields)), columns).unwrap();
+                let path = dir.path().join(format!("leaky_{column}.parquet"));
+                amparo::io::write_table(&leaky, &path, None).unwrap();
+                let report = audit(&path);
+                let failed: Vec<_> = report.checks.iter().filter(|c| !c.passed).map(|c| c.check).collect();
+                prop_assert_eq!(failed, vec![amparo::audit::published::Check::Columns], "{}", column);
+            }
+        }
+    }
+}
