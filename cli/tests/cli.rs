@@ -455,3 +455,31 @@ fn an_interrupted_run_leaves_nothing_behind() {
         assert!(left.is_empty(), "{signal}: {left:?}");
     }
 }
+
+/// Bounded work: a table that would not fit in memory is refused before it
+/// is allocated, saying what it needs and what is free; the pattern phase of
+/// `interval` stops at [secondary] time_limit.
+#[test]
+fn work_is_bounded_by_memory_and_by_the_time_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = fixtures().join("secondary_interval_two_way");
+    let run = amparo()
+        .args(["protect", "-p"])
+        .arg(c.join("policy.toml"))
+        .arg(c.join("input.csv"))
+        .arg("-o")
+        .arg(dir.path().join("out.csv"))
+        .env("AMPARO_MEMORY_LIMIT", "1000")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("needs about") && stderr.contains("GB are free") && stderr.contains("r=3, c=4"), "{stderr}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(&policy, std::fs::read_to_string(c.join("policy.toml")).unwrap() + "lp_limit = 0\ntime_limit = 0.000000001\n").unwrap();
+    let run = amparo().args(["protect", "-p"]).arg(&policy).arg(c.join("input.csv")).arg("-o").arg(dir.path().join("out.csv")).output().unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("time_limit = 0.000000001 s: hypercube patterns were found for 0 of 1"), "{stderr}");
+}

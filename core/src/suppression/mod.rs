@@ -78,10 +78,12 @@ pub fn interval(
     let reason = "protects a sensitive cell";
     match table.as_cube() {
         Some(cube) if cube.len() > lp_limit => {
-            let (hidden, left) = protect_by_patterns(cube, marks, &targets, reason, cost_kind, forced_published);
+            let started = std::time::Instant::now();
+            let (hidden, left) = protect_by_patterns(cube, marks, &targets, reason, cost_kind, forced_published, time_limit)?;
             // Cells no pattern could protect (a sparse corner of the table)
-            // get protection LPs: slow at this size, but few.
-            Ok(hidden + protect_cells(table, marks, &left, reason, cost_kind, forced_published, time_limit)?)
+            // get protection LPs: slow at this size, but few; in the time left.
+            let remaining = time_limit.saturating_sub(started.elapsed());
+            Ok(hidden + protect_cells(table, marks, &left, reason, cost_kind, forced_published, remaining)?)
         }
         _ => protect_cells(table, marks, &targets, reason, cost_kind, forced_published, time_limit),
     }
@@ -103,7 +105,18 @@ fn protect_by_patterns(
     reason: &str,
     cost_kind: CostKind,
     forced_published: &[bool],
-) -> (usize, Vec<(usize, i64, i64)>) {
+    time_limit: std::time::Duration,
+) -> Fallible<(usize, Vec<(usize, i64, i64)>)> {
+    let started = std::time::Instant::now();
+    let out_of_time = |done: usize, of: usize, phase: &str| {
+        err!(
+            Infeasible,
+            "secondary suppression did not finish within [secondary] time_limit = {} s: hypercube patterns {phase} for {done} of {of} sensitive cells \
+             on a table of {} cells; raise time_limit, use method = \"fast\", or publish a smaller table",
+            time_limit.as_secs_f64(),
+            cube.len()
+        )
+    };
     let values = cube.values();
     let finder = hypercube::PatternFinder::new(cube);
     let mut hidden: Vec<bool> = (0..cube.len()).map(|c| marks.is_hidden(c)).collect();
@@ -129,6 +142,9 @@ fn protect_by_patterns(
     let last_resort = cube.len() as f64;
     for (k, &t) in order.iter().enumerate() {
         crate::progress::report("protecting sensitive cells", k as u64, Some(order.len() as u64));
+        if started.elapsed() > time_limit {
+            return Err(out_of_time(k, order.len(), "were found"));
+        }
         let (cell, lo, up) = targets[t];
         let weight = |c: usize| match (hidden[c], forced_published[c]) {
             (true, _) => 0.0,
@@ -151,7 +167,10 @@ fn protect_by_patterns(
     }
     // Publish again what is not needed, most costly first.
     added.sort_by(|&a, &b| cost(cost_kind, values[b]).total_cmp(&cost(cost_kind, values[a])).then(values[b].cmp(&values[a])).then(a.cmp(&b)));
-    for &cell in &added {
+    for (k, &cell) in added.iter().enumerate() {
+        if started.elapsed() > time_limit {
+            return Err(out_of_time(k, added.len(), "were being pruned (complementary cells rechecked)"));
+        }
         hidden[cell] = false;
         let dependent: Vec<u32> = users[cell].iter().copied().filter(|&t| certificates[t as usize].contains(&cell)).collect();
         let mut replacements = Vec::with_capacity(dependent.len());
@@ -185,7 +204,7 @@ fn protect_by_patterns(
     if std::env::var_os("AMPARO_DEBUG").is_some() {
         eprintln!("patterns: {} targets, {} cells hidden then {count} kept, {} targets without a pattern", order.len(), added.len(), left.len());
     }
-    (count, left)
+    Ok((count, left))
 }
 
 /// The singleton rule: in every constraint whose hidden cells are exactly two
