@@ -386,6 +386,7 @@ fn run_metadata(policy: &Policy, methods: &[String], audit: Option<&audit::Audit
         Some(a) => {
             metadata.audit = a.verdict();
             metadata.audit_outcome = if a.passed() { AuditOutcome::Passed } else { AuditOutcome::Failed };
+            metadata.notes.push(("intervals".to_owned(), a.intervals_note()));
         }
         None if policy.file.audit_skipped() => {
             metadata.audit = "NOT AUDITED: the policy skips the audit ([audit] skip); an outsider may recover hidden cells from the margins: do not publish".to_owned();

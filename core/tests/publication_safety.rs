@@ -305,3 +305,38 @@ mod property {
         }
     }
 }
+
+/// Above [audit] interval_limit, lower/upper hold only exact attacker
+/// intervals; a finding proven from the constraints near a cell says it
+/// bounds the interval, and the metadata says which cells carry one.
+#[test]
+fn lower_and_upper_are_exact_intervals_or_empty_and_the_metadata_says_which() {
+    let text = "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.r]\n[dimensions.c]\n[primary]\nthreshold = 5\n[audit]\ninterval_limit = 0\n";
+    let p = policy(text).unwrap();
+    let mut csv = String::from("r,c,n\n");
+    for r in 0..6 {
+        for c in 0..5 {
+            csv += &format!("r{r},c{c},{}\n", if (r + c) % 4 == 0 { 2 } else { 7 + r + c });
+        }
+    }
+    let result = protect_csv(&p, &csv).unwrap();
+    let audit = result.audit.as_ref().unwrap();
+    assert!(!audit.passed() && !audit.intervals_computed);
+    assert!(audit.findings.iter().any(|f| !f.exact), "the constraints near a cell prove some findings");
+    let exact = amparo::audit::attacker_intervals(&result.cube, &result.marks.published).unwrap();
+    for f in &audit.findings {
+        assert_eq!(result.marks.lower[f.cell].is_some(), f.exact, "{f:?}");
+        let truth = exact[f.cell].unwrap();
+        if f.exact {
+            assert_eq!((result.marks.lower[f.cell], result.marks.upper[f.cell]), (Some(truth.lower), truth.upper));
+        } else {
+            // The bound contains the attacker's exact interval.
+            assert!(f.interval.lower <= truth.lower && truth.upper.zip(f.interval.upper).is_none_or(|(t, b)| t <= b), "{f:?} {truth:?}");
+        }
+    }
+    let note = result.metadata.notes.iter().find(|(k, _)| k == "intervals").map(|(_, v)| v.clone()).unwrap();
+    assert!(note.contains("exact interval of") && note.contains("interval_limit"), "{note}");
+    // Cells with findings are described as bounds where they are bounds.
+    let summary = result.summary().to_string();
+    assert!(summary.contains("an attacker infers") || summary.contains("narrows it to within"), "{summary}");
+}

@@ -395,6 +395,10 @@ pub struct Finding {
     /// Published cells whose values pin the interval (in the constraints
     /// that bind the violated bound), a few at most.
     pub pinned_by: Vec<usize>,
+    /// Whether `interval` is the attacker's exact interval; otherwise a
+    /// bound from the constraints near the cell, which contains it (the
+    /// attacker narrows the cell to within it, at least).
+    pub exact: bool,
 }
 
 /// The audit of one protected table.
@@ -413,6 +417,22 @@ pub struct AuditReport {
 impl AuditReport {
     pub fn passed(&self) -> bool {
         self.findings.is_empty()
+    }
+
+    /// Which hidden cells carry their attacker interval in `lower`/`upper`
+    /// (the metadata's `intervals` note).
+    pub fn intervals_note(&self) -> String {
+        if self.intervals_computed {
+            return format!("lower/upper: the attacker's exact interval of every hidden cell ({})", self.hidden_cells);
+        }
+        let exact = self.findings.iter().filter(|f| f.exact).count();
+        format!(
+            "lower/upper: the attacker's exact interval of {exact} hidden cells with findings; the other {} hidden cells have none, since above \
+             [audit] interval_limit the audit decides protection without computing every interval ({} findings were proven from the constraints \
+             near the cell, which bound the interval without giving it exactly)",
+            self.hidden_cells - exact,
+            self.findings.len() - exact
+        )
     }
 
     /// One line for metadata and summaries.
@@ -443,8 +463,9 @@ impl AuditReport {
                 let upper = f.interval.upper.map_or("unbounded".to_owned(), |u| u.to_string());
                 let pinned: Vec<String> = f.pinned_by.iter().map(|&c| format!("({})", cube.describe(c))).collect();
                 format!(
-                    "({}): an attacker infers [{}, {upper}]; its protection needs [{}, {}] or wider{}",
+                    "({}): an attacker {} [{}, {upper}]; its protection needs [{}, {}] or wider{}",
                     cube.describe(f.cell),
+                    if f.exact { "infers" } else { "narrows it to within" },
                     f.interval.lower,
                     f.value - f.required.0,
                     f.value + f.required.1,
@@ -517,7 +538,7 @@ pub fn run(table: &dyn Additive, marks: &mut crate::output::CellMarks, interval_
                 let too_high = iv.lower > value.saturating_sub(lo);
                 if too_high || iv.upper.is_some_and(|u| u < value.saturating_add(up)) {
                     let pinned_by = pinning(&attacker.binding_constraints(cell, too_high)?);
-                    findings.push(Finding { cell, value, interval: iv, required: (lo, up), pinned_by });
+                    findings.push(Finding { cell, value, interval: iv, required: (lo, up), pinned_by, exact: true });
                 }
             }
         }
@@ -536,10 +557,11 @@ pub fn run(table: &dyn Additive, marks: &mut crate::output::CellMarks, interval_
             let value = table.value(cell);
             let required = marks.protection[cell].expect("needs are sensitive cells");
             if let Some(bound) = local.prove(cell, |iv| iv.lower > low || iv.upper.is_some_and(|u| u < high))? {
+                // A bound, not the attacker's exact interval: the finding
+                // says so, and lower/upper stay empty (see `intervals_note`).
                 let iv = bound.interval;
                 let binding = if iv.lower > low { &bound.binding_lower } else { &bound.binding_upper };
-                intervals.push((cell, iv));
-                findings.push(Finding { cell, value, interval: iv, required, pinned_by: pinning(binding) });
+                findings.push(Finding { cell, value, interval: iv, required, pinned_by: pinning(binding), exact: false });
                 by_neighbourhood += 1;
                 continue;
             }
@@ -549,7 +571,7 @@ pub fn run(table: &dyn Additive, marks: &mut crate::output::CellMarks, interval_
                 let too_high = iv.lower > low;
                 intervals.push((cell, iv));
                 let pinned_by = pinning(&attacker.binding_constraints(cell, too_high)?);
-                findings.push(Finding { cell, value, interval: iv, required, pinned_by });
+                findings.push(Finding { cell, value, interval: iv, required, pinned_by, exact: true });
             }
         }
         if std::env::var_os("AMPARO_DEBUG").is_some() {

@@ -918,9 +918,11 @@ pub struct AuditSection {
     /// The most hidden cells for which the audit computes every exact
     /// interval (`lower`/`upper`, two LPs per cell; default 5,000). Above it
     /// the audit still decides, exactly, whether every sensitive cell keeps its
-    /// protection, but fills `lower`/`upper` only for the cells it reports
-    /// (for a cell proven exposed by the constraints near it, an interval
-    /// that contains the exact one).
+    /// protection, but fills `lower`/`upper` only with the exact intervals of
+    /// the cells it reports on the whole table; a cell proven exposed by the
+    /// constraints near it has a finding with a bound that contains its
+    /// interval, and empty `lower`/`upper`. The metadata's `intervals` note
+    /// says which cells carry one.
     #[serde(default = "default_interval_limit")]
     pub interval_limit: usize,
 }
