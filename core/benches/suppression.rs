@@ -68,7 +68,7 @@ fn audit(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new(format!("after {method}"), format!("{name}, {} cells, {hidden} hidden", protected.cube.len())), |b| {
             b.iter_batched(
                 || protected.marks.clone(),
-                |mut marks| amparo::audit::run(&protected.cube, &mut marks, limit).unwrap(),
+                |mut marks| amparo::audit::run(&protected.cube, &mut marks, limit, true).unwrap(),
                 BatchSize::LargeInput,
             )
         });

@@ -282,6 +282,15 @@ pub fn protect_linked(policy: &Policy, cubes: Vec<Cube>) -> Fallible<Vec<Protect
                         })
                     })
                     .collect(),
+                // A singleton's finding where the table has both cells.
+                singleton_findings: a
+                    .singleton_findings
+                    .iter()
+                    .filter_map(|f| match (local.get(&f.singleton), local.get(&f.cell)) {
+                        (Some(&singleton), Some(&cell)) => Some(audit::SingletonFinding { singleton, cell, ..f.clone() }),
+                        _ => None,
+                    })
+                    .collect(),
                 ..a.clone()
             });
             Protected { cube, marks, metadata: metadata.clone(), audit }
@@ -356,8 +365,13 @@ fn secondary_and_audit(
     match (secondary.method, cube) {
         (policy::SecondaryMethod::None, _) => {}
         (policy::SecondaryMethod::Interval, _) => {
+            let started = std::time::Instant::now();
             suppression::interval(table, marks, secondary.cost, forced_published, limit, secondary.lp_limit)?;
-            if singletons {
+            if singletons && table.len() <= suppression::SINGLETON_LP_LIMIT {
+                suppression::protect_from_singletons(table, marks, secondary.cost, forced_published, limit.saturating_sub(started.elapsed()))?;
+            } else if singletons {
+                // Above it the LP rule costs minutes: the structural rule,
+                // which the audit's singletons check does not judge there.
                 suppression::protect_singletons(table, marks, secondary.cost, forced_published)?;
             }
             methods.push("secondary:interval".to_owned());
@@ -372,7 +386,7 @@ fn secondary_and_audit(
         eprintln!("secondary suppression: {:.2?}", clock.elapsed());
     }
     let clock = std::time::Instant::now();
-    let audit = if policy.file.audit.enabled { Some(audit::run(table, marks, policy.file.audit.interval_limit)?) } else { None };
+    let audit = if policy.file.audit.enabled { Some(audit::run(table, marks, policy.file.audit.interval_limit, singletons)?) } else { None };
     if debug {
         eprintln!("audit: {:.2?}", clock.elapsed());
     }
@@ -387,6 +401,7 @@ fn run_metadata(policy: &Policy, methods: &[String], audit: Option<&audit::Audit
             metadata.audit = a.verdict();
             metadata.audit_outcome = if a.passed() { AuditOutcome::Passed } else { AuditOutcome::Failed };
             metadata.notes.push(("intervals".to_owned(), a.intervals_note()));
+            metadata.notes.push(("singletons".to_owned(), a.singletons_note()));
         }
         None if policy.file.audit_skipped() => {
             metadata.audit = "NOT AUDITED: the policy skips the audit ([audit] skip); an outsider may recover hidden cells from the margins: do not publish".to_owned();

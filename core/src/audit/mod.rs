@@ -351,6 +351,13 @@ impl Attacker {
         Ok(Interval { lower, upper })
     }
 
+    /// Whether two hidden cells are linked by the table's constraints (in one
+    /// group of the attacker's LPs): knowing one can change what is known of
+    /// the other only then.
+    pub fn linked(&self, a: usize, b: usize) -> bool {
+        matches!((self.place[a], self.place[b]), (Some((x, _)), Some((y, _))) if x == y)
+    }
+
     /// Can the attacker not rule out that hidden `cell` is as low as `low`
     /// and as high as `high`? Bounds an earlier solution reached need no LP.
     pub fn reaches(&mut self, cell: usize, low: i64, high: i64) -> Fallible<bool> {
@@ -412,15 +419,45 @@ pub struct AuditReport {
     /// `[audit] interval_limit`: then only reported cells have one).
     pub intervals_computed: bool,
     pub findings: Vec<Finding>,
+    /// The `singletons` check: sensitive cells that the child alone in a
+    /// hidden cell of 1, who knows their own count, narrows below their
+    /// protection (when the policy protects singletons).
+    pub singleton_findings: Vec<SingletonFinding>,
+    /// Whether the `singletons` check ran (tables up to
+    /// [`crate::suppression::SINGLETON_LP_LIMIT`] cells whose policy protects singletons).
+    pub singletons_checked: bool,
+}
+
+/// A sensitive cell that a singleton's child can narrow below its protection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SingletonFinding {
+    /// The hidden cell of 1 whose child knows it.
+    pub singleton: usize,
+    /// The sensitive cell narrowed.
+    pub cell: usize,
+    pub value: i64,
+    pub required: (i64, i64),
 }
 
 impl AuditReport {
     pub fn passed(&self) -> bool {
-        self.findings.is_empty()
+        self.findings.is_empty() && self.singleton_findings.is_empty()
     }
 
     /// Which hidden cells carry their attacker interval in `lower`/`upper`
     /// (the metadata's `intervals` note).
+    /// What the `singletons` check covered (the metadata's `singletons` note).
+    pub fn singletons_note(&self) -> String {
+        if self.singletons_checked {
+            "checked: no child alone in a hidden cell of 1 can narrow another sensitive cell below its protection".to_owned()
+        } else {
+            format!(
+                "not checked by LPs (the policy ignores singletons, or the table has more than {} cells, where the structural rule was applied)",
+                crate::suppression::SINGLETON_LP_LIMIT
+            )
+        }
+    }
+
     pub fn intervals_note(&self) -> String {
         if self.intervals_computed {
             return format!("lower/upper: the attacker's exact interval of every hidden cell ({})", self.hidden_cells);
@@ -442,11 +479,16 @@ impl AuditReport {
         } else {
             format!("{} hidden cells audited; intervals not listed above [audit] interval_limit", self.hidden_cells)
         };
+        let singletons = if self.singleton_findings.is_empty() {
+            String::new()
+        } else {
+            format!("; {} by the child alone in a hidden cell of 1", self.singleton_findings.iter().map(|f| f.cell).collect::<std::collections::BTreeSet<_>>().len())
+        };
         if self.passed() {
             format!("passed: {} sensitive cells keep their protection ({scope})", self.sensitive_cells)
         } else {
             format!(
-                "FAILED: {} of {} sensitive cells can be narrowed below their protection ({scope})",
+                "FAILED: {} of {} sensitive cells can be narrowed below their protection{singletons} ({scope})",
                 self.findings.len(),
                 self.sensitive_cells
             )
@@ -476,6 +518,18 @@ impl AuditReport {
         if self.findings.len() > limit {
             lines.push(format!("... and {} more", self.findings.len() - limit));
         }
+        for f in self.singleton_findings.iter().take(limit) {
+            lines.push(format!(
+                "({}): the child alone in the hidden cell ({}) knows it is 1, and with that narrows this cell below [{}, {}]",
+                cube.describe(f.cell),
+                cube.describe(f.singleton),
+                f.value - f.required.0,
+                f.value + f.required.1
+            ));
+        }
+        if self.singleton_findings.len() > limit {
+            lines.push(format!("... and {} more singleton findings", self.singleton_findings.len() - limit));
+        }
         lines
     }
 }
@@ -485,7 +539,102 @@ impl AuditReport {
 /// How many pinning published cells a finding names.
 const PINNING_CELLS_LISTED: usize = 6;
 
-pub fn run(table: &dyn Additive, marks: &mut crate::output::CellMarks, interval_limit: usize) -> Fallible<AuditReport> {
+pub fn run(table: &dyn Additive, marks: &mut crate::output::CellMarks, interval_limit: usize, singletons: bool) -> Fallible<AuditReport> {
+    let mut report = run_intervals(table, marks, interval_limit)?;
+    report.singletons_checked = singletons && table.len() <= crate::suppression::SINGLETON_LP_LIMIT;
+    if report.singletons_checked {
+        report.singleton_findings = singleton_findings(table, marks)?;
+    }
+    Ok(report)
+}
+
+/// The `singletons` check: for each hidden cell of 1, the attacker who also
+/// knows its value (its child does) must not narrow any other sensitive
+/// cell below its protection. A cell already exposed to every outsider is a
+/// finding of its own and is not repeated here.
+pub fn singleton_findings(table: &dyn Additive, marks: &crate::output::CellMarks) -> Fallible<Vec<SingletonFinding>> {
+    singleton_findings_of(table, marks, None)
+}
+
+/// [`singleton_findings`] for the singletons `only` (all hidden cells of 1 when `None`).
+pub fn singleton_findings_of(table: &dyn Additive, marks: &crate::output::CellMarks, only: Option<&[usize]>) -> Fallible<Vec<SingletonFinding>> {
+    let singles: Vec<usize> = match only {
+        Some(cells) => cells.to_vec(),
+        None => (0..table.len()).filter(|&c| marks.published[c].is_none() && table.value(c) == 1).collect(),
+    };
+    let needs: Vec<(usize, i64, i64)> = (0..table.len())
+        .filter(|&c| marks.published[c].is_none())
+        .filter_map(|c| marks.protection[c].map(|(lo, up)| (c, table.value(c).saturating_sub(lo), table.value(c).saturating_add(up))))
+        .collect();
+    if singles.is_empty() || needs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut attacker = Attacker::new(table, &marks.published)?;
+    attacker.explore(&needs)?;
+    let mut outside_exposed = std::collections::HashSet::new();
+    for &(cell, low, high) in &needs {
+        if !attacker.reaches(cell, low, high)? {
+            outside_exposed.insert(cell);
+        }
+    }
+    let needs: Vec<(usize, i64, i64)> = needs.into_iter().filter(|(c, _, _)| !outside_exposed.contains(c)).collect();
+    // The totals each cell is a part of: a cell that contains the singleton's
+    // child is known to the child to hold at least that 1, which is the
+    // child's own knowledge, not a disclosure about others.
+    // The cells inside the singleton's cell hold the child or nobody, which
+    // the child knows by being alone: nothing about others, not checked.
+    let mut totals_of: Vec<Vec<usize>> = vec![Vec::new(); table.len()];
+    let mut parts_of: Vec<Vec<usize>> = vec![Vec::new(); table.len()];
+    for con in table.constraints() {
+        for &p in &con.parts {
+            totals_of[p].push(con.total);
+            parts_of[con.total].push(p);
+        }
+    }
+    let reach = |from: usize, edges: &[Vec<usize>]| {
+        let mut found = std::collections::HashSet::new();
+        let mut stack = vec![from];
+        while let Some(c) = stack.pop() {
+            for &t in &edges[c] {
+                if found.insert(t) {
+                    stack.push(t);
+                }
+            }
+        }
+        found
+    };
+    let mut found = Vec::new();
+    for (k, &s) in singles.iter().enumerate() {
+        crate::progress::report("checking what singletons' children can tell", k as u64 + 1, Some(singles.len() as u64));
+        let (containing, inside) = (reach(s, &totals_of), reach(s, &parts_of));
+        let needs_here: Vec<(usize, i64, i64)> = needs
+            .iter()
+            .filter(|&&(c, _, _)| c != s && !inside.contains(&c) && attacker.linked(s, c))
+            .map(|&(c, low, high)| if containing.contains(&c) { (c, low.max(1), high) } else { (c, low, high) })
+            .collect();
+        if needs_here.is_empty() {
+            continue;
+        }
+        // The attacker with the child's knowledge: the singleton's cell published as 1.
+        let mut known = marks.published.to_vec();
+        known[s] = Some(1);
+        let mut child = Attacker::new(table, &known)?;
+        child.explore(&needs_here)?;
+        let mut exposed = Vec::new();
+        for &(cell, low, high) in &needs_here {
+            if !child.reaches(cell, low, high)? {
+                exposed.push(cell);
+            }
+        }
+        for cell in exposed {
+            let required = marks.protection[cell].expect("needs are sensitive cells");
+            found.push(SingletonFinding { singleton: s, cell, value: table.value(cell), required });
+        }
+    }
+    Ok(found)
+}
+
+fn run_intervals(table: &dyn Additive, marks: &mut crate::output::CellMarks, interval_limit: usize) -> Fallible<AuditReport> {
     let constraints = table.constraints();
     let hidden: Vec<usize> = (0..table.len()).filter(|&c| marks.published[c].is_none()).collect();
     let mut report = AuditReport { hidden_cells: hidden.len(), intervals_computed: hidden.len() <= interval_limit, ..AuditReport::default() };

@@ -205,10 +205,14 @@ pub enum ZeroPolicy {
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum SingletonPolicy {
-    /// A constraint (row, column, margin) whose hidden cells are a singleton
-    /// and one other cell gets a third hidden cell: otherwise the singleton's
-    /// child, knowing their own count, recovers the other cell from the
-    /// published total (tau-Argus manual 4.2, "singletons"; tau-Argus issue #194).
+    /// The child alone in a hidden cell of 1 knows their own count: with it,
+    /// they must not be able to narrow any other sensitive cell below its
+    /// protection (tau-Argus manual 4.2, "singletons"; tau-Argus issue #194).
+    /// Checked by LPs (an attacker who also knows that cell is 1) on tables
+    /// up to 1,000 cells, where `interval` and `fast` hide cells until the
+    /// check passes and the audit's `singletons` check judges it; above
+    /// that, a structural rule: a constraint whose hidden cells are a
+    /// singleton and one other cell gets a third hidden cell.
     #[default]
     Protect,
     /// No singleton rule: only the outside attacker is considered.

@@ -92,7 +92,14 @@ pub fn interval(
 /// Tables up to this many cells get `fast`'s bound repair with LPs over the
 /// whole table; above it each LP costs seconds (29k cells: 6 s). `interval`
 /// switches to patterns at the policy's `lp_limit` (default the same).
-const LP_TABLE_LIMIT: usize = 5_000;
+pub const LP_TABLE_LIMIT: usize = 5_000;
+
+/// Tables up to this many cells get the singleton rule by LPs (see
+/// [`protect_from_singletons`]) and the audit's `singletons` check: each
+/// hidden cell of 1 costs an attacker's exploration of its part of the
+/// table, seconds on a 700-cell table with a hundred singletons and minutes
+/// past a thousand cells. Larger tables get the structural rule.
+pub const SINGLETON_LP_LIMIT: usize = 1_000;
 
 /// Protect each target with the cheapest hypercube pattern found (see
 /// [`hypercube`]), then publish again every new secondary cell whose
@@ -207,11 +214,13 @@ fn protect_by_patterns(
     Ok((count, left))
 }
 
-/// The singleton rule: in every constraint whose hidden cells are exactly two
-/// and one of them is a primary cell of 1 child, hide one more cell (the
-/// cheapest published one there), until no constraint is left like that.
-/// Hiding more cells only widens attacker intervals and never makes a hidden
-/// cell computable, so the protection already found stays valid.
+/// The singleton rule of `fast` on tables too large for LPs, a heuristic: in
+/// every constraint whose hidden cells are exactly two and one of them is a
+/// primary cell of 1 child, hide one more cell (the cheapest published one
+/// there), until no constraint is left like that. It is not a guarantee
+/// (the child can still combine several constraints): the audit's
+/// `singletons` check judges, and [`protect_from_singletons`] is the rule
+/// wherever LPs are affordable.
 pub fn protect_singletons(table: &dyn Additive, marks: &mut CellMarks, cost_kind: CostKind, forced_published: &[bool]) -> Fallible<usize> {
     let values = table.values();
     let constraints = table.constraints();
@@ -253,6 +262,117 @@ pub fn protect_singletons(table: &dyn Additive, marks: &mut CellMarks, cost_kind
     }
 }
 
+/// The singleton rule of `interval`, checked as the audit checks it: for
+/// each hidden cell of 1, the attacker who also knows its value (the child
+/// alone in it knows it is 1) must not narrow any other sensitive cell below
+/// its protection. Where it can, a protection LP in which the singleton's
+/// cell carries no change (its value is known) finds the cheapest cells to
+/// hide so the sensitive cell can move again; the cells it hides move along
+/// that change, so none of them is computable exactly. Repeated until the
+/// check passes (see [`crate::audit::singleton_findings`]). Returns the
+/// number of cells hidden.
+pub fn protect_from_singletons(
+    table: &dyn Additive,
+    marks: &mut CellMarks,
+    cost_kind: CostKind,
+    forced_published: &[bool],
+    time_limit: std::time::Duration,
+) -> Fallible<usize> {
+    let started = std::time::Instant::now();
+    let values = table.values();
+    let constraints = table.constraints();
+    let reason: Arc<str> = Arc::from("keeps a singleton's child from recovering a cell");
+    let mut added = 0;
+    // Hiding more cells only widens what any attacker can tell, so after a
+    // round only the singletons with findings are checked again; but a cell
+    // an outsider could narrow (not a singleton's concern) may be protected
+    // from outsiders now, so the rule ends only after a check of them all.
+    let mut singles: Option<Vec<usize>> = None;
+    loop {
+        let findings = crate::audit::singleton_findings_of(table, marks, singles.as_deref())?;
+        if findings.is_empty() {
+            if singles.take().is_none() {
+                return Ok(added);
+            }
+            continue;
+        }
+        let mut again: Vec<usize> = findings.iter().map(|f| f.singleton).collect();
+        again.sort_unstable();
+        again.dedup();
+        singles = Some(again);
+        if started.elapsed() > time_limit {
+            fail!(
+                Infeasible,
+                "secondary suppression did not finish within [secondary] time_limit = {} s: {} sensitive cells can still be narrowed by the child \
+                 alone in a hidden cell of 1; raise time_limit, or set [primary] singletons = \"ignore\"",
+                time_limit.as_secs_f64(),
+                findings.len()
+            );
+        }
+        let before = added;
+        for f in &findings {
+            // Cells hidden for an earlier finding this round may already protect this one.
+            // The singleton's cell carries no change: its child knows it.
+            let mut weights = flow_weights(marks, forced_published, values, cost_kind);
+            weights[f.singleton] = f64::INFINITY;
+            // Down, the cell need not go below the child's own 1 when it contains the child.
+            let floor = f.value - f.required.0;
+            let down = if floor < 1 && contains(&constraints, f.cell, f.singleton) { f.value - 1 } else { f.required.0 };
+            for (up, level) in [(true, f.required.1), (false, down)] {
+                if level <= 0 {
+                    continue;
+                }
+                let left = time_limit.saturating_sub(started.elapsed());
+                let Some(change) = protection_lp(values, &constraints, &weights, f.cell, up, level, left)? else {
+                    fail!(
+                        Infeasible,
+                        "cell ({}) cannot be protected from the child alone in the hidden cell ({}), who knows it is 1: no set of hidden cells lets \
+                         it move {} by {level} without that cell; lower its protection level, allow more cells to be hidden, or set [primary] singletons = \"ignore\"",
+                        table.describe(f.cell),
+                        table.describe(f.singleton),
+                        if up { "up" } else { "down" }
+                    );
+                };
+                for &(c, _) in &change {
+                    if !marks.is_hidden(c) {
+                        marks.hide(c, Status::Secondary, reason.clone());
+                        weights[c] = 0.0;
+                        added += 1;
+                    }
+                }
+            }
+        }
+        if added == before {
+            // Every LP found a change through cells already hidden, yet the
+            // check still fails: a whole-number effect the LP cannot see.
+            fail!(
+                Infeasible,
+                "cell ({}) stays narrowed by the child alone in the hidden cell ({}) although a change through hidden cells exists; \
+                 set [primary] singletons = \"ignore\" or report this table",
+                table.describe(findings[0].cell),
+                table.describe(findings[0].singleton)
+            );
+        }
+    }
+}
+
+/// Whether cell `inner` is part of `outer` (through the table's sums).
+fn contains(constraints: &[Constraint], outer: usize, inner: usize) -> bool {
+    let mut stack = vec![inner];
+    let mut seen = std::collections::HashSet::new();
+    while let Some(c) = stack.pop() {
+        for con in constraints.iter().filter(|con| con.parts.contains(&c)) {
+            if con.total == outer {
+                return true;
+            }
+            if seen.insert(con.total) {
+                stack.push(con.total);
+            }
+        }
+    }
+    false
+}
+
 /// `fast`: Gaussian elimination (no hidden cell is a linear combination of
 /// published ones), then, on tables up to 5,000 cells, a repair with
 /// protection LPs for the hidden cells that non-negativity and whole numbers
@@ -290,7 +410,12 @@ pub fn fast(
     // The singleton rule and the repair can each hide cells the other must
     // look at again; both only ever add hidden cells, so this ends.
     loop {
-        let added = if singletons { protect_singletons(cube, marks, cost_kind, forced_published)? } else { 0 };
+        let left = time_limit.saturating_sub(started.elapsed());
+        let added = match singletons {
+            true if cube.len() <= SINGLETON_LP_LIMIT => protect_from_singletons(cube, marks, cost_kind, forced_published, left)?,
+            true => protect_singletons(cube, marks, cost_kind, forced_published)?,
+            false => 0,
+        };
         let mut attacker = Attacker::new(cube, &marks.published)?;
         let hidden: Vec<(usize, i64, i64)> = (0..cube.len()).filter(|&c| marks.is_hidden(c)).map(|c| (c, values[c], values[c] + 1)).collect();
         attacker.explore(&hidden)?;
@@ -335,14 +460,7 @@ fn protect_cells(
     let mut hidden_now = 0;
     // done[k] = (upward protected, downward protected) for targets[k].
     let mut done: Vec<(bool, bool)> = targets.iter().map(|&(_, lo, up)| (up <= 0, lo <= 0)).collect();
-    // A forced-published cell can carry no flow: its weight is infinite.
-    let mut weights: Vec<f64> = (0..n)
-        .map(|c| match (marks.is_hidden(c), forced_published[c]) {
-            (true, _) => 0.0,
-            (false, true) => f64::INFINITY,
-            (false, false) => cost(cost_kind, values[c]),
-        })
-        .collect();
+    let mut weights = flow_weights(marks, forced_published, values, cost_kind);
     let mut solves = 0usize;
     let mut rounds = 0usize;
     let mut pending: Vec<usize> = (0..targets.len()).collect();
@@ -435,6 +553,19 @@ fn protect_cells(
         );
     }
     Ok(hidden_now)
+}
+
+/// What a protection LP charges for flow through each cell: nothing for a
+/// hidden cell, its cost for a published one, and a forced-published cell
+/// can carry no flow (its weight is infinite).
+fn flow_weights(marks: &CellMarks, forced_published: &[bool], values: &[i64], cost_kind: CostKind) -> Vec<f64> {
+    (0..values.len())
+        .map(|c| match (marks.is_hidden(c), forced_published[c]) {
+            (true, _) => 0.0,
+            (false, true) => f64::INFINITY,
+            (false, false) => cost(cost_kind, values[c]),
+        })
+        .collect()
 }
 
 /// Result of one protection LP: the change y as (cell, y) pairs with y != 0.
