@@ -201,6 +201,41 @@ def test_add_record_keys_records_its_source_and_refuses_existing_keys(tmp_path: 
     with pytest.raises(amparo.AmparoIOError, match="already exists"):
         amparo.add_record_keys_to_file(CELL_KEY_CASE / "input.csv", out, column="k2")
     assert out.read_bytes() == before
+    # Replaced only when asked.
+    assert "seed 4" in amparo.add_record_keys_to_file(CELL_KEY_CASE / "input.csv", out, column="k2", seed=4, overwrite=True)
+    assert out.read_bytes() != before
+
+
+def test_outputs_are_replaced_only_when_asked_and_never_a_file_the_run_reads(tmp_path: Path):
+    out = tmp_path / "records.csv"
+    assert amparo.synth(out, records=50) == 50
+    before = out.read_bytes()
+    with pytest.raises(amparo.AmparoIOError, match="already exists; give --overwrite"):
+        amparo.synth(out, records=60)
+    assert out.read_bytes() == before
+    assert amparo.synth(out, records=60, overwrite=True) == 60
+    case = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "publish_long"
+    protected = amparo.protect(case / "input.csv", case / "policy.toml", progress=False)
+    published = tmp_path / "published.csv"
+    amparo.publish(protected, case / "policy.toml", published)
+    with pytest.raises(amparo.AmparoIOError, match="already exists"):
+        amparo.publish(protected, case / "policy.toml", published)
+    amparo.publish(protected, case / "policy.toml", published, overwrite=True)
+    # The publication carries nothing but the dimensions, labels and values.
+    assert published.read_text().splitlines()[0] == "district,sex,sex_label,children"
+
+
+def test_publish_refuses_a_failed_audit_and_a_table_that_lost_its_metadata():
+    case = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "publish_long"
+    unsafe_policy = amparo.Policy.from_file(case / "policy.toml").with_overrides(secondary={"method": "none"})
+    unsafe = amparo.protect(case / "input.csv", unsafe_policy, progress=False)
+    with pytest.raises(amparo.InfeasibleError, match="the audit of this table failed"):
+        amparo.publish(unsafe, unsafe_policy)
+    safe = amparo.protect(case / "input.csv", case / "policy.toml", progress=False)
+    with pytest.raises(amparo.DataError, match="carries no Amparo metadata"):
+        amparo.publish(safe.replace_schema_metadata({}), case / "policy.toml")
+    frame = amparo.protect(amparo.read_table(case / "input.csv").to_pandas(), case / "policy.toml", progress=False)
+    assert amparo.publish(frame, case / "policy.toml")["children"].tolist()[:2] == ["45", "17"]
 
 
 def test_audit_report_object_findings_table_html_and_schema(tmp_path: Path):
