@@ -331,3 +331,13 @@ def test_the_report_renders_as_html_with_a_heat_map_and_explain_names_the_protec
         amparo.explain(table, policy, "district=D9")
     with pytest.raises(amparo.PolicyError, match="dimension=code"):
         amparo.explain(table, policy, "D1")
+
+
+def test_a_protected_table_written_to_csv_keeps_its_metadata_for_publication(tmp_path: Path):
+    case = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "publish_long"
+    protected = amparo.protect(case / "input.csv", case / "policy.toml", progress=False)
+    internal = tmp_path / "internal.csv"
+    amparo.write_table(protected, internal)
+    assert (tmp_path / "internal.csv.meta.json").exists()
+    published = amparo.publish(internal, case / "policy.toml")
+    assert published.column_names == ["district", "sex", "sex_label", "children"]

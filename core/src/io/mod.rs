@@ -565,8 +565,19 @@ fn stage_stream(input: &mut dyn RecordBatchReader, path: &Path, metadata: Option
             w.finish().map_err(write_error)
         }
     })?;
+    // A CSV keeps its metadata beside it: the run's, or else the Amparo keys
+    // the table carries in its schema (a protected table written again from
+    // Python or R), so the publication step can still tell how it was made.
+    let carried: Vec<(String, String)> =
+        schema.metadata().iter().filter(|(k, _)| k.starts_with(crate::output::METADATA_PREFIX)).map(|(k, v)| (k.clone(), v.clone())).collect();
     Ok(match (format, metadata) {
         (Format::Csv, Some(m)) => staged.with_metadata(m.pairs()),
+        (Format::Csv, None) if !carried.is_empty() => {
+            let mut pairs = carried;
+            pairs.retain(|(k, _)| k != DATA_SHA256_KEY);
+            pairs.sort();
+            staged.with_metadata(pairs)
+        }
         _ => staged,
     })
 }

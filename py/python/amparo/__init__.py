@@ -408,13 +408,19 @@ def publish(
     """
     chosen = _as_policy(policy)
     tables = list(table.values()) if isinstance(table, dict) else [table]
-    streams = [_as_arrow_stream(t) for t in tables]
+    streams = []
     metadata = []
-    for t, stream in zip(tables, streams):
+    for t in tables:
         if isinstance(t, (str, os.PathLike)):
-            # The core read the file: a CSV's metadata is in its .meta.json.
-            metadata.append(_metadata_of(stream) or _sidecar_metadata(os.fspath(t)))
+            # A file the core reads: Parquet and Arrow keep the metadata in
+            # their schema, a CSV in the .meta.json beside it.
+            import pyarrow as pa
+
+            arrow = pa.table(_amparo.read_table(os.fspath(t)))
+            streams.append(arrow)
+            metadata.append(_metadata_of(arrow) or _sidecar_metadata(os.fspath(t)))
         else:
+            streams.append(_as_arrow_stream(t))
             metadata.append(_metadata_of(t))
     out = _amparo.publish(streams, metadata, chosen, None if path is None else os.fspath(path), layout, format, overwrite)
     results = [_like(tables[0], o) for o in out]
