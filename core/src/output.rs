@@ -240,15 +240,6 @@ impl Metadata {
         .map(|(k, v)| (format!("{METADATA_PREFIX}{k}"), v.to_owned()))
         .collect()
     }
-
-    /// The metadata as a JSON object (written beside CSV outputs, which have no schema metadata).
-    pub fn to_json(&self) -> String {
-        let map: serde_json::Map<String, serde_json::Value> =
-            self.pairs().into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
-        let mut s = serde_json::to_string_pretty(&map).expect("string maps always serialize");
-        s.push('\n');
-        s
-    }
 }
 
 /// The result of a protection run.

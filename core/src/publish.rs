@@ -154,6 +154,13 @@ pub fn read_metadata(path: &Path, schema_metadata: &HashMap<String, String>) -> 
     Ok(json.into_iter().filter_map(|(k, v)| v.as_str().map(|v| (k, v.to_owned()))).collect())
 }
 
+/// A protected table's file, opened: its batches and its metadata (see [`read_metadata`]).
+pub fn open_protected(path: &Path) -> Fallible<(crate::io::BatchReader, HashMap<String, String>)> {
+    let reader = crate::io::read_table(path)?;
+    let metadata = read_metadata(path, reader.schema().metadata())?;
+    Ok((reader, metadata))
+}
+
 /// Make a protected table (as [`crate::Protected::to_record_batch`] gives
 /// it, with its metadata) ready for publication. `policy` is the policy
 /// that protected it (for one of several linked tables: its table's policy,
@@ -514,14 +521,7 @@ pub fn publish_files(policy: &Policy, policy_path: Option<&Path>, inputs: &[std:
     let mut reads: Vec<std::path::PathBuf> = inputs.iter().flat_map(|i| [i.clone(), crate::io::metadata_sidecar(i)]).collect();
     reads.extend(policy_path.map(Path::to_path_buf));
     let targets = publication_targets(policy, output, options, &reads)?;
-    let tables = inputs
-        .iter()
-        .map(|input| {
-            let reader = crate::io::read_table(input)?;
-            let metadata = read_metadata(input, reader.schema().metadata())?;
-            Ok((reader, metadata))
-        })
-        .collect::<Fallible<Vec<_>>>()?;
+    let tables = inputs.iter().map(|input| open_protected(input)).collect::<Fallible<Vec<_>>>()?;
     let publications = publications(policy, tables, options.layout)?;
     write_publication_files(publications, targets, output)
 }

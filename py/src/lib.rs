@@ -243,14 +243,14 @@ fn write_synth(
 }
 
 /// The publication of protected tables (one, or the linked tables in the
-/// policy's order), each given with the metadata protect gave it; written
+/// policy's order), each a path or a stream given with the metadata protect gave it; written
 /// to `path` when given. Returns the publication tables.
 #[pyfunction]
 #[pyo3(signature = (tables, metadata, policy, path = None, layout = None, format = None, overwrite = false))]
 #[allow(clippy::too_many_arguments)]
 fn publish(
     py: Python<'_>,
-    tables: Vec<PyRecordBatchReader>,
+    tables: Vec<Input>,
     metadata: Vec<std::collections::HashMap<String, String>>,
     policy: &PyPolicy,
     path: Option<PathBuf>,
@@ -258,14 +258,22 @@ fn publish(
     format: Option<String>,
     overwrite: bool,
 ) -> PyResult<Vec<PyTable>> {
-    let readers = tables.into_iter().map(|t| t.into_reader()).collect::<PyResult<Vec<_>>>()?;
+    // A path is read by the core with its own metadata; a stream comes with the metadata given.
+    let readers = tables
+        .into_iter()
+        .zip(metadata)
+        .map(|(t, m)| match t {
+            Input::Path(file) => amparo::publish::open_protected(&file).map_err(map_error),
+            Input::Stream(stream) => Ok((stream.into_reader()?, m)),
+        })
+        .collect::<PyResult<Vec<_>>>()?;
     let batches = detached(py, None, || {
         let options = amparo::publish::PublishOptions {
             format: format.as_deref().map(amparo::publish::PublicationFormat::from_name).transpose()?,
             layout: layout.as_deref().map(amparo::policy::Layout::from_name).transpose()?,
             overwrite,
         };
-        let publications = amparo::publish::publish_streams(&policy.0, readers.into_iter().zip(metadata).collect(), path.as_deref(), &options)?;
+        let publications = amparo::publish::publish_streams(&policy.0, readers, path.as_deref(), &options)?;
         Ok(publications.iter().map(|p| p.to_record_batch()).collect::<Vec<_>>())
     })?;
     batches.into_iter().map(one_table).collect()

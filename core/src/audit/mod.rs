@@ -437,6 +437,9 @@ pub struct SingletonFinding {
     pub cell: usize,
     pub value: i64,
     pub required: (i64, i64),
+    /// How low the cell must be able to go for this child: its protection,
+    /// but never below the child's own 1 when the cell contains the child.
+    pub low: i64,
 }
 
 impl AuditReport {
@@ -523,7 +526,7 @@ impl AuditReport {
                 "({}): the child alone in the hidden cell ({}) knows it is 1, and with that narrows this cell below [{}, {}]",
                 cube.describe(f.cell),
                 cube.describe(f.singleton),
-                f.value - f.required.0,
+                f.low,
                 f.value + f.required.1
             ));
         }
@@ -620,15 +623,11 @@ pub fn singleton_findings_of(table: &dyn Additive, marks: &crate::output::CellMa
         known[s] = Some(1);
         let mut child = Attacker::new(table, &known)?;
         child.explore(&needs_here)?;
-        let mut exposed = Vec::new();
         for &(cell, low, high) in &needs_here {
             if !child.reaches(cell, low, high)? {
-                exposed.push(cell);
+                let required = marks.protection[cell].expect("needs are sensitive cells");
+                found.push(SingletonFinding { singleton: s, cell, value: table.value(cell), required, low });
             }
-        }
-        for cell in exposed {
-            let required = marks.protection[cell].expect("needs are sensitive cells");
-            found.push(SingletonFinding { singleton: s, cell, value: table.value(cell), required });
         }
     }
     Ok(found)

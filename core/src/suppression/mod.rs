@@ -315,10 +315,8 @@ pub fn protect_from_singletons(
             // The singleton's cell carries no change: its child knows it.
             let mut weights = flow_weights(marks, forced_published, values, cost_kind);
             weights[f.singleton] = f64::INFINITY;
-            // Down, the cell need not go below the child's own 1 when it contains the child.
-            let floor = f.value - f.required.0;
-            let down = if floor < 1 && contains(&constraints, f.cell, f.singleton) { f.value - 1 } else { f.required.0 };
-            for (up, level) in [(true, f.required.1), (false, down)] {
+            // Down only as far as this child's check asks (not below the child's own 1).
+            for (up, level) in [(true, f.required.1), (false, f.value - f.low)] {
                 if level <= 0 {
                     continue;
                 }
@@ -354,23 +352,6 @@ pub fn protect_from_singletons(
             );
         }
     }
-}
-
-/// Whether cell `inner` is part of `outer` (through the table's sums).
-fn contains(constraints: &[Constraint], outer: usize, inner: usize) -> bool {
-    let mut stack = vec![inner];
-    let mut seen = std::collections::HashSet::new();
-    while let Some(c) = stack.pop() {
-        for con in constraints.iter().filter(|con| con.parts.contains(&c)) {
-            if con.total == outer {
-                return true;
-            }
-            if seen.insert(con.total) {
-                stack.push(con.total);
-            }
-        }
-    }
-    false
 }
 
 /// `fast`: Gaussian elimination (no hidden cell is a linear combination of

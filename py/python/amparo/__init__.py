@@ -408,35 +408,14 @@ def publish(
     """
     chosen = _as_policy(policy)
     tables = list(table.values()) if isinstance(table, dict) else [table]
-    streams = []
-    metadata = []
-    for t in tables:
-        if isinstance(t, (str, os.PathLike)):
-            # A file the core reads: Parquet and Arrow keep the metadata in
-            # their schema, a CSV in the .meta.json beside it.
-            import pyarrow as pa
-
-            arrow = pa.table(_amparo.read_table(os.fspath(t)))
-            streams.append(arrow)
-            metadata.append(_metadata_of(arrow) or _sidecar_metadata(os.fspath(t)))
-        else:
-            streams.append(_as_arrow_stream(t))
-            metadata.append(_metadata_of(t))
+    # A path is read by the core, with its metadata (a CSV's .meta.json).
+    streams = [_as_input(t) for t in tables]
+    metadata = [{} if isinstance(t, (str, os.PathLike)) else _metadata_of(t) for t in tables]
     out = _amparo.publish(streams, metadata, chosen, None if path is None else os.fspath(path), layout, format, overwrite)
     results = [_like(tables[0], o) for o in out]
     if isinstance(table, dict):
         return dict(zip(table.keys(), results))
     return results[0]
-
-
-def _sidecar_metadata(path: str) -> "dict[str, str]":
-    import json
-
-    try:
-        with open(path + ".meta.json", encoding="utf-8") as f:
-            return {k: v for k, v in json.load(f).items() if isinstance(v, str)}
-    except FileNotFoundError:
-        return {}
 
 
 def hierarchy_from_dict(tree: "dict[str, Any]") -> "dict[str, Any]":

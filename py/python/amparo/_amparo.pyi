@@ -121,7 +121,7 @@ def write_synth(
     overwrite: bool = False,
 ) -> int: ...
 def publish(
-    tables: List[Any],
+    tables: List[Union[str, PathLike[str], Any]],
     metadata: List[Dict[str, str]],
     policy: Policy,
     path: Optional[str] = None,

@@ -523,13 +523,9 @@ fn amparo_publish_impl(
         let tables = data
             .values()
             .zip(metadata.values())
-            .map(|(d, m)| {
-                let reader = input_reader(&d)?;
-                let recorded = match d.as_str() {
-                    Some(file) => amparo::publish::read_metadata(Path::new(file), reader.schema().metadata())?,
-                    None => named_strings(&m),
-                };
-                Ok((reader, recorded))
+            .map(|(d, m)| match d.as_str() {
+                Some(file) => amparo::publish::open_protected(Path::new(file)),
+                None => Ok((input_reader(&d)?, named_strings(&m))),
             })
             .collect::<Fallible<Vec<_>>>()?;
         let options = amparo::publish::PublishOptions {
