@@ -31,6 +31,9 @@ cargo package -q -p amparo-core --no-verify --allow-dirty
 tar -xzf "$CARGO_TARGET_DIR/package/amparo-core-$(cargo metadata --no-deps --format-version 1 | python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "amparo-core"))').crate" -C "$stage/src/rust"
 mv "$stage"/src/rust/amparo-core-* "$stage/src/rust/core"
 rm -f "$stage/src/rust/core/Cargo.toml.orig" "$stage/src/rust/core/.cargo_vcs_info.json"
+# The packaged files keep the archive's times, older than a cached build of
+# an earlier core in the shared target: newer times make cargo rebuild it.
+find "$stage/src/rust/core" -type f -exec touch {} +
 
 # The R crate on its own: the staged core, the workspace's lock file (the same
 # dependency versions as every other build), and a workspace of its own.
