@@ -54,8 +54,16 @@ fn a_visible_small_cell_fails_the_threshold_check() {
     assert_eq!(code, 1);
     assert_eq!(failed, ["threshold"]);
     assert!(text.contains("district=D1, sex=F") && text.contains("below the threshold of 5"), "{text}");
-    // The safe version: the small cell and its complements hidden.
-    let safe = case.file("safe.csv", "district,sex,published\nTotal,Total,40\nTotal,F,23\nTotal,M,17\nD1,Total,20\nD1,F,x\nD1,M,x\nD2,Total,20\nD2,F,x\nD2,M,x\n");
+    // A rectangle of complements leaves (D1,F) in [3, 20]: an outsider learns
+    // it is not 0 to 2, which the small cell's protection (reach 0 and 5)
+    // forbids; the protect-time audit judges the same pattern the same way.
+    let rectangle = case.file("rectangle.csv", "district,sex,published\nTotal,Total,40\nTotal,F,23\nTotal,M,17\nD1,Total,20\nD1,F,x\nD1,M,x\nD2,Total,20\nD2,F,x\nD2,M,x\n");
+    let (code, text, failed) = verdict(&case, &[&rectangle]);
+    assert_eq!((code, failed), (1, vec!["protection".to_owned()]), "{text}");
+    assert!(text.contains("hidden cell (district=D1, sex=F) can be shown to lie in [3, 20]; an outsider cannot tell it from a sensitive cell, whose protection needs [0, 5]"), "{text}");
+    // The safe version, as `amparo protect` hides it: the small cell, its row
+    // neighbour and the two column totals, each free to reach 0 and 5.
+    let safe = case.file("safe.csv", "district,sex,published\nTotal,Total,40\nTotal,F,x\nTotal,M,x\nD1,Total,20\nD1,F,x\nD1,M,x\nD2,Total,20\nD2,F,20\nD2,M,0\n");
     let (code, text, failed) = verdict(&case, &[&safe]);
     assert_eq!((code, failed.len()), (0, 0), "{text}");
 }
@@ -169,7 +177,7 @@ fn the_producers_table_fails_the_columns_check_naming_what_leaks() {
         assert!(text.contains(column), "{column} in {text}");
     }
     // A published-looking file with one extra column of true counts fails too.
-    let extra = case.file("extra.csv", "district,sex,published,n_true\nTotal,Total,40,40\nTotal,F,23,23\nTotal,M,17,17\nD1,Total,20,20\nD1,F,x,3\nD1,M,x,17\nD2,Total,20,20\nD2,F,x,20\nD2,M,x,0\n");
+    let extra = case.file("extra.csv", "district,sex,published,n_true\nTotal,Total,40,40\nTotal,F,x,23\nTotal,M,x,17\nD1,Total,20,20\nD1,F,x,3\nD1,M,x,17\nD2,Total,20,20\nD2,F,20,20\nD2,M,0,0\n");
     let (code, text, failed) = verdict(&case, &[&extra]);
     assert_eq!(code, 1);
     assert_eq!(failed, ["columns"], "{text}");
@@ -218,7 +226,7 @@ fn the_ci_example_gate_passes_a_safe_folder_and_stops_an_unsafe_one() {
     let case = Case::new(POLICY);
     let published = case.dir.path().join("published");
     std::fs::create_dir(&published).unwrap();
-    let safe = "district,sex,published\nTotal,Total,40\nTotal,F,23\nTotal,M,17\nD1,Total,20\nD1,F,x\nD1,M,x\nD2,Total,20\nD2,F,x\nD2,M,x\n";
+    let safe = "district,sex,published\nTotal,Total,40\nTotal,F,20\nTotal,M,20\nD1,Total,20\nD1,F,x\nD1,M,x\nD2,Total,20\nD2,F,x\nD2,M,x\n";
     std::fs::write(published.join("by_sex.csv"), safe).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/ci/audit-published.sh");
     let gate = |format: &str, reports: Option<&Path>| {
@@ -293,7 +301,7 @@ fn the_ci_gate_reads_every_format_in_any_case_takes_the_audit_options_and_audits
     // Options reach `amparo audit`: another mark of hidden cells, and Spanish.
     let marked = case.dir.path().join("marked");
     std::fs::create_dir(&marked).unwrap();
-    std::fs::write(marked.join("t.csv"), "district,sex,published\nTotal,Total,40\nTotal,F,23\nTotal,M,17\nD1,Total,20\nD1,F,?\nD1,M,?\nD2,Total,20\nD2,F,?\nD2,M,?\n").unwrap();
+    std::fs::write(marked.join("t.csv"), "district,sex,published\nTotal,Total,40\nTotal,F,20\nTotal,M,20\nD1,Total,20\nD1,F,?\nD1,M,?\nD2,Total,20\nD2,F,?\nD2,M,?\n").unwrap();
     assert_eq!(gate(&policy, &marked, &["text"]).status.code(), Some(2));
     let run = gate(&policy, &marked, &["text", "--hidden-symbols", "?", "--lang", "es"]);
     assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
@@ -332,7 +340,7 @@ fn reports_speak_spanish_with_spanish_numbers() {
 /// hidden alone (its row total gives it away: 12 - 10 = 2).
 const THREE_DISTRICTS: &str = "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.district]\ncodes = [\"D1\", \"D2\", \"D3\"]\n[dimensions.sex]\ncodes = [\"F\", \"M\"]\n[primary]\nthreshold = 5\n";
 const THREE_DISTRICTS_TABLE: &str =
-    "district,sex,published\nTotal,Total,52\nTotal,F,25\nTotal,M,27\nD1,Total,20\nD1,F,x\nD1,M,x\nD2,Total,20\nD2,F,x\nD2,M,x\nD3,Total,12\nD3,F,x\nD3,M,10\n";
+    "district,sex,published\nTotal,Total,52\nTotal,F,22\nTotal,M,30\nD1,Total,20\nD1,F,x\nD1,M,x\nD2,Total,20\nD2,F,x\nD2,M,x\nD3,Total,12\nD3,F,x\nD3,M,10\n";
 
 #[test]
 fn junit_has_a_suite_per_table_and_a_case_per_check() {
@@ -424,11 +432,11 @@ fn explain_says_why_a_cell_is_hidden_and_what_would_reveal_it() {
         let run = amparo().args(["explain", "--lang", lang, "-p"]).arg(case.dir.path().join("policy.toml")).arg(&table).arg(cell).output().unwrap();
         (run.status.code().unwrap(), String::from_utf8_lossy(&run.stdout).into_owned(), String::from_utf8_lossy(&run.stderr).into_owned())
     };
-    // A protected cell: the attacker's interval [3, 20] reaches the threshold;
-    // its two protectors (same row, same column) would each give it away.
+    // A protected cell: the attacker's interval [0, 20] reaches 0 and the
+    // threshold; its two protectors (same row, same column) would each give it away.
     let (code, text, _) = explain("district=D1, sex=F", "en");
     assert_eq!(code, 0);
-    assert!(text.contains("lies in [3, 20]") && text.contains("it is protected"), "{text}");
+    assert!(text.contains("lies in [0, 20]") && text.contains("as low as 0 and as high as 5") && text.contains("it is protected"), "{text}");
     assert!(text.contains("(district=D1, sex=Total) = 20, the sum of 2 cells; hidden with it: (district=D1, sex=M)"), "{text}");
     assert!(text.contains("(district=D1, sex=M) shown as ") && text.contains("(district=D2, sex=F) shown as "), "{text}");
     assert_eq!(text.matches("it could be computed exactly").count(), 2, "{text}");
@@ -442,7 +450,7 @@ fn explain_says_why_a_cell_is_hidden_and_what_would_reveal_it() {
     assert!(text.contains("cell (district=D3, sex=Total)") && text.contains("published as 12"), "{text}");
     // In Spanish.
     let (_, text, _) = explain("district=D1,sex=F", "es");
-    assert!(text.contains("está en [3, 20]") && text.contains("está protegida"), "{text}");
+    assert!(text.contains("está en [0, 20]") && text.contains("está protegida"), "{text}");
     // Cells that are not cells: exit 2 with the fix.
     let (code, _, err) = explain("district=D9,sex=F", "en");
     assert_eq!(code, 2);

@@ -360,24 +360,31 @@ fn secondary_and_audit(
     let clock = std::time::Instant::now();
     let secondary = &policy.file.secondary;
     let singletons = policy.file.primary.singletons == policy::SingletonPolicy::Protect;
-    // Validated positive and finite; a limit too large for a Duration means no limit.
-    let limit = std::time::Duration::try_from_secs_f64(secondary.time_limit).unwrap_or(std::time::Duration::MAX);
+    let promise = rules::OutsiderPromise::of(&policy.file.primary, policy.file.input.magnitude.is_some());
+    let deadline = suppression::Deadline::after(secondary.time_limit);
     match (secondary.method, cube) {
         (policy::SecondaryMethod::None, _) => {}
         (policy::SecondaryMethod::Interval, _) => {
-            let started = std::time::Instant::now();
-            suppression::interval(table, marks, secondary.cost, forced_published, limit, secondary.lp_limit)?;
-            if singletons && table.len() <= suppression::SINGLETON_LP_LIMIT {
-                suppression::protect_from_singletons(table, marks, secondary.cost, forced_published, limit.saturating_sub(started.elapsed()))?;
-            } else if singletons {
-                // Above it the LP rule costs minutes: the structural rule,
-                // which the audit's singletons check does not judge there.
-                suppression::protect_singletons(table, marks, secondary.cost, forced_published)?;
+            // Each step can hide cells the others must look at again; all
+            // only ever add hidden cells or protection, so this ends.
+            loop {
+                suppression::interval(table, marks, secondary.cost, forced_published, deadline, secondary.lp_limit)?;
+                if singletons && table.len() <= suppression::SINGLETON_LP_LIMIT {
+                    suppression::protect_from_singletons(table, marks, secondary.cost, forced_published, deadline)?;
+                } else if singletons {
+                    // Above it the LP rule costs minutes: the structural rule,
+                    // which the audit's singletons check does not judge there.
+                    suppression::protect_singletons(table, marks, secondary.cost, forced_published)?;
+                }
+                let Some(promise) = &promise else { break };
+                if suppression::protect_outsider_view(table, marks, promise)? == 0 {
+                    break;
+                }
             }
             methods.push("secondary:interval".to_owned());
         }
         (policy::SecondaryMethod::Fast, Some(cube)) => {
-            suppression::fast(cube, marks, secondary.cost, forced_published, singletons, limit)?;
+            suppression::fast(cube, marks, secondary.cost, forced_published, singletons, deadline)?;
             methods.push("secondary:fast".to_owned());
         }
         (policy::SecondaryMethod::Fast, None) => fail!(Policy, "[secondary] method = \"fast\" needs a single table"),
@@ -386,7 +393,7 @@ fn secondary_and_audit(
         eprintln!("secondary suppression: {:.2?}", clock.elapsed());
     }
     let clock = std::time::Instant::now();
-    let audit = if policy.file.audit.enabled { Some(audit::run(table, marks, policy.file.audit.interval_limit, singletons)?) } else { None };
+    let audit = if policy.file.audit.enabled { Some(audit::run(table, marks, policy.file.audit.interval_limit, singletons, promise.as_ref())?) } else { None };
     if debug {
         eprintln!("audit: {:.2?}", clock.elapsed());
     }

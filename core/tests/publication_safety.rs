@@ -136,7 +136,9 @@ fn a_csv_beside_the_metadata_of_another_run_fails_the_metadata_check() {
     // Another run's file under the same name (a run killed between its two
     // renames, or two runs writing one path): its bytes are not the recorded ones.
     let text = std::fs::read_to_string(&published).unwrap();
-    std::fs::write(&published, text.replace(",25\n", ",26\n")).unwrap();
+    let edited = text.replace("Total,Total,62\n", "Total,Total,63\n");
+    assert_ne!(edited, text);
+    std::fs::write(&published, edited).unwrap();
     let report = audit(&published);
     assert!(!report.passed);
     assert!(report.findings.iter().any(|f| f.key == "finding.metadata_data"), "{:?}", report.findings);
@@ -303,6 +305,104 @@ mod property {
                 prop_assert_eq!(failed, vec![amparo::audit::published::Check::Columns], "{}", column);
             }
         }
+
+        /// Both audits check one promise: for any pattern of hidden cells
+        /// (every small cell among them), the protect-time audit, which knows
+        /// the values, and `amparo audit` of the published values, which does
+        /// not, find the same cells narrowed (item 7 of issue 19), at both
+        /// interval_limit settings (every interval, or sweeps and bounds).
+        #[test]
+        fn the_protect_time_audit_and_the_published_audit_find_the_same_cells(
+            (rows, cols, counts, threshold) in table(),
+            hide in proptest::collection::vec(0u8..100, 1..40),
+            share in 5u8..60,
+            zeros_hidden in any::<bool>(),
+        ) {
+            let zeros = if zeros_hidden { "hide" } else { "publish" };
+            let text = format!(
+                "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.r]\n[dimensions.c]\n[primary]\nthreshold = {threshold}\nzeros = \"{zeros}\"\nsingletons = \"ignore\"\n"
+            );
+            let p = policy(&text).unwrap();
+            let mut csv = String::from("r,c,n\n");
+            for (k, n) in counts.iter().enumerate() {
+                csv += &format!("r{},c{},{n}\n", k / cols, k % cols);
+            }
+            let _ = rows;
+            let cube = amparo::build_cube(&p, &mut *amparo::io::read_table(&write_temp(&csv)).unwrap()).unwrap();
+            let mut marks = amparo::output::CellMarks::publish_all(&cube);
+            amparo::rules::apply_threshold(&cube, &p.file.primary, &mut marks);
+            for c in 0..cube.len() {
+                if !marks.is_hidden(c) && hide[c % hide.len()].wrapping_add((c * 37 % 100) as u8) % 100 < share {
+                    marks.hide(c, amparo::output::Status::Secondary, "chosen".into());
+                }
+            }
+            let promise = amparo::rules::OutsiderPromise::of(&p.file.primary, false);
+            // The published values, as `amparo publish` writes them.
+            let mut csv = String::from("r,c,published\n");
+            for c in 0..cube.len() {
+                let codes: Vec<&str> = (0..2).map(|d| cube.dims()[d].hierarchy.code(cube.coord(c, d))).collect();
+                csv += &format!("{},{},{}\n", codes[0], codes[1], marks.published[c].map_or("x".to_owned(), |v| v.to_string()));
+            }
+            let (_, published) = amparo::audit_published(&p, &mut *amparo::io::read_table(&write_temp(&csv)).unwrap(), None, None).unwrap();
+            let mut outside: Vec<usize> = published.findings.iter().filter(|f| f.check == amparo::audit::published::Check::Protection).map(|f| f.cell).collect();
+            outside.sort();
+            for interval_limit in [usize::MAX, 0] {
+                let report = amparo::audit::run(&cube, &mut marks.clone(), interval_limit, false, promise.as_ref()).unwrap();
+                let mut inside: Vec<usize> = report.findings.iter().map(|f| f.cell).collect();
+                inside.sort();
+                prop_assert_eq!(&inside, &outside, "interval_limit {}", interval_limit);
+            }
+        }
+    }
+
+    /// A CSV in a temporary file that lives as long as the test process.
+    fn write_temp(text: &str) -> std::path::PathBuf {
+        let dir = tempfile::tempdir().unwrap().keep();
+        let path = dir.join("t.csv");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+}
+
+/// The issue's case: a secondary cell (7) that a rectangle of complements
+/// leaves in [4, 13] looks like a sensitive 4 that lost its protection to
+/// an outsider, who cannot see which hidden cell is which. Both audits fail
+/// that pattern on that cell; `interval` hides so that both pass.
+#[test]
+fn a_secondary_that_looks_like_an_unprotected_small_cell_fails_both_audits_and_interval_avoids_it() {
+    let head = "version = 1\nname = \"t\"\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.d]\ncodes = [\"D1\", \"D2\", \"D3\"]\n[dimensions.s]\ncodes = [\"F\", \"M\"]\n[primary]\nthreshold = 5\n";
+    let input = "d,s,n\nD1,F,3\nD1,M,12\nD2,F,8\nD2,M,9\nD3,F,6\nD3,M,7\n";
+    // The rectangle (D1,F), (D1,M), (D3,F), (D3,M), chosen by hand.
+    let by_hand = policy(&format!(
+        "{head}[secondary]\nforce_hidden = [{{ d = \"D1\", s = \"M\" }}, {{ d = \"D3\", s = \"F\" }}, {{ d = \"D3\", s = \"M\" }}]\n"
+    ))
+    .unwrap();
+    let result = protect_csv(&by_hand, input).unwrap();
+    let audit = result.audit.as_ref().unwrap();
+    let named: Vec<String> = audit.findings.iter().map(|f| result.cube.describe(f.cell)).collect();
+    assert_eq!(named, ["d=D3, s=M"], "{audit:?}");
+    let finding = &audit.findings[0];
+    assert!(finding.outsider && finding.exact);
+    assert_eq!((finding.interval.lower, finding.interval.upper), (4, Some(13)));
+    assert_eq!((finding.value - finding.required.0, finding.value + finding.required.1), (0, 5));
+    assert!(audit.verdict().contains("1 other hidden cells cannot be told from sensitive ones"), "{}", audit.verdict());
+    // `amparo audit` of the published values finds the same cell.
+    let published = "d,s,published\nTotal,Total,45\nTotal,F,17\nTotal,M,28\nD1,Total,15\nD1,F,x\nD1,M,x\nD2,Total,17\nD2,F,8\nD2,M,9\nD3,Total,13\nD3,F,x\nD3,M,x\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("published.csv");
+    std::fs::write(&path, published).unwrap();
+    let report = amparo::audit::report::audit_files(&by_hand, &[path.clone()], None, None, amparo::i18n::Lang::EN).unwrap();
+    assert!(!report.passed);
+    let texts: Vec<&str> = report.findings.iter().map(|f| f.message.as_str()).collect();
+    assert_eq!(texts, ["hidden cell (d=D3, s=M) can be shown to lie in [4, 13]; an outsider cannot tell it from a sensitive cell, whose protection needs [0, 5] or wider"]);
+    // `interval` keeps the promise for every hidden cell: both audits pass.
+    let chosen = policy(&format!("{head}[secondary]\nmethod = \"interval\"\n")).unwrap();
+    let result = protect_csv(&chosen, input).unwrap();
+    assert!(result.audit.as_ref().unwrap().passed());
+    let intervals = amparo::audit::attacker_intervals(&result.cube, &result.marks.published).unwrap();
+    for iv in intervals.iter().flatten() {
+        assert!(iv.lower == 0 || iv.lower >= 5, "{iv:?}");
+        assert!(iv.upper.is_none_or(|u| u >= 5), "{iv:?}");
     }
 }
 

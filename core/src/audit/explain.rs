@@ -20,6 +20,7 @@ use crate::error::Fallible;
 use crate::i18n::{Lang, Message};
 use crate::io;
 use crate::policy::Policy;
+use crate::rules::OutsiderPromise;
 use crate::table::Additive;
 use crate::fail;
 
@@ -55,13 +56,14 @@ pub fn explain_streams(
 ) -> Fallible<String> {
     let codes = parse_cell(cell)?;
     let tables = crate::read_published_tables(policy, readers, value_column, hidden_symbols)?;
-    let threshold = policy.file.primary.threshold;
+    let promise = OutsiderPromise::of(&policy.file.primary, policy.file.input.magnitude.is_some());
+    let promise = promise.as_ref();
     if policy.linked_tables().is_empty() {
         let table = &tables[0];
         let target = table.cube.find_cell(&codes, "the cell to explain")?;
         let audit = published::audit_published(policy, table)?;
         let view = View { table: &table.cube, published: &table.published, listed: &table.listed };
-        explain(&view, target, &audit, table.stated.get(&target), &names[0], threshold, lang)
+        explain(&view, target, &audit, table.stated.get(&target), &names[0], promise, lang)
     } else {
         let joined = published::link_published(&tables)?;
         let Some(t) = tables.iter().position(|t| codes.keys().all(|name| t.cube.dims().iter().any(|d| &d.name == name))) else {
@@ -72,7 +74,7 @@ pub fn explain_streams(
         let audit = published::audit_linked(policy, &joined)?;
         let stated = stated_anywhere(&tables, &joined.linked.linked, target);
         let view = View { table: &joined.linked, published: &joined.published, listed: &joined.listed };
-        explain(&view, target, &audit, stated, &names[t], threshold, lang)
+        explain(&view, target, &audit, stated, &names[t], promise, lang)
     }
 }
 
@@ -112,7 +114,7 @@ fn explain(
     audit: &published::PublishedAudit,
     stated: Option<&String>,
     table_name: &str,
-    threshold: Option<i64>,
+    promise: Option<&OutsiderPromise>,
     lang: Lang,
 ) -> Fallible<String> {
     let place = view.table.describe(target);
@@ -139,9 +141,19 @@ fn explain(
     let mut attacker = Attacker::new(view.table, view.published)?;
     let interval = attacker.interval(target)?;
     lines.push(describe_interval("explain.interval", &interval, lang));
-    if let Some(n) = threshold {
-        let reaches = interval.upper.map_or(true, |u| u >= n);
-        lines.push(lang.text(if reaches { "explain.threshold_reached" } else { "explain.threshold_not_reached" }, &[("threshold", n.into())]));
+    // Judged as `amparo audit` judges it: the outsider's promise.
+    let threshold = promise.map(OutsiderPromise::threshold);
+    if let Some(p) = promise {
+        let n = p.threshold();
+        let line = match p.required(interval.lower, interval.upper) {
+            None => lang.text("explain.not_small", &[("lower", interval.lower.into()), ("threshold", n.into())]),
+            Some(_) if interval.upper.is_some_and(|u| u < n) => lang.text("explain.threshold_not_reached", &[("threshold", n.into())]),
+            Some((low, high)) => lang.text(
+                if p.holds(interval.lower, interval.upper) { "explain.promise_kept" } else { "explain.promise_broken" },
+                &[("need_lower", low.into()), ("need_upper", lang.count(high).into())],
+            ),
+        };
+        lines.push(line);
     }
 
     // The totals the cell takes part in, and the other hidden cells there.
@@ -200,6 +212,7 @@ fn explain(
         let message = match (after.upper, threshold) {
             (Some(u), _) if u == after.lower => args("explain.reveal_exact"),
             (Some(u), Some(n)) if u < n => args("explain.reveal_below"),
+            _ if promise.is_some_and(|p| !p.holds(after.lower, after.upper)) => args("explain.reveal_promise"),
             _ if after != interval => args("explain.reveal_narrower"),
             _ => args("explain.reveal_nothing"),
         };

@@ -23,6 +23,7 @@ pub mod report;
 use highs::{Col, HighsModelStatus, Model, RowProblem, Sense};
 
 use crate::error::Fallible;
+use crate::rules::OutsiderPromise;
 use crate::table::Additive;
 use crate::{err, fail};
 
@@ -397,7 +398,10 @@ pub struct Finding {
     pub cell: usize,
     pub value: i64,
     pub interval: Interval,
-    /// (lower, upper) protection levels the interval had to keep.
+    /// (lower, upper) protection levels the interval had to keep: it had
+    /// to contain [value - lower, value + upper] (for an `outsider` finding
+    /// the range of the sensitive counts it admits, which need not contain
+    /// the value: a level may be negative).
     pub required: (i64, i64),
     /// Published cells whose values pin the interval (in the constraints
     /// that bind the violated bound), a few at most.
@@ -406,6 +410,10 @@ pub struct Finding {
     /// bound from the constraints near the cell, which contains it (the
     /// attacker narrows the cell to within it, at least).
     pub exact: bool,
+    /// Whether the cell breaks the outsider's promise (see
+    /// [`OutsiderPromise`]) rather than its own levels: `required` are then
+    /// the levels of the sensitive counts the interval admits.
+    pub outsider: bool,
 }
 
 /// The audit of one protected table.
@@ -423,6 +431,9 @@ pub struct AuditReport {
     /// hidden cell of 1, who knows their own count, narrows below their
     /// protection (when the policy protects singletons).
     pub singleton_findings: Vec<SingletonFinding>,
+    /// Whether every hidden cell was held to the outsider's promise (see
+    /// [`OutsiderPromise`]; frequency tables with a threshold).
+    pub outsider_checked: bool,
     /// Whether the `singletons` check ran (tables up to
     /// [`crate::suppression::SINGLETON_LP_LIMIT`] cells whose policy protects singletons).
     pub singletons_checked: bool,
@@ -487,12 +498,18 @@ impl AuditReport {
         } else {
             format!("; {} by the child alone in a hidden cell of 1", self.singleton_findings.iter().map(|f| f.cell).collect::<std::collections::BTreeSet<_>>().len())
         };
+        let outsider = self.findings.iter().filter(|f| f.outsider).count();
+        let outsider = match outsider {
+            0 => String::new(),
+            n => format!("; {n} other hidden cells cannot be told from sensitive ones narrowed below their protection"),
+        };
         if self.passed() {
-            format!("passed: {} sensitive cells keep their protection ({scope})", self.sensitive_cells)
+            let outsider = if self.outsider_checked { ", and no hidden cell is narrowed below the protection of a sensitive count it may hold" } else { "" };
+            format!("passed: {} sensitive cells keep their protection{outsider} ({scope})", self.sensitive_cells)
         } else {
             format!(
-                "FAILED: {} of {} sensitive cells can be narrowed below their protection{singletons} ({scope})",
-                self.findings.len(),
+                "FAILED: {} of {} sensitive cells can be narrowed below their protection{outsider}{singletons} ({scope})",
+                self.findings.len() - self.findings.iter().filter(|f| f.outsider).count(),
                 self.sensitive_cells
             )
         }
@@ -508,10 +525,11 @@ impl AuditReport {
                 let upper = f.interval.upper.map_or("unbounded".to_owned(), |u| u.to_string());
                 let pinned: Vec<String> = f.pinned_by.iter().map(|&c| format!("({})", cube.describe(c))).collect();
                 format!(
-                    "({}): an attacker {} [{}, {upper}]; its protection needs [{}, {}] or wider{}",
+                    "({}): an attacker {} [{}, {upper}]; {} [{}, {}] or wider{}",
                     cube.describe(f.cell),
                     if f.exact { "infers" } else { "narrows it to within" },
                     f.interval.lower,
+                    if f.outsider { "an outsider cannot tell this hidden cell from a sensitive one, whose protection needs" } else { "its protection needs" },
                     f.value - f.required.0,
                     f.value + f.required.1,
                     if pinned.is_empty() { String::new() } else { format!("; pinned by the published {}", pinned.join(", ")) }
@@ -542,8 +560,14 @@ impl AuditReport {
 /// How many pinning published cells a finding names.
 const PINNING_CELLS_LISTED: usize = 6;
 
-pub fn run(table: &dyn Additive, marks: &mut crate::output::CellMarks, interval_limit: usize, singletons: bool) -> Fallible<AuditReport> {
-    let mut report = run_intervals(table, marks, interval_limit)?;
+pub fn run(
+    table: &dyn Additive,
+    marks: &mut crate::output::CellMarks,
+    interval_limit: usize,
+    singletons: bool,
+    promise: Option<&OutsiderPromise>,
+) -> Fallible<AuditReport> {
+    let mut report = run_intervals(table, marks, interval_limit, promise)?;
     report.singletons_checked = singletons && table.len() <= crate::suppression::SINGLETON_LP_LIMIT;
     if report.singletons_checked {
         report.singleton_findings = singleton_findings(table, marks)?;
@@ -633,24 +657,43 @@ pub fn singleton_findings_of(table: &dyn Additive, marks: &crate::output::CellMa
     Ok(found)
 }
 
-fn run_intervals(table: &dyn Additive, marks: &mut crate::output::CellMarks, interval_limit: usize) -> Fallible<AuditReport> {
+fn run_intervals(
+    table: &dyn Additive,
+    marks: &mut crate::output::CellMarks,
+    interval_limit: usize,
+    promise: Option<&OutsiderPromise>,
+) -> Fallible<AuditReport> {
     let constraints = table.constraints();
     let hidden: Vec<usize> = (0..table.len()).filter(|&c| marks.published[c].is_none()).collect();
-    let mut report = AuditReport { hidden_cells: hidden.len(), intervals_computed: hidden.len() <= interval_limit, ..AuditReport::default() };
+    let mut report = AuditReport {
+        hidden_cells: hidden.len(),
+        intervals_computed: hidden.len() <= interval_limit,
+        outsider_checked: promise.is_some(),
+        ..AuditReport::default()
+    };
+    report.sensitive_cells = hidden.iter().filter(|&&c| marks.protection[c].is_some()).count();
+    // What each hidden cell must be able to reach: a sensitive cell its own
+    // levels, and every hidden cell the outsider's range (sufficient for the
+    // promise; a cell that falls short is judged on its interval).
+    let own = |cell: usize| marks.protection[cell].map(|(lo, up)| (table.value(cell).saturating_sub(lo), table.value(cell).saturating_add(up)));
+    let range = promise.map(OutsiderPromise::range);
     let mut needs: Vec<(usize, i64, i64)> = hidden
         .iter()
-        .filter_map(|&c| marks.protection[c].map(|(lo, up)| (c, table.value(c).saturating_sub(lo), table.value(c).saturating_add(up))))
+        .filter_map(|&c| match (own(c), range) {
+            (Some((lo, hi)), Some((a, b))) => Some((c, lo.min(a), hi.max(b))),
+            (Some((lo, hi)), None) | (None, Some((lo, hi))) => Some((c, lo, hi)),
+            (None, None) => None,
+        })
         .collect();
-    report.sensitive_cells = needs.len();
     if !report.intervals_computed {
-        // Only the verdict: a hypercube of hidden cells around a sensitive
-        // cell proves its levels without an LP (see suppression::hypercube).
+        // Only the verdict: a hypercube of hidden cells around a cell proves
+        // what it can reach without an LP (see suppression::hypercube).
         if let Some(cube) = table.as_cube() {
             let finder = crate::suppression::hypercube::PatternFinder::new(cube);
             let hidden_cell = |c: usize| marks.published[c].is_none();
             needs.retain(|&(cell, low, high)| {
                 let value = table.value(cell);
-                finder.certificate(cell, value - low, high - value, &hidden_cell).is_none()
+                finder.certificate(cell, (value - low).max(0), (high - value).max(0), &hidden_cell).is_none()
             });
         }
         if needs.is_empty() {
@@ -674,6 +717,24 @@ fn run_intervals(table: &dyn Additive, marks: &mut crate::output::CellMarks, int
         pinned_by.truncate(PINNING_CELLS_LISTED);
         pinned_by
     };
+    // The finding a cell's interval (or a bound containing it) makes: its
+    // own levels first, then the outsider's promise; with whether the
+    // violated bound is the lower one.
+    let judge = |cell: usize, iv: Interval, exact: bool| -> Option<(Finding, bool)> {
+        let value = table.value(cell);
+        let finding = |required: (i64, i64), outsider: bool| Finding { cell, value, interval: iv, required, pinned_by: Vec::new(), exact, outsider };
+        if let (Some((low, high)), Some(required)) = (own(cell), marks.protection[cell]) {
+            if iv.lower > low || iv.upper.is_some_and(|u| u < high) {
+                return Some((finding(required, false), iv.lower > low));
+            }
+        }
+        let p = promise?;
+        if p.holds(iv.lower, iv.upper) {
+            return None;
+        }
+        let (low, high) = p.required(iv.lower, iv.upper)?;
+        Some((finding((value - low, high - value), true), iv.lower > low))
+    };
     let mut findings = Vec::new();
     let mut intervals = Vec::new();
     if report.intervals_computed {
@@ -681,17 +742,13 @@ fn run_intervals(table: &dyn Additive, marks: &mut crate::output::CellMarks, int
             crate::progress::report("auditing hidden cells", k as u64 + 1, Some(hidden.len() as u64));
             let iv = attacker.interval(cell)?;
             intervals.push((cell, iv));
-            if let Some((lo, up)) = marks.protection[cell] {
-                let value = table.value(cell);
-                let too_high = iv.lower > value.saturating_sub(lo);
-                if too_high || iv.upper.is_some_and(|u| u < value.saturating_add(up)) {
-                    let pinned_by = pinning(&attacker.binding_constraints(cell, too_high)?);
-                    findings.push(Finding { cell, value, interval: iv, required: (lo, up), pinned_by, exact: true });
-                }
+            if let Some((mut finding, lower)) = judge(cell, iv, true) {
+                finding.pinned_by = pinning(&attacker.binding_constraints(cell, lower)?);
+                findings.push(finding);
             }
         }
     } else {
-        // Only the protection verdict: cells whose levels a solution already
+        // Only the protection verdict: cells whose targets a solution already
         // reached are settled; a neighbourhood of the cell proves most of the
         // others exposed (see `local`); the rest get the whole table's LPs.
         let local = local::LocalAttacker::new(table, &marks.published);
@@ -702,24 +759,31 @@ fn run_intervals(table: &dyn Additive, marks: &mut crate::output::CellMarks, int
             if low_seen <= low as f64 + EPS && high_seen >= high as f64 - EPS {
                 continue;
             }
-            let value = table.value(cell);
-            let required = marks.protection[cell].expect("needs are sensitive cells");
-            if let Some(bound) = local.prove(cell, |iv| iv.lower > low || iv.upper.is_some_and(|u| u < high))? {
+            // A bound contains the attacker's interval: it proves a cell
+            // exposed when it breaks the cell's own levels, or lies inside
+            // the sensitive counts (then any interval in it breaks the promise).
+            let proves = |iv: Interval| {
+                own(cell).is_some_and(|(l, h)| iv.lower > l || iv.upper.is_some_and(|u| u < h))
+                    || promise.is_some_and(|p| iv.lower >= p.smallest() && iv.upper.is_some_and(|u| u < p.threshold()))
+            };
+            if let Some(bound) = local.prove(cell, proves)? {
                 // A bound, not the attacker's exact interval: the finding
                 // says so, and lower/upper stay empty (see `intervals_note`).
-                let iv = bound.interval;
-                let binding = if iv.lower > low { &bound.binding_lower } else { &bound.binding_upper };
-                findings.push(Finding { cell, value, interval: iv, required, pinned_by: pinning(binding), exact: false });
-                by_neighbourhood += 1;
-                continue;
+                if let Some((mut finding, lower)) = judge(cell, bound.interval, false) {
+                    finding.pinned_by = pinning(if lower { &bound.binding_lower } else { &bound.binding_upper });
+                    findings.push(finding);
+                    by_neighbourhood += 1;
+                    continue;
+                }
             }
             by_table += 1;
             if !attacker.reaches(cell, low, high)? {
                 let iv = attacker.interval(cell)?;
-                let too_high = iv.lower > low;
                 intervals.push((cell, iv));
-                let pinned_by = pinning(&attacker.binding_constraints(cell, too_high)?);
-                findings.push(Finding { cell, value, interval: iv, required, pinned_by, exact: true });
+                if let Some((mut finding, lower)) = judge(cell, iv, true) {
+                    finding.pinned_by = pinning(&attacker.binding_constraints(cell, lower)?);
+                    findings.push(finding);
+                }
             }
         }
         if std::env::var_os("AMPARO_DEBUG").is_some() {

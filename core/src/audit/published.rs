@@ -4,9 +4,12 @@
 //!
 //! The true values of hidden cells are unknown here, so the checks are what an
 //! outsider can verify: no published cell breaks the frequency threshold, the
-//! published cells add up, and no hidden cell's attacker interval shows it to
-//! be below the threshold (it must be able to reach the threshold, as the
-//! default protection asks) or pins it to one value.
+//! published cells add up, and every hidden cell keeps the outsider's promise
+//! (see [`OutsiderPromise`]): no hidden cell that may hold a sensitive count is
+//! narrowed below the policy's protection levels for the counts it may hold
+//! (with the default levels: its interval reaches 0 and the threshold). The
+//! protect-time audit checks the same promise, so a table Amparo passed
+//! passes here.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,6 +23,7 @@ use crate::error::Fallible;
 use crate::i18n::Message;
 use crate::hierarchy::{CodeOrigin, Hierarchy};
 use crate::policy::Policy;
+use crate::rules::OutsiderPromise;
 use crate::table::{Cube, Dimension};
 use crate::{err, fail};
 
@@ -394,7 +398,27 @@ pub fn audit_published(policy: &Policy, table: &PublishedTable) -> Fallible<Publ
     if policy.file.noise.method != crate::policy::NoiseMethod::None {
         return Ok(audit_noisy(&policy.file.noise, table));
     }
-    audit_cells(policy.file.primary.threshold, &table.cube, &table.published, &table.listed, Vec::new(), false)
+    audit_cells(&Promise::of(policy), &table.cube, &table.published, &table.listed, Vec::new(), false)
+}
+
+/// What a published table of counts promises: no visible cell below the
+/// threshold, and the outsider's promise of [`OutsiderPromise`] for hidden
+/// cells; a magnitude table (its rules count contributors, which an outsider
+/// never sees) or one without a threshold promises only that no hidden cell
+/// is exact.
+struct Promise {
+    threshold: Option<i64>,
+    outsider: Option<OutsiderPromise>,
+}
+
+impl Promise {
+    fn of(policy: &Policy) -> Promise {
+        let magnitude = policy.file.input.magnitude.is_some();
+        Promise {
+            threshold: policy.file.primary.threshold.filter(|_| !magnitude),
+            outsider: OutsiderPromise::of(&policy.file.primary, magnitude),
+        }
+    }
 }
 
 /// A table the policy declares perturbed by the cell key method: without
@@ -513,7 +537,7 @@ pub(crate) struct LinkedPublished {
 
 /// The audit of joined linked tables.
 pub(crate) fn audit_linked(policy: &Policy, joined: &LinkedPublished) -> Fallible<PublishedAudit> {
-    let mut audit = audit_cells(policy.file.primary.threshold, &joined.linked, &joined.published, &joined.listed, joined.consistency.clone(), true)?;
+    let mut audit = audit_cells(&Promise::of(policy), &joined.linked, &joined.published, &joined.listed, joined.consistency.clone(), true)?;
     audit.table_cells = joined.linked.linked.clone();
     Ok(audit)
 }
@@ -550,13 +574,14 @@ pub(crate) fn link_published(tables: &[PublishedTable]) -> Fallible<LinkedPublis
 }
 
 fn audit_cells(
-    threshold: Option<i64>,
+    promise: &Promise,
     table: &dyn crate::table::Additive,
     published: &[Option<i64>],
     listed: &[bool],
     findings: Vec<PublishedFinding>,
     linked: bool,
 ) -> Fallible<PublishedAudit> {
+    let threshold = promise.threshold;
     let mut checks = vec![Check::Additivity, Check::Protection];
     if threshold.is_some() {
         checks.push(Check::Threshold);
@@ -599,52 +624,64 @@ fn audit_cells(
         Err(e) => return Err(e),
     };
     let hidden: Vec<usize> = (0..table.len()).filter(|&c| published[c].is_none() && listed[c]).collect();
-    // With a threshold, a hidden cell is safe when the attacker cannot rule
-    // out that it reaches the threshold: only cells below it are sensitive,
-    // and a hidden cell at or above it that an attacker computes exactly
-    // discloses nothing (as in tau-Argus, only primaries need protection).
-    // Without one, a hidden cell must not be computable exactly. Sweeps that
-    // push every hidden cell up (and, without a threshold, down) at once find
-    // solutions that settle most cells; only the rest need LPs of their own.
-    let targets: Vec<(usize, i64, i64)> = match threshold {
-        // A low bound no solution is above: only the push up counts.
-        Some(n) => hidden.iter().map(|&c| (c, i64::MAX / 4, n)).collect(),
-        None => hidden.iter().map(|&c| (c, 0, 1)).collect(),
-    };
+    // With a threshold, the true values unknown, every hidden cell keeps the
+    // outsider's promise (see `OutsiderPromise`): a cell able to reach both
+    // ends of its range keeps it whatever it holds, and sweeps that push
+    // every hidden cell down and up at once show that for most; the rest
+    // get their interval. Without one, a hidden cell must not be exact.
+    let (low, high) = promise.outsider.as_ref().map_or((0, 1), OutsiderPromise::range);
+    let targets: Vec<(usize, i64, i64)> = hidden.iter().map(|&c| (c, low, high)).collect();
     attacker.explore(&targets)?;
     let local = super::local::LocalAttacker::new(table, published);
     for (k, &cell) in hidden.iter().enumerate() {
         crate::progress::report("auditing hidden cells", k as u64 + 1, Some(hidden.len() as u64));
         let (low_seen, high_seen) = attacker.seen(cell);
-        let settled = match threshold {
-            Some(n) => high_seen >= n as f64 - 1e-6,
+        let settled = match &promise.outsider {
+            Some(_) => low_seen <= low as f64 + 1e-6 && high_seen >= high as f64 - 1e-6,
             None => (high_seen + 1e-6).floor() > (low_seen - 1e-6).ceil(),
         };
         if settled {
             continue;
         }
-        // A neighbourhood of the cell may prove it exposed (see `local`);
-        // otherwise, with a threshold, one LP (can it reach it?) decides.
-        let exposes = |iv: Interval| iv.upper.is_some_and(|u| u == iv.lower || threshold.is_some_and(|n| u < n));
+        // A neighbourhood of the cell may prove it exposed (see `local`): its
+        // bound contains the attacker's interval, so a bound inside the
+        // sensitive counts fails the promise whatever the cell holds.
+        let exposes = |iv: Interval| match &promise.outsider {
+            Some(p) => iv.lower >= p.smallest() && iv.upper.is_some_and(|u| u < p.threshold()),
+            None => iv.upper == Some(iv.lower),
+        };
         let iv = match local.prove(cell, exposes)? {
             Some(bound) => bound.interval,
             None => {
-                if let Some(n) = threshold {
-                    if attacker.reaches(cell, i64::MAX / 4, n)? {
-                        continue;
-                    }
+                if promise.outsider.is_some() && attacker.reaches(cell, low, high)? {
+                    continue;
                 }
                 attacker.interval(cell)?
             }
         };
         let place = table.describe(cell);
-        let shown = match (iv.upper, threshold) {
-            (Some(u), _) if u == iv.lower => Some(Message::new("finding.protection_exact", vec![("cell", place.clone().into()), ("value", u.into())])),
-            (Some(u), Some(n)) if u < n => Some(Message::new(
-                "finding.protection_below",
-                vec![("cell", place.clone().into()), ("lower", iv.lower.into()), ("upper", u.into()), ("threshold", n.into())],
-            )),
-            _ => None,
+        let exact = iv.upper == Some(iv.lower);
+        let shown = match &promise.outsider {
+            Some(p) => match p.required(iv.lower, iv.upper) {
+                Some(_) if exact => Some(Message::new("finding.protection_exact", vec![("cell", place.clone().into()), ("value", iv.lower.into())])),
+                Some(_) if iv.upper.is_some_and(|u| u < p.threshold()) => Some(Message::new(
+                    "finding.protection_below",
+                    vec![("cell", place.clone().into()), ("lower", iv.lower.into()), ("upper", iv.upper.unwrap_or_default().into()), ("threshold", p.threshold().into())],
+                )),
+                Some((need_low, need_high)) if !p.holds(iv.lower, iv.upper) => Some(Message::new(
+                    "finding.protection_narrowed",
+                    vec![
+                        ("cell", place.clone().into()),
+                        ("lower", iv.lower.into()),
+                        ("upper", iv.upper.map_or("unbounded".to_owned(), |u| u.to_string()).into()),
+                        ("need_lower", need_low.into()),
+                        ("need_upper", need_high.into()),
+                    ],
+                )),
+                _ => None,
+            },
+            None if exact => Some(Message::new("finding.protection_exact", vec![("cell", place.clone().into()), ("value", iv.lower.into())])),
+            None => None,
         };
         if let Some(text) = shown {
             audit.findings.push(PublishedFinding::new(Check::Protection, cell, place, text));

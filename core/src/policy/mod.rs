@@ -273,6 +273,11 @@ pub struct DominanceRule {
 /// `lower`/`upper`, the levels are absolute; with `percent`, they are that
 /// percentage of the value, at least `minimum`. A lower level never exceeds
 /// the value (counts cannot go below 0).
+///
+/// An outsider sees which cells are hidden, not which are sensitive, so every
+/// hidden cell whose interval admits a sensitive count is held to the levels
+/// of each count it admits (with the default: reach 0 and n); `interval`
+/// hides accordingly, and both audits check it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ProtectionSection {

@@ -42,9 +42,8 @@ pub(super) fn eliminate_exact_disclosure(
     cube: &Cube,
     marks: &mut CellMarks,
     forced_published: &[bool],
-    time_limit: std::time::Duration,
+    deadline: super::Deadline,
 ) -> Fallible<usize> {
-    let started = std::time::Instant::now();
     let n = cube.len();
     if !(0..n).any(|c| marks.is_hidden(c)) {
         return Ok(0);
@@ -85,12 +84,12 @@ pub(super) fn eliminate_exact_disclosure(
     let (mut scratch, mut fresh, mut cancelled): (Column, Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new(), Vec::new());
     let mut work = 0usize;
     for (step, &c) in order.iter().enumerate() {
-        if step % 1024 == 0 && started.elapsed() > time_limit {
+        if step % 1024 == 0 && deadline.passed() {
             fail!(
                 Infeasible,
                 "fast suppression did not finish within [secondary] time_limit = {} s ({step} of {} cells decided on a table of {n} cells); \
                  raise time_limit or publish a smaller table",
-                time_limit.as_secs_f64(),
+                deadline.seconds(),
                 order.len()
             );
         }

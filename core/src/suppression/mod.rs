@@ -50,8 +50,39 @@ use crate::audit::Attacker;
 use crate::error::Fallible;
 use crate::output::{CellMarks, Status};
 use crate::policy::CostKind;
+use crate::rules::OutsiderPromise;
 use crate::table::{Additive, Constraint};
 use crate::{err, fail};
+
+/// When secondary suppression must stop: `[secondary] time_limit` from the
+/// start of the run, shared by every phase, and stated as the policy gave it
+/// in messages (never as the time a later phase had left).
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    started: std::time::Instant,
+    limit: std::time::Duration,
+}
+
+impl Deadline {
+    /// A deadline `seconds` from now; a limit too large for a Duration means none.
+    pub fn after(seconds: f64) -> Deadline {
+        let limit = std::time::Duration::try_from_secs_f64(seconds).unwrap_or(std::time::Duration::MAX);
+        Deadline { started: std::time::Instant::now(), limit }
+    }
+
+    pub fn passed(&self) -> bool {
+        self.started.elapsed() > self.limit
+    }
+
+    pub fn left(&self) -> std::time::Duration {
+        self.limit.saturating_sub(self.started.elapsed())
+    }
+
+    /// The policy's time limit, in seconds, for messages.
+    pub fn seconds(&self) -> f64 {
+        self.limit.as_secs_f64()
+    }
+}
 
 /// Flow below this is solver noise, not a reason to hide a cell.
 const FLOW_EPS: f64 = 1e-7;
@@ -71,22 +102,57 @@ pub fn interval(
     marks: &mut CellMarks,
     cost_kind: CostKind,
     forced_published: &[bool],
-    time_limit: std::time::Duration,
+    deadline: Deadline,
     lp_limit: usize,
 ) -> Fallible<usize> {
     let targets: Vec<(usize, i64, i64)> = (0..table.len()).filter_map(|c| marks.protection[c].map(|(lo, up)| (c, lo, up))).collect();
     let reason = "protects a sensitive cell";
     match table.as_cube() {
         Some(cube) if cube.len() > lp_limit => {
-            let started = std::time::Instant::now();
-            let (hidden, left) = protect_by_patterns(cube, marks, &targets, reason, cost_kind, forced_published, time_limit)?;
+            let (hidden, left) = protect_by_patterns(cube, marks, &targets, reason, cost_kind, forced_published, deadline)?;
             // Cells no pattern could protect (a sparse corner of the table)
             // get protection LPs: slow at this size, but few; in the time left.
-            let remaining = time_limit.saturating_sub(started.elapsed());
-            Ok(hidden + protect_cells(table, marks, &left, reason, cost_kind, forced_published, remaining)?)
+            Ok(hidden + protect_cells(table, marks, &left, reason, cost_kind, forced_published, deadline)?)
         }
-        _ => protect_cells(table, marks, &targets, reason, cost_kind, forced_published, time_limit),
+        _ => protect_cells(table, marks, &targets, reason, cost_kind, forced_published, deadline),
     }
+}
+
+/// The outsider's promise (see [`OutsiderPromise`]) for the cells hidden so
+/// far: a hidden cell an outsider cannot tell from a sensitive one (its
+/// interval admits a sensitive count) must not be narrowed below that
+/// count's protection, whatever it really holds; a secondary 7 narrowed to
+/// [4, 13] looks like a sensitive 4 that lost its protection. Each cell
+/// that breaks it gets levels covering the promise's whole range (with the
+/// default levels: reach 0 and the threshold), so the next pass of
+/// [`interval`] makes it keep the promise whatever it holds. Returns how
+/// many cells got levels.
+pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promise: &OutsiderPromise) -> Fallible<usize> {
+    let (low, high) = promise.range();
+    let targets: Vec<(usize, i64, i64)> = (0..table.len()).filter(|&c| marks.is_hidden(c)).map(|c| (c, low, high)).collect();
+    if targets.is_empty() {
+        return Ok(0);
+    }
+    let mut attacker = Attacker::new(table, &marks.published)?;
+    attacker.explore(&targets)?;
+    let mut added = 0;
+    for &(cell, _, _) in &targets {
+        if attacker.reaches(cell, low, high)? {
+            continue;
+        }
+        let iv = attacker.interval(cell)?;
+        if promise.holds(iv.lower, iv.upper) {
+            continue;
+        }
+        let value = table.value(cell);
+        let (lower, upper) = marks.protection[cell].unwrap_or((0, 0));
+        marks.protection[cell] = Some((lower.max(value - low).clamp(0, value.max(0)), upper.max(high - value).max(0)));
+        added += 1;
+    }
+    if std::env::var_os("AMPARO_DEBUG").is_some() {
+        eprintln!("outsider's promise: {added} hidden cells get protection levels");
+    }
+    Ok(added)
 }
 
 /// Tables up to this many cells get `fast`'s bound repair with LPs over the
@@ -112,15 +178,14 @@ fn protect_by_patterns(
     reason: &str,
     cost_kind: CostKind,
     forced_published: &[bool],
-    time_limit: std::time::Duration,
+    deadline: Deadline,
 ) -> Fallible<(usize, Vec<(usize, i64, i64)>)> {
-    let started = std::time::Instant::now();
     let out_of_time = |done: usize, of: usize, phase: &str| {
         err!(
             Infeasible,
             "secondary suppression did not finish within [secondary] time_limit = {} s: hypercube patterns {phase} for {done} of {of} sensitive cells \
              on a table of {} cells; raise time_limit, use method = \"fast\", or publish a smaller table",
-            time_limit.as_secs_f64(),
+            deadline.seconds(),
             cube.len()
         )
     };
@@ -149,7 +214,7 @@ fn protect_by_patterns(
     let last_resort = cube.len() as f64;
     for (k, &t) in order.iter().enumerate() {
         crate::progress::report("protecting sensitive cells", k as u64, Some(order.len() as u64));
-        if started.elapsed() > time_limit {
+        if deadline.passed() {
             return Err(out_of_time(k, order.len(), "were found"));
         }
         let (cell, lo, up) = targets[t];
@@ -175,7 +240,7 @@ fn protect_by_patterns(
     // Publish again what is not needed, most costly first.
     added.sort_by(|&a, &b| cost(cost_kind, values[b]).total_cmp(&cost(cost_kind, values[a])).then(values[b].cmp(&values[a])).then(a.cmp(&b)));
     for (k, &cell) in added.iter().enumerate() {
-        if started.elapsed() > time_limit {
+        if deadline.passed() {
             return Err(out_of_time(k, added.len(), "were being pruned (complementary cells rechecked)"));
         }
         hidden[cell] = false;
@@ -276,9 +341,8 @@ pub fn protect_from_singletons(
     marks: &mut CellMarks,
     cost_kind: CostKind,
     forced_published: &[bool],
-    time_limit: std::time::Duration,
+    deadline: Deadline,
 ) -> Fallible<usize> {
-    let started = std::time::Instant::now();
     let values = table.values();
     let constraints = table.constraints();
     let reason: Arc<str> = Arc::from("keeps a singleton's child from recovering a cell");
@@ -300,12 +364,12 @@ pub fn protect_from_singletons(
         again.sort_unstable();
         again.dedup();
         singles = Some(again);
-        if started.elapsed() > time_limit {
+        if deadline.passed() {
             fail!(
                 Infeasible,
                 "secondary suppression did not finish within [secondary] time_limit = {} s: {} sensitive cells can still be narrowed by the child \
                  alone in a hidden cell of 1; raise time_limit, or set [primary] singletons = \"ignore\"",
-                time_limit.as_secs_f64(),
+                deadline.seconds(),
                 findings.len()
             );
         }
@@ -320,8 +384,7 @@ pub fn protect_from_singletons(
                 if level <= 0 {
                     continue;
                 }
-                let left = time_limit.saturating_sub(started.elapsed());
-                let Some(change) = protection_lp(values, &constraints, &weights, f.cell, up, level, left)? else {
+                let Some(change) = protection_lp(values, &constraints, &weights, f.cell, up, level, deadline.left())? else {
                     fail!(
                         Infeasible,
                         "cell ({}) cannot be protected from the child alone in the hidden cell ({}), who knows it is 1: no set of hidden cells lets \
@@ -365,10 +428,9 @@ pub fn fast(
     cost_kind: CostKind,
     forced_published: &[bool],
     singletons: bool,
-    time_limit: std::time::Duration,
+    deadline: Deadline,
 ) -> Fallible<usize> {
-    let started = std::time::Instant::now();
-    let mut hidden_now = gauss::eliminate_exact_disclosure(cube, marks, forced_published, time_limit)?;
+    let mut hidden_now = gauss::eliminate_exact_disclosure(cube, marks, forced_published, deadline)?;
     if cube.len() > LP_TABLE_LIMIT {
         // Whole-table LPs cost seconds each at this size (29k cells: 6 s), so
         // only the linear guarantee holds; the audit reports narrow intervals.
@@ -382,7 +444,7 @@ pub fn fast(
                     break;
                 }
                 // The singletons' extra cells must not be computable either.
-                hidden_now += added + gauss::eliminate_exact_disclosure(cube, marks, forced_published, time_limit)?;
+                hidden_now += added + gauss::eliminate_exact_disclosure(cube, marks, forced_published, deadline)?;
             }
         }
         return Ok(hidden_now);
@@ -391,9 +453,8 @@ pub fn fast(
     // The singleton rule and the repair can each hide cells the other must
     // look at again; both only ever add hidden cells, so this ends.
     loop {
-        let left = time_limit.saturating_sub(started.elapsed());
         let added = match singletons {
-            true if cube.len() <= SINGLETON_LP_LIMIT => protect_from_singletons(cube, marks, cost_kind, forced_published, left)?,
+            true if cube.len() <= SINGLETON_LP_LIMIT => protect_from_singletons(cube, marks, cost_kind, forced_published, deadline)?,
             true => protect_singletons(cube, marks, cost_kind, forced_published)?,
             false => 0,
         };
@@ -410,8 +471,7 @@ pub fn fast(
         if std::env::var_os("AMPARO_DEBUG").is_some() {
             eprintln!("fast: {hidden_now} secondary cells so far, {added} for singletons, {} hidden cells pinned by bounds", pinned.len());
         }
-        let left = time_limit.saturating_sub(started.elapsed());
-        let repaired = protect_cells(cube, marks, &pinned, "keeps a hidden cell from being computed", cost_kind, forced_published, left)?;
+        let repaired = protect_cells(cube, marks, &pinned, "keeps a hidden cell from being computed", cost_kind, forced_published, deadline)?;
         hidden_now += added + repaired;
         if repaired == 0 {
             return Ok(hidden_now);
@@ -428,9 +488,8 @@ fn protect_cells(
     reason: &str,
     cost_kind: CostKind,
     forced_published: &[bool],
-    time_limit: std::time::Duration,
+    deadline: Deadline,
 ) -> Fallible<usize> {
-    let started = std::time::Instant::now();
     let n = table.len();
     if targets.is_empty() {
         return Ok(0);
@@ -461,12 +520,12 @@ fn protect_cells(
         let mut exposed = Vec::with_capacity(pending.len());
         for (k, &t) in pending.iter().enumerate() {
             // The attacker's checks of a large linked table take long too: the limit holds here as well.
-            if started.elapsed() > time_limit {
+            if deadline.passed() {
                 fail!(
                     Infeasible,
                     "secondary suppression did not finish within [secondary] time_limit = {} s: {} cells still exposed \
                      (or not yet rechecked) on a table of {n} cells; raise time_limit, or publish a smaller table",
-                    time_limit.as_secs_f64(),
+                    deadline.seconds(),
                     pending.len() - k + exposed.len()
                 );
             }
@@ -488,12 +547,12 @@ fn protect_cells(
                 if (up && done[t].0) || (!up && done[t].1) {
                     continue;
                 }
-                if started.elapsed() > time_limit {
+                if deadline.passed() {
                     fail!(
                         Infeasible,
                         "secondary suppression did not finish within [secondary] time_limit = {} s: {} of {} cells still exposed \
                          on a table of {n} cells; raise time_limit{}, or publish a smaller table",
-                        time_limit.as_secs_f64(),
+                        deadline.seconds(),
                         if reason.contains("sensitive") {
                             format!(", set [secondary] lp_limit below {n} (hypercube patterns: much faster, more cells hidden), use method = \"fast\"")
                         } else {
@@ -504,7 +563,7 @@ fn protect_cells(
                     );
                 }
                 solves += 1;
-                let Some(change) = protection_lp(values, &constraints, &weights, cell, up, level, time_limit.saturating_sub(started.elapsed()))? else {
+                let Some(change) = protection_lp(values, &constraints, &weights, cell, up, level, deadline.left())? else {
                     let forced: Vec<String> = (0..n).filter(|&c| forced_published[c]).map(|c| format!("({})", table.describe(c))).collect();
                     fail!(
                         Infeasible,
