@@ -65,10 +65,11 @@ fn audit(c: &mut Criterion) {
         let protected = protect(&p);
         let hidden = protected.marks.published.iter().filter(|v| v.is_none()).count();
         let limit = p.file.audit.interval_limit;
+        let promise = amparo::rules::OutsiderPromise::of(&p.file.primary, false);
         group.bench_function(BenchmarkId::new(format!("after {method}"), format!("{name}, {} cells, {hidden} hidden", protected.cube.len())), |b| {
             b.iter_batched(
                 || protected.marks.clone(),
-                |mut marks| amparo::audit::run(&protected.cube, &mut marks, limit, true).unwrap(),
+                |mut marks| amparo::audit::run(&protected.cube, &mut marks, limit, true, promise.as_ref()).unwrap(),
                 BatchSize::LargeInput,
             )
         });
