@@ -372,6 +372,39 @@ impl Attacker {
     }
 }
 
+/// A hidden cell that breaks the outsider's promise: its interval, or a
+/// bound from its neighbourhood that contains it (`local`).
+pub(crate) struct Breach {
+    pub interval: Interval,
+    pub local: Option<local::LocalBound>,
+}
+
+/// Whether hidden `cell` breaks the outsider's promise (see
+/// [`OutsiderPromise`]). Cheapest proofs first: a solution the sweeps saw
+/// reaching both ends of the promise's range; bounds propagated through the
+/// constraints that show the cell holds the threshold or more (nothing small
+/// to protect: most hidden margins and large secondaries, which no sweep
+/// brings down to 0; on a 29k-cell table this replaced two thousand
+/// whole-table LPs); the whole table's LP asked whether it reaches both
+/// ends; for a cell that does not, a neighbourhood that narrows it inside
+/// the small counts (broken whatever it holds, without the interval's LPs).
+pub(crate) fn outsider_breach(attacker: &mut Attacker, local: &local::LocalAttacker, promise: &OutsiderPromise, cell: usize) -> Fallible<Option<Breach>> {
+    let (low, high) = promise.range();
+    let (low_seen, high_seen) = attacker.seen(cell);
+    if low_seen <= low as f64 + EPS && high_seen >= high as f64 - EPS {
+        return Ok(None);
+    }
+    let n = promise.threshold();
+    if local.shown_at_least(cell, n) || attacker.reaches(cell, low, high)? {
+        return Ok(None);
+    }
+    if let Some(bound) = local.prove(cell, |iv| iv.lower >= promise.smallest() && iv.upper.is_some_and(|u| u < n))? {
+        return Ok(Some(Breach { interval: bound.interval, local: Some(bound) }));
+    }
+    let interval = attacker.interval(cell)?;
+    Ok((!promise.holds(interval.lower, interval.upper)).then_some(Breach { interval, local: None }))
+}
+
 /// A fixed pseudo-random hash (SplitMix64), so explorations are deterministic.
 fn splitmix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -757,6 +790,25 @@ fn run_intervals(
             crate::progress::report("auditing hidden cells", k as u64 + 1, Some(needs.len() as u64));
             let (low_seen, high_seen) = attacker.seen(cell);
             if low_seen <= low as f64 + EPS && high_seen >= high as f64 - EPS {
+                continue;
+            }
+            // A cell held only to the outsider's promise (a secondary).
+            if let (None, Some(p)) = (own(cell), promise) {
+                let Some(breach) = outsider_breach(&mut attacker, &local, p, cell)? else { continue };
+                let exact = breach.local.is_none();
+                if let Some((mut finding, lower)) = judge(cell, breach.interval, exact) {
+                    finding.pinned_by = match &breach.local {
+                        Some(bound) => pinning(if lower { &bound.binding_lower } else { &bound.binding_upper }),
+                        None => pinning(&attacker.binding_constraints(cell, lower)?),
+                    };
+                    if exact {
+                        intervals.push((cell, breach.interval));
+                        by_table += 1;
+                    } else {
+                        by_neighbourhood += 1;
+                    }
+                    findings.push(finding);
+                }
                 continue;
             }
             // A bound contains the attacker's interval: it proves a cell

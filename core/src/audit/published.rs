@@ -18,7 +18,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::{Array, RecordBatchReader};
 use arrow_schema::DataType;
 
-use super::{Attacker, Interval};
+use super::Attacker;
 use crate::error::Fallible;
 use crate::i18n::Message;
 use crate::hierarchy::{CodeOrigin, Hierarchy};
@@ -635,57 +635,48 @@ fn audit_cells(
     let local = super::local::LocalAttacker::new(table, published);
     for (k, &cell) in hidden.iter().enumerate() {
         crate::progress::report("auditing hidden cells", k as u64 + 1, Some(hidden.len() as u64));
-        let (low_seen, high_seen) = attacker.seen(cell);
-        let settled = match &promise.outsider {
-            Some(_) => low_seen <= low as f64 + 1e-6 && high_seen >= high as f64 - 1e-6,
-            None => (high_seen + 1e-6).floor() > (low_seen - 1e-6).ceil(),
-        };
-        if settled {
-            continue;
-        }
-        // A neighbourhood of the cell may prove it exposed (see `local`): its
-        // bound contains the attacker's interval, so a bound inside the
-        // sensitive counts fails the promise whatever the cell holds.
-        let exposes = |iv: Interval| match &promise.outsider {
-            Some(p) => iv.lower >= p.smallest() && iv.upper.is_some_and(|u| u < p.threshold()),
-            None => iv.upper == Some(iv.lower),
-        };
-        let iv = match local.prove(cell, exposes)? {
-            Some(bound) => bound.interval,
+        let place = table.describe(cell);
+        let shown = match &promise.outsider {
+            Some(p) => {
+                let Some(breach) = super::outsider_breach(&mut attacker, &local, p, cell)? else { continue };
+                let iv = breach.interval;
+                let (need_low, need_high) = p.required(iv.lower, iv.upper).expect("a breach admits a small count");
+                if iv.upper == Some(iv.lower) {
+                    Message::new("finding.protection_exact", vec![("cell", place.clone().into()), ("value", iv.lower.into())])
+                } else if let Some(u) = iv.upper.filter(|&u| u < p.threshold()) {
+                    Message::new(
+                        "finding.protection_below",
+                        vec![("cell", place.clone().into()), ("lower", iv.lower.into()), ("upper", u.into()), ("threshold", p.threshold().into())],
+                    )
+                } else {
+                    Message::new(
+                        "finding.protection_narrowed",
+                        vec![
+                            ("cell", place.clone().into()),
+                            ("lower", iv.lower.into()),
+                            ("upper", iv.upper.map_or("unbounded".to_owned(), |u| u.to_string()).into()),
+                            ("need_lower", need_low.into()),
+                            ("need_upper", need_high.into()),
+                        ],
+                    )
+                }
+            }
             None => {
-                if promise.outsider.is_some() && attacker.reaches(cell, low, high)? {
+                let (low_seen, high_seen) = attacker.seen(cell);
+                if (high_seen + 1e-6).floor() > (low_seen - 1e-6).ceil() {
                     continue;
                 }
-                attacker.interval(cell)?
+                let iv = match local.prove(cell, |iv| iv.upper == Some(iv.lower))? {
+                    Some(bound) => bound.interval,
+                    None => attacker.interval(cell)?,
+                };
+                if iv.upper != Some(iv.lower) {
+                    continue;
+                }
+                Message::new("finding.protection_exact", vec![("cell", place.clone().into()), ("value", iv.lower.into())])
             }
         };
-        let place = table.describe(cell);
-        let exact = iv.upper == Some(iv.lower);
-        let shown = match &promise.outsider {
-            Some(p) => match p.required(iv.lower, iv.upper) {
-                Some(_) if exact => Some(Message::new("finding.protection_exact", vec![("cell", place.clone().into()), ("value", iv.lower.into())])),
-                Some(_) if iv.upper.is_some_and(|u| u < p.threshold()) => Some(Message::new(
-                    "finding.protection_below",
-                    vec![("cell", place.clone().into()), ("lower", iv.lower.into()), ("upper", iv.upper.unwrap_or_default().into()), ("threshold", p.threshold().into())],
-                )),
-                Some((need_low, need_high)) if !p.holds(iv.lower, iv.upper) => Some(Message::new(
-                    "finding.protection_narrowed",
-                    vec![
-                        ("cell", place.clone().into()),
-                        ("lower", iv.lower.into()),
-                        ("upper", iv.upper.map_or("unbounded".to_owned(), |u| u.to_string()).into()),
-                        ("need_lower", need_low.into()),
-                        ("need_upper", need_high.into()),
-                    ],
-                )),
-                _ => None,
-            },
-            None if exact => Some(Message::new("finding.protection_exact", vec![("cell", place.clone().into()), ("value", iv.lower.into())])),
-            None => None,
-        };
-        if let Some(text) = shown {
-            audit.findings.push(PublishedFinding::new(Check::Protection, cell, place, text));
-        }
+        audit.findings.push(PublishedFinding::new(Check::Protection, cell, place, shown));
     }
     Ok(audit)
 }
