@@ -112,6 +112,11 @@ pub struct Attacker {
     components: Vec<Component>,
     /// Per cell: (component, local column) for hidden cells.
     place: Vec<Option<(usize, usize)>>,
+    /// An upper bound put on every hidden cell in a sweep that would
+    /// otherwise be unbounded (above every published value, so bounded cells
+    /// are rarely held back; any solution under it is a table the attacker
+    /// cannot rule out, so what it shows stays true).
+    cap: f64,
 }
 
 impl Attacker {
@@ -165,7 +170,8 @@ impl Attacker {
         for (i, r) in rows.iter().enumerate() {
             rows_of.entry(comps.find(r.terms[0].0)).or_default().push(i);
         }
-        let mut attacker = Attacker { components: Vec::with_capacity(members.len()), place: vec![None; n] };
+        let cap = 2.0 * published.iter().flatten().map(|&v| v.max(0) as f64).sum::<f64>() + 1.0;
+        let mut attacker = Attacker { components: Vec::with_capacity(members.len()), place: vec![None; n], cap };
         let mut local = vec![usize::MAX; hidden.len()];
         for (root, cols) in members {
             let id = attacker.components.len();
@@ -315,16 +321,29 @@ impl Attacker {
         for &(i, coef) in terms {
             model.change_column_cost(comp.vars[i], coef);
         }
-        let solved = solve(model)?;
+        let mut solved = solve(model)?;
+        // A cell pushed up without limit leaves the sweep unbounded, with no
+        // solution to learn from: again with every cell under the cap.
+        let unbounded = matches!(solved.status(), HighsModelStatus::Unbounded | HighsModelStatus::UnboundedOrInfeasible);
+        if unbounded {
+            let mut model = Model::from(solved);
+            for &var in &comp.vars {
+                model.change_column_bounds(var, 0.0..=self.cap);
+            }
+            solved = solve(model)?;
+        }
         if solved.status() == HighsModelStatus::Optimal {
             for ((lo, hi), &x) in comp.min_seen.iter_mut().zip(comp.max_seen.iter_mut()).zip(solved.get_solution().columns()) {
                 *lo = lo.min(x);
                 *hi = hi.max(x);
             }
         }
-        // Unbounded (a cell can grow without limit) settles nothing here; the
-        // single-cell checks find it.
         let mut model = Model::from(solved);
+        if unbounded {
+            for &var in &comp.vars {
+                model.change_column_bounds(var, 0.0..);
+            }
+        }
         for &(i, _) in terms {
             model.change_column_cost(comp.vars[i], 0.0);
         }

@@ -630,9 +630,15 @@ fn audit_cells(
     // every hidden cell down and up at once show that for most; the rest
     // get their interval. Without one, a hidden cell must not be exact.
     let (low, high) = promise.outsider.as_ref().map_or((0, 1), OutsiderPromise::range);
+    let local = super::local::LocalAttacker::new(table, published);
+    // Cells that bounds propagated through the constraints show to hold the
+    // threshold or more keep the promise: no sweep or LP for them.
+    let hidden: Vec<usize> = match &promise.outsider {
+        Some(p) => hidden.into_iter().filter(|&c| !local.shown_at_least(c, p.threshold())).collect(),
+        None => hidden,
+    };
     let targets: Vec<(usize, i64, i64)> = hidden.iter().map(|&c| (c, low, high)).collect();
     attacker.explore(&targets)?;
-    let local = super::local::LocalAttacker::new(table, published);
     for (k, &cell) in hidden.iter().enumerate() {
         crate::progress::report("auditing hidden cells", k as u64 + 1, Some(hidden.len() as u64));
         let place = table.describe(cell);
