@@ -9,7 +9,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 const BATCH: u64 = 100_000;
 
 fn samplers(c: &mut Criterion) {
-    let (rng, _) = amparo::rounding::generator(None).unwrap();
+    let (rng, _) = amparo::random::generator(None).unwrap();
     let mut rng = RandomBits::new(rng);
     let mut group = c.benchmark_group("noise");
     group.throughput(Throughput::Elements(BATCH));

@@ -41,7 +41,11 @@ fn run(policy: &str, names: &[&str], codes: &[Vec<String>], what: &str) {
     let (schema, batch) = inner_rows(names, codes, 7);
     let cube = amparo::build_cube(&p, &mut RecordBatchIterator::new(vec![Ok(batch)], schema)).unwrap();
     let started = Instant::now();
-    let (marks, _, notes) = amparo::rounding::round_table(&p.file.rounding, &cube, None).unwrap();
+    let (marks, _, notes) = {
+        let rounding = &p.file.rounding;
+        let generator = rounding.draws_from_generator().then(|| amparo::random::generator(rounding.seed).unwrap());
+        amparo::rounding::round_table(rounding, &cube, None, generator).unwrap()
+    };
     let seconds = started.elapsed().as_secs_f64();
     let changed = (0..cube.len()).filter(|&c| marks.published[c] != Some(cube.value(c))).count();
     let deviation: i64 = (0..cube.len()).map(|c| (marks.published[c].unwrap() - cube.value(c)).abs()).sum();

@@ -38,6 +38,7 @@ pub mod output;
 pub mod policy;
 pub mod progress;
 pub mod publish;
+pub mod random;
 pub mod rounding;
 pub mod rules;
 pub mod suppression;
@@ -56,7 +57,8 @@ pub mod arrow {
 }
 
 pub use error::{Error, ErrorKind, Fallible};
-pub use output::{output_schema, AuditOutcome, CellMarks, Metadata, OutputOptions, Protected, Randomness, Status, Summary};
+pub use output::{output_schema, AuditOutcome, CellMarks, Metadata, OutputOptions, Protected, Status, Summary};
+pub use random::Randomness;
 pub use policy::Policy;
 pub use table::{Additive, Cube, CubeBuilder};
 
@@ -146,7 +148,8 @@ fn protect_cube(policy: &Policy, cube: Cube) -> Fallible<Protected> {
 /// Publish every cell rounded, as `[rounding]` says (see [`rounding`]).
 fn round(policy: &Policy, cube: Cube) -> Fallible<Protected> {
     let rounding = &policy.file.rounding;
-    let (marks, randomness, notes) = rounding::round_table(rounding, &cube, policy.file.input.record_key.as_deref())?;
+    let generator = if rounding.draws_from_generator() { Some(random::generator(rounding.seed)?) } else { None };
+    let (marks, randomness, notes) = rounding::round_table(rounding, &cube, policy.file.input.record_key.as_deref(), generator)?;
     let method = serde_json::to_value(rounding.method).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     let mut metadata = Metadata::for_run(policy, format!("rounding:{method}"), randomness);
     metadata.set_audit_not_applicable("rounding");
@@ -177,7 +180,7 @@ fn perturb(policy: &Policy, cube: Cube) -> Fallible<Protected> {
 
 /// Publish every cell with differential privacy noise (see [`noise`]).
 fn add_noise(policy: &Policy, cube: Cube) -> Fallible<Protected> {
-    let (marks, randomness, notes) = noise::add_noise(policy, &cube)?;
+    let (marks, randomness, notes) = noise::add_noise(policy, &cube, random::generator(policy.file.noise.seed)?)?;
     let method = serde_json::to_value(policy.file.noise.method).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     let mut metadata = Metadata::for_run(policy, format!("noise:{method}"), randomness);
     metadata.set_audit_not_applicable("noise");

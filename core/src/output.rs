@@ -18,6 +18,7 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
 
 use crate::policy::{InputKind, Policy};
+use crate::random::Randomness;
 use crate::table::Cube;
 
 /// What happened to a cell.
@@ -115,30 +116,6 @@ impl CellMarks {
 
 /// Notes for the output metadata: (key, text), e.g. ("additivity", ...).
 pub type Notes = Vec<(String, String)>;
-
-/// Where the randomness of a run came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Randomness {
-    /// The methods used draw no random numbers.
-    None,
-    /// ChaCha20 seeded by the operating system's secure source.
-    Secure,
-    /// ChaCha20 from the policy's seed: reproducible, so not for publication as is.
-    Seeded(u64),
-    /// The cell key method: from the record keys in this column.
-    CellKeys(String),
-}
-
-impl Randomness {
-    pub fn describe(&self) -> String {
-        match self {
-            Randomness::None => "none (deterministic methods only)".to_owned(),
-            Randomness::Secure => "ChaCha20 seeded by the operating system".to_owned(),
-            Randomness::Seeded(seed) => format!("ChaCha20 from seed {seed} (reproducible: not for publication as is)"),
-            Randomness::CellKeys(column) => format!("cell keys from the record keys in column `{column}`"),
-        }
-    }
-}
 
 /// What the audit of a run concluded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

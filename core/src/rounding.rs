@@ -26,47 +26,16 @@
 
 use std::sync::Arc;
 
-use chacha20::ChaCha20Rng;
-use rand_core::{Rng, SeedableRng};
-
 use crate::error::Fallible;
-use crate::output::{CellMarks, Notes, Randomness, Status};
+use crate::output::{CellMarks, Notes, Status};
+use crate::random::{uniform_below, Generator, Randomness};
 use crate::policy::{MarginRounding, RoundingMethod, RoundingRandomness, RoundingSection};
 use crate::table::Cube;
 use crate::{err, fail};
 
-/// A ChaCha20 generator: from `seed` when given (reproducible), otherwise
-/// from the operating system's secure source.
-pub fn generator(seed: Option<u64>) -> Fallible<(ChaCha20Rng, Randomness)> {
-    match seed {
-        Some(seed) => Ok((ChaCha20Rng::seed_from_u64(seed), Randomness::Seeded(seed))),
-        None => {
-            let mut key = [0u8; 32];
-            getrandom::fill(&mut key).map_err(|e| err!(Infeasible, "the operating system's random source failed ({e}); give a seed in the policy to run without it"))?;
-            Ok((ChaCha20Rng::from_seed(key), Randomness::Secure))
-        }
-    }
-}
-
-/// A uniform integer in [0, n), exactly (Lemire 2019, "Fast random integer
-/// generation in an interval", ACM TOMACS 29: the high word of x * n, with
-/// the few biased low words redrawn; a division only on the rare redraw path).
-pub fn uniform_below(rng: &mut ChaCha20Rng, n: u64) -> u64 {
-    debug_assert!(n > 0);
-    let mut m = rng.next_u64() as u128 * n as u128;
-    if (m as u64) < n {
-        // 2^64 mod n low words would make some results more likely: redraw them.
-        let threshold = n.wrapping_neg() % n;
-        while (m as u64) < threshold {
-            m = rng.next_u64() as u128 * n as u128;
-        }
-    }
-    (m >> 64) as u64
-}
-
 /// `count` rounded to a multiple of `base` by `method` (deterministic: to
 /// the nearest; otherwise randomly, drawing from `rng`).
-pub fn round_count(count: i64, base: i64, method: RoundingMethod, rng: &mut ChaCha20Rng) -> i64 {
+pub fn round_count(count: i64, base: i64, method: RoundingMethod, rng: &mut Generator) -> i64 {
     if method == RoundingMethod::Deterministic {
         return round_nearest(count, base);
     }
@@ -98,14 +67,22 @@ pub fn round_with_key(count: i64, base: i64, key: u32) -> i64 {
 enum Draws<'a> {
     None,
     Keys(&'a [u32], &'a str),
-    Generator(ChaCha20Rng, Randomness),
+    Generator(Generator, Randomness),
 }
 
 /// Round every cell of `cube` as `[rounding]` says: the marks (every cell
 /// `rounded`, its published value the rounded one), where the randomness
 /// came from, and notes for the metadata (totals that may not add up, a
 /// controlled rounding stopped at its time limit).
-pub fn round_table(rounding: &RoundingSection, cube: &Cube, record_key: Option<&str>) -> Fallible<(CellMarks, Randomness, Notes)> {
+///
+/// `generator` is the run's generator when the policy draws from one
+/// ([`RoundingSection::draws_from_generator`]); the pipeline makes it.
+pub fn round_table(
+    rounding: &RoundingSection,
+    cube: &Cube,
+    record_key: Option<&str>,
+    generator: Option<(Generator, Randomness)>,
+) -> Fallible<(CellMarks, Randomness, Notes)> {
     // Where each cell's draw comes from: none (deterministic, controlled),
     // the cell's key (uniform in [0, 1): up when below r/b, so the same cell
     // rounds the same way in every table), or ChaCha20.
@@ -115,7 +92,9 @@ pub fn round_table(rounding: &RoundingSection, cube: &Cube, record_key: Option<&
             _ => fail!(Policy, "[rounding] randomness = \"cell_key\" needs record keys: set [input] record_key"),
         },
         (RoundingMethod::Random | RoundingMethod::Graduated, RoundingRandomness::Generator) => {
-            let (rng, randomness) = generator(rounding.seed)?;
+            let Some((rng, randomness)) = generator else {
+                fail!(Infeasible, "random rounding was given no generator (a defect in Amparo: please report it)");
+            };
             Draws::Generator(rng, randomness)
         }
         _ => Draws::None,

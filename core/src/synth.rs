@@ -18,11 +18,11 @@ use std::sync::Arc;
 use arrow_array::builder::{Float64Builder, StringBuilder, UInt64Builder};
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchReader};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
-use chacha20::ChaCha20Rng;
-use rand_core::{Rng, SeedableRng};
+use rand_core::Rng;
 
 use crate::error::Fallible;
 use crate::fail;
+use crate::random::Generator;
 
 /// Records per batch.
 pub const BATCH_ROWS: usize = 1 << 16;
@@ -146,7 +146,7 @@ struct Family {
 pub struct SynthReader {
     options: SynthOptions,
     schema: SchemaRef,
-    rng: ChaCha20Rng,
+    rng: Generator,
     countries: Vec<Country>,
     country_draw: Weighted,
     nationality_draw: Weighted,
@@ -202,7 +202,7 @@ impl SynthReader {
                 .collect::<Fallible<_>>()?
         };
         // The world is fixed: built from its own seed, whatever the records' seed.
-        let mut world = ChaCha20Rng::seed_from_u64(0x416d_7061_726f);
+        let mut world = crate::random::seeded(0x416d_7061_726f);
         let countries: Vec<Country> = chosen.iter().map(|&i| build_country(i, &mut world)).collect();
         let country_draw = Weighted::new(chosen.iter().map(|&i| COUNTRIES[i].1));
         let mut fields = vec![
@@ -231,7 +231,7 @@ impl SynthReader {
             Field::new("record_key", DataType::Float64, false),
         ]);
         Ok(SynthReader {
-            rng: ChaCha20Rng::seed_from_u64(options.seed),
+            rng: crate::random::seeded(options.seed),
             days: 365 * options.years,
             schema: Arc::new(Schema::new(fields)),
             countries,
@@ -254,7 +254,7 @@ impl SynthReader {
 
 
     fn below(&mut self, n: u32) -> u32 {
-        crate::rounding::uniform_below(&mut self.rng, n as u64) as u32
+        crate::random::uniform_below(&mut self.rng, n as u64) as u32
     }
 
     /// A day with seasonality (+-30% over the year) and three waves a year (x3 for a month).
@@ -464,7 +464,7 @@ impl Builders {
 }
 
 /// Country `i`'s units, points of entry and ranking of nationalities.
-fn build_country(i: usize, world: &mut ChaCha20Rng) -> Country {
+fn build_country(i: usize, world: &mut Generator) -> Country {
     let (code, _, n1, n2, n_points) = COUNTRIES[i];
     // Admin-2 units spread over admin-1 units like the people (Zipf 0.9), at least one each.
     let shares = Weighted::zipf(n1, 0.9);
@@ -506,7 +506,7 @@ fn build_country(i: usize, world: &mut ChaCha20Rng) -> Country {
 }
 
 /// A uniform draw in [0, 1) with 53 random bits.
-fn uniform(rng: &mut ChaCha20Rng) -> f64 {
+fn uniform(rng: &mut Generator) -> f64 {
     (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
 }
 

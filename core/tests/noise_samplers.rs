@@ -4,8 +4,7 @@
 //! (The benchmark script runs 10^7-draw checks.)
 
 use amparo::noise::sample::{discrete_laplace, gaussian_pmf, laplace_pmf, DiscreteGaussian, Fraction, RandomBits};
-use chacha20::ChaCha20Rng;
-use rand_core::SeedableRng;
+use amparo::random::seeded;
 
 /// Draws per case: 10^6, or AMPARO_NOISE_DRAWS (bench/noise.sh runs 10^7).
 fn draws() -> usize {
@@ -76,7 +75,7 @@ fn check(what: &str, draws: &[i64], pmf: impl Fn(i64) -> f64) {
 fn discrete_laplace_draws_follow_the_exact_distribution_at_every_scale() {
     for (seed, scale) in ["1/100", "1/3", "1", "2", "10", "1000", "7/2"].into_iter().enumerate() {
         let scale = Fraction::parse(scale).unwrap();
-        let mut rng = RandomBits::new(ChaCha20Rng::seed_from_u64(seed as u64));
+        let mut rng = RandomBits::new(seeded(seed as u64));
         let draws: Vec<i64> = (0..draws()).map(|_| discrete_laplace(&mut rng, scale)).collect();
         check(&format!("discrete Laplace, scale {scale}"), &draws, |z| laplace_pmf(scale.as_f64(), z));
     }
@@ -90,7 +89,7 @@ fn discrete_gaussian_draws_follow_the_exact_distribution_at_every_scale() {
         .enumerate()
     {
         let sampler = DiscreteGaussian::new(variance);
-        let mut rng = RandomBits::new(ChaCha20Rng::seed_from_u64(100 + seed as u64));
+        let mut rng = RandomBits::new(seeded(100 + seed as u64));
         let draws: Vec<i64> = (0..draws()).map(|_| sampler.sample(&mut rng)).collect();
         check(&format!("discrete Gaussian, sigma^2 = {variance}"), &draws, gaussian_pmf(variance.as_f64()));
     }
@@ -99,7 +98,7 @@ fn discrete_gaussian_draws_follow_the_exact_distribution_at_every_scale() {
 #[test]
 fn a_wrong_distribution_fails_the_check() {
     // The test has power: Laplace draws are not Gaussian draws of the same variance.
-    let mut rng = RandomBits::new(ChaCha20Rng::seed_from_u64(9));
+    let mut rng = RandomBits::new(seeded(9));
     let scale = Fraction::parse("2").unwrap();
     let draws: Vec<i64> = (0..draws()).map(|_| discrete_laplace(&mut rng, scale)).collect();
     let variance: f64 = (-200..=200).map(|z| (z * z) as f64 * laplace_pmf(2.0, z)).sum();

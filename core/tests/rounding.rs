@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use amparo::policy::{Policy, RoundingMethod};
-use amparo::rounding::{generator, round_count};
+use amparo::random::generator;
+use amparo::rounding::round_count;
 use amparo::{Randomness, Status};
 use proptest::prelude::*;
 

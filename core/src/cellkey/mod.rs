@@ -112,7 +112,7 @@ pub fn add_record_keys(
     input: crate::io::BatchReader,
     column: &str,
     seed: Option<u64>,
-) -> Fallible<(crate::io::BatchReader, crate::output::Randomness)> {
+) -> Fallible<(crate::io::BatchReader, crate::random::Randomness)> {
     use arrow_schema::{DataType, Field, Schema};
     let schema = input.schema();
     if column.trim().is_empty() {
@@ -125,7 +125,7 @@ pub fn add_record_keys(
              or name the new column differently"
         );
     }
-    let (mut rng, randomness) = crate::rounding::generator(seed)?;
+    let (mut rng, randomness) = crate::random::generator(seed)?;
     let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
     fields.push(Field::new(column, DataType::Float64, false));
     let mut metadata = schema.metadata().clone();
@@ -152,7 +152,7 @@ pub fn add_record_keys_to_file(
     column: &str,
     seed: Option<u64>,
     overwrite: bool,
-) -> Fallible<crate::output::Randomness> {
+) -> Fallible<crate::random::Randomness> {
     // Record keys are kept across releases: a file of keys is replaced only when asked.
     crate::io::check_output_path(output, &[input], overwrite)?;
     let (mut keyed, randomness) = add_record_keys(crate::io::read_table(input)?, column, seed)?;

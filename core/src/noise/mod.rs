@@ -34,7 +34,8 @@ pub mod sample;
 use std::sync::Arc;
 
 use crate::error::Fallible;
-use crate::output::{CellMarks, Notes, Randomness, Status};
+use crate::output::{CellMarks, Notes, Status};
+use crate::random::{Generator, Randomness};
 use crate::policy::{NoiseMethod, Policy, Postprocess};
 use crate::table::Cube;
 use crate::{err, fail};
@@ -491,10 +492,9 @@ impl NoisePlan {
 /// Publish every cell with noise as `[noise]` says: the marks (status
 /// `noisy`, `lower`/`upper` the interval at the policy's confidence, `sd`),
 /// the randomness used, and notes for the metadata (privacy, error, additivity).
-pub fn add_noise(policy: &Policy, cube: &Cube) -> Fallible<(CellMarks, Randomness, Notes)> {
+pub fn add_noise(policy: &Policy, cube: &Cube, (rng, randomness): (Generator, Randomness)) -> Fallible<(CellMarks, Randomness, Notes)> {
     let section = &policy.file.noise;
     let plan = NoisePlan::new(policy, cube)?;
-    let (rng, randomness) = crate::rounding::generator(section.seed)?;
     let mut rng = RandomBits::new(rng);
     let debug = std::env::var_os("AMPARO_DEBUG").is_some();
     let clock = std::time::Instant::now();

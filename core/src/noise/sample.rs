@@ -10,13 +10,12 @@
 //! acceptance exponent falls back to big integers only when a product does
 //! not fit.
 
-use chacha20::ChaCha20Rng;
 use num_bigint::BigUint;
 use num_integer::Integer;
 use num_traits::{One, PrimInt, Zero};
 use rand_core::Rng;
 
-use crate::rounding::uniform_below;
+use crate::random::{uniform_below, Generator};
 
 /// A positive exact fraction num/den, reduced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,13 +83,13 @@ impl std::fmt::Display for Fraction {
 /// Random bits for the samplers: ChaCha20 words used one bit at a time, so
 /// that a Bernoulli draw costs about two bits instead of a 64-bit word.
 pub struct RandomBits {
-    rng: ChaCha20Rng,
+    rng: Generator,
     word: u64,
     left: u32,
 }
 
 impl RandomBits {
-    pub fn new(rng: ChaCha20Rng) -> RandomBits {
+    pub fn new(rng: Generator) -> RandomBits {
         RandomBits { rng, word: 0, left: 0 }
     }
 
@@ -138,13 +137,13 @@ impl RandomBits {
     }
 
     /// Whole words, for uniform integers.
-    pub fn rng(&mut self) -> &mut ChaCha20Rng {
+    pub fn rng(&mut self) -> &mut Generator {
         &mut self.rng
     }
 }
 
 /// A uniform u128 in [0, n) (n > 0), without bias.
-fn uniform_below_u128(rng: &mut ChaCha20Rng, n: u128) -> u128 {
+fn uniform_below_u128(rng: &mut Generator, n: u128) -> u128 {
     if let Ok(small) = u64::try_from(n) {
         return uniform_below(rng, small) as u128;
     }
@@ -158,7 +157,7 @@ fn uniform_below_u128(rng: &mut ChaCha20Rng, n: u128) -> u128 {
 }
 
 /// A uniform big integer in [0, n) (n > 0), by rejection from random bits.
-fn uniform_below_big(rng: &mut ChaCha20Rng, n: &BigUint) -> BigUint {
+fn uniform_below_big(rng: &mut Generator, n: &BigUint) -> BigUint {
     let bits = n.bits();
     let words = bits.div_ceil(32) as usize;
     let top = bits % 32;

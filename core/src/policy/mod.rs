@@ -575,6 +575,12 @@ impl Default for RoundingSection {
 }
 
 impl RoundingSection {
+    /// Whether the rounding draws from a generator (random or graduated
+    /// rounding without cell keys): the pipeline then makes one.
+    pub fn draws_from_generator(&self) -> bool {
+        matches!(self.method, RoundingMethod::Random | RoundingMethod::Graduated) && self.randomness == RoundingRandomness::Generator
+    }
+
     /// The base for a cell of `count`: `base` (default 5) or, for
     /// `graduated`, the first step the count is below, else the base above
     /// the steps (default 10).
