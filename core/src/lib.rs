@@ -33,6 +33,7 @@ pub mod error;
 pub mod hierarchy;
 pub mod i18n;
 pub mod io;
+pub mod marks;
 pub mod noise;
 pub mod output;
 pub mod policy;
@@ -57,7 +58,8 @@ pub mod arrow {
 }
 
 pub use error::{Error, ErrorKind, Fallible};
-pub use output::{output_schema, AuditOutcome, CellMarks, Metadata, OutputOptions, Protected, Status, Summary};
+pub use marks::{CellMarks, Status};
+pub use output::{output_schema, AuditOutcome, Metadata, OutputOptions, Protected, Summary};
 pub use random::Randomness;
 pub use policy::Policy;
 pub use table::{Additive, Cube, CubeBuilder};

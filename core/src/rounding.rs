@@ -27,7 +27,7 @@
 use std::sync::Arc;
 
 use crate::error::Fallible;
-use crate::output::{CellMarks, Notes, Status};
+use crate::marks::{CellMarks, Notes, Status};
 use crate::random::{uniform_below, Generator, Randomness};
 use crate::policy::{MarginRounding, RoundingMethod, RoundingRandomness, RoundingSection};
 use crate::table::Cube;

@@ -614,7 +614,7 @@ const PINNING_CELLS_LISTED: usize = 6;
 
 pub fn run(
     table: &dyn Additive,
-    marks: &mut crate::output::CellMarks,
+    marks: &mut crate::marks::CellMarks,
     interval_limit: usize,
     singletons: bool,
     promise: Option<&OutsiderPromise>,
@@ -631,12 +631,12 @@ pub fn run(
 /// knows its value (its child does) must not narrow any other sensitive
 /// cell below its protection. A cell already exposed to every outsider is a
 /// finding of its own and is not repeated here.
-pub fn singleton_findings(table: &dyn Additive, marks: &crate::output::CellMarks) -> Fallible<Vec<SingletonFinding>> {
+pub fn singleton_findings(table: &dyn Additive, marks: &crate::marks::CellMarks) -> Fallible<Vec<SingletonFinding>> {
     singleton_findings_of(table, marks, None)
 }
 
 /// [`singleton_findings`] for the singletons `only` (all hidden cells of 1 when `None`).
-pub fn singleton_findings_of(table: &dyn Additive, marks: &crate::output::CellMarks, only: Option<&[usize]>) -> Fallible<Vec<SingletonFinding>> {
+pub fn singleton_findings_of(table: &dyn Additive, marks: &crate::marks::CellMarks, only: Option<&[usize]>) -> Fallible<Vec<SingletonFinding>> {
     let singles: Vec<usize> = match only {
         Some(cells) => cells.to_vec(),
         None => (0..table.len()).filter(|&c| marks.published[c].is_none() && table.value(c) == 1).collect(),
@@ -711,7 +711,7 @@ pub fn singleton_findings_of(table: &dyn Additive, marks: &crate::output::CellMa
 
 fn run_intervals(
     table: &dyn Additive,
-    marks: &mut crate::output::CellMarks,
+    marks: &mut crate::marks::CellMarks,
     interval_limit: usize,
     promise: Option<&OutsiderPromise>,
 ) -> Fallible<AuditReport> {

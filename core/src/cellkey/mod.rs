@@ -84,16 +84,16 @@ pub fn noise_for(table: &ptable::Ptable, count: i64, key: Key) -> i64 {
 
 /// Perturb every cell of `cube` (built with record keys) with the ptable:
 /// the marks, every cell `perturbed` to its count plus the looked-up noise.
-pub fn perturb(cube: &crate::table::Cube, table: &ptable::Ptable, reason: &str) -> Fallible<crate::output::CellMarks> {
+pub fn perturb(cube: &crate::table::Cube, table: &ptable::Ptable, reason: &str) -> Fallible<crate::marks::CellMarks> {
     let Some(keys) = cube.cell_keys() else {
         fail!(Policy, "the cell key method needs record keys: set [input] record_key to the column that holds them");
     };
-    let mut marks = crate::output::CellMarks::publish_all(cube);
+    let mut marks = crate::marks::CellMarks::publish_all(cube);
     let reason: std::sync::Arc<str> = std::sync::Arc::from(reason);
     for cell in 0..cube.len() {
         let n = cube.value(cell);
         marks.published[cell] = Some(n + noise_for(table, n, Key(keys[cell])));
-        marks.status[cell] = crate::output::Status::Perturbed;
+        marks.status[cell] = crate::marks::Status::Perturbed;
         marks.reason[cell] = Some(reason.clone());
     }
     Ok(marks)

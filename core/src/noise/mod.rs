@@ -34,7 +34,7 @@ pub mod sample;
 use std::sync::Arc;
 
 use crate::error::Fallible;
-use crate::output::{CellMarks, Notes, Status};
+use crate::marks::{CellMarks, Notes, Status};
 use crate::random::{Generator, Randomness};
 use crate::policy::{NoiseMethod, Policy, Postprocess};
 use crate::table::Cube;

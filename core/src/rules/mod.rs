@@ -18,7 +18,7 @@
 
 use std::sync::Arc;
 
-use crate::output::{CellMarks, Status};
+use crate::marks::{CellMarks, Status};
 use crate::policy::{PrimarySection, ProtectionSection, ZeroPolicy};
 use crate::table::Cube;
 

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use crate::error::Fallible;
 use crate::fail;
-use crate::output::{CellMarks, Status};
+use crate::marks::{CellMarks, Status};
 use crate::table::Cube;
 
 /// A sparse integer vector: (index, coefficient), sorted by index.

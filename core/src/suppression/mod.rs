@@ -48,7 +48,7 @@ use highs::{Col, HighsModelStatus, RowProblem, Sense};
 
 use crate::audit::Attacker;
 use crate::error::Fallible;
-use crate::output::{CellMarks, Status};
+use crate::marks::{CellMarks, Status};
 use crate::policy::CostKind;
 use crate::rules::OutsiderPromise;
 use crate::table::{Additive, Constraint};
