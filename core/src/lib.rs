@@ -27,6 +27,7 @@
 //! assert_eq!(result.marks.published, vec![Some(15), None, Some(12)]);
 //! ```
 
+pub mod attacker;
 pub mod audit;
 pub mod cellkey;
 pub mod error;

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use indexmap::IndexMap;
 
 use super::published::{self, PublishedTable};
-use super::{Attacker, Interval};
+use crate::attacker::{Attacker, Interval};
 use crate::error::Fallible;
 use crate::i18n::{Lang, Message};
 use crate::io;

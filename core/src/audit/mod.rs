@@ -1,448 +1,17 @@
-//! The interval attacker: what an outsider can infer about each hidden cell.
-//!
-//! For every hidden cell the attacker solves two linear programs: minimise and
-//! maximise the cell subject to the published cells, the additivity of the
-//! whole hierarchy (every parent equals the sum of its children along every
-//! dimension) and non-negativity (Hundepool et al. 2012, section 4.3.3; the
-//! "audit" of tau-Argus). Counts are whole numbers, so the bounds are rounded
-//! inwards (a count of at least 2.3 is at least 3), which is the cheap part of
-//! integrality. The interval `[lower, upper]` is what a hidden cell still
-//! discloses; `upper` is `None` when nothing published bounds the cell.
-//!
-//! Hidden cells that share no constraint cannot inform each other, so the
-//! cells are split into connected components and each component is one model;
-//! within a model the LP is re-solved with a changed objective, which HiGHS
-//! warm-starts from the previous basis (usually a few simplex iterations).
+//! The audit of a protected table (see [`run`]) and of a published one
+//! (see [`published`]): the attacker of [`crate::attacker`] against the
+//! protection each cell was promised.
 
 pub mod explain;
 mod html;
-pub(crate) mod local;
 pub mod published;
 pub mod report;
 
-use highs::{Col, HighsModelStatus, Model, RowProblem, Sense};
-
+pub use crate::attacker::{attacker_intervals, singleton_findings, singleton_findings_of, Attacker, Interval, SingletonFinding, SINGLETON_LP_LIMIT};
+use crate::attacker::{local, outsider_breach, EPS};
 use crate::error::Fallible;
 use crate::rules::OutsiderPromise;
 use crate::table::Additive;
-use crate::{err, fail};
-
-/// What an attacker can infer about one hidden cell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Interval {
-    pub lower: i64,
-    /// `None`: no published cell bounds it from above.
-    pub upper: Option<i64>,
-}
-
-impl Interval {
-    /// Width of the interval; `None` when unbounded.
-    pub fn width(&self) -> Option<i64> {
-        self.upper.map(|u| u - self.lower)
-    }
-}
-
-/// Tolerance for LP values that are whole numbers up to rounding noise.
-pub(crate) const EPS: f64 = 1e-6;
-
-/// Groups hidden cells that are linked through constraints (union-find).
-struct Components {
-    parent: Vec<usize>,
-}
-
-impl Components {
-    fn new(n: usize) -> Self {
-        Components { parent: (0..n).collect() }
-    }
-    fn find(&mut self, mut a: usize) -> usize {
-        while self.parent[a] != a {
-            self.parent[a] = self.parent[self.parent[a]];
-            a = self.parent[a];
-        }
-        a
-    }
-    fn union(&mut self, a: usize, b: usize) {
-        let (ra, rb) = (self.find(a), self.find(b));
-        if ra != rb {
-            self.parent[ra.max(rb)] = ra.min(rb);
-        }
-    }
-}
-
-/// One additivity constraint restricted to hidden cells: `sum(coef * x) = rhs`.
-struct Row {
-    terms: Vec<(usize, f64)>,
-    rhs: f64,
-    /// Index of the table constraint this row comes from.
-    constraint: usize,
-}
-
-/// The attacker's LP over one group of linked hidden cells.
-struct Component {
-    /// `None` while the model is being solved (HiGHS takes it by value), or
-    /// when no constraint links the cells (then only non-negativity bounds them).
-    model: Option<Model>,
-    vars: Vec<Col>,
-    /// Smallest and largest value each column took in any solution so far:
-    /// a bound already reached needs no LP of its own.
-    min_seen: Vec<f64>,
-    max_seen: Vec<f64>,
-    /// The table constraint behind each row of the model.
-    constraints: Vec<usize>,
-}
-
-impl Component {
-    /// Whether column `i` still has to be shown able to reach `low` (`Some(true)`)
-    /// or `high` (`Some(false)`) by some solution; `None` once both were seen.
-    fn unsettled(&self, i: usize, low: i64, high: i64) -> Option<bool> {
-        if self.min_seen[i] > low as f64 + EPS {
-            Some(true)
-        } else if self.max_seen[i] < high as f64 - EPS {
-            Some(false)
-        } else {
-            None
-        }
-    }
-}
-
-/// What an attacker can compute about the hidden cells of one published table:
-/// one LP per group of linked hidden cells, re-solved with a changed objective
-/// (HiGHS warm-starts from the previous basis, usually a few iterations).
-pub struct Attacker {
-    components: Vec<Component>,
-    /// Per cell: (component, local column) for hidden cells.
-    place: Vec<Option<(usize, usize)>>,
-    /// An upper bound put on every hidden cell in a sweep that would
-    /// otherwise be unbounded (above every published value, so bounded cells
-    /// are rarely held back; any solution under it is a table the attacker
-    /// cannot rule out, so what it shows stays true).
-    cap: f64,
-}
-
-impl Attacker {
-    /// Build the attacker's models for `published` (`None` = hidden). Fails
-    /// when the published cells contradict the additivity of the table.
-    pub fn new(table: &dyn Additive, published: &[Option<i64>]) -> Fallible<Attacker> {
-        let n = table.len();
-        if published.len() != n {
-            fail!(Data, "the published values have {} cells, the table {n}", published.len());
-        }
-        let hidden: Vec<usize> = (0..n).filter(|&c| published[c].is_none()).collect();
-        let mut col_of = vec![usize::MAX; n];
-        for (k, &c) in hidden.iter().enumerate() {
-            col_of[c] = k;
-        }
-        let mut rows: Vec<Row> = Vec::new();
-        for (index, con) in table.constraints().into_iter().enumerate() {
-            let mut terms = Vec::new();
-            let mut rhs: i128 = 0;
-            match published[con.total] {
-                Some(v) => rhs += v as i128,
-                None => terms.push((col_of[con.total], -1.0)),
-            }
-            for &p in &con.parts {
-                match published[p] {
-                    Some(v) => rhs -= v as i128,
-                    None => terms.push((col_of[p], 1.0)),
-                }
-            }
-            if !terms.is_empty() {
-                rows.push(Row { terms, rhs: rhs as f64, constraint: index });
-            } else if rhs != 0 {
-                fail!(
-                    Data,
-                    "the published cells do not add up: the margin ({}) differs from the sum of its published cells",
-                    table.describe(con.total)
-                );
-            }
-        }
-        let mut comps = Components::new(hidden.len());
-        for r in &rows {
-            for w in r.terms.windows(2) {
-                comps.union(w[0].0, w[1].0);
-            }
-        }
-        let mut members: std::collections::BTreeMap<usize, Vec<usize>> = std::collections::BTreeMap::new();
-        for k in 0..hidden.len() {
-            members.entry(comps.find(k)).or_default().push(k);
-        }
-        let mut rows_of: std::collections::HashMap<usize, Vec<usize>> = std::collections::HashMap::new();
-        for (i, r) in rows.iter().enumerate() {
-            rows_of.entry(comps.find(r.terms[0].0)).or_default().push(i);
-        }
-        let cap = 2.0 * published.iter().flatten().map(|&v| v.max(0) as f64).sum::<f64>() + 1.0;
-        let mut attacker = Attacker { components: Vec::with_capacity(members.len()), place: vec![None; n], cap };
-        let mut local = vec![usize::MAX; hidden.len()];
-        for (root, cols) in members {
-            let id = attacker.components.len();
-            for (i, &k) in cols.iter().enumerate() {
-                local[k] = i;
-                attacker.place[hidden[k]] = Some((id, i));
-            }
-            let here = rows_of.get(&root).map(Vec::as_slice).unwrap_or_default();
-            if here.is_empty() {
-                let m = cols.len();
-                attacker.components.push(Component {
-                    model: None,
-                    vars: Vec::new(),
-                    min_seen: vec![0.0; m],
-                    max_seen: vec![f64::INFINITY; m],
-                    constraints: Vec::new(),
-                });
-                continue;
-            }
-            let mut pb = RowProblem::default();
-            let vars: Vec<Col> = cols.iter().map(|_| pb.add_column(0.0, 0.0..)).collect();
-            for &i in here {
-                let r = &rows[i];
-                let terms: Vec<(Col, f64)> = r.terms.iter().map(|&(k, a)| (vars[local[k]], a)).collect();
-                pb.add_row(r.rhs..=r.rhs, &terms);
-            }
-            let mut model = pb.optimise(Sense::Minimise);
-            model.make_quiet();
-            let solved = solve(model)?;
-            match solved.status() {
-                HighsModelStatus::Optimal => {}
-                HighsModelStatus::Infeasible => fail!(
-                    Data,
-                    "the published cells contradict the table's additivity (no non-negative values of the hidden cells fit them), around cell ({})",
-                    table.describe(hidden[cols[0]])
-                ),
-                other => fail!(Infeasible, "the audit LP ended with status {other:?}"),
-            }
-            let x = solved.get_solution().columns().to_vec();
-            let mut model = Model::from(solved);
-            // From here on only the objective changes, so the last basis stays
-            // primal feasible: the primal simplex continues from it, and
-            // presolve would discard it. (Measured on a 2,112-cell table: 7 s
-            // instead of 47 s with the dual simplex.) The first solve above
-            // keeps HiGHS's defaults, which find a feasible point fastest.
-            model.set_option("presolve", "off");
-            model.set_option("simplex_strategy", 4);
-            let constraints = here.iter().map(|&i| rows[i].constraint).collect();
-            attacker.components.push(Component { model: Some(model), vars, min_seen: x.clone(), max_seen: x, constraints });
-        }
-        Ok(attacker)
-    }
-
-    /// The LP minimum (or maximum) of hidden `cell`; `None` when unbounded.
-    fn optimise(&mut self, cell: usize, minimise: bool) -> Fallible<Option<f64>> {
-        self.optimise_with_duals(cell, minimise, None)
-    }
-
-    /// The table constraints that bind hidden `cell`'s minimum (or maximum):
-    /// the rows with a non-zero dual at the optimum.
-    pub fn binding_constraints(&mut self, cell: usize, minimise: bool) -> Fallible<Vec<usize>> {
-        let mut duals = Vec::new();
-        self.optimise_with_duals(cell, minimise, Some(&mut duals))?;
-        let (id, _) = self.place[cell].expect("only hidden cells are optimised");
-        let comp = &self.components[id];
-        Ok(duals.iter().zip(&comp.constraints).filter(|(d, _)| d.abs() > EPS).map(|(_, &c)| c).collect())
-    }
-
-    fn optimise_with_duals(&mut self, cell: usize, minimise: bool, duals: Option<&mut Vec<f64>>) -> Fallible<Option<f64>> {
-        let (id, i) = self.place[cell].expect("only hidden cells are optimised");
-        let comp = &mut self.components[id];
-        let Some(mut model) = comp.model.take() else {
-            return Ok(if minimise { Some(0.0) } else { None });
-        };
-        let var = comp.vars[i];
-        model.change_column_cost(var, if minimise { 1.0 } else { -1.0 });
-        let solved = solve(model)?;
-        let value = match solved.status() {
-            HighsModelStatus::Optimal => {
-                for ((lo, hi), &x) in comp.min_seen.iter_mut().zip(comp.max_seen.iter_mut()).zip(solved.get_solution().columns()) {
-                    *lo = lo.min(x);
-                    *hi = hi.max(x);
-                }
-                if let Some(out) = duals {
-                    *out = solved.get_solution().dual_rows().to_vec();
-                }
-                let v = solved.objective_value();
-                Some(if minimise { v } else { -v })
-            }
-            HighsModelStatus::Unbounded | HighsModelStatus::UnboundedOrInfeasible if !minimise => {
-                comp.max_seen[i] = f64::INFINITY;
-                None
-            }
-            other => fail!(Infeasible, "the audit LP ended with status {other:?}"),
-        };
-        let mut model = Model::from(solved);
-        model.change_column_cost(var, 0.0);
-        comp.model = Some(model);
-        Ok(value)
-    }
-
-    /// Before checking many cells one by one: solve a few LPs that push all
-    /// of them at once (down where a cell must reach `low`, up where it must
-    /// reach `high`), so that most checks are settled by a solution already
-    /// seen. Each sweep that settles nothing ends the exploration.
-    pub fn explore(&mut self, targets: &[(usize, i64, i64)]) -> Fallible<()> {
-        for round in 0..32u64 {
-            let mut objective: Vec<Vec<(usize, f64)>> = vec![Vec::new(); self.components.len()];
-            for &(cell, low, high) in targets {
-                let Some((id, i)) = self.place[cell] else { continue };
-                // Varied weights move the optimum to a different vertex each round.
-                let weight = 1.0 + (splitmix(cell as u64 ^ round.wrapping_mul(0x9E37_79B9)) % 1000) as f64 / 1000.0;
-                match self.components[id].unsettled(i, low, high) {
-                    Some(true) => objective[id].push((i, weight)),
-                    Some(false) => objective[id].push((i, -weight)),
-                    None => {}
-                }
-            }
-            let unsettled: usize = objective.iter().map(Vec::len).sum();
-            if unsettled == 0 {
-                return Ok(());
-            }
-            for (id, terms) in objective.iter().enumerate() {
-                // A single cell is as cheap to check on its own.
-                if terms.len() > 1 {
-                    self.sweep(id, terms)?;
-                }
-            }
-            let left = targets
-                .iter()
-                .filter(|&&(cell, low, high)| self.place[cell].is_some_and(|(id, i)| self.components[id].unsettled(i, low, high).is_some()))
-                .count();
-            if std::env::var_os("AMPARO_DEBUG").is_some() {
-                eprintln!("explore: {unsettled} unsettled before the sweep, {left} after");
-            }
-            if left * 20 > unsettled * 19 {
-                return Ok(());
-            }
-        }
-        Ok(())
-    }
-
-    /// Minimise `sum(coef * x)` over one component, recording the solution.
-    fn sweep(&mut self, id: usize, terms: &[(usize, f64)]) -> Fallible<()> {
-        let comp = &mut self.components[id];
-        let Some(mut model) = comp.model.take() else { return Ok(()) };
-        for &(i, coef) in terms {
-            model.change_column_cost(comp.vars[i], coef);
-        }
-        let mut solved = solve(model)?;
-        // A cell pushed up without limit leaves the sweep unbounded, with no
-        // solution to learn from: again with every cell under the cap.
-        let unbounded = matches!(solved.status(), HighsModelStatus::Unbounded | HighsModelStatus::UnboundedOrInfeasible);
-        if unbounded {
-            let mut model = Model::from(solved);
-            for &var in &comp.vars {
-                model.change_column_bounds(var, 0.0..=self.cap);
-            }
-            solved = solve(model)?;
-        }
-        if solved.status() == HighsModelStatus::Optimal {
-            for ((lo, hi), &x) in comp.min_seen.iter_mut().zip(comp.max_seen.iter_mut()).zip(solved.get_solution().columns()) {
-                *lo = lo.min(x);
-                *hi = hi.max(x);
-            }
-        }
-        let mut model = Model::from(solved);
-        if unbounded {
-            for &var in &comp.vars {
-                model.change_column_bounds(var, 0.0..);
-            }
-        }
-        for &(i, _) in terms {
-            model.change_column_cost(comp.vars[i], 0.0);
-        }
-        comp.model = Some(model);
-        Ok(())
-    }
-
-    /// The smallest and largest value hidden `cell` took in the solutions
-    /// seen so far: the attacker's interval contains both.
-    pub fn seen(&self, cell: usize) -> (f64, f64) {
-        let (id, i) = self.place[cell].expect("only hidden cells are seen");
-        (self.components[id].min_seen[i], self.components[id].max_seen[i])
-    }
-
-    /// The interval of a hidden cell, bounds rounded inwards to whole numbers.
-    pub fn interval(&mut self, cell: usize) -> Fallible<Interval> {
-        let (id, i) = self.place[cell].expect("only hidden cells have intervals");
-        // A cell seen at 0 has lower bound 0 (counts are non-negative) without an LP.
-        let lower = if self.components[id].min_seen[i] <= EPS {
-            0
-        } else {
-            self.optimise(cell, true)?.map_or(0, |v| (v - EPS).ceil().max(0.0) as i64)
-        };
-        let upper = self.optimise(cell, false)?.map(|v| (v + EPS).floor() as i64);
-        Ok(Interval { lower, upper })
-    }
-
-    /// Whether two hidden cells are linked by the table's constraints (in one
-    /// group of the attacker's LPs): knowing one can change what is known of
-    /// the other only then.
-    pub fn linked(&self, a: usize, b: usize) -> bool {
-        matches!((self.place[a], self.place[b]), (Some((x, _)), Some((y, _))) if x == y)
-    }
-
-    /// Can the attacker not rule out that hidden `cell` is as low as `low`
-    /// and as high as `high`? Bounds an earlier solution reached need no LP.
-    pub fn reaches(&mut self, cell: usize, low: i64, high: i64) -> Fallible<bool> {
-        let (id, i) = self.place[cell].expect("only hidden cells are checked");
-        let seen_low = self.components[id].min_seen[i] <= low as f64 + EPS;
-        if !seen_low && self.optimise(cell, true)?.is_some_and(|v| v > low as f64 + EPS) {
-            return Ok(false);
-        }
-        let seen_high = self.components[id].max_seen[i] >= high as f64 - EPS;
-        Ok(seen_high || self.optimise(cell, false)?.map_or(true, |v| v >= high as f64 - EPS))
-    }
-}
-
-/// A hidden cell that breaks the outsider's promise: its interval, or a
-/// bound from its neighbourhood that contains it (`local`).
-pub(crate) struct Breach {
-    pub interval: Interval,
-    pub local: Option<local::LocalBound>,
-}
-
-/// Whether hidden `cell` breaks the outsider's promise (see
-/// [`OutsiderPromise`]). Cheapest proofs first: a solution the sweeps saw
-/// reaching both ends of the promise's range; bounds propagated through the
-/// constraints that show the cell holds the threshold or more (nothing small
-/// to protect: most hidden margins and large secondaries, which no sweep
-/// brings down to 0; on a 29k-cell table this replaced two thousand
-/// whole-table LPs); the whole table's LP asked whether it reaches both
-/// ends; for a cell that does not, a neighbourhood that narrows it inside
-/// the small counts (broken whatever it holds, without the interval's LPs).
-pub(crate) fn outsider_breach(attacker: &mut Attacker, local: &local::LocalAttacker, promise: &OutsiderPromise, cell: usize) -> Fallible<Option<Breach>> {
-    let (low, high) = promise.range();
-    let (low_seen, high_seen) = attacker.seen(cell);
-    if low_seen <= low as f64 + EPS && high_seen >= high as f64 - EPS {
-        return Ok(None);
-    }
-    let n = promise.threshold();
-    if local.shown_at_least(cell, n) || attacker.reaches(cell, low, high)? {
-        return Ok(None);
-    }
-    if let Some(bound) = local.prove(cell, |iv| iv.lower >= promise.smallest() && iv.upper.is_some_and(|u| u < n))? {
-        return Ok(Some(Breach { interval: bound.interval, local: Some(bound) }));
-    }
-    let interval = attacker.interval(cell)?;
-    Ok((!promise.holds(interval.lower, interval.upper)).then_some(Breach { interval, local: None }))
-}
-
-/// A fixed pseudo-random hash (SplitMix64), so explorations are deterministic.
-fn splitmix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
-
-fn solve(model: Model) -> Fallible<highs::SolvedModel> {
-    model.try_solve().map_err(|e| err!(Infeasible, "the LP solver failed during the audit: {e:?}"))
-}
-
-/// The attacker's interval for every hidden cell (`published[c] == None`);
-/// `None` for published cells. Fails when the published cells contradict the
-/// additivity of the table (then no table could have produced them).
-pub fn attacker_intervals(table: &dyn Additive, published: &[Option<i64>]) -> Fallible<Vec<Option<Interval>>> {
-    let mut attacker = Attacker::new(table, published)?;
-    (0..table.len()).map(|c| if published[c].is_none() { attacker.interval(c).map(Some) } else { Ok(None) }).collect()
-}
 
 /// A sensitive cell whose attacker interval is narrower than its protection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -487,22 +56,8 @@ pub struct AuditReport {
     /// [`OutsiderPromise`]; frequency tables with a threshold).
     pub outsider_checked: bool,
     /// Whether the `singletons` check ran (tables up to
-    /// [`crate::suppression::SINGLETON_LP_LIMIT`] cells whose policy protects singletons).
+    /// [`SINGLETON_LP_LIMIT`] cells whose policy protects singletons).
     pub singletons_checked: bool,
-}
-
-/// A sensitive cell that a singleton's child can narrow below its protection.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SingletonFinding {
-    /// The hidden cell of 1 whose child knows it.
-    pub singleton: usize,
-    /// The sensitive cell narrowed.
-    pub cell: usize,
-    pub value: i64,
-    pub required: (i64, i64),
-    /// How low the cell must be able to go for this child: its protection,
-    /// but never below the child's own 1 when the cell contains the child.
-    pub low: i64,
 }
 
 impl AuditReport {
@@ -519,7 +74,7 @@ impl AuditReport {
         } else {
             format!(
                 "not checked by LPs (the policy ignores singletons, or the table has more than {} cells, where the structural rule was applied)",
-                crate::suppression::SINGLETON_LP_LIMIT
+                SINGLETON_LP_LIMIT
             )
         }
     }
@@ -607,11 +162,13 @@ impl AuditReport {
     }
 }
 
-/// Audit a protected table: fill `lower`/`upper` of every hidden cell and check
-/// every sensitive cell's protection levels against its interval.
 /// How many pinning published cells a finding names.
 const PINNING_CELLS_LISTED: usize = 6;
 
+/// Audit a protected table: fill `lower`/`upper` of every hidden cell and check
+/// every sensitive cell's protection levels, and every hidden cell's
+/// outsider's promise, against its interval; with `singletons`, the
+/// `singletons` check on tables up to [`SINGLETON_LP_LIMIT`] cells.
 pub fn run(
     table: &dyn Additive,
     marks: &mut crate::marks::CellMarks,
@@ -620,93 +177,11 @@ pub fn run(
     promise: Option<&OutsiderPromise>,
 ) -> Fallible<AuditReport> {
     let mut report = run_intervals(table, marks, interval_limit, promise)?;
-    report.singletons_checked = singletons && table.len() <= crate::suppression::SINGLETON_LP_LIMIT;
+    report.singletons_checked = singletons && table.len() <= SINGLETON_LP_LIMIT;
     if report.singletons_checked {
         report.singleton_findings = singleton_findings(table, marks)?;
     }
     Ok(report)
-}
-
-/// The `singletons` check: for each hidden cell of 1, the attacker who also
-/// knows its value (its child does) must not narrow any other sensitive
-/// cell below its protection. A cell already exposed to every outsider is a
-/// finding of its own and is not repeated here.
-pub fn singleton_findings(table: &dyn Additive, marks: &crate::marks::CellMarks) -> Fallible<Vec<SingletonFinding>> {
-    singleton_findings_of(table, marks, None)
-}
-
-/// [`singleton_findings`] for the singletons `only` (all hidden cells of 1 when `None`).
-pub fn singleton_findings_of(table: &dyn Additive, marks: &crate::marks::CellMarks, only: Option<&[usize]>) -> Fallible<Vec<SingletonFinding>> {
-    let singles: Vec<usize> = match only {
-        Some(cells) => cells.to_vec(),
-        None => (0..table.len()).filter(|&c| marks.published[c].is_none() && table.value(c) == 1).collect(),
-    };
-    let needs: Vec<(usize, i64, i64)> = (0..table.len())
-        .filter(|&c| marks.published[c].is_none())
-        .filter_map(|c| marks.protection[c].map(|(lo, up)| (c, table.value(c).saturating_sub(lo), table.value(c).saturating_add(up))))
-        .collect();
-    if singles.is_empty() || needs.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut attacker = Attacker::new(table, &marks.published)?;
-    attacker.explore(&needs)?;
-    let mut outside_exposed = std::collections::HashSet::new();
-    for &(cell, low, high) in &needs {
-        if !attacker.reaches(cell, low, high)? {
-            outside_exposed.insert(cell);
-        }
-    }
-    let needs: Vec<(usize, i64, i64)> = needs.into_iter().filter(|(c, _, _)| !outside_exposed.contains(c)).collect();
-    // The totals each cell is a part of: a cell that contains the singleton's
-    // child is known to the child to hold at least that 1, which is the
-    // child's own knowledge, not a disclosure about others.
-    // The cells inside the singleton's cell hold the child or nobody, which
-    // the child knows by being alone: nothing about others, not checked.
-    let mut totals_of: Vec<Vec<usize>> = vec![Vec::new(); table.len()];
-    let mut parts_of: Vec<Vec<usize>> = vec![Vec::new(); table.len()];
-    for con in table.constraints() {
-        for &p in &con.parts {
-            totals_of[p].push(con.total);
-            parts_of[con.total].push(p);
-        }
-    }
-    let reach = |from: usize, edges: &[Vec<usize>]| {
-        let mut found = std::collections::HashSet::new();
-        let mut stack = vec![from];
-        while let Some(c) = stack.pop() {
-            for &t in &edges[c] {
-                if found.insert(t) {
-                    stack.push(t);
-                }
-            }
-        }
-        found
-    };
-    let mut found = Vec::new();
-    for (k, &s) in singles.iter().enumerate() {
-        crate::progress::report("checking what singletons' children can tell", k as u64 + 1, Some(singles.len() as u64));
-        let (containing, inside) = (reach(s, &totals_of), reach(s, &parts_of));
-        let needs_here: Vec<(usize, i64, i64)> = needs
-            .iter()
-            .filter(|&&(c, _, _)| c != s && !inside.contains(&c) && attacker.linked(s, c))
-            .map(|&(c, low, high)| if containing.contains(&c) { (c, low.max(1), high) } else { (c, low, high) })
-            .collect();
-        if needs_here.is_empty() {
-            continue;
-        }
-        // The attacker with the child's knowledge: the singleton's cell published as 1.
-        let mut known = marks.published.to_vec();
-        known[s] = Some(1);
-        let mut child = Attacker::new(table, &known)?;
-        child.explore(&needs_here)?;
-        for &(cell, low, high) in &needs_here {
-            if !child.reaches(cell, low, high)? {
-                let required = marks.protection[cell].expect("needs are sensitive cells");
-                found.push(SingletonFinding { singleton: s, cell, value: table.value(cell), required, low });
-            }
-        }
-    }
-    Ok(found)
 }
 
 fn run_intervals(
@@ -739,9 +214,9 @@ fn run_intervals(
         .collect();
     if !report.intervals_computed {
         // Only the verdict: a hypercube of hidden cells around a cell proves
-        // what it can reach without an LP (see suppression::hypercube).
+        // what it can reach without an LP (see attacker::hypercube).
         if let Some(cube) = table.as_cube() {
-            let finder = crate::suppression::hypercube::PatternFinder::new(cube);
+            let finder = crate::attacker::hypercube::PatternFinder::new(cube);
             let hidden_cell = |c: usize| marks.published[c].is_none();
             needs.retain(|&(cell, low, high)| {
                 let value = table.value(cell);

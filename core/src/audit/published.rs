@@ -18,7 +18,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::{Array, RecordBatchReader};
 use arrow_schema::DataType;
 
-use super::Attacker;
+use crate::attacker::Attacker;
 use crate::error::Fallible;
 use crate::i18n::Message;
 use crate::hierarchy::{CodeOrigin, Hierarchy};
@@ -630,7 +630,7 @@ fn audit_cells(
     // every hidden cell down and up at once show that for most; the rest
     // get their interval. Without one, a hidden cell must not be exact.
     let (low, high) = promise.outsider.as_ref().map_or((0, 1), OutsiderPromise::range);
-    let local = super::local::LocalAttacker::new(table, published);
+    let local = crate::attacker::local::LocalAttacker::new(table, published);
     // Cells that bounds propagated through the constraints show to hold the
     // threshold or more keep the promise: no sweep or LP for them.
     let hidden: Vec<usize> = match &promise.outsider {
@@ -644,7 +644,7 @@ fn audit_cells(
         let place = table.describe(cell);
         let shown = match &promise.outsider {
             Some(p) => {
-                let Some(breach) = super::outsider_breach(&mut attacker, &local, p, cell)? else { continue };
+                let Some(breach) = crate::attacker::outsider_breach(&mut attacker, &local, p, cell)? else { continue };
                 let iv = breach.interval;
                 let (need_low, need_high) = p.required(iv.lower, iv.upper).expect("a breach admits a small count");
                 if iv.upper == Some(iv.lower) {

@@ -40,13 +40,15 @@
 //! recovering another cell from a constraint with two hidden cells.
 
 mod gauss;
-pub mod hypercube;
+
+pub use crate::attacker::hypercube;
+pub use crate::attacker::SINGLETON_LP_LIMIT;
 
 use std::sync::Arc;
 
 use highs::{Col, HighsModelStatus, RowProblem, Sense};
 
-use crate::audit::Attacker;
+use crate::attacker::Attacker;
 use crate::error::Fallible;
 use crate::marks::{CellMarks, Status};
 use crate::policy::CostKind;
@@ -144,7 +146,7 @@ pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promis
     let clock = std::time::Instant::now();
     // Cells shown to hold the threshold or more keep it too; left out of
     // the sweeps, which they would only pull away from the others.
-    let local = crate::audit::local::LocalAttacker::new(table, &marks.published);
+    let local = crate::attacker::local::LocalAttacker::new(table, &marks.published);
     targets.retain(|&(cell, _, _)| !local.shown_at_least(cell, promise.threshold()));
     if targets.is_empty() {
         return Ok(0);
@@ -155,7 +157,7 @@ pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promis
     let mut added = 0;
     for (k, &(cell, _, _)) in targets.iter().enumerate() {
         crate::progress::report("checking what outsiders can tell", k as u64 + 1, Some(targets.len() as u64));
-        if crate::audit::outsider_breach(&mut attacker, &local, promise, cell)?.is_none() {
+        if crate::attacker::outsider_breach(&mut attacker, &local, promise, cell)?.is_none() {
             continue;
         }
         let value = table.value(cell);
@@ -174,12 +176,6 @@ pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promis
 /// switches to patterns at the policy's `lp_limit` (default the same).
 pub const LP_TABLE_LIMIT: usize = 5_000;
 
-/// Tables up to this many cells get the singleton rule by LPs (see
-/// [`protect_from_singletons`]) and the audit's `singletons` check: each
-/// hidden cell of 1 costs an attacker's exploration of its part of the
-/// table, seconds on a 700-cell table with a hundred singletons and minutes
-/// past a thousand cells. Larger tables get the structural rule.
-pub const SINGLETON_LP_LIMIT: usize = 1_000;
 
 /// Protect each target with the cheapest hypercube pattern found (see
 /// [`hypercube`]), then publish again every new secondary cell whose
@@ -348,7 +344,7 @@ pub fn protect_singletons(table: &dyn Additive, marks: &mut CellMarks, cost_kind
 /// cell carries no change (its value is known) finds the cheapest cells to
 /// hide so the sensitive cell can move again; the cells it hides move along
 /// that change, so none of them is computable exactly. Repeated until the
-/// check passes (see [`crate::audit::singleton_findings`]). Returns the
+/// check passes (see [`crate::attacker::singleton_findings`]). Returns the
 /// number of cells hidden.
 pub fn protect_from_singletons(
     table: &dyn Additive,
@@ -367,7 +363,7 @@ pub fn protect_from_singletons(
     // from outsiders now, so the rule ends only after a check of them all.
     let mut singles: Option<Vec<usize>> = None;
     loop {
-        let findings = crate::audit::singleton_findings_of(table, marks, singles.as_deref())?;
+        let findings = crate::attacker::singleton_findings_of(table, marks, singles.as_deref())?;
         if findings.is_empty() {
             if singles.take().is_none() {
                 return Ok(added);
