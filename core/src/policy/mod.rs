@@ -427,13 +427,15 @@ impl PerturbationSection {
     }
 }
 
-fn validate_perturbation(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible<()> {
+/// The perturbation table, read (and hashed) once: the table the run uses
+/// is the one the policy's SHA-256 covers.
+fn validate_perturbation(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible<Option<crate::cellkey::ptable::Ptable>> {
     let p = &file.perturbation;
     if p.method == PerturbationMethod::None {
         if *p != PerturbationSection::default() {
             fail!(Policy, "[perturbation] sets parameters but no method; add `method = \"cell_key\"`, or remove the section");
         }
-        return Ok(());
+        return Ok(None);
     }
     if file.input.kind != InputKind::Microdata || file.input.record_key.is_none() {
         fail!(
@@ -450,7 +452,7 @@ fn validate_perturbation(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256
     }
     // The table is built now so that impossible parameters or a bad file
     // fail before any data is read.
-    match &p.ptable_file {
+    let ptable = match &p.ptable_file {
         Some(path) => {
             if p.max_deviation.is_some() || p.variance.is_some() || p.js.is_some() || p.p_stay.is_some() {
                 fail!(Policy, "[perturbation] gives both ptable_file and ptable parameters (max_deviation, variance, js, p_stay); keep one");
@@ -459,13 +461,11 @@ fn validate_perturbation(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256
             let text = crate::io::read_text_limited(&full, MAX_CODES_FILE_BYTES, "[perturbation] ptable_file")?;
             hasher.update(b"\0ptable_file\0");
             hasher.update(text.as_bytes());
-            crate::cellkey::ptable::parse(&text, path)?;
+            crate::cellkey::ptable::parse(&text, path)?
         }
-        None => {
-            crate::cellkey::ptable::generate(p.ptable_parameters()).map_err(|e| crate::err!(Policy, "[perturbation]: {}", e.message))?;
-        }
-    }
-    Ok(())
+        None => crate::cellkey::ptable::generate(p.ptable_parameters()).map_err(|e| crate::err!(Policy, "[perturbation]: {}", e.message))?,
+    };
+    Ok(Some(ptable))
 }
 
 /// Rounding methods.
@@ -1080,18 +1080,8 @@ impl Policy {
         })?;
         let mut hasher = Sha256::new();
         hasher.update(text.as_bytes());
-        let dimensions = validate(&file, base_dir, &mut hasher)?;
+        let (dimensions, ptable) = validate(&file, base_dir, &mut hasher)?;
         let sha256 = crate::io::hex(&hasher.finalize());
-        let p = &file.perturbation;
-        let ptable = match (p.method, &p.ptable_file) {
-            (PerturbationMethod::None, _) => None,
-            (_, Some(path)) => {
-                let full = base_dir.join(path);
-                let text = crate::io::read_text_limited(&full, MAX_CODES_FILE_BYTES, "[perturbation] ptable_file")?;
-                Some(crate::cellkey::ptable::parse(&text, path)?)
-            }
-            (_, None) => Some(crate::cellkey::ptable::generate(p.ptable_parameters())?),
-        };
         let names: Vec<&str> = file.dimensions.keys().map(String::as_str).collect();
         let noise_budget = file.noise.check(&names)?;
         Ok(Policy { file, dimensions, sha256, ptable, noise_budget, text: text.to_owned(), base_dir: base_dir.to_path_buf() })
@@ -1264,7 +1254,9 @@ pub fn json_schema() -> String {
 }
 
 
-fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible<Vec<DimensionPolicy>> {
+/// Every check of a policy file, before any data is read: its dimensions
+/// and, for the cell key method, its perturbation table.
+fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible<(Vec<DimensionPolicy>, Option<crate::cellkey::ptable::Ptable>)> {
     if file.version != POLICY_VERSION {
         fail!(
             Policy,
@@ -1353,7 +1345,7 @@ fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible
         fail!(Policy, "[secondary] method = \"interval\" is checked by the audit, but [audit] enabled = false; enable the audit");
     }
     validate_rounding(file)?;
-    validate_perturbation(file, base_dir, hasher)?;
+    let ptable = validate_perturbation(file, base_dir, hasher)?;
     validate_publication(file)?;
     validate_audit(file)?;
     if let Some(bits) = file.input.record_key_bits {
@@ -1413,7 +1405,7 @@ fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible
         let hierarchy = hierarchy_spec(name, section, base_dir, hasher)?;
         dims.push(DimensionPolicy { name: name.clone(), column, hierarchy });
     }
-    Ok(dims)
+    Ok((dims, ptable))
 }
 
 /// Fail with `message(did-you-mean hint, the dimensions)` unless `name` is a dimension.
