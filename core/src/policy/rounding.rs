@@ -1,0 +1,221 @@
+//! The `[rounding]` section: the rounding method, its bases and its randomness.
+
+#[allow(unused_imports)]
+use super::*;
+
+/// Rounding methods.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundingMethod {
+    /// No rounding (the default).
+    #[default]
+    None,
+    /// To the nearest multiple of `base` (a remainder of half the base or more rounds up).
+    Deterministic,
+    /// Unbiased random rounding: a count r above a multiple of `base` rounds
+    /// up with probability r/base, otherwise down; multiples stay.
+    Random,
+    /// Random rounding whose base grows with the count (`steps`), as the ABS's
+    /// graduated random rounding.
+    Graduated,
+    /// Controlled rounding (Cox 1987): every cell, margins included, to an
+    /// adjacent multiple of `base` (multiples stay), and the table still adds
+    /// up along every hierarchy; an integer program minimising the total
+    /// deviation, within `time_limit`.
+    Controlled,
+}
+
+/// Whether margins are rounded on their own or recomputed.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MarginRounding {
+    /// Every cell, margins included, is rounded on its own: each is within
+    /// one base of its truth, but totals may differ from the sum of their
+    /// rounded parts (the output metadata says so).
+    #[default]
+    Independent,
+    /// Inner cells are rounded, margins are the sums of the rounded inner
+    /// cells: the table adds up, but a margin may be several bases off.
+    FromInner,
+}
+
+/// Where random rounding draws from.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundingRandomness {
+    /// ChaCha20, seeded by the operating system or by `seed` (the default).
+    #[default]
+    Generator,
+    /// The cell's key (sum of its records' keys, `[input] record_key`): the
+    /// same cell rounds the same way in every table and every release.
+    CellKey,
+}
+
+/// One step of graduated rounding: counts below `below` round to `base`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RoundingStep {
+    pub below: i64,
+    pub base: i64,
+}
+
+/// `[rounding]`: publish every cell rounded instead of hiding cells.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RoundingSection {
+    /// `none` (default), `deterministic`, `random`, `graduated` or `controlled`.
+    #[serde(default)]
+    pub method: RoundingMethod,
+    /// The rounding base, at least 2 (default 5; for `graduated`, the base
+    /// above the last step, default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<i64>,
+    /// `graduated`: counts below each `below` round to its `base`, e.g. the
+    /// default `[{ below = 20, base = 3 }, { below = 100, base = 5 }]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<Vec<RoundingStep>>,
+    /// `independent` (default) or `from_inner`.
+    #[serde(default)]
+    pub margins: MarginRounding,
+    /// A seed makes random rounding reproducible (the output records it, and
+    /// that the result is not for publication as is); without one, the
+    /// generator is seeded by the operating system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// `controlled`: seconds the integer program may take before the run
+    /// stops with an error (default 60).
+    #[serde(default = "default_rounding_time_limit")]
+    pub time_limit: f64,
+    /// `generator` (default) or `cell_key` (microdata with `[input] record_key`).
+    #[serde(default)]
+    pub randomness: RoundingRandomness,
+}
+
+pub(super) fn default_rounding_time_limit() -> f64 {
+    60.0
+}
+
+impl Default for RoundingSection {
+    fn default() -> Self {
+        RoundingSection {
+            method: RoundingMethod::None,
+            base: None,
+            steps: None,
+            margins: MarginRounding::Independent,
+            seed: None,
+            time_limit: default_rounding_time_limit(),
+            randomness: RoundingRandomness::Generator,
+        }
+    }
+}
+
+impl RoundingSection {
+    /// Whether the rounding draws from a generator (random or graduated
+    /// rounding without cell keys): the pipeline then makes one.
+    pub fn draws_from_generator(&self) -> bool {
+        matches!(self.method, RoundingMethod::Random | RoundingMethod::Graduated) && self.randomness == RoundingRandomness::Generator
+    }
+
+    /// The base for a cell of `count`: `base` (default 5) or, for
+    /// `graduated`, the first step the count is below, else the base above
+    /// the steps (default 10).
+    pub fn base_for(&self, count: i64) -> i64 {
+        match self.method {
+            RoundingMethod::Graduated => self.steps().iter().find(|s| count < s.below).map_or(self.base.unwrap_or(10), |s| s.base),
+            _ => self.base.unwrap_or(5),
+        }
+    }
+
+    /// Every base a published value may be a multiple of.
+    pub fn bases(&self) -> Vec<i64> {
+        let mut bases: Vec<i64> = match self.method {
+            RoundingMethod::Graduated => self.steps().iter().map(|s| s.base).chain(std::iter::once(self.base_for(i64::MAX))).collect(),
+            _ => vec![self.base_for(0)],
+        };
+        bases.sort_unstable();
+        bases.dedup();
+        bases
+    }
+
+    /// Graduated rounding's steps, the policy's or the default.
+    fn steps(&self) -> &[RoundingStep] {
+        self.steps.as_deref().unwrap_or(DEFAULT_ROUNDING_STEPS)
+    }
+}
+
+pub(super) const DEFAULT_ROUNDING_STEPS: &[RoundingStep] = &[RoundingStep { below: 20, base: 3 }, RoundingStep { below: 100, base: 5 }];
+
+pub(super) fn validate_rounding(file: &PolicyFile) -> Fallible<()> {
+    let r = &file.rounding;
+    if r.method == RoundingMethod::None {
+        if r.base.is_some() || r.steps.is_some() || r.seed.is_some() || r.margins != MarginRounding::Independent {
+            fail!(Policy, "[rounding] sets parameters but no method; add `method = \"random\"` (or deterministic, graduated), or remove the section");
+        }
+        return Ok(());
+    }
+    if !(r.time_limit.is_finite() && r.time_limit > 0.0) {
+        fail!(Policy, "[rounding] time_limit = {} must be a positive number of seconds, e.g. `time_limit = 60`", r.time_limit);
+    }
+    if r.method == RoundingMethod::Controlled && r.margins != MarginRounding::Independent {
+        fail!(Policy, "[rounding] method = \"controlled\" rounds the margins too and keeps the table adding up; remove `margins`");
+    }
+    if let Some(b) = r.base {
+        check_count_range("[rounding] base", b)?;
+    }
+    for (k, step) in r.steps.iter().flatten().enumerate() {
+        check_count_range(&format!("[rounding] steps[{k}] base"), step.base)?;
+        check_count_range(&format!("[rounding] steps[{k}] below"), step.below)?;
+    }
+    if let Some(b) = r.base.filter(|&b| b < 2) {
+        fail!(Policy, "[rounding] base = {b}: a rounding base must be at least 2 (e.g. 3, 5 or 10)");
+    }
+    match (&r.steps, r.method) {
+        (Some(_), m) if m != RoundingMethod::Graduated => {
+            fail!(Policy, "[rounding] steps go with method = \"graduated\"; remove `steps` or change the method")
+        }
+        (Some(steps), _) => {
+            if steps.is_empty() {
+                fail!(Policy, "[rounding] steps is empty; list at least one step, e.g. `steps = [{{ below = 20, base = 3 }}]`, or leave it out for the default");
+            }
+            for (k, s) in steps.iter().enumerate() {
+                if s.base < 2 {
+                    fail!(Policy, "[rounding] steps[{k}] has base = {}: a rounding base must be at least 2", s.base);
+                }
+                if k > 0 && s.below <= steps[k - 1].below {
+                    fail!(
+                        Policy,
+                        "[rounding] steps must have increasing `below`: steps[{k}] has below = {} after below = {}; sort the steps",
+                        s.below,
+                        steps[k - 1].below
+                    );
+                }
+            }
+        }
+        _ => {}
+    }
+    if r.seed.is_some() && matches!(r.method, RoundingMethod::Deterministic | RoundingMethod::Controlled) {
+        fail!(Policy, "[rounding] seed has no effect with method = \"{}\" (it draws no random numbers); remove the seed", if r.method == RoundingMethod::Controlled { "controlled" } else { "deterministic" });
+    }
+    if r.randomness == RoundingRandomness::CellKey {
+        if !matches!(r.method, RoundingMethod::Random | RoundingMethod::Graduated) {
+            fail!(Policy, "[rounding] randomness = \"cell_key\" goes with method = \"random\" or \"graduated\"; remove it or change the method");
+        }
+        if r.seed.is_some() {
+            fail!(Policy, "[rounding] randomness = \"cell_key\" draws from the record keys, not from a seed; remove the seed");
+        }
+        if file.input.kind != InputKind::Microdata || file.input.record_key.is_none() {
+            fail!(Policy, "[rounding] randomness = \"cell_key\" needs microdata with record keys: set [input] kind = \"microdata\" and record_key");
+        }
+    }
+    if file.secondary.method != SecondaryMethod::None {
+        fail!(
+            Policy,
+            "[rounding] and [secondary] method = \"{}\" both protect the table (one rounds every cell, the other hides cells); keep one of them",
+            serde_json::to_value(file.secondary.method).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+        );
+    }
+    if let Some(n) = file.primary.threshold {
+        fail!(Policy, "[rounding] rounds every cell, but [primary] threshold = {n} would hide cells too; remove the threshold (or the [rounding] section)");
+    }
+    Ok(())
+}
