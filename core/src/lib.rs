@@ -43,6 +43,7 @@ pub mod publish;
 pub mod random;
 pub mod rounding;
 pub mod rules;
+pub mod suggest;
 pub mod suppression;
 pub mod synth;
 pub mod table;

@@ -18,8 +18,11 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
 
 pub use crate::marks::{CellMarks, Notes, Status};
+use crate::error::Fallible;
+use crate::fail;
 use crate::policy::{InputKind, Policy};
 use crate::random::Randomness;
+use crate::suggest::suggest_code;
 use crate::table::Cube;
 
 /// What the audit of a run concluded.
@@ -121,6 +124,40 @@ impl Metadata {
         .chain(self.notes.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .map(|(k, v)| (format!("{METADATA_PREFIX}{k}"), v.to_owned()))
         .collect()
+    }
+}
+
+// The group columns are checked against the protected table's columns,
+// which this module defines.
+impl Policy {
+    /// Check the columns that split an input into independent tables (a
+    /// table per country or year, each protected with this policy): they
+    /// must be in the input, and be neither a dimension nor a column of the
+    /// protected table, which the group's codes are put beside.
+    pub fn check_group_columns(&self, by: &[String], input_columns: &[String]) -> Fallible<()> {
+        if by.is_empty() {
+            fail!(Policy, "no columns to group by were given; name the columns whose values each make an independent table (e.g. country)");
+        }
+        let output = output_schema(self, OutputOptions { keep_original: true });
+        for column in by {
+            if !input_columns.contains(column) {
+                let near = suggest_code(column, input_columns.iter().map(String::as_str));
+                fail!(Schema, "cannot group by `{column}`: the input has no such column{near}; the input's columns are: {}", input_columns.join(", "));
+            }
+            if let Some(d) = self.dimensions.iter().find(|d| &d.column == column || &d.name == column) {
+                fail!(
+                    Policy,
+                    "cannot group by `{column}`: it is dimension `{}` of the policy, so each group would be one of its codes; \
+                     group by a column that is not a dimension, or drop dimension `{}` from the policy",
+                    d.name,
+                    d.name
+                );
+            }
+            if output.field_with_name(column).is_ok() {
+                fail!(Policy, "cannot group by `{column}`: the protected table has a column of that name; rename the column in the input");
+            }
+        }
+        Ok(())
     }
 }
 

@@ -5,15 +5,51 @@
 //! publication order), which fixes the order of the output rows and lets
 //! margins be computed by one pass in reverse order.
 //!
-//! Four ways to build one (see [`crate::policy::HierarchySpec`]): an explicit
+//! Four ways to build one (see [`HierarchySpec`], which the policy's `[dimensions]` sections give): an explicit
 //! tree, a codes table with a parent column, prefix nesting by code length
 //! (DIVIPOLA `05` > `05001`, INEGI), or a flat list under a generated total.
 
+use indexmap::IndexMap;
 use rustc_hash::FxHashMap;
 
 use crate::error::Fallible;
-use crate::policy::HierarchySpec;
 use crate::fail;
+
+/// How one dimension's hierarchy is specified, after validation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HierarchySpec {
+    /// Flat, codes found in the data, under `total`.
+    FlatFromData { total: String },
+    /// Flat, listed codes, under `total`.
+    FlatListed { total: String, codes: Vec<String> },
+    /// Explicit parent -> children map.
+    Tree { edges: IndexMap<String, Vec<String>> },
+    /// (code, parent) pairs read from a codes table. A table with one root row
+    /// (empty parent) uses it as the total, unless `total` names another code;
+    /// otherwise the roots hang from `total` (default `Total`).
+    Table { total: Option<String>, pairs: Vec<(String, Option<String>)>, source: String },
+    /// Prefix nesting by code length, codes from the data, under `total`.
+    CodeLengths { total: String, lengths: Vec<usize> },
+}
+
+impl HierarchySpec {
+    /// The specification with every code as the engine compares codes
+    /// ([`normalize_code`]).
+    pub fn normalized(&self) -> HierarchySpec {
+        let n = |c: &String| normalize_code(c).into_owned();
+        match self {
+            HierarchySpec::FlatFromData { total } => HierarchySpec::FlatFromData { total: n(total) },
+            HierarchySpec::FlatListed { total, codes } => HierarchySpec::FlatListed { total: n(total), codes: codes.iter().map(n).collect() },
+            HierarchySpec::Tree { edges } => HierarchySpec::Tree { edges: edges.iter().map(|(p, kids)| (n(p), kids.iter().map(n).collect())).collect() },
+            HierarchySpec::Table { total, pairs, source } => HierarchySpec::Table {
+                total: total.as_ref().map(n),
+                pairs: pairs.iter().map(|(c, p)| (n(c), p.as_ref().map(n))).collect(),
+                source: source.clone(),
+            },
+            HierarchySpec::CodeLengths { total, lengths } => HierarchySpec::CodeLengths { total: n(total), lengths: lengths.clone() },
+        }
+    }
+}
 
 /// A code as the engine compares it, everywhere (input, policy, published
 /// tables, cells named by a person): without the spaces around it, in
@@ -83,7 +119,7 @@ impl Hierarchy {
         };
         for (code, origin) in observed {
             if !h.index.contains_key(*code) {
-                let near = crate::policy::suggest_code(code, h.codes.iter().map(String::as_str));
+                let near = crate::suggest::suggest_code(code, h.codes.iter().map(String::as_str));
                 fail!(
                     Hierarchy,
                     "code `{code}` in column `{}` (first at row {}) is not in the hierarchy of dimension `{dimension}`{near}; \

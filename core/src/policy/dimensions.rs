@@ -2,6 +2,7 @@
 
 #[allow(unused_imports)]
 use super::*;
+pub use crate::hierarchy::HierarchySpec;
 
 /// One dimension of the table and its hierarchy of codes.
 ///
@@ -62,42 +63,6 @@ pub(super) fn default_code_column() -> String {
 
 pub(super) fn default_parent_column() -> String {
     "parent".to_owned()
-}
-
-/// How one dimension's hierarchy is specified, after validation.
-#[derive(Debug, Clone, PartialEq)]
-pub enum HierarchySpec {
-    /// Flat, codes found in the data, under `total`.
-    FlatFromData { total: String },
-    /// Flat, listed codes, under `total`.
-    FlatListed { total: String, codes: Vec<String> },
-    /// Explicit parent -> children map.
-    Tree { edges: IndexMap<String, Vec<String>> },
-    /// (code, parent) pairs read from a codes table. A table with one root row
-    /// (empty parent) uses it as the total, unless `total` names another code;
-    /// otherwise the roots hang from `total` (default `Total`).
-    Table { total: Option<String>, pairs: Vec<(String, Option<String>)>, source: String },
-    /// Prefix nesting by code length, codes from the data, under `total`.
-    CodeLengths { total: String, lengths: Vec<usize> },
-}
-
-impl HierarchySpec {
-    /// The specification with every code as the engine compares codes
-    /// ([`crate::hierarchy::normalize_code`]).
-    pub fn normalized(&self) -> HierarchySpec {
-        let n = |c: &String| crate::hierarchy::normalize_code(c).into_owned();
-        match self {
-            HierarchySpec::FlatFromData { total } => HierarchySpec::FlatFromData { total: n(total) },
-            HierarchySpec::FlatListed { total, codes } => HierarchySpec::FlatListed { total: n(total), codes: codes.iter().map(n).collect() },
-            HierarchySpec::Tree { edges } => HierarchySpec::Tree { edges: edges.iter().map(|(p, kids)| (n(p), kids.iter().map(n).collect())).collect() },
-            HierarchySpec::Table { total, pairs, source } => HierarchySpec::Table {
-                total: total.as_ref().map(n),
-                pairs: pairs.iter().map(|(c, p)| (n(c), p.as_ref().map(n))).collect(),
-                source: source.clone(),
-            },
-            HierarchySpec::CodeLengths { total, lengths } => HierarchySpec::CodeLengths { total: n(total), lengths: lengths.clone() },
-        }
-    }
 }
 
 /// A validated dimension: its name, input column and hierarchy specification.

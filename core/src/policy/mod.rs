@@ -19,7 +19,6 @@ mod primary;
 mod publication;
 mod rounding;
 mod secondary;
-mod suggest;
 mod validate;
 
 pub use audit::*;
@@ -31,7 +30,7 @@ pub use primary::*;
 pub use publication::*;
 pub use rounding::*;
 pub use secondary::*;
-pub use suggest::suggest_code;
+pub use crate::suggest::suggest_code;
 use validate::validate;
 
 use std::path::{Path, PathBuf};
@@ -199,7 +198,7 @@ impl Policy {
     /// Parse and validate policy text; `base_dir` is where relative codes-table paths start.
     pub fn from_toml(text: &str, base_dir: &Path) -> Fallible<Policy> {
         let file: PolicyFile = toml::from_str(text).map_err(|e| {
-            err!(Policy, "{}", suggest::explain_toml_error(&e, text))
+            err!(Policy, "{}", crate::suggest::explain_toml_error(&e, text))
         })?;
         let mut hasher = Sha256::new();
         hasher.update(text.as_bytes());
@@ -264,7 +263,7 @@ impl Policy {
     }
 
     fn toml_table(&self) -> Fallible<toml::Table> {
-        toml::from_str(&self.text).map_err(|e| err!(Policy, "{}", suggest::explain_toml_error(&e, &self.text)))
+        toml::from_str(&self.text).map_err(|e| err!(Policy, "{}", crate::suggest::explain_toml_error(&e, &self.text)))
     }
 
     pub fn input_kind(&self) -> InputKind {
@@ -284,36 +283,6 @@ impl Policy {
             }
         }
         columns
-    }
-
-    /// Check the columns that split an input into independent tables (a
-    /// table per country or year, each protected with this policy): they
-    /// must be in the input, and be neither a dimension nor a column of the
-    /// protected table, which the group's codes are put beside.
-    pub fn check_group_columns(&self, by: &[String], input_columns: &[String]) -> Fallible<()> {
-        if by.is_empty() {
-            fail!(Policy, "no columns to group by were given; name the columns whose values each make an independent table (e.g. country)");
-        }
-        let output = crate::output::output_schema(self, crate::OutputOptions { keep_original: true });
-        for column in by {
-            if !input_columns.contains(column) {
-                let near = suggest_code(column, input_columns.iter().map(String::as_str));
-                fail!(Schema, "cannot group by `{column}`: the input has no such column{near}; the input's columns are: {}", input_columns.join(", "));
-            }
-            if let Some(d) = self.dimensions.iter().find(|d| &d.column == column || &d.name == column) {
-                fail!(
-                    Policy,
-                    "cannot group by `{column}`: it is dimension `{}` of the policy, so each group would be one of its codes; \
-                     group by a column that is not a dimension, or drop dimension `{}` from the policy",
-                    d.name,
-                    d.name
-                );
-            }
-            if output.field_with_name(column).is_ok() {
-                fail!(Policy, "cannot group by `{column}`: the protected table has a column of that name; rename the column in the input");
-            }
-        }
-        Ok(())
     }
 
     /// The files the policy reads besides itself (codes tables, the ptable

@@ -238,7 +238,7 @@ impl Cube {
                         Policy,
                         "{what} names code `{code}` of dimension `{}`, which is not in its hierarchy{}",
                         d.name,
-                        crate::policy::suggest_code(code, h.codes().iter().map(String::as_str))
+                        crate::suggest::suggest_code(code, h.codes().iter().map(String::as_str))
                     ),
                 },
             };

@@ -132,7 +132,7 @@ fn column_index(schema: &Schema, column: &str, role: &str) -> Fallible<usize> {
         return Ok(i);
     }
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-    let near = crate::policy::suggest_code(column, names.iter().copied());
+    let near = crate::suggest::suggest_code(column, names.iter().copied());
     fail!(
         Schema,
         "the policy's {role} reads column `{column}`, which the input does not have{near}; the input's columns are: {}. \
