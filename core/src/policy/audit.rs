@@ -1,7 +1,11 @@
 //! The `[audit]` section: the audit of every run, and the written consent it takes to skip it.
 
-#[allow(unused_imports)]
-use super::*;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::PolicyFile;
+use crate::error::Fallible;
+use crate::fail;
 
 pub(super) fn validate_audit(file: &PolicyFile) -> Fallible<()> {
     let audit = &file.audit;

@@ -1,7 +1,16 @@
 //! The `[dimensions.<name>]` sections: each dimension's codes and hierarchy, resolved to a [`HierarchySpec`] at load time.
 
-#[allow(unused_imports)]
-use super::*;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{MAX_CODES_FILE_BYTES, PolicyFile, suggest_code};
+use crate::error::Fallible;
+use crate::{err, fail};
+
 pub use crate::hierarchy::HierarchySpec;
 
 /// One dimension of the table and its hierarchy of codes.

@@ -1,7 +1,7 @@
 //! The `[input]` and `[tables]` sections: what the input is (aggregated counts or microdata) and which linked tables it builds.
 
-#[allow(unused_imports)]
-use super::*;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 /// One of several linked tables.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]

@@ -41,7 +41,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::Fallible;
-use crate::{err, fail};
+use crate::err;
 
 /// The largest policy file read (a policy with inline code lists of every
 /// admin-2 unit of a region is well under a megabyte).

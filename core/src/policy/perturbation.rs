@@ -1,7 +1,14 @@
 //! The `[perturbation]` section: the cell key method and its perturbation table, built (or read and hashed) once, at load time.
 
-#[allow(unused_imports)]
-use super::*;
+use std::path::Path;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{InputKind, MAX_CODES_FILE_BYTES, PolicyFile, RoundingMethod, SecondaryMethod};
+use crate::error::Fallible;
+use crate::fail;
 
 /// Perturbation methods.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]

@@ -1,7 +1,10 @@
 //! The `[primary]` section: which cells are sensitive, and the protection levels each must keep.
 
-#[allow(unused_imports)]
-use super::*;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Fallible;
+use crate::fail;
 
 /// How zero cells are treated by the frequency threshold rule.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]

@@ -1,7 +1,12 @@
 //! The `[publication]` section (what the published file looks like) and the sections a later engine fills.
 
-#[allow(unused_imports)]
-use super::*;
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{PolicyFile, check_dimension_named};
+use crate::error::Fallible;
+use crate::{err, fail};
 
 /// A method section that a later version of the engine fills. This version
 /// accepts `method = "none"` only, so that a policy asking for a method the

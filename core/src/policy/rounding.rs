@@ -1,7 +1,11 @@
 //! The `[rounding]` section: the rounding method, its bases and its randomness.
 
-#[allow(unused_imports)]
-use super::*;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{InputKind, PolicyFile, SecondaryMethod, check_count_range};
+use crate::error::Fallible;
+use crate::fail;
 
 /// Rounding methods.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]

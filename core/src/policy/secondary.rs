@@ -1,7 +1,8 @@
 //! The `[secondary]` section: how complementary cells are chosen, at what cost, within what time.
 
-#[allow(unused_imports)]
-use super::*;
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 /// Secondary suppression methods.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]

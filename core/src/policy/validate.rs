@@ -2,8 +2,14 @@
 //! used once, the audit on where suppression needs it), calling each
 //! section's own checks: all before any data is read.
 
-#[allow(unused_imports)]
-use super::*;
+use std::path::Path;
+
+use indexmap::IndexMap;
+use sha2::Sha256;
+
+use super::{DimensionPolicy, InputKind, NoiseMethod, POLICY_VERSION, PerturbationMethod, PolicyFile, RESERVED_COLUMNS, RoundingMethod, RoundingRandomness, SecondaryMethod, check_count_range, check_dimension_named, hierarchy_spec, validate_audit, validate_perturbation, validate_protection, validate_publication, validate_rounding};
+use crate::error::Fallible;
+use crate::fail;
 
 /// Every check of a policy file, before any data is read: its dimensions
 /// and, for the cell key method, its perturbation table.
