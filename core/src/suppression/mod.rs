@@ -176,7 +176,6 @@ pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promis
 /// switches to patterns at the policy's `lp_limit` (default the same).
 pub const LP_TABLE_LIMIT: usize = 5_000;
 
-
 /// Protect each target with the cheapest hypercube pattern found (see
 /// [`hypercube`]), then publish again every new secondary cell whose
 /// targets all find another pattern among the cells still hidden. Returns
