@@ -367,7 +367,7 @@ fn secondary_and_audit(
     let clock = std::time::Instant::now();
     let secondary = &policy.file.secondary;
     let singletons = policy.file.primary.singletons == policy::SingletonPolicy::Protect;
-    let promise = rules::OutsiderPromise::of(&policy.file.primary, policy.file.input.magnitude.is_some());
+    let promise = rules::OutsiderPromise::of_policy(policy);
     let deadline = suppression::Deadline::after(secondary.time_limit);
     match (secondary.method, cube) {
         (policy::SecondaryMethod::None, _) => {}

@@ -57,6 +57,20 @@ pub struct PatternFinder<'a> {
     strides: &'a [usize],
 }
 
+/// Keep only the targets `(cell, low, high)` that no hypercube of hidden
+/// cells (`published[c]` is `None`) shows able to reach both `low` and
+/// `high`: a certificate settles a target by look-ups, so only the rest
+/// need the attacker's LPs. Tables that are not one cube keep every target.
+pub fn keep_uncertified(table: &dyn crate::table::Additive, published: &[Option<i64>], targets: &mut Vec<(usize, i64, i64)>) {
+    let Some(cube) = table.as_cube() else { return };
+    let finder = PatternFinder::new(cube);
+    let hidden = |c: usize| published[c].is_none();
+    targets.retain(|&(cell, low, high)| {
+        let value = cube.value(cell);
+        finder.certificate(cell, (value - low).max(0), (high - value).max(0), &hidden).is_none()
+    });
+}
+
 impl<'a> PatternFinder<'a> {
     pub fn new(cube: &'a Cube) -> Self {
         PatternFinder { cube, values: cube.values(), strides: cube.strides() }

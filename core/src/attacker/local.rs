@@ -52,10 +52,9 @@ const PROPAGATION_ROUNDS: usize = 8;
 /// pass over the constraints per round: on a 29k-cell table it settles in
 /// milliseconds most hidden cells that hold the threshold or more, which
 /// would each cost a neighbourhood's LP.
-fn propagated_lower_bounds(constraints: &[Constraint], published: &[Option<i64>], n: usize) -> Vec<f64> {
+fn propagated_lower_bounds(constraints: &[Constraint], published: &[Option<i64>]) -> Vec<f64> {
     let mut lower: Vec<f64> = published.iter().map(|v| v.map_or(0.0, |v| v as f64)).collect();
     let mut upper: Vec<f64> = published.iter().map(|v| v.map_or(f64::INFINITY, |v| v as f64)).collect();
-    debug_assert_eq!(n, published.len());
     for _ in 0..PROPAGATION_ROUNDS {
         let mut changed = false;
         for con in constraints {
@@ -101,7 +100,7 @@ impl<'a> LocalAttacker<'a> {
                 of_cell[c].push(k as u32);
             }
         }
-        let lower = propagated_lower_bounds(&constraints, published, table.len());
+        let lower = propagated_lower_bounds(&constraints, published);
         LocalAttacker { constraints, of_cell, published, lower }
     }
 

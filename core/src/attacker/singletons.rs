@@ -109,4 +109,3 @@ pub fn singleton_findings_of(table: &dyn Additive, marks: &crate::marks::CellMar
     }
     Ok(found)
 }
-

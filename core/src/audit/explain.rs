@@ -56,7 +56,7 @@ pub fn explain_streams(
 ) -> Fallible<String> {
     let codes = parse_cell(cell)?;
     let tables = crate::read_published_tables(policy, readers, value_column, hidden_symbols)?;
-    let promise = OutsiderPromise::of(&policy.file.primary, policy.file.input.magnitude.is_some());
+    let promise = OutsiderPromise::of_policy(policy);
     let promise = promise.as_ref();
     if policy.linked_tables().is_empty() {
         let table = &tables[0];

@@ -105,8 +105,8 @@ impl AuditReport {
         } else {
             format!("; {} by the child alone in a hidden cell of 1", self.singleton_findings.iter().map(|f| f.cell).collect::<std::collections::BTreeSet<_>>().len())
         };
-        let outsider = self.findings.iter().filter(|f| f.outsider).count();
-        let outsider = match outsider {
+        let outsider_findings = self.findings.iter().filter(|f| f.outsider).count();
+        let outsider = match outsider_findings {
             0 => String::new(),
             n => format!("; {n} other hidden cells cannot be told from sensitive ones narrowed below their protection"),
         };
@@ -116,7 +116,7 @@ impl AuditReport {
         } else {
             format!(
                 "FAILED: {} of {} sensitive cells can be narrowed below their protection{outsider}{singletons} ({scope})",
-                self.findings.len() - self.findings.iter().filter(|f| f.outsider).count(),
+                self.findings.len() - outsider_findings,
                 self.sensitive_cells
             )
         }
@@ -214,15 +214,8 @@ fn run_intervals(
         .collect();
     if !report.intervals_computed {
         // Only the verdict: a hypercube of hidden cells around a cell proves
-        // what it can reach without an LP (see attacker::hypercube).
-        if let Some(cube) = table.as_cube() {
-            let finder = crate::attacker::hypercube::PatternFinder::new(cube);
-            let hidden_cell = |c: usize| marks.published[c].is_none();
-            needs.retain(|&(cell, low, high)| {
-                let value = table.value(cell);
-                finder.certificate(cell, (value - low).max(0), (high - value).max(0), &hidden_cell).is_none()
-            });
-        }
+        // what it can reach without an LP.
+        crate::attacker::hypercube::keep_uncertified(table, &marks.published, &mut needs);
         if needs.is_empty() {
             return Ok(report);
         }

@@ -416,7 +416,7 @@ impl Promise {
         let magnitude = policy.file.input.magnitude.is_some();
         Promise {
             threshold: policy.file.primary.threshold.filter(|_| !magnitude),
-            outsider: OutsiderPromise::of(&policy.file.primary, magnitude),
+            outsider: OutsiderPromise::of_policy(policy),
         }
     }
 }

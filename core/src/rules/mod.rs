@@ -50,6 +50,11 @@ impl OutsiderPromise {
         (smallest < threshold).then(|| OutsiderPromise { smallest, threshold, protection: primary.protection.clone() })
     }
 
+    /// The promise of the tables `policy` protects.
+    pub fn of_policy(policy: &crate::policy::Policy) -> Option<Self> {
+        OutsiderPromise::of(&policy.file.primary, policy.file.input.magnitude.is_some())
+    }
+
     pub fn threshold(&self) -> i64 {
         self.threshold
     }

@@ -135,14 +135,7 @@ pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promis
     // A hypercube of hidden cells that lets a cell reach both ends proves
     // it keeps the promise by look-ups (most small cells and their
     // complements); the rest are judged by the attacker.
-    if let Some(cube) = table.as_cube() {
-        let finder = hypercube::PatternFinder::new(cube);
-        let hidden_cell = |c: usize| marks.published[c].is_none();
-        targets.retain(|&(cell, low, high)| {
-            let value = table.value(cell);
-            finder.certificate(cell, (value - low).max(0), (high - value).max(0), &hidden_cell).is_none()
-        });
-    }
+    hypercube::keep_uncertified(table, &marks.published, &mut targets);
     let clock = std::time::Instant::now();
     // Cells shown to hold the threshold or more keep it too; left out of
     // the sweeps, which they would only pull away from the others.
