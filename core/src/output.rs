@@ -80,7 +80,7 @@ pub struct Metadata {
 }
 
 /// Prefix of the metadata keys in Arrow/Parquet schema metadata.
-pub const METADATA_PREFIX: &str = "amparo.";
+pub use crate::io::METADATA_PREFIX;
 
 impl Metadata {
     pub fn for_run(policy: &Policy, method: String, randomness: Randomness) -> Metadata {
@@ -127,6 +127,12 @@ impl Metadata {
     }
 }
 
+impl crate::io::Sidecar for Metadata {
+    fn pairs(&self) -> Vec<(String, String)> {
+        Metadata::pairs(self)
+    }
+}
+
 // The group columns are checked against the protected table's columns,
 // which this module defines.
 impl Policy {
@@ -168,7 +174,7 @@ pub struct Protected {
     pub marks: CellMarks,
     pub metadata: Metadata,
     /// The audit, when the policy runs it.
-    pub audit: Option<crate::audit::AuditReport>,
+    pub audit: Option<crate::attacker::audit::AuditReport>,
 }
 
 /// Options that change the output's shape, not the protection.

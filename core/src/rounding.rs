@@ -55,7 +55,7 @@ pub fn round_nearest(count: i64, base: i64) -> i64 {
 }
 
 /// `count` randomly rounded to base `base` with the cell key `key` (fixed
-/// point, see [`crate::cellkey::Key`]) as the uniform draw: up when
+/// point, see [`crate::table::Key`]) as the uniform draw: up when
 /// key / 2^32 < r / base, exactly in integers.
 pub fn round_with_key(count: i64, base: i64, key: u32) -> i64 {
     let rest = count.rem_euclid(base);

@@ -17,6 +17,7 @@
 //! within a model the LP is re-solved with a changed objective, which HiGHS
 //! warm-starts from the previous basis (usually a few simplex iterations).
 
+pub mod audit;
 pub mod hypercube;
 pub mod local;
 mod singletons;

@@ -16,7 +16,6 @@ use arrow_array::{RecordBatch, RecordBatchIterator, RecordBatchReader};
 use arrow_schema::{ArrowError, DataType, Field, Schema};
 
 use crate::error::{Error, Fallible};
-use crate::output::Metadata;
 use crate::{err, fail};
 
 /// Rows per record batch when reading files.
@@ -498,10 +497,19 @@ pub fn metadata_sidecar(output: &Path) -> PathBuf {
 
 /// Write `batch` to `path` (format by extension), atomically. A CSV output also
 /// gets `<path>.meta.json` with the metadata, since CSV has no schema metadata.
-pub fn write_table(batch: &RecordBatch, path: &Path, metadata: Option<&Metadata>) -> Fallible<()> {
+pub fn write_table(batch: &RecordBatch, path: &Path, metadata: Option<&dyn Sidecar>) -> Fallible<()> {
     let mut one = RecordBatchIterator::new([Ok(batch.clone())], batch.schema());
     write_stream(&mut one, path, metadata)
 }
+
+/// What a run says about its output (`crate::output::Metadata`), as the
+/// key-value pairs a CSV output's `.meta.json` holds.
+pub trait Sidecar {
+    fn pairs(&self) -> Vec<(String, String)>;
+}
+
+/// The prefix of every key Amparo writes into an output's metadata.
+pub const METADATA_PREFIX: &str = "amparo.";
 
 /// Key of the SHA-256 of a CSV output's bytes in its `.meta.json`: the data
 /// file and its metadata are one unit, and a reader that finds a file
@@ -511,18 +519,18 @@ pub const DATA_SHA256_KEY: &str = "amparo.data_sha256";
 
 /// Write every batch of `input` to `path` as it arrives (format by
 /// extension), atomically: memory holds one batch, not the table.
-pub fn write_stream(input: &mut dyn RecordBatchReader, path: &Path, metadata: Option<&Metadata>) -> Fallible<()> {
+pub fn write_stream(input: &mut dyn RecordBatchReader, path: &Path, metadata: Option<&dyn Sidecar>) -> Fallible<()> {
     stage_stream(input, path, metadata)?.commit()
 }
 
 /// Write `batch` to a temporary file beside `path`, to be moved into place
 /// by [`Staged::commit`] (several outputs of one run: all or none).
-pub fn stage_table(batch: &RecordBatch, path: &Path, metadata: Option<&Metadata>) -> Fallible<Staged> {
+pub fn stage_table(batch: &RecordBatch, path: &Path, metadata: Option<&dyn Sidecar>) -> Fallible<Staged> {
     let mut one = RecordBatchIterator::new([Ok(batch.clone())], batch.schema());
     stage_stream(&mut one, path, metadata)
 }
 
-fn stage_stream(input: &mut dyn RecordBatchReader, path: &Path, metadata: Option<&Metadata>) -> Fallible<Staged> {
+fn stage_stream(input: &mut dyn RecordBatchReader, path: &Path, metadata: Option<&dyn Sidecar>) -> Fallible<Staged> {
     let format = Format::from_path(path)?;
     let schema = input.schema();
     let write_error = |e: ArrowError| err!(Io, "writing {}: {e}", path.display());
@@ -569,7 +577,7 @@ fn stage_stream(input: &mut dyn RecordBatchReader, path: &Path, metadata: Option
     // the table carries in its schema (a protected table written again from
     // Python or R), so the publication step can still tell how it was made.
     let carried: Vec<(String, String)> =
-        schema.metadata().iter().filter(|(k, _)| k.starts_with(crate::output::METADATA_PREFIX)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        schema.metadata().iter().filter(|(k, _)| k.starts_with(METADATA_PREFIX)).map(|(k, v)| (k.clone(), v.clone())).collect();
     Ok(match (format, metadata) {
         (Format::Csv, Some(m)) => staged.with_metadata(m.pairs()),
         (Format::Csv, None) if !carried.is_empty() => {

@@ -50,6 +50,12 @@ pub const MAX_POLICY_BYTES: u64 = 16 << 20;
 /// The largest codes table or ptable file read.
 pub const MAX_CODES_FILE_BYTES: u64 = 256 << 20;
 
+/// The largest count a table may hold, margins included: 2^53. The LP
+/// solver (HiGHS) works in double precision, which holds every whole number
+/// up to 2^53 exactly and no further, so the audit's intervals, and every
+/// sum and protection level, are exact only below it.
+pub const MAX_COUNT: i64 = 1 << 53;
+
 /// The only policy format version this engine reads.
 pub const POLICY_VERSION: u32 = 1;
 

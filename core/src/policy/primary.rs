@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Fallible;
 use crate::fail;
+use super::MAX_COUNT;
 
 /// How zero cells are treated by the frequency threshold rule.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -131,14 +132,14 @@ impl ProtectionSection {
 }
 
 /// Refuse a count-like policy value outside the exact range of the LPs
-/// (see [`crate::table::MAX_COUNT`]): sums and levels past it lose exactness
+/// (see [`MAX_COUNT`]): sums and levels past it lose exactness
 /// or wrap around.
 pub(super) fn check_count_range(key: &str, v: i64) -> Fallible<()> {
-    if v > crate::table::MAX_COUNT {
+    if v > MAX_COUNT {
         fail!(
             Policy,
             "{key} = {v} is above 2^53 ({}), the largest count the engine computes with exactly; use a value below it",
-            crate::table::MAX_COUNT
+            MAX_COUNT
         );
     }
     Ok(())

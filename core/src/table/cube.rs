@@ -88,7 +88,7 @@ pub struct Cube {
     /// Magnitude tables: per cell, the contributors and their largest contributions.
     contributions: Option<Contributions>,
     /// Cell key method: per cell, the sum of its records' keys (fixed point,
-    /// see [`crate::cellkey::Key`]).
+    /// see [`crate::table::Key`]).
     cell_keys: Option<Vec<u32>>,
 }
 

@@ -69,7 +69,7 @@ struct DimColumn {
 pub const PARTIAL_COUNT: &str = "_amparo_count";
 pub const PARTIAL_RECORDS: &str = "_amparo_records";
 pub const PARTIAL_LARGEST: [&str; 3] = ["_amparo_largest_1", "_amparo_largest_2", "_amparo_largest_3"];
-/// The record keys' sum modulo 1, in the fixed point of [`crate::cellkey::Key`] (0 to 2^32 - 1).
+/// The record keys' sum modulo 1, in the fixed point of [`crate::table::Key`] (0 to 2^32 - 1).
 pub const PARTIAL_KEY: &str = "_amparo_key";
 
 /// A count summed over the rows of one cell, and the first row that fed it.
@@ -580,11 +580,11 @@ fn first_null(array: &dyn Array) -> Option<usize> {
     nulls.iter().position(|valid| !valid)
 }
 
-/// Read one batch's record keys into fixed point (`crate::cellkey::Key`):
+/// Read one batch's record keys into fixed point (`crate::table::Key`):
 /// numbers in [0, 1), or whole numbers below 2^bits with `record_key_bits`.
 /// Text (CSV) is parsed; the column type was checked when the builder was made.
 fn read_record_keys(column: &ArrayRef, name: &str, bits: Option<u32>, first_row: u64, out: &mut Vec<u32>) -> Fallible<()> {
-    use crate::cellkey::Key;
+    use super::Key;
     let key = |value: Option<f64>, row: u64| -> Fallible<u32> {
         Ok(match bits {
             None => Key::from_record(value, name, row)?.0,

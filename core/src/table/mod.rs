@@ -3,16 +3,14 @@
 mod cube;
 mod ingest;
 mod linked;
+mod record_key;
 
 pub use cube::{Constraint, Contributions, Cube, Dimension, MAX_CELLS};
 
-/// The largest count a table may hold, margins included: 2^53. The LP
-/// solver (HiGHS) works in double precision, which holds every whole number
-/// up to 2^53 exactly and no further, so the audit's intervals, and every
-/// sum and protection level, are exact only below it.
-pub const MAX_COUNT: i64 = 1 << 53;
+pub use crate::policy::MAX_COUNT;
 pub use ingest::CubeBuilder;
 pub use linked::LinkedTables;
+pub use record_key::Key;
 
 /// A set of cells tied by additivity constraints: one table, or several
 /// linked tables that share cells. Suppression and the audit work on this.

@@ -1,6 +1,7 @@
 use std::path::Path;
 
 use super::*;
+use crate::attacker::attacker_intervals;
 use crate::policy::Policy;
 use crate::table::Cube;
 

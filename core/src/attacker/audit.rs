@@ -1,0 +1,339 @@
+//! The audit of a protected table (see [`run`]): the attacker against the
+//! protection each cell was promised, on the true values (the audit of a
+//! published file, which knows only what it shows, is [`crate::audit`]).
+//! It sits beside the attacker so that the protected table's output, which
+//! carries its report, stays below the publication gate.
+
+use super::{local, outsider_breach, singleton_findings, Attacker, Interval, SingletonFinding, EPS, SINGLETON_LP_LIMIT};
+use crate::error::Fallible;
+use crate::marks::CellMarks;
+use crate::rules::OutsiderPromise;
+use crate::table::Additive;
+
+/// A sensitive cell whose attacker interval is narrower than its protection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub cell: usize,
+    pub value: i64,
+    pub interval: Interval,
+    /// (lower, upper) protection levels the interval had to keep: it had
+    /// to contain [value - lower, value + upper] (for an `outsider` finding
+    /// the range of the sensitive counts it admits, which need not contain
+    /// the value: a level may be negative).
+    pub required: (i64, i64),
+    /// Published cells whose values pin the interval (in the constraints
+    /// that bind the violated bound), a few at most.
+    pub pinned_by: Vec<usize>,
+    /// Whether `interval` is the attacker's exact interval; otherwise a
+    /// bound from the constraints near the cell, which contains it (the
+    /// attacker narrows the cell to within it, at least).
+    pub exact: bool,
+    /// Whether the cell breaks the outsider's promise (see
+    /// [`OutsiderPromise`]) rather than its own levels: `required` are then
+    /// the levels of the sensitive counts the interval admits.
+    pub outsider: bool,
+}
+
+/// The audit of one protected table.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuditReport {
+    /// Hidden cells whose interval was computed.
+    pub hidden_cells: usize,
+    /// Sensitive cells whose protection was checked.
+    pub sensitive_cells: usize,
+    /// Whether every hidden cell's exact interval was computed (false above
+    /// `[audit] interval_limit`: then only reported cells have one).
+    pub intervals_computed: bool,
+    pub findings: Vec<Finding>,
+    /// The `singletons` check: sensitive cells that the child alone in a
+    /// hidden cell of 1, who knows their own count, narrows below their
+    /// protection (when the policy protects singletons).
+    pub singleton_findings: Vec<SingletonFinding>,
+    /// Whether every hidden cell was held to the outsider's promise (see
+    /// [`OutsiderPromise`]; frequency tables with a threshold).
+    pub outsider_checked: bool,
+    /// Whether the `singletons` check ran (tables up to
+    /// [`SINGLETON_LP_LIMIT`] cells whose policy protects singletons).
+    pub singletons_checked: bool,
+}
+
+impl AuditReport {
+    pub fn passed(&self) -> bool {
+        self.findings.is_empty() && self.singleton_findings.is_empty()
+    }
+
+    /// Which hidden cells carry their attacker interval in `lower`/`upper`
+    /// (the metadata's `intervals` note).
+    /// What the `singletons` check covered (the metadata's `singletons` note).
+    pub fn singletons_note(&self) -> String {
+        if self.singletons_checked {
+            "checked: no child alone in a hidden cell of 1 can narrow another sensitive cell below its protection".to_owned()
+        } else {
+            format!(
+                "not checked by LPs (the policy ignores singletons, or the table has more than {} cells, where the structural rule was applied)",
+                SINGLETON_LP_LIMIT
+            )
+        }
+    }
+
+    pub fn intervals_note(&self) -> String {
+        if self.intervals_computed {
+            return format!("lower/upper: the attacker's exact interval of every hidden cell ({})", self.hidden_cells);
+        }
+        let exact = self.findings.iter().filter(|f| f.exact).count();
+        format!(
+            "lower/upper: the attacker's exact interval of {exact} hidden cells with findings; the other {} hidden cells have none, since above \
+             [audit] interval_limit the audit decides protection without computing every interval ({} findings were proven from the constraints \
+             near the cell, which bound the interval without giving it exactly)",
+            self.hidden_cells - exact,
+            self.findings.len() - exact
+        )
+    }
+
+    /// One line for metadata and summaries.
+    pub fn verdict(&self) -> String {
+        let scope = if self.intervals_computed {
+            format!("{} hidden cells audited", self.hidden_cells)
+        } else {
+            format!("{} hidden cells audited; intervals not listed above [audit] interval_limit", self.hidden_cells)
+        };
+        let singletons = if self.singleton_findings.is_empty() {
+            String::new()
+        } else {
+            format!("; {} by the child alone in a hidden cell of 1", self.singleton_findings.iter().map(|f| f.cell).collect::<std::collections::BTreeSet<_>>().len())
+        };
+        let outsider_findings = self.findings.iter().filter(|f| f.outsider).count();
+        let outsider = match outsider_findings {
+            0 => String::new(),
+            n => format!("; {n} other hidden cells cannot be told from sensitive ones narrowed below their protection"),
+        };
+        if self.passed() {
+            let outsider = if self.outsider_checked { ", and no hidden cell is narrowed below the protection of a sensitive count it may hold" } else { "" };
+            format!("passed: {} sensitive cells keep their protection{outsider} ({scope})", self.sensitive_cells)
+        } else {
+            format!(
+                "FAILED: {} of {} sensitive cells can be narrowed below their protection{outsider}{singletons} ({scope})",
+                self.findings.len() - outsider_findings,
+                self.sensitive_cells
+            )
+        }
+    }
+
+    /// The findings, one line each, naming the cell, its interval and what was required.
+    pub fn describe_findings(&self, cube: &dyn Additive, limit: usize) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .findings
+            .iter()
+            .take(limit)
+            .map(|f| {
+                let upper = f.interval.upper.map_or("unbounded".to_owned(), |u| u.to_string());
+                let pinned: Vec<String> = f.pinned_by.iter().map(|&c| format!("({})", cube.describe(c))).collect();
+                format!(
+                    "({}): an attacker {} [{}, {upper}]; {} [{}, {}] or wider{}",
+                    cube.describe(f.cell),
+                    if f.exact { "infers" } else { "narrows it to within" },
+                    f.interval.lower,
+                    if f.outsider { "an outsider cannot tell this hidden cell from a sensitive one, whose protection needs" } else { "its protection needs" },
+                    f.value - f.required.0,
+                    f.value + f.required.1,
+                    if pinned.is_empty() { String::new() } else { format!("; pinned by the published {}", pinned.join(", ")) }
+                )
+            })
+            .collect();
+        if self.findings.len() > limit {
+            lines.push(format!("... and {} more", self.findings.len() - limit));
+        }
+        for f in self.singleton_findings.iter().take(limit) {
+            lines.push(format!(
+                "({}): the child alone in the hidden cell ({}) knows it is 1, and with that narrows this cell below [{}, {}]",
+                cube.describe(f.cell),
+                cube.describe(f.singleton),
+                f.low,
+                f.value + f.required.1
+            ));
+        }
+        if self.singleton_findings.len() > limit {
+            lines.push(format!("... and {} more singleton findings", self.singleton_findings.len() - limit));
+        }
+        lines
+    }
+}
+
+/// How many pinning published cells a finding names.
+const PINNING_CELLS_LISTED: usize = 6;
+
+/// Audit a protected table: fill `lower`/`upper` of every hidden cell and check
+/// every sensitive cell's protection levels, and every hidden cell's
+/// outsider's promise, against its interval; with `singletons`, the
+/// `singletons` check on tables up to [`SINGLETON_LP_LIMIT`] cells.
+pub fn run(
+    table: &dyn Additive,
+    marks: &mut CellMarks,
+    interval_limit: usize,
+    singletons: bool,
+    promise: Option<&OutsiderPromise>,
+) -> Fallible<AuditReport> {
+    let mut report = run_intervals(table, marks, interval_limit, promise)?;
+    report.singletons_checked = singletons && table.len() <= SINGLETON_LP_LIMIT;
+    if report.singletons_checked {
+        report.singleton_findings = singleton_findings(table, marks)?;
+    }
+    Ok(report)
+}
+
+fn run_intervals(
+    table: &dyn Additive,
+    marks: &mut CellMarks,
+    interval_limit: usize,
+    promise: Option<&OutsiderPromise>,
+) -> Fallible<AuditReport> {
+    let constraints = table.constraints();
+    let hidden: Vec<usize> = (0..table.len()).filter(|&c| marks.published[c].is_none()).collect();
+    let mut report = AuditReport {
+        hidden_cells: hidden.len(),
+        intervals_computed: hidden.len() <= interval_limit,
+        outsider_checked: promise.is_some(),
+        ..AuditReport::default()
+    };
+    report.sensitive_cells = hidden.iter().filter(|&&c| marks.protection[c].is_some()).count();
+    // What each hidden cell must be able to reach: a sensitive cell its own
+    // levels, and every hidden cell the outsider's range (sufficient for the
+    // promise; a cell that falls short is judged on its interval).
+    let own = |cell: usize| marks.protection[cell].map(|(lo, up)| (table.value(cell).saturating_sub(lo), table.value(cell).saturating_add(up)));
+    let range = promise.map(OutsiderPromise::range);
+    let mut needs: Vec<(usize, i64, i64)> = hidden
+        .iter()
+        .filter_map(|&c| match (own(c), range) {
+            (Some((lo, hi)), Some((a, b))) => Some((c, lo.min(a), hi.max(b))),
+            (Some((lo, hi)), None) | (None, Some((lo, hi))) => Some((c, lo, hi)),
+            (None, None) => None,
+        })
+        .collect();
+    if !report.intervals_computed {
+        // Only the verdict: a hypercube of hidden cells around a cell proves
+        // what it can reach without an LP.
+        super::hypercube::keep_uncertified(table, &marks.published, &mut needs);
+        if needs.is_empty() {
+            return Ok(report);
+        }
+    }
+    let mut attacker = Attacker::new(table, &marks.published)?;
+    if !report.intervals_computed {
+        attacker.explore(&needs)?;
+    }
+    let pinning = |binding: &[usize]| -> Vec<usize> {
+        let mut pinned_by: Vec<usize> = Vec::new();
+        for &c in binding {
+            let con = &constraints[c];
+            for p in std::iter::once(con.total).chain(con.parts.iter().copied()) {
+                if marks.published[p].is_some() && !pinned_by.contains(&p) {
+                    pinned_by.push(p);
+                }
+            }
+        }
+        pinned_by.truncate(PINNING_CELLS_LISTED);
+        pinned_by
+    };
+    // The finding a cell's interval (or a bound containing it) makes: its
+    // own levels first, then the outsider's promise; with whether the
+    // violated bound is the lower one.
+    let judge = |cell: usize, iv: Interval, exact: bool| -> Option<(Finding, bool)> {
+        let value = table.value(cell);
+        let finding = |required: (i64, i64), outsider: bool| Finding { cell, value, interval: iv, required, pinned_by: Vec::new(), exact, outsider };
+        if let (Some((low, high)), Some(required)) = (own(cell), marks.protection[cell]) {
+            if iv.lower > low || iv.upper.is_some_and(|u| u < high) {
+                return Some((finding(required, false), iv.lower > low));
+            }
+        }
+        let p = promise?;
+        if p.holds(iv.lower, iv.upper) {
+            return None;
+        }
+        let (low, high) = p.required(iv.lower, iv.upper)?;
+        Some((finding((value - low, high - value), true), iv.lower > low))
+    };
+    let mut findings = Vec::new();
+    let mut intervals = Vec::new();
+    if report.intervals_computed {
+        for (k, &cell) in hidden.iter().enumerate() {
+            crate::progress::report("auditing hidden cells", k as u64 + 1, Some(hidden.len() as u64));
+            let iv = attacker.interval(cell)?;
+            intervals.push((cell, iv));
+            if let Some((mut finding, lower)) = judge(cell, iv, true) {
+                finding.pinned_by = pinning(&attacker.binding_constraints(cell, lower)?);
+                findings.push(finding);
+            }
+        }
+    } else {
+        // Only the protection verdict: cells whose targets a solution already
+        // reached are settled; a neighbourhood of the cell proves most of the
+        // others exposed (see `local`); the rest get the whole table's LPs.
+        let local = local::LocalAttacker::new(table, &marks.published);
+        let (mut by_neighbourhood, mut by_table, started) = (0usize, 0usize, std::time::Instant::now());
+        for (k, &(cell, low, high)) in needs.iter().enumerate() {
+            crate::progress::report("auditing hidden cells", k as u64 + 1, Some(needs.len() as u64));
+            let (low_seen, high_seen) = attacker.seen(cell);
+            if low_seen <= low as f64 + EPS && high_seen >= high as f64 - EPS {
+                continue;
+            }
+            // A cell held only to the outsider's promise (a secondary).
+            if let (None, Some(p)) = (own(cell), promise) {
+                let Some(breach) = outsider_breach(&mut attacker, &local, p, cell)? else { continue };
+                let exact = breach.local.is_none();
+                if let Some((mut finding, lower)) = judge(cell, breach.interval, exact) {
+                    finding.pinned_by = match &breach.local {
+                        Some(bound) => pinning(if lower { &bound.binding_lower } else { &bound.binding_upper }),
+                        None => pinning(&attacker.binding_constraints(cell, lower)?),
+                    };
+                    if exact {
+                        intervals.push((cell, breach.interval));
+                        by_table += 1;
+                    } else {
+                        by_neighbourhood += 1;
+                    }
+                    findings.push(finding);
+                }
+                continue;
+            }
+            // A bound contains the attacker's interval: it proves a cell
+            // exposed when it breaks the cell's own levels, or lies inside
+            // the sensitive counts (then any interval in it breaks the promise).
+            let proves = |iv: Interval| {
+                own(cell).is_some_and(|(l, h)| iv.lower > l || iv.upper.is_some_and(|u| u < h))
+                    || promise.is_some_and(|p| iv.lower >= p.smallest() && iv.upper.is_some_and(|u| u < p.threshold()))
+            };
+            if let Some(bound) = local.prove(cell, proves)? {
+                // A bound, not the attacker's exact interval: the finding
+                // says so, and lower/upper stay empty (see `intervals_note`).
+                if let Some((mut finding, lower)) = judge(cell, bound.interval, false) {
+                    finding.pinned_by = pinning(if lower { &bound.binding_lower } else { &bound.binding_upper });
+                    findings.push(finding);
+                    by_neighbourhood += 1;
+                    continue;
+                }
+            }
+            by_table += 1;
+            if !attacker.reaches(cell, low, high)? {
+                let iv = attacker.interval(cell)?;
+                intervals.push((cell, iv));
+                if let Some((mut finding, lower)) = judge(cell, iv, true) {
+                    finding.pinned_by = pinning(&attacker.binding_constraints(cell, lower)?);
+                    findings.push(finding);
+                }
+            }
+        }
+        if std::env::var_os("AMPARO_DEBUG").is_some() {
+            eprintln!("audit: {by_neighbourhood} findings proven by a neighbourhood, {by_table} cells checked on the whole table, in {:.1?}", started.elapsed());
+        }
+    }
+    for (cell, iv) in intervals {
+        marks.lower[cell] = Some(iv.lower);
+        marks.upper[cell] = iv.upper;
+    }
+    report.findings = findings;
+    Ok(report)
+}
+
+#[cfg(test)]
+#[path = "audit_tests.rs"]
+mod tests;
