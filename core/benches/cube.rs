@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use amparo::policy::Policy;
+use amparo::Policy;
 use arrow_array::{ArrayRef, DictionaryArray, RecordBatch, RecordBatchIterator, StringArray};
 use arrow_array::types::Int32Type;
 use arrow_schema::{DataType, Field, Schema};

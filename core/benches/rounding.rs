@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use amparo::policy::Policy;
+use amparo::Policy;
 use arrow_array::types::Int32Type;
 use arrow_array::{ArrayRef, DictionaryArray, Int32Array, Int64Array, RecordBatch, RecordBatchIterator, StringArray};
 use arrow_schema::{DataType, Field, Schema};
@@ -42,9 +42,9 @@ fn run(policy: &str, names: &[&str], codes: &[Vec<String>], what: &str) {
     let cube = amparo::build_cube(&p, &mut RecordBatchIterator::new(vec![Ok(batch)], schema)).unwrap();
     let started = Instant::now();
     let (marks, _, notes) = {
-        let rounding = &p.file.rounding;
-        let generator = rounding.draws_from_generator().then(|| amparo::random::generator(rounding.seed).unwrap());
-        amparo::rounding::round_table(rounding, &cube, None, generator).unwrap()
+        let amparo::Protection::Round(config) = &p.protection else { panic!("{what}: a rounding policy") };
+        let generator = config.section.draws_from_generator().then(|| amparo::random::generator(config.section.seed).unwrap());
+        amparo::rounding::round_table(config, &cube, generator).unwrap()
     };
     let seconds = started.elapsed().as_secs_f64();
     let changed = (0..cube.len()).filter(|&c| marks.published[c] != Some(cube.value(c))).count();

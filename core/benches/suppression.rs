@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use amparo::policy::Policy;
+use amparo::Policy;
 use amparo::synth::{Mode, SynthOptions, SynthReader};
 use amparo::{Cube, Protected};
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};

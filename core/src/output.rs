@@ -20,7 +20,7 @@ use arrow_schema::{DataType, Field, Schema};
 pub use crate::marks::{CellMarks, Notes, Status};
 use crate::error::Fallible;
 use crate::fail;
-use crate::policy::{InputKind, Policy};
+use crate::policy::{CheckedPolicy, InputKind};
 use crate::random::Randomness;
 use crate::suggest::suggest_code;
 use crate::table::Cube;
@@ -83,7 +83,7 @@ pub struct Metadata {
 pub use crate::io::METADATA_PREFIX;
 
 impl Metadata {
-    pub fn for_run(policy: &Policy, method: String, randomness: Randomness) -> Metadata {
+    pub fn for_run(policy: &CheckedPolicy, method: String, randomness: Randomness) -> Metadata {
         Metadata {
             engine_version: crate::ENGINE_VERSION.to_owned(),
             policy_sha256: policy.sha256.clone(),
@@ -135,7 +135,7 @@ impl crate::io::Sidecar for Metadata {
 
 // The group columns are checked against the protected table's columns,
 // which this module defines.
-impl Policy {
+impl CheckedPolicy {
     /// Check the columns that split an input into independent tables (a
     /// table per country or year, each protected with this policy): they
     /// must be in the input, and be neither a dimension nor a column of the
@@ -206,7 +206,7 @@ fn output_fields(dimensions: impl Iterator<Item = String>, options: OutputOption
 
 /// The schema (without metadata) of what [`crate::protect`] gives for this
 /// policy, known before any data is read (a Spark job declares it up front).
-pub fn output_schema(policy: &Policy, options: OutputOptions) -> Schema {
+pub fn output_schema(policy: &CheckedPolicy, options: OutputOptions) -> Schema {
     let with_sd = policy.file.noise.method != crate::policy::NoiseMethod::None;
     Schema::new(output_fields(policy.dimensions.iter().map(|d| d.name.clone()), options, with_sd))
 }

@@ -42,7 +42,7 @@ use arrow_schema::{DataType, Field, Schema};
 
 use crate::error::Fallible;
 use crate::output::{AuditOutcome, METADATA_PREFIX};
-use crate::policy::{looks_like_formula, Layout, Policy};
+use crate::policy::{looks_like_formula, CheckedPolicy, Layout};
 use crate::{err, fail};
 
 /// File formats of a publication.
@@ -134,7 +134,7 @@ pub struct Publication {
 /// The column of published values a policy's publication (and a published
 /// table the audit reads) has: `[publication] value_column`, else `[input]
 /// count`, else `count`.
-pub fn value_column(policy: &Policy) -> String {
+pub fn value_column(policy: &CheckedPolicy) -> String {
     policy.file.publication.value_column.clone().or_else(|| policy.file.input.count.clone()).unwrap_or_else(|| "count".to_owned())
 }
 
@@ -164,11 +164,11 @@ pub fn open_protected(path: &Path) -> Fallible<(crate::io::BatchReader, HashMap<
 /// Make a protected table (as [`crate::Protected::to_record_batch`] gives
 /// it, with its metadata) ready for publication. `policy` is the policy
 /// that protected it (for one of several linked tables: its table's policy,
-/// see [`Policy::linked_tables`]); `layout` overrides `[publication] layout`.
+/// see [`CheckedPolicy::linked_tables`]); `layout` overrides `[publication] layout`.
 ///
 /// Refused: a table made with another policy, one whose audit failed, and
 /// one without Amparo's metadata (nothing then says it was protected).
-pub fn publication(policy: &Policy, protected: &mut dyn RecordBatchReader, metadata: &HashMap<String, String>, layout: Option<Layout>) -> Fallible<Publication> {
+pub fn publication(policy: &CheckedPolicy, protected: &mut dyn RecordBatchReader, metadata: &HashMap<String, String>, layout: Option<Layout>) -> Fallible<Publication> {
     let section = &policy.file.publication;
     let key = |k: &str| metadata.get(&format!("{METADATA_PREFIX}{k}"));
     let Some(recorded) = key("policy_sha256") else {
@@ -474,14 +474,14 @@ pub struct PublishOptions {
 
 /// The tables a policy describes, each with its own policy: the policy's
 /// linked tables (`[tables]`, in order), or the one table.
-fn table_policies(policy: &Policy) -> Vec<Policy> {
+fn table_policies(policy: &CheckedPolicy) -> Vec<CheckedPolicy> {
     let linked = policy.linked_tables();
     if linked.is_empty() { vec![policy.clone()] } else { linked.into_iter().map(|(_, p)| p).collect() }
 }
 
 /// Make protected tables (one, or one per linked table in the policy's
 /// order; each a stream with its metadata) ready for publication.
-pub fn publications(policy: &Policy, tables: Vec<(crate::io::BatchReader, HashMap<String, String>)>, layout: Option<Layout>) -> Fallible<Vec<Publication>> {
+pub fn publications(policy: &CheckedPolicy, tables: Vec<(crate::io::BatchReader, HashMap<String, String>)>, layout: Option<Layout>) -> Fallible<Vec<Publication>> {
     let policies = table_policies(policy);
     if tables.len() != policies.len() {
         let names: Vec<&str> = policies.iter().map(|p| p.table_name()).collect();
@@ -494,7 +494,7 @@ pub fn publications(policy: &Policy, tables: Vec<(crate::io::BatchReader, HashMa
 /// with the metadata protect gave it) ready for publication and, with an
 /// `output`, write them there (see [`publication_targets`]).
 pub fn publish_streams(
-    policy: &Policy,
+    policy: &CheckedPolicy,
     tables: Vec<(crate::io::BatchReader, HashMap<String, String>)>,
     output: Option<&Path>,
     options: &PublishOptions,
@@ -511,7 +511,7 @@ pub fn publish_streams(
 /// file, or for linked tables one per table in the policy's order (or the
 /// folder `amparo protect` wrote them to). See [`write_publication_files`]
 /// for the output.
-pub fn publish_files(policy: &Policy, policy_path: Option<&Path>, inputs: &[std::path::PathBuf], output: &Path, options: &PublishOptions) -> Fallible<Vec<(std::path::PathBuf, Publication)>> {
+pub fn publish_files(policy: &CheckedPolicy, policy_path: Option<&Path>, inputs: &[std::path::PathBuf], output: &Path, options: &PublishOptions) -> Fallible<Vec<(std::path::PathBuf, Publication)>> {
     let names: Vec<String> = table_policies(policy).iter().map(|p| p.table_name().to_owned()).collect();
     // The folder `amparo protect` wrote linked tables to: <table>.csv each.
     let inputs: Vec<std::path::PathBuf> = match inputs {
@@ -538,7 +538,7 @@ pub struct Targets {
 /// file only with `overwrite`): `output` itself for one table or an Excel
 /// workbook; for linked tables otherwise, `output` is a folder with a file
 /// per table.
-pub fn publication_targets(policy: &Policy, output: &Path, options: &PublishOptions, reads: &[std::path::PathBuf]) -> Fallible<Targets> {
+pub fn publication_targets(policy: &CheckedPolicy, output: &Path, options: &PublishOptions, reads: &[std::path::PathBuf]) -> Fallible<Targets> {
     let names: Vec<String> = table_policies(policy).iter().map(|p| p.table_name().to_owned()).collect();
     let by_name = PublicationFormat::from_path(output).ok();
     let single_file = names.len() == 1 || options.format.or(by_name) == Some(PublicationFormat::Xlsx);

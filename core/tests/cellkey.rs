@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use amparo::policy::Policy;
+use amparo::Policy;
 use amparo::Status;
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, RecordBatchIterator, RecordBatchReader, StringArray};
 use arrow_schema::{DataType, Field, Schema};

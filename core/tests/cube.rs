@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use amparo::policy::Policy;
+use amparo::Policy;
 use amparo::{ErrorKind, Status};
 use arrow_array::{ArrayRef, Int64Array, RecordBatch, RecordBatchIterator, StringArray};
 use arrow_schema::{DataType, Field, Schema};
@@ -195,9 +195,9 @@ fn policy_hash_covers_codes_tables() {
     let dir = tempfile::tempdir().unwrap();
     let text = "version = 1\n[input]\nkind = \"microdata\"\n[dimensions.a]\ncodes_file = { path = \"codes.csv\" }\n";
     std::fs::write(dir.path().join("codes.csv"), "code,parent\nx,\ny,\n").unwrap();
-    let first = Policy::from_toml(text, dir.path()).unwrap().sha256;
+    let first = Policy::from_toml(text, dir.path()).unwrap().sha256.clone();
     std::fs::write(dir.path().join("codes.csv"), "code,parent\nx,\nz,\n").unwrap();
-    let second = Policy::from_toml(text, dir.path()).unwrap().sha256;
+    let second = Policy::from_toml(text, dir.path()).unwrap().sha256.clone();
     assert_ne!(first, second);
     assert_eq!(first.len(), 64);
 }

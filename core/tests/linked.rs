@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use amparo::audit::attacker_intervals;
-use amparo::policy::Policy;
+use amparo::Policy;
 use amparo::table::LinkedTables;
 use amparo::{Additive, Cube};
 use arrow_array::{ArrayRef, Int64Array, RecordBatch, RecordBatchIterator, StringArray};

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use amparo::policy::Policy;
+use amparo::Policy;
 use amparo::{Randomness, Status};
 use proptest::prelude::*;
 

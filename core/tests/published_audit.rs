@@ -8,7 +8,7 @@ mod common;
 
 use std::path::Path;
 
-use amparo::policy::Policy;
+use amparo::Policy;
 use arrow_array::{RecordBatch, RecordBatchIterator, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use proptest::prelude::*;

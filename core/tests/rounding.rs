@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use amparo::policy::{Policy, RoundingMethod};
+use amparo::Policy;
+use amparo::policy::RoundingMethod;
 use amparo::random::generator;
 use amparo::rounding::round_count;
 use amparo::{Randomness, Status};

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use amparo::policy::Policy;
+use amparo::Policy;
 use amparo::Status;
 use arrow_array::{Int64Array, RecordBatch, RecordBatchIterator, StringArray};
 use arrow_schema::{DataType, Field, Schema};

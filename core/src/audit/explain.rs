@@ -19,7 +19,7 @@ use crate::attacker::{Attacker, Interval};
 use crate::error::Fallible;
 use crate::i18n::{Lang, Message};
 use crate::io;
-use crate::policy::Policy;
+use crate::policy::CheckedPolicy;
 use crate::rules::OutsiderPromise;
 use crate::table::Additive;
 use crate::fail;
@@ -32,7 +32,7 @@ const MAX_NAMED: usize = 8;
 /// Explain `cell` ("district=D01, sex=F"; a dimension left out is its
 /// total) of the published files `paths` (one, or one per linked table).
 pub fn explain_files(
-    policy: &Policy,
+    policy: &CheckedPolicy,
     paths: &[PathBuf],
     cell: &str,
     value_column: Option<&str>,
@@ -46,7 +46,7 @@ pub fn explain_files(
 
 /// [`explain_files`] over streams named `names` (the frontends' data frames).
 pub fn explain_streams(
-    policy: &Policy,
+    policy: &CheckedPolicy,
     readers: Vec<io::BatchReader>,
     names: Vec<String>,
     cell: &str,
@@ -55,7 +55,7 @@ pub fn explain_streams(
     lang: Lang,
 ) -> Fallible<String> {
     let codes = parse_cell(cell)?;
-    let tables = crate::read_published_tables(policy, readers, value_column, hidden_symbols)?;
+    let tables = super::read_published_tables(policy, readers, value_column, hidden_symbols)?;
     let promise = OutsiderPromise::of_policy(policy);
     let promise = promise.as_ref();
     if policy.linked_tables().is_empty() {

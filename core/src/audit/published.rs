@@ -22,7 +22,7 @@ use crate::attacker::Attacker;
 use crate::error::Fallible;
 use crate::i18n::Message;
 use crate::hierarchy::{CodeOrigin, Hierarchy};
-use crate::policy::Policy;
+use crate::policy::CheckedPolicy;
 use crate::rules::OutsiderPromise;
 use crate::table::{Cube, Dimension};
 use crate::{err, fail};
@@ -165,7 +165,7 @@ const SDMX_COLUMNS: [&str; 3] = ["DATAFLOW", "OBS_STATUS", "CONF_STATUS"];
 /// Columns that are neither dimensions nor values are noted for the
 /// `columns` check.
 pub fn read_published(
-    policy: &Policy,
+    policy: &CheckedPolicy,
     input: &mut dyn RecordBatchReader,
     value_column: Option<&str>,
     hidden_symbols: Option<&[String]>,
@@ -388,7 +388,7 @@ fn parse_published(text: &str, hidden_symbols: &[String], column: &str, row: u64
 }
 
 /// Audit a published table against the policy's threshold.
-pub fn audit_published(policy: &Policy, table: &PublishedTable) -> Fallible<PublishedAudit> {
+pub fn audit_published(policy: &CheckedPolicy, table: &PublishedTable) -> Fallible<PublishedAudit> {
     if policy.file.rounding.method != crate::policy::RoundingMethod::None {
         return Ok(audit_rounded(&policy.file.rounding, table));
     }
@@ -412,7 +412,7 @@ struct Promise {
 }
 
 impl Promise {
-    fn of(policy: &Policy) -> Promise {
+    fn of(policy: &CheckedPolicy) -> Promise {
         let magnitude = policy.file.input.magnitude.is_some();
         Promise {
             threshold: policy.file.primary.threshold.filter(|_| !magnitude),
@@ -426,7 +426,7 @@ impl Promise {
 /// be negative or in 1..js, which the ptable never produces.
 fn audit_perturbed(perturbation: &crate::policy::PerturbationSection, table: &PublishedTable) -> PublishedAudit {
     // A ptable from a file states no js: then only negative values are findings.
-    let js = if perturbation.ptable_file.is_some() { 0 } else { perturbation.ptable_parameters().js };
+    let js = if perturbation.ptable_file.is_some() { 0 } else { crate::cellkey::ptable_parameters(perturbation).js };
     let cube = &table.cube;
     let mut audit = PublishedAudit { cells: cube.len(), checks: vec![Check::Perturbation], ..PublishedAudit::default() };
     for cell in (0..cube.len()).filter(|&c| table.listed[c]) {
@@ -521,7 +521,7 @@ fn audit_noisy(noise: &crate::policy::NoiseSection, table: &PublishedTable) -> P
 /// one published table each, in its order): a cell they share is known to
 /// the attacker if any of them publishes it, and every table's constraints
 /// work together, so differencing between tables is found.
-pub fn audit_published_linked(policy: &Policy, tables: &[PublishedTable]) -> Fallible<PublishedAudit> {
+pub fn audit_published_linked(policy: &CheckedPolicy, tables: &[PublishedTable]) -> Fallible<PublishedAudit> {
     audit_linked(policy, &link_published(tables)?)
 }
 
@@ -536,7 +536,7 @@ pub(crate) struct LinkedPublished {
 }
 
 /// The audit of joined linked tables.
-pub(crate) fn audit_linked(policy: &Policy, joined: &LinkedPublished) -> Fallible<PublishedAudit> {
+pub(crate) fn audit_linked(policy: &CheckedPolicy, joined: &LinkedPublished) -> Fallible<PublishedAudit> {
     let mut audit = audit_cells(&Promise::of(policy), &joined.linked, &joined.published, &joined.listed, joined.consistency.clone(), true)?;
     audit.table_cells = joined.linked.linked.clone();
     Ok(audit)

@@ -21,7 +21,7 @@ use super::published::{Check, PublishedAudit, PublishedTable};
 use crate::error::Fallible;
 use crate::i18n::{Lang, Message};
 use crate::io::{self, Format};
-use crate::policy::Policy;
+use crate::policy::CheckedPolicy;
 use crate::{err, fail};
 
 /// The version of the JSON report; raised whenever a field changes meaning or goes away.
@@ -93,7 +93,7 @@ pub fn json_schema() -> String {
 /// check where a file carries Amparo's metadata (a CSV's `.meta.json`
 /// beside it, a Parquet or Arrow file's schema metadata).
 pub fn audit_files(
-    policy: &Policy,
+    policy: &CheckedPolicy,
     paths: &[PathBuf],
     value_column: Option<&str>,
     hidden_symbols: Option<&[String]>,
@@ -113,7 +113,7 @@ pub fn audit_files(
 /// The files to audit: `paths` as given, or, for a policy with `[tables]`
 /// and a single folder, the folder's `<table>.<ext>` for each linked table
 /// in the policy's order (the one file per table with a table extension).
-pub fn expand_linked_folder(policy: &Policy, paths: &[PathBuf]) -> Fallible<Vec<PathBuf>> {
+pub fn expand_linked_folder(policy: &CheckedPolicy, paths: &[PathBuf]) -> Fallible<Vec<PathBuf>> {
     let linked = policy.linked_tables();
     let [folder] = paths else { return Ok(paths.to_vec()) };
     if linked.is_empty() || !folder.is_dir() {
@@ -141,7 +141,7 @@ pub fn expand_linked_folder(policy: &Policy, paths: &[PathBuf]) -> Fallible<Vec<
 /// named `names` in the report; the metadata check uses each stream's
 /// schema metadata (as Amparo's outputs carry it).
 pub fn audit_streams(
-    policy: &Policy,
+    policy: &CheckedPolicy,
     readers: Vec<io::BatchReader>,
     names: Vec<String>,
     value_column: Option<&str>,
@@ -177,7 +177,7 @@ fn recorded_metadata(path: &Path, reader: &io::BatchReader) -> Fallible<Recorded
 }
 
 fn audit_tables(
-    policy: &Policy,
+    policy: &CheckedPolicy,
     readers: Vec<io::BatchReader>,
     names: Vec<String>,
     recorded: Vec<Recorded>,
@@ -185,7 +185,7 @@ fn audit_tables(
     hidden_symbols: Option<&[String]>,
     lang: Lang,
 ) -> Fallible<AuditReport> {
-    let tables = crate::read_published_tables(policy, readers, value_column, hidden_symbols)?;
+    let tables = super::read_published_tables(policy, readers, value_column, hidden_symbols)?;
     let audit = if policy.linked_tables().is_empty() {
         super::published::audit_published(policy, &tables[0])?
     } else {
@@ -205,7 +205,7 @@ fn audit_tables(
 impl AuditReport {
     /// The report of `audit` on the published `tables` named `names`: each
     /// finding names the tables its cell is in, and each table gets a heat map.
-    pub fn new(policy: &Policy, names: Vec<String>, audit: PublishedAudit, tables: &[PublishedTable], lang: Lang) -> AuditReport {
+    pub fn new(policy: &CheckedPolicy, names: Vec<String>, audit: PublishedAudit, tables: &[PublishedTable], lang: Lang) -> AuditReport {
         let mut report = AuditReport::empty(policy, names, &audit, lang);
         // Per finding number: the tables that hold the cell.
         let mut holders: HashMap<usize, Vec<usize>> = HashMap::new();
@@ -251,7 +251,7 @@ impl AuditReport {
         report
     }
 
-    fn empty(policy: &Policy, tables: Vec<String>, audit: &PublishedAudit, lang: Lang) -> AuditReport {
+    fn empty(policy: &CheckedPolicy, tables: Vec<String>, audit: &PublishedAudit, lang: Lang) -> AuditReport {
         AuditReport {
             format: "amparo-audit-report".to_owned(),
             version: REPORT_VERSION,

@@ -15,7 +15,10 @@
 //! `[input] record_key`; the cube sums the keys as it reads the records
 //! ([`crate::table::Cube::cell_keys`]) and [`perturb`] publishes every cell.
 
+mod config;
 pub mod ptable;
+
+pub use config::{ptable_parameters, CellKeyConfig};
 
 use crate::error::Fallible;
 use crate::fail;

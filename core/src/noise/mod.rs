@@ -29,14 +29,17 @@
 //!   or without post-processing for the measured cells, it is stated exactly
 //!   from the noise distribution.
 
+mod config;
 pub mod sample;
+
+pub use config::{exact_fraction, NoiseBudget, NoiseConfig};
 
 use std::sync::Arc;
 
 use crate::error::Fallible;
 use crate::marks::{CellMarks, Notes, Status};
 use crate::random::{Generator, Randomness};
-use crate::policy::{NoiseMethod, Policy, Postprocess};
+use crate::policy::{NoiseMethod, Postprocess};
 use crate::table::Cube;
 use crate::{err, fail};
 use sample::{DiscreteGaussian, Fraction, RandomBits};
@@ -126,11 +129,9 @@ pub struct NoisePlan {
 
 impl NoisePlan {
     /// The plan for `cube` under the policy's `[noise]` (checked at load).
-    pub fn new(policy: &Policy, cube: &Cube) -> Fallible<NoisePlan> {
-        let section = &policy.file.noise;
-        let Some(budget) = policy.noise_budget.as_ref() else {
-            fail!(Policy, "[noise] has no method; set method = \"discrete_gaussian\" or \"discrete_laplace\" with its budget");
-        };
+    pub fn new(config: &NoiseConfig, cube: &Cube) -> Fallible<NoisePlan> {
+        let section = &config.section;
+        let budget = &config.budget;
         let k = Fraction { num: section.contributions, den: 1 };
         let too_fine = || err!(Policy, "[noise] budget and contributions give a noise scale whose exact fraction needs more than 64-bit parts; use a simpler fraction");
         let mechanism = |share: Fraction| -> Fallible<Mechanism> {
@@ -492,9 +493,9 @@ impl NoisePlan {
 /// Publish every cell with noise as `[noise]` says: the marks (status
 /// `noisy`, `lower`/`upper` the interval at the policy's confidence, `sd`),
 /// the randomness used, and notes for the metadata (privacy, error, additivity).
-pub fn add_noise(policy: &Policy, cube: &Cube, (rng, randomness): (Generator, Randomness)) -> Fallible<(CellMarks, Randomness, Notes)> {
-    let section = &policy.file.noise;
-    let plan = NoisePlan::new(policy, cube)?;
+pub fn add_noise(config: &NoiseConfig, cube: &Cube, (rng, randomness): (Generator, Randomness)) -> Fallible<(CellMarks, Randomness, Notes)> {
+    let section = &config.section;
+    let plan = NoisePlan::new(config, cube)?;
     let mut rng = RandomBits::new(rng);
     let debug = std::env::var_os("AMPARO_DEBUG").is_some();
     let clock = std::time::Instant::now();
@@ -594,7 +595,7 @@ pub fn add_noise(policy: &Policy, cube: &Cube, (rng, randomness): (Generator, Ra
         }
     }
 
-    let mut notes: Notes = vec![("privacy".to_owned(), privacy_statement(policy, &plan))];
+    let mut notes: Notes = vec![("privacy".to_owned(), privacy_statement(config, &plan))];
     notes.push(("error".to_owned(), error_note));
     notes.push((
         "additivity".to_owned(),
@@ -612,9 +613,9 @@ pub fn add_noise(policy: &Policy, cube: &Cube, (rng, randomness): (Generator, Ra
 
 /// The guarantee in words: the budget, its split, the sensitivity, and the
 /// (epsilon, delta) equivalent.
-fn privacy_statement(policy: &Policy, plan: &NoisePlan) -> String {
-    let section = &policy.file.noise;
-    let budget = policy.noise_budget.as_ref().expect("a plan has a budget");
+fn privacy_statement(config: &NoiseConfig, plan: &NoisePlan) -> String {
+    let section = &config.section;
+    let budget = &config.budget;
     let total = budget.total.as_f64();
     let delta = section.delta;
     let levels: Vec<String> = plan

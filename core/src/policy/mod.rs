@@ -24,14 +24,14 @@ mod validate;
 pub use audit::*;
 pub use dimensions::*;
 pub use input::*;
-pub use noise::{ExactNumber, NoiseBudget, NoiseLevels, NoiseMethod, NoiseSection, Postprocess};
+pub use noise::{ExactNumber, Invariant, NoiseLevels, NoiseMethod, NoiseSection, Postprocess, MAX_BUDGET, MIN_BUDGET};
 pub use perturbation::*;
 pub use primary::*;
 pub use publication::*;
 pub use rounding::*;
 pub use secondary::*;
 pub use crate::suggest::suggest_code;
-use validate::validate;
+pub use validate::{check_sections, resolve_dimensions};
 
 use std::path::{Path, PathBuf};
 
@@ -128,19 +128,18 @@ impl PolicyFile {
     }
 }
 
-/// A validated policy, ready to run.
+/// A policy file, checked: its sections, its dimensions with their
+/// hierarchies resolved, its text and hash. Everything below the protection
+/// methods (the table, the rules, the published audit) reads this; the
+/// validated policy with its method's typed configuration is
+/// [`crate::Policy`], which derefs to it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Policy {
+pub struct CheckedPolicy {
     pub file: PolicyFile,
     pub dimensions: Vec<DimensionPolicy>,
     /// SHA-256 (hex) of the policy text and of every codes table it reads,
     /// recorded in the output so a published table can be tied to its policy.
     pub sha256: String,
-    /// The cell key method's perturbation table (from `ptable_file` or built
-    /// from the parameters), when `[perturbation]` asks for it.
-    pub ptable: Option<crate::cellkey::ptable::Ptable>,
-    /// The checked `[noise]` budget, when noise is asked for.
-    pub noise_budget: Option<NoiseBudget>,
     /// The TOML text the policy was read from (or written as, when built
     /// from a JSON object or with overrides): what `sha256` hashes.
     pub text: String,
@@ -148,7 +147,7 @@ pub struct Policy {
     pub base_dir: PathBuf,
 }
 
-/// A protection method, for [`Policy::for_method`].
+/// A protection method, for [`crate::Policy::for_method`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     Rounding,
@@ -168,7 +167,7 @@ impl Method {
 
     /// The method a convenience call uses when its options name none:
     /// unbiased random rounding, the cell key method, discrete Gaussian noise.
-    fn default_method(self) -> &'static str {
+    pub(crate) fn default_method(self) -> &'static str {
         match self {
             Method::Rounding => "random",
             Method::Perturbation => "cell_key",
@@ -189,87 +188,24 @@ impl std::str::FromStr for Method {
     }
 }
 
-/// Sections that choose how cells are protected; [`Policy::for_method`] keeps one.
-const PROTECTION_SECTIONS: [&str; 5] = ["primary", "secondary", "rounding", "perturbation", "noise"];
+/// Sections that choose how cells are protected; [`crate::Policy::for_method`] keeps one.
+pub(crate) const PROTECTION_SECTIONS: [&str; 5] = ["primary", "secondary", "rounding", "perturbation", "noise"];
 
-impl Policy {
-    /// Read and validate a policy file; codes tables are resolved relative to its folder.
-    pub fn from_file(path: impl AsRef<Path>) -> Fallible<Policy> {
-        let path = path.as_ref();
-        let text = crate::io::read_text_limited(path, MAX_POLICY_BYTES, "policy file")?;
-        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Policy::from_toml(&text, &base)
-    }
-
-    /// Parse and validate policy text; `base_dir` is where relative codes-table paths start.
-    pub fn from_toml(text: &str, base_dir: &Path) -> Fallible<Policy> {
-        let file: PolicyFile = toml::from_str(text).map_err(|e| {
-            err!(Policy, "{}", crate::suggest::explain_toml_error(&e, text))
-        })?;
+impl CheckedPolicy {
+    /// Parse and check policy text (`base_dir` is where relative paths
+    /// start), with `methods` building what the file's protection sections
+    /// ask for in between (`crate::Policy::from_toml`): the hash covers the
+    /// text, what `methods` hashes (the perturbation table), then the codes
+    /// tables.
+    pub fn read<T>(text: &str, base_dir: &Path, methods: impl FnOnce(&PolicyFile, &mut Sha256) -> Fallible<T>) -> Fallible<(CheckedPolicy, T)> {
+        let file: PolicyFile = toml::from_str(text).map_err(|e| err!(Policy, "{}", crate::suggest::explain_toml_error(&e, text)))?;
+        check_sections(&file)?;
         let mut hasher = Sha256::new();
         hasher.update(text.as_bytes());
-        let (dimensions, ptable) = validate(&file, base_dir, &mut hasher)?;
+        let made = methods(&file, &mut hasher)?;
+        let dimensions = resolve_dimensions(&file, base_dir, &mut hasher)?;
         let sha256 = crate::io::hex(&hasher.finalize());
-        let names: Vec<&str> = file.dimensions.keys().map(String::as_str).collect();
-        let noise_budget = file.noise.check(&names)?;
-        Ok(Policy { file, dimensions, sha256, ptable, noise_budget, text: text.to_owned(), base_dir: base_dir.to_path_buf() })
-    }
-
-    /// A policy from a JSON object with the policy file's keys (what the
-    /// frontends build from dicts and lists). Its text (and hash) is the
-    /// TOML it translates to.
-    pub fn from_json(json: &str, base_dir: &Path) -> Fallible<Policy> {
-        let table = json_table(json, "the policy")?;
-        Policy::from_toml(&toml_text(&table)?, base_dir)
-    }
-
-    /// The policy as TOML: the text it was read from.
-    pub fn to_toml(&self) -> &str {
-        &self.text
-    }
-
-    /// The policy as a JSON object with the policy file's keys, in their order.
-    pub fn to_json(&self) -> Fallible<String> {
-        serde_json::to_string(&self.toml_table()?).map_err(|e| err!(Policy, "the policy cannot be written as JSON: {e}"))
-    }
-
-    /// This policy with `overrides` (a JSON object of sections, such as
-    /// `{"primary": {"threshold": 3}}`) merged in: tables merge key by key,
-    /// any other value replaces the policy's.
-    pub fn with_overrides(&self, overrides: &str) -> Fallible<Policy> {
-        let overrides = json_table(overrides, "the overrides")?;
-        let mut table = self.toml_table()?;
-        merge_tables(&mut table, overrides);
-        Policy::from_toml(&toml_text(&table)?, &self.base_dir)
-    }
-
-    /// This policy protecting by `method` alone: input, dimensions, linked
-    /// tables and audit settings kept, the other protection sections
-    /// dropped, and the method's section (the policy's own, if it has one)
-    /// with `options` (a JSON object of its keys) merged in; without a
-    /// method there, the method's usual one ([`Method::default_method`]). So a suppression policy can also give
-    /// the rounded or noisy version of the same table.
-    pub fn for_method(&self, method: Method, options: &str) -> Fallible<Policy> {
-        let options = json_table(options, &format!("the [{}] options", method.section()))?;
-        let mut table = self.toml_table()?;
-        // The policy's own section for this method is the starting point.
-        let mut section = match table.get(method.section()) {
-            Some(toml::Value::Table(own)) => own.clone(),
-            _ => toml::Table::new(),
-        };
-        merge_tables(&mut section, options);
-        if section.get("method").and_then(toml::Value::as_str).map_or(true, |m| m == "none") {
-            section.insert("method".to_owned(), toml::Value::String(method.default_method().to_owned()));
-        }
-        for name in PROTECTION_SECTIONS {
-            table.remove(name);
-        }
-        table.insert(method.section().to_owned(), toml::Value::Table(section));
-        Policy::from_toml(&toml_text(&table)?, &self.base_dir)
-    }
-
-    fn toml_table(&self) -> Fallible<toml::Table> {
-        toml::from_str(&self.text).map_err(|e| err!(Policy, "{}", crate::suggest::explain_toml_error(&e, &self.text)))
+        Ok((CheckedPolicy { file, dimensions, sha256, text: text.to_owned(), base_dir: base_dir.to_path_buf() }, made))
     }
 
     pub fn input_kind(&self) -> InputKind {
@@ -306,7 +242,7 @@ impl Policy {
 
     /// The linked tables of `[tables]`, each as a policy over its own
     /// dimensions (empty when the policy describes a single table).
-    pub fn linked_tables(&self) -> Vec<(String, Policy)> {
+    pub fn linked_tables(&self) -> Vec<(String, CheckedPolicy)> {
         self.file
             .tables
             .iter()
@@ -321,18 +257,18 @@ impl Policy {
 }
 
 /// A JSON object as a TOML table, keys in their order (dimensions keep theirs).
-fn json_table(json: &str, what: &str) -> Fallible<toml::Table> {
+pub(crate) fn json_table(json: &str, what: &str) -> Fallible<toml::Table> {
     serde_json::from_str::<toml::Table>(json).map_err(|e| {
         err!(Policy, "{what} is not a table of policy keys: {e}; give a dict (JSON object) of sections and keys, and leave out a key rather than set it to None (null)")
     })
 }
 
-fn toml_text(table: &toml::Table) -> Fallible<String> {
+pub(crate) fn toml_text(table: &toml::Table) -> Fallible<String> {
     toml::to_string(table).map_err(|e| err!(Policy, "the policy cannot be written as TOML: {e}"))
 }
 
 /// Merge `overrides` into `table`: tables key by key, other values replace.
-fn merge_tables(table: &mut toml::Table, overrides: toml::Table) {
+pub(crate) fn merge_tables(table: &mut toml::Table, overrides: toml::Table) {
     for (key, value) in overrides {
         match (table.get_mut(&key), value) {
             (Some(toml::Value::Table(old)), toml::Value::Table(new)) => merge_tables(old, new),

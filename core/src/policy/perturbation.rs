@@ -1,14 +1,10 @@
-//! The `[perturbation]` section: the cell key method and its perturbation table, built (or read and hashed) once, at load time.
-
-use std::path::Path;
+//! The `[perturbation]` section: the cell key method and its perturbation
+//! table (built, or read and hashed, once at load time by
+//! `crate::cellkey::CellKeyConfig`).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use super::{InputKind, MAX_CODES_FILE_BYTES, PolicyFile, RoundingMethod, SecondaryMethod};
-use crate::error::Fallible;
-use crate::fail;
 
 /// Perturbation methods.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -47,57 +43,4 @@ pub struct PerturbationSection {
     /// row used for every larger count), instead of the parameters above.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ptable_file: Option<String>,
-}
-
-impl PerturbationSection {
-    /// The perturbation table's parameters, defaults filled in.
-    pub fn ptable_parameters(&self) -> crate::cellkey::ptable::PtableParameters {
-        crate::cellkey::ptable::PtableParameters {
-            max_deviation: self.max_deviation.unwrap_or(2),
-            variance: self.variance.unwrap_or(1.0),
-            js: self.js.unwrap_or(0),
-            p_stay: self.p_stay,
-        }
-    }
-}
-
-/// The perturbation table, read (and hashed) once: the table the run uses
-/// is the one the policy's SHA-256 covers.
-pub(super) fn validate_perturbation(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible<Option<crate::cellkey::ptable::Ptable>> {
-    let p = &file.perturbation;
-    if p.method == PerturbationMethod::None {
-        if *p != PerturbationSection::default() {
-            fail!(Policy, "[perturbation] sets parameters but no method; add `method = \"cell_key\"`, or remove the section");
-        }
-        return Ok(None);
-    }
-    if file.input.kind != InputKind::Microdata || file.input.record_key.is_none() {
-        fail!(
-            Policy,
-            "[perturbation] method = \"cell_key\" needs microdata with record keys: set [input] kind = \"microdata\" and \
-             record_key = \"<column of keys in [0, 1)>\""
-        );
-    }
-    if file.secondary.method != SecondaryMethod::None || file.rounding.method != RoundingMethod::None || file.primary.threshold.is_some() {
-        fail!(Policy, "[perturbation] perturbs every cell; remove [primary] threshold, [secondary] and [rounding] from this policy (keep one way of protecting)");
-    }
-    if file.input.magnitude.is_some() {
-        fail!(Policy, "[perturbation] method = \"cell_key\" perturbs counts; remove [input] magnitude");
-    }
-    // The table is built now so that impossible parameters or a bad file
-    // fail before any data is read.
-    let ptable = match &p.ptable_file {
-        Some(path) => {
-            if p.max_deviation.is_some() || p.variance.is_some() || p.js.is_some() || p.p_stay.is_some() {
-                fail!(Policy, "[perturbation] gives both ptable_file and ptable parameters (max_deviation, variance, js, p_stay); keep one");
-            }
-            let full = base_dir.join(path);
-            let text = crate::io::read_text_limited(&full, MAX_CODES_FILE_BYTES, "[perturbation] ptable_file")?;
-            hasher.update(b"\0ptable_file\0");
-            hasher.update(text.as_bytes());
-            crate::cellkey::ptable::parse(&text, path)?
-        }
-        None => crate::cellkey::ptable::generate(p.ptable_parameters()).map_err(|e| crate::err!(Policy, "[perturbation]: {}", e.message))?,
-    };
-    Ok(Some(ptable))
 }

@@ -134,7 +134,7 @@ impl ProtectionSection {
 /// Refuse a count-like policy value outside the exact range of the LPs
 /// (see [`MAX_COUNT`]): sums and levels past it lose exactness
 /// or wrap around.
-pub(super) fn check_count_range(key: &str, v: i64) -> Fallible<()> {
+pub fn check_count_range(key: &str, v: i64) -> Fallible<()> {
     if v > MAX_COUNT {
         fail!(
             Policy,

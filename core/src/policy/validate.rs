@@ -1,19 +1,20 @@
 //! The checks that span sections (one way of protecting per policy, columns
-//! used once, the audit on where suppression needs it), calling each
-//! section's own checks: all before any data is read.
+//! used once, the audit on where suppression needs it), calling the checks
+//! of the sections no method owns: all before any data is read.
 
 use std::path::Path;
 
 use indexmap::IndexMap;
 use sha2::Sha256;
 
-use super::{DimensionPolicy, InputKind, NoiseMethod, POLICY_VERSION, PerturbationMethod, PolicyFile, RESERVED_COLUMNS, RoundingMethod, RoundingRandomness, SecondaryMethod, check_count_range, check_dimension_named, hierarchy_spec, validate_audit, validate_perturbation, validate_protection, validate_publication, validate_rounding};
+use super::{DimensionPolicy, InputKind, NoiseMethod, POLICY_VERSION, PerturbationMethod, PolicyFile, RESERVED_COLUMNS, RoundingMethod, SecondaryMethod, check_count_range, check_dimension_named, hierarchy_spec, validate_audit, validate_protection, validate_publication};
 use crate::error::Fallible;
 use crate::fail;
 
-/// Every check of a policy file, before any data is read: its dimensions
-/// and, for the cell key method, its perturbation table.
-pub(super) fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible<(Vec<DimensionPolicy>, Option<crate::cellkey::ptable::Ptable>)> {
+/// Every check of a policy file's sections that no method owns, before
+/// any data is read (each method checks its own section when the plan is
+/// built: see `crate::plan`).
+pub fn check_sections(file: &PolicyFile) -> Fallible<()> {
     if file.version != POLICY_VERSION {
         fail!(
             Policy,
@@ -94,15 +95,6 @@ pub(super) fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) 
             format!("[primary] sensitive names `{name}`, which is not a dimension{hint}; it lists dimensions whose categories are sensitive ({names})")
         })?;
     }
-    let limit = file.secondary.time_limit;
-    if !(limit.is_finite() && limit > 0.0) {
-        fail!(Policy, "[secondary] time_limit = {limit} must be a positive number of seconds, e.g. `time_limit = 600`");
-    }
-    if file.secondary.method == SecondaryMethod::Interval && !file.audit.enabled {
-        fail!(Policy, "[secondary] method = \"interval\" is checked by the audit, but [audit] enabled = false; enable the audit");
-    }
-    validate_rounding(file)?;
-    let ptable = validate_perturbation(file, base_dir, hasher)?;
     validate_publication(file)?;
     validate_audit(file)?;
     if let Some(bits) = file.input.record_key_bits {
@@ -112,12 +104,6 @@ pub(super) fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) 
         if !(1..=32).contains(&bits) {
             fail!(Policy, "[input] record_key_bits = {bits} must be from 1 to 32 (keys are whole numbers in [0, 2^bits)); for keys in [0, 1) remove record_key_bits");
         }
-    }
-    if file.input.record_key.is_some() && file.perturbation.method == PerturbationMethod::None && file.rounding.randomness != RoundingRandomness::CellKey {
-        fail!(
-            Policy,
-            "[input] record_key is used by [perturbation] method = \"cell_key\" or [rounding] randomness = \"cell_key\"; add one of them or remove record_key"
-        );
     }
     if file.noise.method != NoiseMethod::None {
         if file.secondary.method != SecondaryMethod::None
@@ -138,6 +124,12 @@ pub(super) fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) 
         }
     }
 
+    Ok(())
+}
+
+/// The dimensions, each with its hierarchy resolved (codes tables read and
+/// hashed into `hasher`), checked against each other and the input columns.
+pub fn resolve_dimensions(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) -> Fallible<Vec<DimensionPolicy>> {
     let mut columns_seen: IndexMap<String, String> = IndexMap::new();
     let count_columns = [file.input.count.as_deref(), file.input.weight.as_deref(), file.input.magnitude.as_deref(), file.input.record_key.as_deref()];
     let mut dims = Vec::with_capacity(file.dimensions.len());
@@ -162,5 +154,5 @@ pub(super) fn validate(file: &PolicyFile, base_dir: &Path, hasher: &mut Sha256) 
         let hierarchy = hierarchy_spec(name, section, base_dir, hasher)?;
         dims.push(DimensionPolicy { name: name.clone(), column, hierarchy });
     }
-    Ok((dims, ptable))
+    Ok(dims)
 }

@@ -51,7 +51,7 @@ impl OutsiderPromise {
     }
 
     /// The promise of the tables `policy` protects.
-    pub fn of_policy(policy: &crate::policy::Policy) -> Option<Self> {
+    pub fn of_policy(policy: &crate::policy::CheckedPolicy) -> Option<Self> {
         OutsiderPromise::of(&policy.file.primary, policy.file.input.magnitude.is_some())
     }
 

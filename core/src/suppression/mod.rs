@@ -39,10 +39,13 @@
 //! singleton rule (`protect_singletons`) guards against a singleton's child
 //! recovering another cell from a constraint with two hidden cells.
 
+mod config;
 mod gauss;
 
 pub use crate::attacker::hypercube;
 pub use crate::attacker::SINGLETON_LP_LIMIT;
+
+pub use config::SuppressionConfig;
 
 use std::sync::Arc;
 

@@ -32,7 +32,7 @@ use rustc_hash::FxHashMap;
 use super::MAX_COUNT;
 use crate::error::Fallible;
 use crate::hierarchy::{CodeOrigin, Hierarchy};
-use crate::policy::{InputKind, Policy};
+use crate::policy::{CheckedPolicy, InputKind};
 use crate::table::cube::{Contributions, Cube, Dimension};
 use crate::{err, fail};
 
@@ -110,7 +110,7 @@ enum Rows {
 
 /// Streams record batches into a cube.
 pub struct CubeBuilder<'p> {
-    policy: &'p Policy,
+    policy: &'p CheckedPolicy,
     dims: Vec<DimColumn>,
     count_column: Option<(String, usize)>,
     interners: Vec<Interner>,
@@ -166,7 +166,7 @@ fn check_count_type(dt: &DataType, column: &str) -> Fallible<()> {
     Ok(())
 }
 
-fn dimension_columns(policy: &Policy, schema: &Schema) -> Fallible<Vec<DimColumn>> {
+fn dimension_columns(policy: &CheckedPolicy, schema: &Schema) -> Fallible<Vec<DimColumn>> {
     let mut dims = Vec::with_capacity(policy.dimensions.len());
     for d in &policy.dimensions {
         let index = column_index(schema, &d.column, &format!("dimension `{}`", d.name))?;
@@ -178,7 +178,7 @@ fn dimension_columns(policy: &Policy, schema: &Schema) -> Fallible<Vec<DimColumn
 
 impl<'p> CubeBuilder<'p> {
     /// Check the input's columns against the policy before any row is read.
-    pub fn new(policy: &'p Policy, schema: &Schema) -> Fallible<CubeBuilder<'p>> {
+    pub fn new(policy: &'p CheckedPolicy, schema: &Schema) -> Fallible<CubeBuilder<'p>> {
         let dims = dimension_columns(policy, schema)?;
         let count = match policy.input_kind() {
             InputKind::Aggregated => policy.file.input.count.as_deref().map(|c| (c, "[input] count")),
@@ -223,7 +223,7 @@ impl<'p> CubeBuilder<'p> {
 
     /// A builder that merges partial aggregates (made by [`Self::partials`]
     /// with the same policy) instead of reading rows of the input.
-    pub fn merging(policy: &'p Policy, schema: &Schema) -> Fallible<CubeBuilder<'p>> {
+    pub fn merging(policy: &'p CheckedPolicy, schema: &Schema) -> Fallible<CubeBuilder<'p>> {
         let index = |column: &str| -> Fallible<usize> {
             let Ok(i) = schema.index_of(column) else {
                 fail!(
@@ -250,7 +250,7 @@ impl<'p> CubeBuilder<'p> {
     }
 
     fn with_columns(
-        policy: &'p Policy,
+        policy: &'p CheckedPolicy,
         dims: Vec<DimColumn>,
         count_column: Option<(String, usize)>,
         key_column: Option<(String, usize)>,

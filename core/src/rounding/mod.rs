@@ -24,12 +24,16 @@
 //! up). Random draws come from ChaCha20, seeded by the operating system
 //! unless the policy gives a seed; the output metadata records which.
 
+mod config;
+
+pub use config::RoundingConfig;
+
 use std::sync::Arc;
 
 use crate::error::Fallible;
 use crate::marks::{CellMarks, Notes, Status};
 use crate::random::{uniform_below, Generator, Randomness};
-use crate::policy::{MarginRounding, RoundingMethod, RoundingRandomness, RoundingSection};
+use crate::policy::{MarginRounding, RoundingMethod, RoundingRandomness};
 use crate::table::Cube;
 use crate::{err, fail};
 
@@ -77,12 +81,9 @@ enum Draws<'a> {
 ///
 /// `generator` is the run's generator when the policy draws from one
 /// ([`RoundingSection::draws_from_generator`]); the pipeline makes it.
-pub fn round_table(
-    rounding: &RoundingSection,
-    cube: &Cube,
-    record_key: Option<&str>,
-    generator: Option<(Generator, Randomness)>,
-) -> Fallible<(CellMarks, Randomness, Notes)> {
+pub fn round_table(config: &RoundingConfig, cube: &Cube, generator: Option<(Generator, Randomness)>) -> Fallible<(CellMarks, Randomness, Notes)> {
+    let rounding = &config.section;
+    let record_key = config.record_key.as_deref();
     // Where each cell's draw comes from: none (deterministic, controlled),
     // the cell's key (uniform in [0, 1): up when below r/b, so the same cell
     // rounds the same way in every table), or ChaCha20.

@@ -1,0 +1,43 @@
+//! `[primary]` and `[secondary]`, checked: what cell suppression runs with.
+
+use crate::error::Fallible;
+use crate::fail;
+use crate::policy::{PolicyFile, PrimarySection, SecondaryMethod, SecondarySection, SingletonPolicy};
+use crate::rules::OutsiderPromise;
+
+/// A checked suppression: the primary rules, the secondary method, and the
+/// promise every hidden cell keeps for an outsider.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SuppressionConfig {
+    pub primary: PrimarySection,
+    pub secondary: SecondarySection,
+    /// `[primary] singletons = "protect"`.
+    pub singletons: bool,
+    /// None when no threshold applies (see [`OutsiderPromise::of`]).
+    pub promise: Option<OutsiderPromise>,
+}
+
+impl SuppressionConfig {
+    /// `[secondary]` checked against the rest of the policy (`[primary]`
+    /// has its own checks in the policy file's, since the published audit
+    /// reads it too).
+    pub fn new(file: &PolicyFile) -> Fallible<SuppressionConfig> {
+        let secondary = &file.secondary;
+        let limit = secondary.time_limit;
+        if !(limit.is_finite() && limit > 0.0) {
+            fail!(Policy, "[secondary] time_limit = {limit} must be a positive number of seconds, e.g. `time_limit = 600`");
+        }
+        if secondary.method == SecondaryMethod::Interval && !file.audit.enabled {
+            fail!(Policy, "[secondary] method = \"interval\" is checked by the audit, but [audit] enabled = false; enable the audit");
+        }
+        if secondary.method == SecondaryMethod::Fast && !file.tables.is_empty() {
+            fail!(Policy, "[secondary] method = \"fast\" protects one table at a time; linked tables need method = \"interval\"");
+        }
+        Ok(SuppressionConfig {
+            primary: file.primary.clone(),
+            secondary: secondary.clone(),
+            singletons: file.primary.singletons == SingletonPolicy::Protect,
+            promise: OutsiderPromise::of(&file.primary, file.input.magnitude.is_some()),
+        })
+    }
+}
