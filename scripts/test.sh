@@ -13,6 +13,9 @@ step() { echo; echo "=== $* ($(( $(date +%s) - start ))s)"; }
 step "setup"
 bash scripts/setup.sh all
 
+step "Core layering: no import loop among the core's modules"
+python3 scripts/module-graph.py --check
+
 step "Rust: cargo test (core, CLI)"
 cargo test --release --workspace
 

@@ -6,6 +6,7 @@
 pub mod explain;
 mod html;
 pub mod published;
+mod read;
 pub mod report;
 
 pub use crate::attacker::audit::{run, AuditReport, Finding};

@@ -1,5 +1,6 @@
 //! Dimensions, the cube with its margins and constraints, and its construction from rows.
 
+mod columns;
 mod cube;
 mod ingest;
 mod linked;

@@ -1,0 +1,258 @@
+//! The protection LPs (Fischetti & Salazar-González 2000, as tau-Argus's
+//! optimal method; Hundepool et al. 2012, section 4.4.3): for each sensitive
+//! cell, the cheapest set of further cells to hide so that an attacker's
+//! interval reaches its protection levels, found as a flow of the cell's
+//! change through the table's constraints.
+
+use std::sync::Arc;
+
+use highs::{Col, HighsModelStatus, RowProblem, Sense};
+
+use super::{cost, Deadline, FLOW_EPS};
+use crate::attacker::Attacker;
+use crate::error::Fallible;
+use crate::marks::{CellMarks, Status};
+use crate::policy::CostKind;
+use crate::table::{Additive, Constraint};
+use crate::{err, fail};
+
+/// Hide cells until each target's attacker interval reaches `lo` below and
+/// `up` above its value; returns the number of cells hidden.
+pub(super) fn protect_cells(
+    table: &dyn Additive,
+    marks: &mut CellMarks,
+    targets: &[(usize, i64, i64)],
+    reason: &str,
+    cost_kind: CostKind,
+    forced_published: &[bool],
+    deadline: Deadline,
+) -> Fallible<usize> {
+    let n = table.len();
+    if targets.is_empty() {
+        return Ok(0);
+    }
+    let values = table.values();
+    let constraints = table.constraints();
+    let reason: Arc<str> = Arc::from(reason);
+    let mut hidden_now = 0;
+    // done[k] = (upward protected, downward protected) for targets[k].
+    let mut done: Vec<(bool, bool)> = targets.iter().map(|&(_, lo, up)| (up <= 0, lo <= 0)).collect();
+    let mut weights = flow_weights(marks, forced_published, values, cost_kind);
+    let mut solves = 0usize;
+    let mut rounds = 0usize;
+    let mut pending: Vec<usize> = (0..targets.len()).collect();
+    loop {
+        // Which sensitive cells does the current pattern already protect? The
+        // attacker's LPs answer that exactly and warm (cheaper than a protection
+        // LP), so protection LPs are spent only on cells still exposed.
+        pending.retain(|&t| !(done[t].0 && done[t].1));
+        crate::progress::report("protecting sensitive cells", (targets.len() - pending.len()) as u64, Some(targets.len() as u64));
+        if pending.is_empty() {
+            break;
+        }
+        rounds += 1;
+        let mut attacker = Attacker::new(table, &marks.published)?;
+        let needs: Vec<(usize, i64, i64)> = pending.iter().map(|&t| (targets[t].0, values[targets[t].0] - targets[t].1, values[targets[t].0] + targets[t].2)).collect();
+        attacker.explore(&needs)?;
+        let mut exposed = Vec::with_capacity(pending.len());
+        for (k, &t) in pending.iter().enumerate() {
+            // The attacker's checks of a large linked table take long too: the limit holds here as well.
+            if deadline.passed() {
+                fail!(
+                    Infeasible,
+                    "secondary suppression did not finish within [secondary] time_limit = {} s: {} cells still exposed \
+                     (or not yet rechecked) on a table of {n} cells; raise time_limit, or publish a smaller table",
+                    deadline.seconds(),
+                    pending.len() - k + exposed.len()
+                );
+            }
+            let (cell, lo, up) = targets[t];
+            if attacker.reaches(cell, values[cell] - lo, values[cell] + up)? {
+                done[t] = (true, true);
+            } else {
+                exposed.push(t);
+            }
+        }
+        drop(attacker);
+        pending = exposed;
+        // Treat a share of the exposed cells, then look again: their new
+        // secondaries often protect the rest.
+        let batch = (pending.len() / 2).max(8);
+        for &t in pending.iter().take(batch) {
+            let (cell, lower_level, upper_level) = targets[t];
+            for (up, level) in [(true, upper_level), (false, lower_level)] {
+                if (up && done[t].0) || (!up && done[t].1) {
+                    continue;
+                }
+                if deadline.passed() {
+                    fail!(
+                        Infeasible,
+                        "secondary suppression did not finish within [secondary] time_limit = {} s: {} of {} cells still exposed \
+                         on a table of {n} cells; raise time_limit{}, or publish a smaller table",
+                        deadline.seconds(),
+                        if reason.contains("sensitive") {
+                            format!(", set [secondary] lp_limit below {n} (hypercube patterns: much faster, more cells hidden), use method = \"fast\"")
+                        } else {
+                            String::new()
+                        },
+                        pending.len(),
+                        targets.len()
+                    );
+                }
+                solves += 1;
+                let Some(change) = protection_lp(values, &constraints, &weights, cell, up, level, deadline.left())? else {
+                    let forced: Vec<String> = (0..n).filter(|&c| forced_published[c]).map(|c| format!("({})", table.describe(c))).collect();
+                    fail!(
+                        Infeasible,
+                        "cell ({}) cannot be protected by {} {level}{}: no set of hidden cells lets its value move that far{}; \
+                         lower its protection level{}",
+                        table.describe(cell),
+                        if up { "upward" } else { "downward" },
+                        if marks.status[cell] == Status::Primary || !reason.contains("sensitive") {
+                            ""
+                        } else {
+                            " (a hidden cell that an outsider cannot tell from a small one gets the small cells' protection)"
+                        },
+                        if forced.is_empty() { String::new() } else { format!(" while the forced-published cells {} stay published", forced.join(", ")) },
+                        if forced.is_empty() { " or allow more cells to be hidden" } else { " or remove cells from [secondary] force_published" }
+                    );
+                };
+                for &(c, _) in &change {
+                    if !marks.is_hidden(c) {
+                        marks.hide(c, Status::Secondary, reason.clone());
+                        weights[c] = 0.0;
+                        hidden_now += 1;
+                    }
+                }
+                mark_protected_by(&change, values, &targets, &mut done);
+            }
+        }
+    }
+    if std::env::var_os("AMPARO_DEBUG").is_some() {
+        eprintln!(
+            "interval: {} sensitive cells, {rounds} rounds, {solves} protection LPs, {hidden_now} secondary cells",
+            targets.len()
+        );
+    }
+    Ok(hidden_now)
+}
+
+/// What a protection LP charges for flow through each cell: nothing for a
+/// hidden cell, its cost for a published one, and a forced-published cell
+/// can carry no flow (its weight is infinite).
+pub(super) fn flow_weights(marks: &CellMarks, forced_published: &[bool], values: &[i64], cost_kind: CostKind) -> Vec<f64> {
+    (0..values.len())
+        .map(|c| match (marks.is_hidden(c), forced_published[c]) {
+            (true, _) => 0.0,
+            (false, true) => f64::INFINITY,
+            (false, false) => cost(cost_kind, values[c]),
+        })
+        .collect()
+}
+
+/// Result of one protection LP: the change y as (cell, y) pairs with y != 0.
+type Change = Vec<(usize, f64)>;
+
+/// The cheapest change y of the whole table with A y = 0, v + y >= 0 and
+/// y[target] = +level (up) or -level, charging every published cell its
+/// weight for any flow through it; `None` if there is none.
+pub(super) fn protection_lp(
+    values: &[i64],
+    constraints: &[Constraint],
+    weights: &[f64],
+    target: usize,
+    up: bool,
+    level: i64,
+    time_left: std::time::Duration,
+) -> Fallible<Option<Change>> {
+    let mut pb = RowProblem::default();
+    let cols: Vec<(Col, Col)> = (0..values.len()).map(|c| columns(&mut pb, values, weights, c, target, up, level)).collect();
+    for con in constraints {
+        let (p, m) = cols[con.total];
+        let mut terms: Vec<(Col, f64)> = vec![(p, -1.0), (m, 1.0)];
+        for &c in &con.parts {
+            let (p, m) = cols[c];
+            terms.push((p, 1.0));
+            terms.push((m, -1.0));
+        }
+        pb.add_row(0.0..=0.0, &terms);
+    }
+    let Some(solved) = run_lp(pb, values, target, time_left)? else { return Ok(None) };
+    let x = solved.get_solution().columns().to_vec();
+    Ok(Some(
+        x.chunks_exact(2).map(|pm| pm[0] - pm[1]).enumerate().filter(|&(_, y)| y.abs() > FLOW_EPS).collect(),
+    ))
+}
+
+/// The rise and fall columns of cell `c`; the target's are fixed at the level.
+fn columns(pb: &mut RowProblem, values: &[i64], weights: &[f64], c: usize, target: usize, up: bool, level: i64) -> (Col, Col) {
+    if c == target {
+        let l = level as f64;
+        if up {
+            (pb.add_column(0.0, l..=l), pb.add_column(0.0, 0.0..=0.0))
+        } else {
+            (pb.add_column(0.0, 0.0..=0.0), pb.add_column(0.0, l..=l))
+        }
+    } else if weights[c].is_infinite() {
+        (pb.add_column(0.0, 0.0..=0.0), pb.add_column(0.0, 0.0..=0.0))
+    } else {
+        (pb.add_column(weights[c], 0.0..), pb.add_column(weights[c], 0.0..=values[c] as f64))
+    }
+}
+
+/// Solve within `time_left` (one LP of a large linked table can take
+/// minutes); `None` when infeasible.
+pub(super) fn run_lp(pb: RowProblem, values: &[i64], target: usize, time_left: std::time::Duration) -> Fallible<Option<highs::SolvedModel>> {
+    let mut model = pb.optimise(Sense::Minimise);
+    model.make_quiet();
+    model.set_option("time_limit", time_left.as_secs_f64().max(1e-3));
+    // Without presolve a small table's LP takes a third of the time (1.4k
+    // cells: 3 ms instead of 10 ms); a large one's takes far longer (29k
+    // cells: 34 s instead of 6 s), so presolve is kept above 5,000 cells.
+    if values.len() <= 5_000 {
+        model.set_option("presolve", "off");
+    }
+    let solved = model.try_solve().map_err(|e| err!(Infeasible, "the LP solver failed during secondary suppression: {e:?}"))?;
+    match solved.status() {
+        HighsModelStatus::Optimal => Ok(Some(solved)),
+        HighsModelStatus::Infeasible | HighsModelStatus::UnboundedOrInfeasible => Ok(None),
+        HighsModelStatus::ReachedTimeLimit => fail!(
+            Infeasible,
+            "secondary suppression did not finish within [secondary] time_limit: a protection LP on a table of {} cells ran past it; \
+             raise time_limit, use method = \"fast\" (single tables), or publish a smaller table",
+            values.len()
+        ),
+        other => fail!(Infeasible, "secondary suppression LP for cell #{target} ended with status {other:?}"),
+    }
+}
+
+/// A solved change y (every cell hidden where y is non-zero, A y = 0) is a
+/// certificate for every sensitive cell it moves far enough, in both
+/// directions: t*y stays a non-negative table for t in [-t_down, t_up], where
+/// t_up is limited by the cells y lowers and t_down by the cells y raises.
+/// Mark those cells' directions as protected, so they need no LP of their own.
+fn mark_protected_by(change: &[(usize, f64)], values: &[i64], targets: &[(usize, i64, i64)], done: &mut [(bool, bool)]) {
+    let mut t_up = f64::INFINITY;
+    let mut t_down = f64::INFINITY;
+    let mut moved: std::collections::HashMap<usize, f64> = std::collections::HashMap::with_capacity(change.len());
+    for &(c, y) in change {
+        moved.insert(c, y);
+        if y < -FLOW_EPS {
+            t_up = t_up.min(values[c] as f64 / -y);
+        } else if y > FLOW_EPS {
+            t_down = t_down.min(values[c] as f64 / y);
+        }
+    }
+    // Whole-number margin against rounding noise in the LP solution.
+    let reaches = |amount: f64, level: i64| amount >= level as f64 - 1e-6;
+    for (k, &(cell, lo, up)) in targets.iter().enumerate() {
+        let y = moved.get(&cell).copied().unwrap_or(0.0);
+        if y > FLOW_EPS {
+            done[k].0 |= reaches(t_up * y, up);
+            done[k].1 |= reaches(t_down * y, lo);
+        } else if y < -FLOW_EPS {
+            done[k].0 |= reaches(t_down * -y, up);
+            done[k].1 |= reaches(t_up * -y, lo);
+        }
+    }
+}
