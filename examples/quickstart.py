@@ -49,7 +49,7 @@ for name, table, made_with in [("suppressed", suppressed, policy), ("rounded", r
 
 # The publication gate: audit the file as it is published.
 report = amparo.audit(out_dir / "suppressed.csv", policy, lang="en")
-print(f"audit:       {'passed' if report.ok else 'FAILED'} ({report.hidden_cells:,} hidden cells checked)")
+print(f"audit:       {'passed' if report.passed else 'FAILED'} ({report.hidden_cells:,} hidden cells checked)")
 (out_dir / "audit.html").write_text(report.to_html())
-if not report.ok:
+if not report.passed:
     sys.exit(1)

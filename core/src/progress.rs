@@ -60,6 +60,36 @@ pub fn report(stage: &'static str, done: u64, total: Option<u64>) {
     });
 }
 
+/// Width of the bar in [`line`].
+const BAR_WIDTH: u64 = 24;
+
+/// The one-line bar the Python and R packages draw for a report:
+/// `amparo: reading rows [######..................] 1,200/4,800`, or
+/// `amparo: reading rows 1,200` when the total is not known.
+pub fn line(stage: &str, done: u64, total: Option<u64>) -> String {
+    match total {
+        Some(total) if total > 0 => {
+            let filled = (BAR_WIDTH * done.min(total) / total) as usize;
+            let bar = format!("{}{}", "#".repeat(filled), ".".repeat(BAR_WIDTH as usize - filled));
+            format!("amparo: {stage} [{bar}] {}/{}", thousands(done), thousands(total))
+        }
+        _ => format!("amparo: {stage} {}", thousands(done)),
+    }
+}
+
+/// 1234567 as "1,234,567".
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +114,13 @@ mod tests {
         assert_eq!(seen.last(), Some(&("next".to_owned(), 1, None)));
         assert!(seen.len() < 20, "throttled: {}", seen.len());
         assert!(seen.iter().all(|(s, _, _)| s != "outside" && s != "after"));
+    }
+
+    #[test]
+    fn the_line_shows_the_share_done_with_thousands_separated() {
+        assert_eq!(line("reading rows", 1_200, Some(4_800)), "amparo: reading rows [######..................] 1,200/4,800");
+        assert_eq!(line("reading rows", 1_234_567, None), "amparo: reading rows 1,234,567");
+        assert_eq!(line("auditing", 9, Some(9)), "amparo: auditing [########################] 9/9");
+        assert_eq!(line("auditing", 0, Some(0)), "amparo: auditing 0");
     }
 }

@@ -99,3 +99,40 @@ fn parents_is_a_codes_table_written_inline() {
     assert_eq!(err.kind, ErrorKind::Hierarchy, "{}", err.message);
     assert!(err.message.contains("05"), "{}", err.message);
 }
+
+/// The hierarchy builders give the sections a policy takes, the same for
+/// every frontend, and refuse what would lose or misplace a code.
+#[test]
+fn hierarchy_builders_give_policy_sections_and_clear_errors() {
+    use amparo::policy::{hierarchy_from_code_lengths, hierarchy_from_table, hierarchy_from_tree};
+    let tree = hierarchy_from_tree(r#"{"Total": {"North": ["D1", "D2"], "South": {"D3": null, "D4": [7]}}}"#).unwrap();
+    assert_eq!(tree, r#"{"tree":{"Total":["North","South"],"North":["D1","D2"],"South":["D3","D4"],"D4":["7"]}}"#);
+    let e = hierarchy_from_tree(r#"{"North": ["D1"], "South": ["D2"]}"#).unwrap_err();
+    assert!(e.message.contains("2 codes at the top") && e.message.contains("North, South"), "{}", e.message);
+    // A single leaf (as R writes a list of one) is a list of one leaf, not its characters.
+    assert_eq!(hierarchy_from_tree(r#"{"Total": {"South": "D3"}}"#).unwrap(), r#"{"tree":{"Total":["South"],"South":["D3"]}}"#);
+    let e = hierarchy_from_tree(r#"{"Total": [true]}"#).unwrap_err();
+    assert!(e.message.contains("text or a number"), "{}", e.message);
+
+    let schema = std::sync::Arc::new(arrow_schema::Schema::new(vec![
+        arrow_schema::Field::new("code", arrow_schema::DataType::Utf8, false),
+        arrow_schema::Field::new("up", arrow_schema::DataType::Utf8, true),
+    ]));
+    let batch = |codes: Vec<&str>, parents: Vec<Option<&str>>| {
+        arrow_array::RecordBatch::try_new(
+            schema.clone(),
+            vec![std::sync::Arc::new(arrow_array::StringArray::from(codes)), std::sync::Arc::new(arrow_array::StringArray::from(parents))],
+        )
+        .unwrap()
+    };
+    let reader = |b: arrow_array::RecordBatch| arrow_array::RecordBatchIterator::new(vec![Ok(b)], schema.clone());
+    let table = hierarchy_from_table(&mut reader(batch(vec!["05", "05001"], vec![None, Some("05")])), "code", "up", Some("CO")).unwrap();
+    assert_eq!(table, r#"{"total":"CO","parents":{"05":"","05001":"05"}}"#);
+    let e = hierarchy_from_table(&mut reader(batch(vec!["05"], vec![None])), "code", "parent", None).unwrap_err();
+    assert!(e.message.contains("no column `parent`") && e.message.contains("code, up"), "{}", e.message);
+    let e = hierarchy_from_table(&mut reader(batch(vec!["05", "05"], vec![None, None])), "code", "up", None).unwrap_err();
+    assert!(e.message.contains("`05` twice"), "{}", e.message);
+
+    assert_eq!(hierarchy_from_code_lengths(&[2, 5], None).unwrap(), r#"{"code_lengths":[2,5]}"#);
+    assert!(hierarchy_from_code_lengths(&[2, 0], None).unwrap_err().message.contains("code length 0"));
+}

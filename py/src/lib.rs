@@ -443,6 +443,34 @@ fn add_record_keys_to_file(py: Python<'_>, input: PathBuf, output: PathBuf, colu
 }
 
 /// The policy file's JSON Schema.
+/// A `[dimensions.<name>]` section, as JSON, from nested codes given as JSON.
+#[pyfunction]
+fn hierarchy_from_tree(tree_json: &str) -> PyResult<String> {
+    amparo::policy::hierarchy_from_tree(tree_json).map_err(map_error)
+}
+
+/// A `[dimensions.<name>]` section, as JSON, from a codes table with a parent column.
+#[pyfunction]
+#[pyo3(signature = (codes, code, parent, total = None))]
+fn hierarchy_from_table(codes: PyRecordBatchReader, code: &str, parent: &str, total: Option<&str>) -> PyResult<String> {
+    let mut reader = codes.into_reader()?;
+    amparo::policy::hierarchy_from_table(&mut *reader, code, parent, total).map_err(map_error)
+}
+
+/// A `[dimensions.<name>]` section, as JSON, for codes that nest by prefix.
+#[pyfunction]
+#[pyo3(signature = (lengths, total = None))]
+fn hierarchy_from_code_lengths(lengths: Vec<i64>, total: Option<&str>) -> PyResult<String> {
+    amparo::policy::hierarchy_from_code_lengths(&lengths, total).map_err(map_error)
+}
+
+/// The progress bar's line for one report.
+#[pyfunction]
+#[pyo3(signature = (stage, done, total = None))]
+fn progress_line(stage: &str, done: u64, total: Option<u64>) -> String {
+    amparo::progress::line(stage, done, total)
+}
+
 #[pyfunction]
 fn policy_json_schema() -> String {
     amparo::policy::json_schema()
@@ -475,6 +503,10 @@ fn _amparo(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(protect_partials, m)?)?;
     m.add_function(wrap_pyfunction!(write_table, m)?)?;
     m.add_function(wrap_pyfunction!(policy_json_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(hierarchy_from_tree, m)?)?;
+    m.add_function(wrap_pyfunction!(hierarchy_from_table, m)?)?;
+    m.add_function(wrap_pyfunction!(hierarchy_from_code_lengths, m)?)?;
+    m.add_function(wrap_pyfunction!(progress_line, m)?)?;
     m.add_function(wrap_pyfunction!(add_record_keys, m)?)?;
     m.add_function(wrap_pyfunction!(add_record_keys_to_file, m)?)?;
     Ok(())

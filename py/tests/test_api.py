@@ -90,30 +90,30 @@ def test_protect_with_overrides_hides_more_and_keeps_the_frame_kind(kind):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_round_gives_multiples_of_the_base_from_a_suppression_policy(kind):
-    out = to_arrow(amparo.round(as_kind(COUNTS, kind), POLICY_PATH(), base=5, seed=11, progress=False))
+    out = to_arrow(amparo.round_table(as_kind(COUNTS, kind), POLICY_PATH(), base=5, seed=11, progress=False))
     values = out.column("published").to_pylist()
     assert len(values) == 12 and all(v is not None and v % 5 == 0 for v in values)
     assert set(out.column("status").to_pylist()) == {"rounded"}
     # Each cell within one base of its count (rounding moves a count to a neighbouring multiple).
-    original = to_arrow(amparo.round(as_kind(COUNTS, kind), POLICY_PATH(), base=5, seed=11, keep_original=True, progress=False))
+    original = to_arrow(amparo.round_table(as_kind(COUNTS, kind), POLICY_PATH(), base=5, seed=11, keep_original=True, progress=False))
     assert all(abs(p - v) < 5 for p, v in zip(original.column("published").to_pylist(), original.column("value").to_pylist()))
     # Controlled rounding: the table still adds up.
-    controlled = to_arrow(amparo.round(as_kind(COUNTS, kind), POLICY_PATH(), method="controlled", base=5, progress=False))
+    controlled = to_arrow(amparo.round_table(as_kind(COUNTS, kind), POLICY_PATH(), method="controlled", base=5, progress=False))
     total = cell(controlled, district="Total", sex="Total")["published"]
     assert total == sum(cell(controlled, district=d, sex="Total")["published"] for d in ["D1", "D2", "D3"])
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_noise_is_whole_non_negative_and_adds_up(kind):
-    out = to_arrow(amparo.noise(as_kind(COUNTS, kind), POLICY_PATH(), rho="1/2", seed=5, progress=False))
+    out = to_arrow(amparo.add_noise(as_kind(COUNTS, kind), POLICY_PATH(), rho="1/2", seed=5, progress=False))
     assert set(out.column("status").to_pylist()) == {"noisy"}
     for d in ["Total", "D1", "D2", "D3"]:
         row = [cell(out, district=d, sex=s)["published"] for s in ["Total", "F", "M"]]
         assert all(v >= 0 for v in row) and row[0] == row[1] + row[2]
-    laplace = to_arrow(amparo.noise(as_kind(COUNTS, kind), POLICY_PATH(), method="discrete_laplace", epsilon=1, seed=5, progress=False))
+    laplace = to_arrow(amparo.add_noise(as_kind(COUNTS, kind), POLICY_PATH(), method="discrete_laplace", epsilon=1, seed=5, progress=False))
     assert "sd" in laplace.column_names
     with pytest.raises(amparo.PolicyError, match="rho"):
-        amparo.noise(as_kind(COUNTS, kind), POLICY_PATH(), progress=False)
+        amparo.add_noise(as_kind(COUNTS, kind), POLICY_PATH(), progress=False)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -143,7 +143,7 @@ def test_round_and_noise_give_the_same_bytes_as_the_cli(tmp_path):
         policy_file.write_text(policy.to_toml())
         from_cli = tmp_path / f"{method}.cli.csv"
         subprocess.run([binary, "protect", "-p", policy_file, source, "-o", from_cli], check=True, capture_output=True)
-        call = amparo.round if method == "rounding" else amparo.noise
+        call = amparo.round_table if method == "rounding" else amparo.add_noise
         from_python = tmp_path / f"{method}.py.csv"
         amparo.write_table(call(COUNTS, amparo.Policy.from_dict(POLICY), progress=False, **options), from_python)
         assert from_python.read_bytes() == from_cli.read_bytes(), method
@@ -151,7 +151,7 @@ def test_round_and_noise_give_the_same_bytes_as_the_cli(tmp_path):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_hierarchies_from_python_data(kind):
-    regions = amparo.hierarchy_from_dict({"Total": {"North": ["D1", "D2"], "South": ["D3"]}})
+    regions = amparo.hierarchy_from_tree({"Total": {"North": ["D1", "D2"], "South": ["D3"]}})
     policy = amparo.Policy.from_dict({**POLICY, "dimensions": {"district": regions, "sex": {"codes": ["F", "M"]}}})
     out = to_arrow(amparo.protect(as_kind(COUNTS, kind), policy, secondary={"method": "none"}, progress=False))
     assert cell(out, district="North", sex="Total")["published"] == 3 + 17 + 20 + 8
@@ -283,3 +283,32 @@ def test_a_path_is_read_by_the_core_a_batch_at_a_time_folders_of_parquet_include
     amparo.write_table(records.select(["district"]), folder / "part-2.parquet")
     with pytest.raises(amparo.SchemaError, match="part-2.parquet"):
         amparo.protect(folder, policy)
+
+
+def test_old_names_warn_and_give_the_same_result():
+    """The names aligned with R (round_table, add_noise, hierarchy_from_tree,
+    AuditReport.passed) keep their old names for one release, with a warning."""
+    policy = amparo.Policy.from_dict(POLICY)
+    with pytest.warns(FutureWarning, match="renamed amparo.round_table"):
+        old = amparo.round(COUNTS, policy, base=5, seed=2, progress=False)
+    assert old.equals(amparo.round_table(COUNTS, policy, base=5, seed=2, progress=False))
+    with pytest.warns(FutureWarning, match="renamed amparo.add_noise"):
+        old = amparo.noise(COUNTS, policy, rho="1/2", seed=2, progress=False)
+    assert old.equals(amparo.add_noise(COUNTS, policy, rho="1/2", seed=2, progress=False))
+    tree = {"Total": {"North": ["D1", "D2"], "South": ["D3"]}}
+    with pytest.warns(FutureWarning, match="renamed amparo.hierarchy_from_tree"):
+        assert amparo.hierarchy_from_dict(tree) == amparo.hierarchy_from_tree(tree)
+    report = amparo.audit(amparo.protect(COUNTS, policy, progress=False), policy)
+    with pytest.warns(FutureWarning, match="renamed AuditReport.passed"):
+        assert report.ok == report.passed
+    # `from amparo import *` leaves the built-in round alone.
+    namespace: dict = {}
+    exec("from amparo import *", namespace)
+    assert "round" not in namespace and "noise" not in namespace and "round_table" in namespace
+
+
+def test_hierarchy_builders_refuse_what_would_lose_a_code():
+    with pytest.raises(amparo.PolicyError, match="2 codes at the top"):
+        amparo.hierarchy_from_tree({"North": ["D1"], "South": ["D2"]})
+    with pytest.raises(amparo.DataError, match="`D1` twice"):
+        amparo.hierarchy_from_table(pa.table({"code": ["D1", "D1"], "parent": ["", ""]}))

@@ -249,7 +249,7 @@ def test_audit_report_object_findings_table_html_and_schema(tmp_path: Path):
     leaky = pa.table({"sex": ["Total", "F", "M"], "n": ["15", "x", "12"]})
     for data in (leaky, leaky.to_pandas(), pl.from_arrow(leaky)):
         report = amparo.audit(data, policy, lang="en")
-        assert not report.ok and report.hidden_cells == 1
+        assert not report.passed and report.hidden_cells == 1
         findings = report.findings
         assert isinstance(findings, pa.Table)
         assert findings.column_names == ["check", "key", "table", "cell", "message"]
@@ -268,13 +268,13 @@ def test_audit_report_object_findings_table_html_and_schema(tmp_path: Path):
         '[secondary]\nmethod = "interval"\n'
     )
     out = amparo.publish(amparo.protect(pa.table({"sex": ["F", "M"], "n": [3, 12]}), protected_policy), protected_policy)
-    assert amparo.audit(out, protected_policy).ok
+    assert amparo.audit(out, protected_policy).passed
     other = amparo.Policy.from_toml(
         'version = 1\n[input]\nkind = "aggregated"\ncount = "n"\n[dimensions.sex]\n[primary]\nthreshold = 4\n'
         '[secondary]\nmethod = "interval"\n'
     )
     stale = amparo.audit(out, other, lang="en")
-    assert not stale.ok and stale.findings.column("check").to_pylist() == ["metadata"]
+    assert not stale.passed and stale.findings.column("check").to_pylist() == ["metadata"]
 
 
 def test_junit_reports_validate_against_the_junit_schema():
@@ -291,7 +291,7 @@ def test_junit_reports_validate_against_the_junit_schema():
     safe = pa.table({"place": place, "sex": sex, "n": ["40", "20", "20", "20", "x", "x", "20", "x", "x"]})
     for data, ok in ((leaky, False), (safe, True)):
         report = amparo.audit(data, policy, lang="en")
-        assert report.ok is ok
+        assert report.passed is ok
         document = etree.fromstring(report.to_junit().encode())
         assert schema.validate(document), schema.error_log
         failures = document.findall(".//failure")

@@ -37,7 +37,7 @@ change_policy <- function(policy, changes, method = NULL) {
   if (length(changes) > 0L && (is.null(names(changes)) || any(names(changes) == ""))) {
     stop(amparo_condition("name every policy key given in `...`, e.g. primary = list(threshold = 10)", "policy"))
   }
-  res <- amparo_result(.Call(wrap__amparo_policy_change_impl, policy$toml, policy$base_dir, method, changes))
+  res <- amparo_result(.Call(wrap__amparo_policy_change_impl, policy, method, changes))
   structure(res, class = "amparo_policy")
 }
 
@@ -87,7 +87,11 @@ as_result <- function(res, like) {
 #' @param base_dir Where relative paths in a policy built from a list
 #'   (codes tables, ptable files) start (default: the working directory).
 #' @return An `amparo_policy`: the table name, the dimensions, the policy's
-#'   SHA-256 (what outputs record), and its TOML text (`toml`).
+#'   SHA-256 (what outputs record), its TOML text (`toml`), and the policy
+#'   as the core validated it (`pointer`), which every call uses without
+#'   validating again. A policy read back with `readRDS()` is validated
+#'   again from its text. Change a policy with `amparo_policy(p, ...)`, not
+#'   by editing its fields.
 #' @examples
 #' p <- amparo_policy(system.file("extdata", "policy.toml", package = "amparo"))
 #' p$dimensions
@@ -124,34 +128,25 @@ print.amparo_policy <- function(x, ...) {
 #' Hierarchies of codes for a policy's dimensions
 #'
 #' Each returns the keys of one `[dimensions.<name>]` section, to use in a
-#' policy built from a list (see [amparo_policy()]).
+#' policy built from a list (see [amparo_policy()]). The Rust core builds the
+#' section, so Python's functions of the same names give the same one.
 #'
 #' @param tree Nested lists: each name a code, each element the codes under
 #'   it (a list to go deeper, or a character vector of leaves). The outer name
 #'   is the total.
 #' @return A list of dimension keys.
 #' @examples
-#' regions <- hierarchy_from_list(list(Total = list(North = c("D1", "D2"), South = "D3")))
+#' regions <- hierarchy_from_tree(list(Total = list(North = c("D1", "D2"), South = "D3")))
 #' str(regions)
 #' @export
-hierarchy_from_list <- function(tree) {
-  edges <- list()
-  walk <- function(code, children) {
-    if (is.list(children)) {
-      edges[[code]] <<- I(names(children))
-      for (child in names(children)) walk(child, children[[child]])
-    } else if (length(children) > 0L) {
-      edges[[code]] <<- I(as.character(children))
-    }
-  }
+hierarchy_from_tree <- function(tree) {
   if (!is.list(tree) || is.null(names(tree))) {
-    stop(amparo_condition("tree must be a named list: list(Total = list(North = c(\"D1\", \"D2\")))", "hierarchy"))
+    stop(amparo_condition("tree must be a named list: list(Total = list(North = c(\"D1\", \"D2\")))", "policy"))
   }
-  for (root in names(tree)) walk(root, tree[[root]])
-  list(tree = edges)
+  amparo_result(.Call(wrap__amparo_hierarchy_from_tree_impl, tree))$section
 }
 
-#' @rdname hierarchy_from_list
+#' @rdname hierarchy_from_tree
 #' @param codes A data.frame with a code column and a parent column; an empty
 #'   or `NA` parent hangs a code from the total (a single such row is the total).
 #' @param code,parent The columns of `codes`.
@@ -161,28 +156,31 @@ hierarchy_from_list <- function(tree) {
 #' hierarchy_from_table(places)
 #' @export
 hierarchy_from_table <- function(codes, code = "code", parent = "parent", total = NULL) {
-  for (column in c(code, parent)) {
-    if (!column %in% names(codes)) {
-      stop(amparo_condition(sprintf("the codes table has no column `%s` (its columns: %s)", column, paste(names(codes), collapse = ", ")), "schema"))
-    }
-  }
-  parents <- as.character(codes[[parent]])
-  parents[is.na(parents)] <- ""
-  section <- list(parents = as.list(stats::setNames(parents, as.character(codes[[code]]))))
-  if (!is.null(total)) section$total <- total
-  section
+  amparo_result(.Call(wrap__amparo_hierarchy_from_table_impl, input_arg(codes), code, parent, total))$section
 }
 
-#' @rdname hierarchy_from_list
+#' @rdname hierarchy_from_tree
 #' @param lengths Code lengths from the top level down: `c(2, 5)` for
 #'   department `05` > municipality `05001`.
 #' @examples
 #' hierarchy_from_code_lengths(c(2, 5))
 #' @export
 hierarchy_from_code_lengths <- function(lengths, total = NULL) {
-  section <- list(code_lengths = I(as.integer(lengths)))
-  if (!is.null(total)) section$total <- total
-  section
+  amparo_result(.Call(wrap__amparo_hierarchy_from_code_lengths_impl, as.double(lengths), total))$section
+}
+
+#' Deprecated names
+#'
+#' `hierarchy_from_list()` is [hierarchy_from_tree()], the name Python
+#' shares; it goes in the next release.
+#'
+#' @param tree See [hierarchy_from_tree()].
+#' @return See [hierarchy_from_tree()].
+#' @keywords internal
+#' @export
+hierarchy_from_list <- function(tree) {
+  .Deprecated("hierarchy_from_tree", package = "amparo", msg = "hierarchy_from_list() is renamed hierarchy_from_tree() (one name in Python and R); hierarchy_from_list() goes in the next release")
+  hierarchy_from_tree(tree)
 }
 
 #' Protect a table of counts
@@ -220,7 +218,7 @@ hierarchy_from_code_lengths <- function(lengths, total = NULL) {
 #' @export
 protect <- function(data, policy, ..., keep_original = FALSE, progress = interactive()) {
   policy <- change_policy(policy, list(...))
-  res <- amparo_result(.Call(wrap__amparo_protect_impl, input_arg(data), policy$toml, policy$base_dir, isTRUE(keep_original), isTRUE(progress)))
+  res <- amparo_result(.Call(wrap__amparo_protect_impl, input_arg(data), policy, isTRUE(keep_original), isTRUE(progress)))
   out <- as_result(res, data)
   # The policy that made it, which publish() takes by default.
   attr(out, "amparo_policy") <- policy
@@ -303,7 +301,7 @@ print.summary.amparo_table <- function(x, ...) {
 #' @export
 protect_tables <- function(data, policy, ..., keep_original = FALSE, progress = interactive()) {
   policy <- change_policy(policy, list(...))
-  res <- amparo_result(.Call(wrap__amparo_protect_tables_impl, input_arg(data), policy$toml, policy$base_dir, isTRUE(keep_original), isTRUE(progress)))
+  res <- amparo_result(.Call(wrap__amparo_protect_tables_impl, input_arg(data), policy, isTRUE(keep_original), isTRUE(progress)))
   out <- lapply(seq_along(res$tables), function(i) {
     out <- as_result(list(table = res$tables[[i]], summary = res$summaries[[i]], metadata = res$metadata[[i]], status_levels = res$status_levels), data)
     attr(out, "amparo_policy") <- policy
@@ -367,7 +365,7 @@ publish <- function(data, policy = NULL, path = NULL, layout = NULL, format = NU
     if (is.null(m)) character() else m
   })
   res <- amparo_result(.Call(
-    wrap__amparo_publish_impl, lapply(tables, input_arg), metadata, policy$toml, policy$base_dir,
+    wrap__amparo_publish_impl, lapply(tables, input_arg), metadata, policy,
     if (is.null(path)) NULL else path.expand(path), layout, format, isTRUE(overwrite)
   ))
   out <- lapply(seq_along(res$tables), function(i) {
@@ -393,7 +391,7 @@ publish <- function(data, policy = NULL, path = NULL, layout = NULL, format = NU
 #' @export
 validate <- function(data, policy) {
   policy <- as_policy(policy)
-  res <- amparo_result(.Call(wrap__amparo_validate_impl, input_arg(data), policy$toml, policy$base_dir))
+  res <- amparo_result(.Call(wrap__amparo_validate_impl, input_arg(data), policy))
   cat(res$text, "\n", sep = "")
   invisible(res$text)
 }
@@ -437,7 +435,7 @@ audit <- function(data, policy, value_column = NULL, hidden_symbols = NULL, lang
   tables <- published_tables(data)
   policy <- as_policy(policy)
   res <- amparo_result(.Call(
-    wrap__amparo_audit_impl, tables$inputs, tables$names, policy$toml, policy$base_dir, value_column, symbols, lang, isTRUE(progress)
+    wrap__amparo_audit_impl, tables$inputs, tables$names, policy, value_column, symbols, lang, isTRUE(progress)
   ))
   res$checks <- list2DF(res$checks)
   res$finding_table <- list2DF(res$finding_table)
@@ -547,7 +545,7 @@ explain <- function(data, policy, cell, value_column = NULL, hidden_symbols = NU
   tables <- published_tables(data)
   policy <- as_policy(policy)
   res <- amparo_result(.Call(
-    wrap__amparo_explain_impl, tables$inputs, tables$names, policy$toml, policy$base_dir, as.character(cell), value_column, symbols, lang
+    wrap__amparo_explain_impl, tables$inputs, tables$names, policy, as.character(cell), value_column, symbols, lang
   ))
   structure(res$text, class = "amparo_explanation")
 }

@@ -12,6 +12,7 @@
 
 mod audit;
 mod dimensions;
+mod hierarchy_from;
 mod input;
 mod noise;
 mod perturbation;
@@ -23,6 +24,7 @@ mod validate;
 
 pub use audit::*;
 pub use dimensions::*;
+pub use hierarchy_from::{hierarchy_from_code_lengths, hierarchy_from_table, hierarchy_from_tree};
 pub use input::*;
 pub use noise::{ExactNumber, Invariant, NoiseLevels, NoiseMethod, NoiseSection, Postprocess, MAX_BUDGET, MIN_BUDGET};
 pub use perturbation::*;

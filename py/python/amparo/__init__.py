@@ -24,8 +24,10 @@ given.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+import warnings
 from typing import Any, Callable, Optional, Union
 
 from ._amparo import (
@@ -54,10 +56,10 @@ __all__ = [
     "protect",
     "protect_tables",
     "publish",
-    "round",
+    "round_table",
     "perturb",
-    "noise",
-    "hierarchy_from_dict",
+    "add_noise",
+    "hierarchy_from_tree",
     "hierarchy_from_table",
     "hierarchy_from_code_lengths",
     "validate",
@@ -221,11 +223,7 @@ class _ProgressBar:
         self._width = 0
 
     def __call__(self, stage: str, done: int, total: Optional[int]) -> None:
-        if total:
-            filled = int(24 * min(done, total) / total)
-            text = f"amparo: {stage} [{'#' * filled}{'.' * (24 - filled)}] {done:,}/{total:,}"
-        else:
-            text = f"amparo: {stage} {done:,}"
+        text = _amparo.progress_line(stage, done, total)
         if self._stage is not None and stage != self._stage:
             sys.stderr.write("\n")
             self._width = 0
@@ -304,7 +302,7 @@ def protect(data: Any, policy: PolicyLike, *, keep_original: bool = False, progr
     return _like(data, table)
 
 
-def round(data: Any, policy: PolicyLike, *, keep_original: bool = False, progress: ProgressLike = None, **rounding: Any) -> Any:
+def round_table(data: Any, policy: PolicyLike, *, keep_original: bool = False, progress: ProgressLike = None, **rounding: Any) -> Any:
     """The table of ``policy`` with every cell rounded, as the ``[rounding]`` keys in ``rounding`` say.
 
     The policy's input and dimensions are kept and its other protection
@@ -315,7 +313,7 @@ def round(data: Any, policy: PolicyLike, *, keep_original: bool = False, progres
     >>> import pyarrow as pa
     >>> p = Policy.from_dict({"version": 1, "input": {"kind": "aggregated", "count": "n"},
     ...                       "dimensions": {"sex": {}}, "primary": {"threshold": 5}})
-    >>> out = round(pa.table({"sex": ["F", "M"], "n": [7, 12]}), p, base=5, seed=1, progress=False)
+    >>> out = round_table(pa.table({"sex": ["F", "M"], "n": [7, 12]}), p, base=5, seed=1, progress=False)
     >>> all(v % 5 == 0 for v in out.column("published").to_pylist())
     True
     """
@@ -332,7 +330,7 @@ def perturb(data: Any, policy: PolicyLike, *, keep_original: bool = False, progr
     return protect(data, _as_policy(policy).for_method("perturbation", **perturbation), keep_original=keep_original, progress=progress)
 
 
-def noise(data: Any, policy: PolicyLike, *, keep_original: bool = False, progress: ProgressLike = None, **options: Any) -> Any:
+def add_noise(data: Any, policy: PolicyLike, *, keep_original: bool = False, progress: ProgressLike = None, **options: Any) -> Any:
     """The table of ``policy`` with differential privacy noise, as the ``[noise]`` keys in ``options`` say.
 
     Without ``method``: discrete Gaussian noise, whose budget is ``rho``
@@ -342,7 +340,7 @@ def noise(data: Any, policy: PolicyLike, *, keep_original: bool = False, progres
     >>> import pyarrow as pa
     >>> p = Policy.from_dict({"version": 1, "input": {"kind": "aggregated", "count": "n"},
     ...                       "dimensions": {"sex": {}}})
-    >>> out = noise(pa.table({"sex": ["F", "M"], "n": [70, 120]}), p, rho="1/2", seed=3, progress=False)
+    >>> out = add_noise(pa.table({"sex": ["F", "M"], "n": [70, 120]}), p, rho="1/2", seed=3, progress=False)
     >>> total, f, m = out.column("published").to_pylist()
     >>> total == f + m
     True
@@ -418,32 +416,16 @@ def publish(
     return results[0]
 
 
-def hierarchy_from_dict(tree: "dict[str, Any]") -> "dict[str, Any]":
+def hierarchy_from_tree(tree: "dict[str, Any]") -> "dict[str, Any]":
     """A dimension's hierarchy from nested dicts: each key a code, its value
     the codes under it (a dict to go deeper, a list of leaves, or None for a
     leaf). The outer key is the total. Returns the ``[dimensions.<name>]``
     keys, for :meth:`Policy.from_dict`.
 
-    >>> hierarchy_from_dict({"Total": {"North": ["D1", "D2"], "South": ["D3"]}})
+    >>> hierarchy_from_tree({"Total": {"North": ["D1", "D2"], "South": ["D3"]}})
     {'tree': {'Total': ['North', 'South'], 'North': ['D1', 'D2'], 'South': ['D3']}}
     """
-    edges: "dict[str, list[str]]" = {}
-
-    def walk(code: str, children: Any) -> None:
-        if children is None:
-            return
-        if isinstance(children, dict):
-            edges[code] = [str(c) for c in children]
-            for child, below in children.items():
-                walk(str(child), below)
-        else:
-            edges[code] = [str(c) for c in children]
-
-    if not isinstance(tree, dict):
-        raise TypeError(f"tree must be a dict of codes, not {type(tree).__name__}")
-    for root, below in tree.items():
-        walk(str(root), below)
-    return {"tree": edges}
+    return json.loads(_amparo.hierarchy_from_tree(json.dumps(tree)))
 
 
 def hierarchy_from_table(codes: Any, *, code: str = "code", parent: str = "parent", total: Optional[str] = None) -> "dict[str, Any]":
@@ -456,18 +438,7 @@ def hierarchy_from_table(codes: Any, *, code: str = "code", parent: str = "paren
     >>> hierarchy_from_table(pa.table({"code": ["05", "05001"], "parent": ["", "05"]}))
     {'parents': {'05': '', '05001': '05'}}
     """
-    import pyarrow as pa
-
-    table = pa.table(_as_arrow_stream(codes))
-    for role, column in (("code", code), ("parent", parent)):
-        if column not in table.column_names:
-            raise SchemaError(f"the codes table has no column `{column}` (its columns: {', '.join(table.column_names)}); name it with {role}=...")
-    codes_list = table.column(code).cast(pa.string()).to_pylist()
-    parents_list = table.column(parent).cast(pa.string()).to_pylist()
-    section: "dict[str, Any]" = {"parents": {c: (p or "") for c, p in zip(codes_list, parents_list)}}
-    if total is not None:
-        section["total"] = total
-    return section
+    return json.loads(_amparo.hierarchy_from_table(_as_arrow_stream(codes), code, parent, total))
 
 
 def hierarchy_from_code_lengths(lengths: "list[int]", *, total: Optional[str] = None) -> "dict[str, Any]":
@@ -478,10 +449,25 @@ def hierarchy_from_code_lengths(lengths: "list[int]", *, total: Optional[str] = 
     >>> hierarchy_from_code_lengths([2, 5])
     {'code_lengths': [2, 5]}
     """
-    section: "dict[str, Any]" = {"code_lengths": [int(n) for n in lengths]}
-    if total is not None:
-        section["total"] = total
-    return section
+    return json.loads(_amparo.hierarchy_from_code_lengths(list(lengths), total))
+
+
+def _deprecated(old: str, new: Callable[..., Any]) -> Callable[..., Any]:
+    """``new`` under its old name ``old``, kept for one release with a warning."""
+
+    def alias(*args: Any, **kwargs: Any) -> Any:
+        warnings.warn(f"amparo.{old} is renamed amparo.{new.__name__} (one name in Python and R); {old} goes in the next release", FutureWarning, stacklevel=2)
+        return new(*args, **kwargs)
+
+    alias.__name__ = old
+    alias.__doc__ = f"Deprecated: use :func:`{new.__name__}`."
+    return alias
+
+
+# Old names, not in ``__all__`` (``from amparo import *`` does not shadow the built-in ``round``).
+round = _deprecated("round", round_table)
+noise = _deprecated("noise", add_noise)
+hierarchy_from_dict = _deprecated("hierarchy_from_dict", hierarchy_from_tree)
 
 
 def add_record_keys(data: Any, *, column: str = "record_key", seed: "int | None" = None) -> Any:
@@ -539,12 +525,17 @@ class AuditReport:
         self._core = core
         self._json = core.render("json")
         self._report = json.loads(self._json)
-        self.ok: bool = self._report["passed"]
-        self.passed: bool = self.ok
+        self.passed: bool = self._report["passed"]
         self.cells: int = self._report["cells"]
         self.hidden_cells: int = self._report["hidden_cells"]
         self.checks: "list[dict]" = self._report["checks"]
         self.language: str = self._report["language"]
+
+    @property
+    def ok(self) -> bool:
+        """Deprecated: use ``passed`` (one name in Python and R)."""
+        warnings.warn("AuditReport.ok is renamed AuditReport.passed (one name in Python and R); ok goes in the next release", FutureWarning, stacklevel=2)
+        return self.passed
 
     @property
     def findings(self) -> Any:
@@ -580,7 +571,7 @@ class AuditReport:
         return str(self._core.to_markdown())
 
     def __repr__(self) -> str:
-        verdict = "passed" if self.ok else f"FAILED, {len(self.messages)} findings"
+        verdict = "passed" if self.passed else f"FAILED, {len(self.messages)} findings"
         return f"<amparo.AuditReport {verdict}: {self.cells} cells, {self.hidden_cells} hidden>"
 
     def _repr_html_(self) -> str:
@@ -629,7 +620,7 @@ def audit(
     ...                      '[dimensions.sex]\n[primary]\nthreshold = 5\n')
     >>> t = pa.table({"sex": ["Total", "F", "M"], "n": ["15", "x", "12"]})
     >>> report = audit(t, p, lang="en")
-    >>> report.ok, report.messages
+    >>> report.passed, report.messages
     (False, ['hidden cell (sex=F) can be computed exactly: it is 3'])
     >>> report.findings.column("check").to_pylist()
     ['protection']

@@ -98,7 +98,11 @@ test_that("round_table and add_noise write the same bytes as the CLI", {
 })
 
 test_that("hierarchies come from nested lists, codes tables and code lengths", {
-  regions <- hierarchy_from_list(list(Total = list(North = c("D1", "D2"), South = "D3")))
+  regions <- hierarchy_from_tree(list(Total = list(North = c("D1", "D2"), South = "D3")))
+  expect_identical(names(regions$tree), c("Total", "North", "South"))
+  expect_warning(old <- hierarchy_from_list(list(Total = list(North = c("D1", "D2"), South = "D3"))), "hierarchy_from_tree")
+  expect_identical(old, regions)
+  expect_error(hierarchy_from_table(data.frame(code = c("D1", "D1"), parent = c("", ""))), "`D1` twice", class = "amparo_data_error")
   p <- modifyList(policy_list, list(dimensions = list(district = regions)))
   p$dimensions$district$codes <- NULL
   out <- suppressWarnings(protect(counts, p, secondary = list(method = "none"), progress = FALSE), classes = "amparo_audit_warning")
@@ -118,6 +122,26 @@ test_that("hierarchies come from nested lists, codes tables and code lengths", {
   # One code length is still a list in the policy.
   expect_s3_class(amparo_policy(list(version = 1, input = list(kind = "aggregated", count = "n"),
                                      dimensions = list(place = hierarchy_from_code_lengths(5)))), "amparo_policy")
+})
+
+test_that("a policy from a list keeps the order of every named list, as Python's does", {
+  p <- amparo_policy(list(version = 1, input = list(kind = "aggregated", count = "n"),
+                          dimensions = list(sex = list(codes = c("M", "F")), district = list(tree = list(Z = c("b", "a"), A = I("c"))))))
+  expect_identical(p$dimensions, c("sex", "district"))
+  expect_match(p$toml, "Z = [\"b\", \"a\"]\nA = [\"c\"]", fixed = TRUE)
+})
+
+test_that("a policy is validated once and still works after saveRDS/readRDS", {
+  p <- amparo_policy(policy_list)
+  expect_true(inherits(p$pointer, "externalptr"))
+  path <- tempfile(fileext = ".rds")
+  saveRDS(p, path)
+  restored <- readRDS(path)
+  again <- protect(counts, restored, progress = FALSE)
+  first <- protect(counts, p, progress = FALSE)
+  expect_identical(again$published, first$published)
+  expect_identical(again$status, first$status)
+  expect_identical(attr(again, "amparo_metadata"), attr(first, "amparo_metadata"))
 })
 
 test_that("print and summary describe a result; a failed audit warns with a class", {

@@ -123,10 +123,21 @@ fn input_reader(data: &Robj) -> Fallible<Box<dyn RecordBatchReader + Send>> {
     Ok(amparo::io::batches_reader(batch.schema(), vec![batch]))
 }
 
-/// The policy an R `amparo_policy` carries: its TOML text and the folder
-/// its relative paths start from.
-fn load_policy(policy_toml: &str, base_dir: &str) -> Fallible<Policy> {
-    Policy::from_toml(policy_toml, Path::new(base_dir))
+/// The validated policy an R `amparo_policy` carries in its `pointer`. R
+/// cannot save an external pointer (a policy read back with `readRDS()`
+/// has a null one): such a policy is validated again from its TOML text and
+/// the folder its relative paths start from.
+fn load_policy(policy: &Robj) -> Fallible<Policy> {
+    if let Some(pointer) = policy.dollar("pointer").ok().and_then(|p| ExternalPtr::<Policy>::try_from(p).ok()) {
+        if let Ok(validated) = pointer.try_addr() {
+            return Ok(validated.clone());
+        }
+    }
+    let text = |name: &str| policy.dollar(name).ok().and_then(|v| v.as_str().map(str::to_owned));
+    match (text("toml"), text("base_dir")) {
+        (Some(toml), Some(base_dir)) => Policy::from_toml(&toml, Path::new(&base_dir)),
+        _ => amparo::fail!(Policy, "policy must be an amparo_policy(): this one has lost its TOML text; read the policy again with amparo_policy()"),
+    }
 }
 
 /// Run `work`; with `progress`, the core's progress reports are drawn as a
@@ -141,14 +152,7 @@ fn with_progress<T>(progress: bool, work: impl FnOnce() -> Fallible<T>) -> Falli
         if drawn && stage != last_stage {
             reprint!("\n");
         }
-        let text = match total {
-            Some(t) if t > 0 => {
-                let filled = (24 * done.min(t) / t) as usize;
-                format!("amparo: {stage} [{}{}] {done}/{t}", "#".repeat(filled), ".".repeat(24 - filled))
-            }
-            _ => format!("amparo: {stage} {done}"),
-        };
-        reprint!("\r{text}");
+        reprint!("\r{}", amparo::progress::line(stage, done, total));
         drawn = true;
         last_stage = stage.to_owned();
     };
@@ -181,8 +185,15 @@ fn status_levels() -> Strings {
 /// policies: a named list is an object, an unnamed list or a vector longer
 /// than one an array, a vector of length one (unless wrapped in `I()`) a
 /// scalar; whole doubles are integers (R users write `5`, not `5L`).
-fn r_to_json(x: &Robj, key: &str) -> Fallible<serde_json::Value> {
-    use serde_json::Value;
+fn r_to_json(x: &Robj, key: &str) -> Fallible<String> {
+    let value = r_to_value(x, key)?;
+    serde_json::to_string(&value).map_err(|e| amparo::Error::new(amparo::ErrorKind::Policy, format!("`{key}` cannot be written as JSON: {e}")))
+}
+
+/// An R value as a policy value; named lists keep their order (a TOML
+/// table is ordered, a JSON object here is not).
+fn r_to_value(x: &Robj, key: &str) -> Fallible<toml::Value> {
+    use toml::Value;
     let policy_error = |m: String| amparo::Error::new(amparo::ErrorKind::Policy, m);
     if x.is_null() {
         return Err(policy_error(format!("`{key}` is NULL; leave the key out instead")));
@@ -191,14 +202,14 @@ fn r_to_json(x: &Robj, key: &str) -> Fallible<serde_json::Value> {
         let names: Option<Vec<String>> = x.names().map(|n| n.map(str::to_owned).collect());
         return match names {
             Some(names) if !names.is_empty() && names.iter().all(|n| !n.is_empty()) => {
-                let mut object = serde_json::Map::new();
+                let mut object = toml::Table::new();
                 for (name, value) in names.iter().zip(list.values()) {
-                    object.insert(name.clone(), r_to_json(&value, &format!("{key}${name}"))?);
+                    object.insert(name.clone(), r_to_value(&value, &format!("{key}${name}"))?);
                 }
-                Ok(Value::Object(object))
+                Ok(Value::Table(object))
             }
-            _ if list.len() == 0 && x.names().is_some() => Ok(Value::Object(serde_json::Map::new())),
-            _ => list.values().enumerate().map(|(i, v)| r_to_json(&v, &format!("{key}[[{}]]", i + 1))).collect::<Fallible<Vec<_>>>().map(Value::Array),
+            _ if list.len() == 0 && x.names().is_some() => Ok(Value::Table(toml::Table::new())),
+            _ => list.values().enumerate().map(|(i, v)| r_to_value(&v, &format!("{key}[[{}]]", i + 1))).collect::<Fallible<Vec<_>>>().map(Value::Array),
         };
     }
     let na = || policy_error(format!("`{key}` has NA; give a value or leave the key out"));
@@ -220,21 +231,21 @@ fn r_to_json(x: &Robj, key: &str) -> Fallible<serde_json::Value> {
             if v == i32::MIN {
                 return Err(na());
             }
-            items.push(Value::from(v));
+            items.push(Value::Integer(v.into()));
         }
     } else if let Some(reals) = x.as_real_slice() {
         for &v in reals {
             if v.is_nan() {
                 return Err(na());
             }
-            items.push(if v.fract() == 0.0 && v.abs() < 9.0e15 { Value::from(v as i64) } else { Value::from(v) });
+            items.push(if v.fract() == 0.0 && v.abs() < 9.0e15 { Value::Integer(v as i64) } else { Value::Float(v) });
         }
     } else if let Some(logicals) = x.as_logical_slice() {
         for v in logicals {
             if v.is_na() {
                 return Err(na());
             }
-            items.push(Value::Bool(v.is_true()));
+            items.push(Value::Boolean(v.is_true()));
         }
     } else {
         return Err(policy_error(format!("`{key}` has R type {:?}, which a policy cannot hold; use lists, character, numbers or logicals", x.rtype())));
@@ -252,16 +263,17 @@ fn policy_list(p: &Policy, path: Option<&str>) -> List {
         dimensions = Strings::from_values(dims),
         path = path.map(Robj::from).unwrap_or_else(|| Robj::from(())),
         toml = p.to_toml(),
-        base_dir = p.base_dir.display().to_string()
+        base_dir = p.base_dir.display().to_string(),
+        pointer = ExternalPtr::new(p.clone())
     )
 }
 
 /// Protect the linked tables of a policy's [tables]; returns list(names, tables, summaries) or list(error).
 /// @noRd
 #[extendr]
-fn amparo_protect_tables_impl(data: Robj, policy_toml: &str, base_dir: &str, keep_original: bool, progress: bool) -> List {
+fn amparo_protect_tables_impl(data: Robj, policy: Robj, keep_original: bool, progress: bool) -> List {
     let run = || -> Fallible<List> {
-        let policy = load_policy(policy_toml, base_dir)?;
+        let policy = load_policy(&policy)?;
         let mut reader = input_reader(&data)?;
         let results = with_progress(progress, || amparo::protect_tables(&policy, &mut *reader))?;
         let names: Vec<String> = results.iter().map(|(n, _)| n.clone()).collect();
@@ -283,16 +295,16 @@ fn amparo_protect_tables_impl(data: Robj, policy_toml: &str, base_dir: &str, kee
 /// Protect a data.frame or a file; returns list(table, summary, metadata) or list(error).
 /// @noRd
 #[extendr]
-fn amparo_protect_impl(data: Robj, policy_toml: &str, base_dir: &str, keep_original: bool, progress: bool) -> List {
-    load_policy(policy_toml, base_dir).and_then(|p| protect_inner(&data, &p, keep_original, progress)).unwrap_or_else(error_list)
+fn amparo_protect_impl(data: Robj, policy: Robj, keep_original: bool, progress: bool) -> List {
+    load_policy(&policy).and_then(|p| protect_inner(&data, &p, keep_original, progress)).unwrap_or_else(error_list)
 }
 
 /// Validate a data.frame or a file against a policy; returns list(text) or list(error).
 /// @noRd
 #[extendr]
-fn amparo_validate_impl(data: Robj, policy_toml: &str, base_dir: &str) -> List {
+fn amparo_validate_impl(data: Robj, policy: Robj) -> List {
     let run = || -> Fallible<List> {
-        let policy = load_policy(policy_toml, base_dir)?;
+        let policy = load_policy(&policy)?;
         let mut reader = input_reader(&data)?;
         Ok(list!(text = amparo::validate(&policy, &mut *reader)?.to_string()))
     };
@@ -308,15 +320,14 @@ fn amparo_validate_impl(data: Robj, policy_toml: &str, base_dir: &str) -> List {
 fn amparo_audit_impl(
     data: List,
     names: Vec<String>,
-    policy_toml: &str,
-    base_dir: &str,
+    policy: Robj,
     value_column: Nullable<String>,
     hidden_symbols: Nullable<Vec<String>>,
     lang: Nullable<String>,
     progress: bool,
 ) -> List {
     let run = || -> Fallible<List> {
-        let p = Published::new(&data, policy_toml, base_dir, value_column, hidden_symbols, lang)?;
+        let p = Published::new(&data, &policy, value_column, hidden_symbols, lang)?;
         let report = with_progress(progress, || {
             amparo::audit::report::audit_streams(&p.policy, p.readers, names.clone(), p.value_column.as_deref(), p.symbols.as_deref(), p.lang)
         })?;
@@ -331,15 +342,14 @@ fn amparo_audit_impl(
 fn amparo_explain_impl(
     data: List,
     names: Vec<String>,
-    policy_toml: &str,
-    base_dir: &str,
+    policy: Robj,
     cell: &str,
     value_column: Nullable<String>,
     hidden_symbols: Nullable<Vec<String>>,
     lang: Nullable<String>,
 ) -> List {
     let run = || -> Fallible<List> {
-        let p = Published::new(&data, policy_toml, base_dir, value_column, hidden_symbols, lang)?;
+        let p = Published::new(&data, &policy, value_column, hidden_symbols, lang)?;
         let text = amparo::audit::explain::explain_streams(&p.policy, p.readers, names.clone(), cell, p.value_column.as_deref(), p.symbols.as_deref(), p.lang)?;
         Ok(list!(text = text))
     };
@@ -359,14 +369,13 @@ struct Published {
 impl Published {
     fn new(
         data: &List,
-        policy_toml: &str,
-        base_dir: &str,
+        policy: &Robj,
         value_column: Nullable<String>,
         hidden_symbols: Nullable<Vec<String>>,
         lang: Nullable<String>,
     ) -> Fallible<Published> {
         Ok(Published {
-            policy: load_policy(policy_toml, base_dir)?,
+            policy: load_policy(policy)?,
             readers: data.values().map(|d| input_reader(&d)).collect::<Fallible<Vec<_>>>()?,
             value_column: value_column.into_option(),
             symbols: hidden_symbols.into_option(),
@@ -417,7 +426,7 @@ fn report_list(report: &amparo::audit::report::AuditReport) -> List {
     )
 }
 
-/// Read a policy file; returns list(sha256, name, dimensions, path, toml, base_dir) or list(error).
+/// Read a policy file; returns list(sha256, name, dimensions, path, toml, base_dir, pointer) or list(error).
 /// @noRd
 #[extendr]
 fn amparo_policy_impl(policy_path: &str) -> List {
@@ -429,7 +438,7 @@ fn amparo_policy_impl(policy_path: &str) -> List {
 #[extendr]
 fn amparo_policy_from_list_impl(value: Robj, base_dir: &str) -> List {
     let run = || -> Fallible<List> {
-        let json = r_to_json(&value, "policy")?.to_string();
+        let json = r_to_json(&value, "policy")?;
         Ok(policy_list(&Policy::from_json(&json, Path::new(base_dir))?, None))
     };
     run().unwrap_or_else(error_list)
@@ -439,15 +448,77 @@ fn amparo_policy_from_list_impl(value: Robj, base_dir: &str) -> List {
 /// method (`rounding`, `perturbation`, `noise`) with `options` as its keys.
 /// @noRd
 #[extendr]
-fn amparo_policy_change_impl(policy_toml: &str, base_dir: &str, method: Nullable<String>, options: Robj) -> List {
+fn amparo_policy_change_impl(policy: Robj, method: Nullable<String>, options: Robj) -> List {
     let run = || -> Fallible<List> {
-        let policy = load_policy(policy_toml, base_dir)?;
-        let json = if options.len() == 0 { "{}".to_owned() } else { r_to_json(&options, "options")?.to_string() };
+        let policy = load_policy(&policy)?;
+        let json = if options.len() == 0 { "{}".to_owned() } else { r_to_json(&options, "options")? };
         let changed = match method.into_option() {
             None => policy.with_overrides(&json)?,
             Some(m) => policy.for_method(m.parse()?, &json)?,
         };
         Ok(policy_list(&changed, None))
+    };
+    run().unwrap_or_else(error_list)
+}
+
+/// A policy value from the core (JSON text of one section) as R: tables as
+/// named lists, arrays as `I()` vectors (so they stay lists of one).
+fn section_to_r(json: &str) -> Fallible<Robj> {
+    fn to_r(value: &toml::Value) -> Robj {
+        match value {
+            toml::Value::Table(table) => {
+                let values: Vec<Robj> = table.values().map(to_r).collect();
+                List::from_names_and_values(table.keys(), values).expect("one name per value").into()
+            }
+            toml::Value::Array(items) => {
+                let mut vector: Robj = if items.iter().all(toml::Value::is_integer) {
+                    items.iter().map(|v| v.as_integer().unwrap_or_default() as f64).collect::<Doubles>().into()
+                } else {
+                    Strings::from_values(items.iter().map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))).into()
+                };
+                vector.set_class(["AsIs"]).expect("a vector takes a class");
+                vector
+            }
+            toml::Value::String(s) => s.as_str().into(),
+            toml::Value::Integer(n) => (*n as f64).into(),
+            toml::Value::Float(x) => (*x).into(),
+            toml::Value::Boolean(b) => (*b).into(),
+            toml::Value::Datetime(d) => d.to_string().into(),
+        }
+    }
+    let value: toml::Value = serde_json::from_str(json).map_err(|e| amparo::Error::new(amparo::ErrorKind::Policy, format!("the section is not JSON: {e}")))?;
+    Ok(to_r(&value))
+}
+
+/// A `[dimensions.<name>]` section from nested codes (an R named list).
+/// @noRd
+#[extendr]
+fn amparo_hierarchy_from_tree_impl(tree: Robj) -> List {
+    let run = || -> Fallible<List> { Ok(list!(section = section_to_r(&amparo::policy::hierarchy_from_tree(&r_to_json(&tree, "tree")?)?)?)) };
+    run().unwrap_or_else(error_list)
+}
+
+/// A `[dimensions.<name>]` section from a codes table with a parent column.
+/// @noRd
+#[extendr]
+fn amparo_hierarchy_from_table_impl(codes: Robj, code: &str, parent: &str, total: Nullable<String>) -> List {
+    let run = || -> Fallible<List> {
+        let mut reader = input_reader(&codes)?;
+        let total = total.into_option();
+        Ok(list!(section = section_to_r(&amparo::policy::hierarchy_from_table(&mut *reader, code, parent, total.as_deref())?)?))
+    };
+    run().unwrap_or_else(error_list)
+}
+
+/// A `[dimensions.<name>]` section for codes that nest by prefix.
+/// @noRd
+#[extendr]
+fn amparo_hierarchy_from_code_lengths_impl(lengths: Vec<f64>, total: Nullable<String>) -> List {
+    let run = || -> Fallible<List> {
+        let whole = |n: f64| if n.fract() == 0.0 && n.abs() < 1e15 { Ok(n as i64) } else { amparo::fail!(Policy, "code length {n} is impossible: code lengths are positive whole numbers, e.g. c(2, 5)") };
+        let lengths = lengths.into_iter().map(whole).collect::<Fallible<Vec<i64>>>()?;
+        let total = total.into_option();
+        Ok(list!(section = section_to_r(&amparo::policy::hierarchy_from_code_lengths(&lengths, total.as_deref())?)?))
     };
     run().unwrap_or_else(error_list)
 }
@@ -511,15 +582,14 @@ fn amparo_add_record_keys_impl(data: Robj, column: &str, seed: Nullable<f64>) ->
 fn amparo_publish_impl(
     data: List,
     metadata: List,
-    policy_toml: &str,
-    base_dir: &str,
+    policy: Robj,
     path: Nullable<String>,
     layout: Nullable<String>,
     format: Nullable<String>,
     overwrite: bool,
 ) -> List {
     let run = || -> Fallible<List> {
-        let policy = load_policy(policy_toml, base_dir)?;
+        let policy = load_policy(&policy)?;
         let tables = data
             .values()
             .zip(metadata.values())
@@ -577,4 +647,7 @@ extendr_module! {
     fn amparo_add_record_keys_impl;
     fn amparo_add_record_keys_to_file_impl;
     fn amparo_publish_impl;
+    fn amparo_hierarchy_from_tree_impl;
+    fn amparo_hierarchy_from_table_impl;
+    fn amparo_hierarchy_from_code_lengths_impl;
 }
