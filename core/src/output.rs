@@ -262,7 +262,9 @@ impl Protected {
         }
         let hidden = self.marks.status.iter().filter(|s| s.is_hidden()).count();
         let inner = (0..self.cube.len()).filter(|&c| self.cube.is_inner(c)).count();
+        let secondary = self.metadata.notes.iter().find(|(k, _)| k == "secondary").map(|(_, why)| format!(" ({why})")).unwrap_or_default();
         Summary {
+            method: format!("{}{secondary}", self.metadata.method),
             audit: self.metadata.audit.clone(),
             findings: self.audit.as_ref().map(|a| a.describe_findings(&self.cube, 10)).unwrap_or_default(),
             table: self.metadata.table.clone(),
@@ -283,6 +285,8 @@ pub struct Summary {
     pub cells: usize,
     pub inner_cells: usize,
     pub hidden: usize,
+    /// The methods that ran, and which secondary method and why.
+    pub method: String,
     /// (status, reason, cells)
     pub by_reason: Vec<(String, String, usize)>,
     /// The audit's verdict, and its first findings.
@@ -295,6 +299,7 @@ impl fmt::Display for Summary {
         let pct = |n: usize| if self.cells == 0 { 0.0 } else { 100.0 * n as f64 / self.cells as f64 };
         writeln!(f, "table:     {} (policy sha256 {})", self.table, &self.policy_sha256[..12.min(self.policy_sha256.len())])?;
         writeln!(f, "cells:     {} ({} inner, {} margins)", self.cells, self.inner_cells, self.cells - self.inner_cells)?;
+        writeln!(f, "method:    {}", self.method)?;
         // Hidden cells by reason under "hidden", changed values (rounded,
         // perturbed) under "published".
         let hidden_status = |s: &str| s == Status::Primary.as_str() || s == Status::Secondary.as_str();

@@ -81,8 +81,8 @@ fn protect_cube(policy: &Policy, cube: Cube) -> Fallible<Protected> {
         Protection::Suppress(config) => {
             let (mut marks, mut methods) = primary_marks(config, &cube)?;
             let forced_published = forced_marks(config, &cube, &mut marks, false)?;
-            let audit = secondary_and_audit(policy, config, &cube, Some(&cube), &mut marks, &forced_published, &mut methods)?;
-            let metadata = run_metadata(policy, &methods, audit.as_ref());
+            let (audit, choice) = secondary_and_audit(policy, config, &cube, Some(&cube), &mut marks, &forced_published, &mut methods)?;
+            let metadata = run_metadata(policy, &methods, audit.as_ref(), choice);
             Ok(Protected { cube, marks, metadata, audit })
         }
         Protection::Round(config) => round(policy, config, cube),
@@ -188,9 +188,9 @@ pub fn protect_linked(policy: &Policy, cubes: Vec<Cube>) -> Fallible<Vec<Protect
             };
         }
     }
-    let audit = secondary_and_audit(policy, config, &linked, None, &mut marks, &forced_published, &mut methods)?;
+    let (audit, choice) = secondary_and_audit(policy, config, &linked, None, &mut marks, &forced_published, &mut methods)?;
     methods.push("linked".to_owned());
-    let metadata = run_metadata(policy, &methods, audit.as_ref());
+    let metadata = run_metadata(policy, &methods, audit.as_ref(), choice);
     let table::LinkedTables { cubes, linked: ids, .. } = linked;
     Ok(cubes
         .into_iter()
@@ -285,20 +285,22 @@ fn secondary_and_audit(
     marks: &mut CellMarks,
     forced_published: &[bool],
     methods: &mut Vec<String>,
-) -> Fallible<Option<audit::AuditReport>> {
+) -> Fallible<(Option<audit::AuditReport>, Option<String>)> {
     let debug = std::env::var_os("AMPARO_DEBUG").is_some();
     let clock = std::time::Instant::now();
     let secondary = &config.secondary;
     let singletons = config.singletons;
     let promise = config.promise.as_ref();
     let deadline = suppression::Deadline::after(secondary.time_limit);
+    let mut choice = None;
     match (secondary.method, cube) {
         (SecondaryMethod::None, _) => {}
-        (SecondaryMethod::Interval, _) => {
+        (SecondaryMethod::Interval | SecondaryMethod::Optimal | SecondaryMethod::Patterns, _) => {
+            let (complements, why) = suppression::choose(secondary.method, table, secondary.lp_limit)?;
             // Each step can hide cells the others must look at again; all
             // only ever add hidden cells or protection, so this ends.
             loop {
-                suppression::interval(table, marks, secondary.cost, forced_published, deadline, secondary.lp_limit)?;
+                suppression::protect_sensitive(table, marks, complements, secondary.cost, forced_published, deadline)?;
                 if singletons && table.len() <= suppression::SINGLETON_LP_LIMIT {
                     suppression::protect_from_singletons(table, marks, secondary.cost, forced_published, deadline)?;
                 } else if singletons {
@@ -311,13 +313,14 @@ fn secondary_and_audit(
                     break;
                 }
             }
-            methods.push("secondary:interval".to_owned());
+            methods.push(format!("secondary:{}", complements.name()));
+            choice = Some(why);
         }
         (SecondaryMethod::Fast, Some(cube)) => {
             suppression::fast(cube, marks, secondary.cost, forced_published, singletons, deadline)?;
             methods.push("secondary:fast".to_owned());
         }
-        (SecondaryMethod::Fast, None) => fail!(Policy, "[secondary] method = \"fast\" protects one table at a time; linked tables need method = \"interval\""),
+        (SecondaryMethod::Fast, None) => fail!(Policy, "[secondary] method = \"fast\" protects one table at a time; linked tables need method = \"interval\" or \"optimal\""),
     }
     if debug {
         eprintln!("secondary suppression: {:.2?}", clock.elapsed());
@@ -327,12 +330,17 @@ fn secondary_and_audit(
     if debug {
         eprintln!("audit: {:.2?}", clock.elapsed());
     }
-    Ok(audit)
+    Ok((audit, choice))
 }
 
-fn run_metadata(policy: &CheckedPolicy, methods: &[String], audit: Option<&audit::AuditReport>) -> Metadata {
+/// The metadata of a suppression run; `choice` says which secondary method
+/// ran and why (see [`suppression::choose`]).
+fn run_metadata(policy: &CheckedPolicy, methods: &[String], audit: Option<&audit::AuditReport>, choice: Option<String>) -> Metadata {
     let method = if methods.is_empty() { "none".to_owned() } else { methods.join("+") };
     let mut metadata = Metadata::for_run(policy, method, Randomness::None);
+    if let Some(why) = choice {
+        metadata.notes.push(("secondary".to_owned(), why));
+    }
     match audit {
         Some(a) => {
             metadata.audit = a.verdict();

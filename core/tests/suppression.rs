@@ -250,6 +250,33 @@ proptest! {
     }
 }
 
+proptest! {
+    // Four protect runs a case: fewer cases than the blocks above.
+    #![proptest_config(ProptestConfig { cases: 10, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// `optimal` and `patterns` by name pass the audit as `interval` does;
+    /// `interval` gives exactly the table of the method its metadata names,
+    /// and the summary says which ran and why.
+    #[test]
+    fn interval_runs_the_method_it_names_and_each_named_method_passes_the_audit(
+        dims in 2..=4usize,
+        counts in prop::collection::vec(prop_oneof![3 => 0i64..5, 2 => 5i64..40], 7..23),
+        lp_limit in prop_oneof![Just(0usize), Just(5_000usize)],
+    ) {
+        let chosen = amparo::protect(&policy(dims, &format!("interval\"\nlp_limit = {lp_limit} #")), &mut table(dims, &counts)).unwrap();
+        let ran = if chosen.cube.len() > lp_limit { "patterns" } else { "optimal" };
+        prop_assert!(chosen.metadata.method.ends_with(&format!("secondary:{ran}")), "{}", chosen.metadata.method);
+        let why = chosen.metadata.notes.iter().find(|(k, _)| k == "secondary").map(|(_, v)| v.clone()).unwrap_or_default();
+        prop_assert!(why.starts_with(&format!("interval chose {ran}: {} cells", chosen.cube.len())) && why.contains(&format!("lp_limit = {lp_limit}")), "{why}");
+        prop_assert!(chosen.summary().to_string().contains(&why));
+        let named = policy(dims, ran);
+        interval_protects(&named, dims, &counts)?;
+        let direct = amparo::protect(&named, &mut table(dims, &counts)).unwrap();
+        prop_assert_eq!(&direct.marks.published, &chosen.marks.published);
+        prop_assert!(direct.metadata.method.ends_with(&format!("secondary:{ran}")), "{}", direct.metadata.method);
+    }
+}
+
 #[test]
 fn row_totals_reveal_a_lone_hidden_cell_and_secondary_suppression_fixes_it() {
     // a: x=3 y=10 z=12; b: x=8 y=9 z=20. Hiding only (a,x) = 3 leaves it at 25 - 10 - 12.
@@ -287,6 +314,21 @@ fn row_totals_reveal_a_lone_hidden_cell_and_secondary_suppression_fixes_it() {
     for c in (0..safe.cube.len()).filter(|&c| safe.marks.published[c].is_none()) {
         let lower = safe.marks.lower[c].unwrap();
         assert!(lower == 0 || lower >= 5, "({}) lies in [{lower}, ..]", safe.cube.describe(c));
+    }
+}
+
+#[test]
+fn named_methods_that_cannot_run_are_refused_when_the_policy_loads() {
+    let linked = "[tables.a]\ndimensions = [\"d0\"]\n[tables.b]\ndimensions = [\"d1\"]\n";
+    let head = policy_head(2).replace("kind = \"aggregated\"\ncount = \"n\"", "kind = \"microdata\"");
+    for (secondary, fragment) in [
+        (format!("method = \"patterns\"\n{linked}"), "linked tables need method = \"optimal\" or \"interval\""),
+        (format!("method = \"fast\"\n{linked}"), "linked tables need method = \"interval\" or \"optimal\""),
+        ("method = \"optimal\"\n[audit]\nenabled = false\nskip = \"I accept an unaudited table\"\n".to_owned(), "method = \"optimal\" is checked by the audit"),
+        ("method = \"quick\"\n".to_owned(), "patterns"),
+    ] {
+        let e = Policy::from_toml(&format!("{head}[primary]\nthreshold = 5\n[secondary]\n{secondary}"), Path::new(".")).unwrap_err();
+        assert!(e.message.contains(fragment), "{secondary}: {}", e.message);
     }
 }
 

@@ -12,15 +12,35 @@ pub enum SecondaryMethod {
     /// usually find them recoverable).
     #[default]
     None,
-    /// Hide complementary cells until every protection level holds under the
-    /// LP audit, at low cost: protection LPs (Fischetti & Salazar-Gonzalez
-    /// 2001, LP heuristic) on tables up to `lp_limit` cells, hypercube
-    /// patterns (Repsilber 1994, as tau-Argus's GHMITER) on larger ones.
+    /// The best of `optimal` and `patterns` that fits: `optimal` on tables
+    /// of up to `lp_limit` cells (and on linked tables), `patterns` on
+    /// larger ones. The output's metadata names the one that ran, and why.
     Interval,
+    /// Protection LPs over the whole table (Fischetti & Salazar-Gonzalez
+    /// 2001, LP heuristic, as tau-Argus's optimal method): the fewest hidden
+    /// cells; each LP costs seconds above about 5,000 cells.
+    Optimal,
+    /// Hypercube patterns (Repsilber 1994, as tau-Argus's GHMITER), then
+    /// protection LPs for the few cells no pattern protects: scales to
+    /// 10^5-10^6 cells but hides more, often through large margins. One table at a time.
+    Patterns,
     /// Hide complementary cells until no hidden cell can be computed exactly
     /// from the published ones (Gaussian elimination, as GaussSuppression);
     /// scales to large tables, but intervals may stay narrow.
     Fast,
+}
+
+impl SecondaryMethod {
+    /// The method's name in the policy file.
+    pub fn name(self) -> &'static str {
+        match self {
+            SecondaryMethod::None => "none",
+            SecondaryMethod::Interval => "interval",
+            SecondaryMethod::Optimal => "optimal",
+            SecondaryMethod::Patterns => "patterns",
+            SecondaryMethod::Fast => "fast",
+        }
+    }
 }
 
 /// What hiding a cell costs, for secondary suppression to minimise.
@@ -39,7 +59,7 @@ pub enum CostKind {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SecondarySection {
-    /// `none` (default), `interval` or `fast`.
+    /// `none` (default), `interval`, `optimal`, `patterns` or `fast`.
     #[serde(default)]
     pub method: SecondaryMethod,
     /// Cost of hiding a cell: `unit` (default), `value` or `log`.
@@ -50,9 +70,10 @@ pub struct SecondarySection {
     #[serde(default = "default_time_limit")]
     pub time_limit: f64,
     /// `interval` protects tables of up to this many cells (margins included)
-    /// with protection LPs over the whole table, which hide the fewest cells,
-    /// and larger tables with hypercube patterns, which scale to 10^5-10^6
-    /// cells but hide more (default 5000; 0 means patterns always).
+    /// with `optimal` (protection LPs over the whole table, which hide the
+    /// fewest cells), and larger tables with `patterns` (hypercube
+    /// patterns, which scale to 10^5-10^6 cells but hide more); default
+    /// 5000, 0 means patterns always.
     #[serde(default = "default_lp_limit")]
     pub lp_limit: usize,
     /// Cells that must stay published, each named by its codes, e.g.

@@ -308,10 +308,11 @@ fn publication_metadata(internal: &HashMap<String, String>, p: &Publication, ver
         ("hidden_marker".to_owned(), p.hidden_marker.clone()),
     ];
     // The notes a reader needs, and only those: the privacy statement, the
-    // error, whether totals add up, whether a solver stopped early. Nothing
+    // error, whether totals add up, whether a solver stopped early, which
+    // secondary method hid the complements and why. Nothing
     // else of the producer's metadata goes out (its data_sha256 would let
     // an outsider confirm guesses of the producer's table, statuses and all).
-    const READER_NOTES: [&str; 4] = ["privacy", "error", "additivity", "optimality"];
+    const READER_NOTES: [&str; 5] = ["privacy", "error", "additivity", "optimality", "secondary"];
     for key in READER_NOTES {
         if let Some(v) = internal.get(&format!("{METADATA_PREFIX}{key}")) {
             pairs.push((key.to_owned(), v.clone()));

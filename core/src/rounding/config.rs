@@ -81,7 +81,7 @@ impl RoundingConfig {
             fail!(
                 Policy,
                 "[rounding] and [secondary] method = \"{}\" both protect the table (one rounds every cell, the other hides cells); keep one of them",
-                serde_json::to_value(file.secondary.method).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+                file.secondary.method.name()
             );
         }
         if let Some(n) = file.primary.threshold {

@@ -27,11 +27,15 @@ impl SuppressionConfig {
         if !(limit.is_finite() && limit > 0.0) {
             fail!(Policy, "[secondary] time_limit = {limit} must be a positive number of seconds, e.g. `time_limit = 600`");
         }
-        if secondary.method == SecondaryMethod::Interval && !file.audit.enabled {
-            fail!(Policy, "[secondary] method = \"interval\" is checked by the audit, but [audit] enabled = false; enable the audit");
+        let name = secondary.method.name();
+        if matches!(secondary.method, SecondaryMethod::Interval | SecondaryMethod::Optimal | SecondaryMethod::Patterns) && !file.audit.enabled {
+            fail!(Policy, "[secondary] method = \"{name}\" is checked by the audit, but [audit] enabled = false; enable the audit");
+        }
+        if secondary.method == SecondaryMethod::Patterns && !file.tables.is_empty() {
+            fail!(Policy, "[secondary] method = \"patterns\" protects one table at a time; linked tables need method = \"optimal\" or \"interval\"");
         }
         if secondary.method == SecondaryMethod::Fast && !file.tables.is_empty() {
-            fail!(Policy, "[secondary] method = \"fast\" protects one table at a time; linked tables need method = \"interval\"");
+            fail!(Policy, "[secondary] method = \"fast\" protects one table at a time; linked tables need method = \"interval\" or \"optimal\"");
         }
         Ok(SuppressionConfig {
             primary: file.primary.clone(),

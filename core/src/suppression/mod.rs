@@ -56,10 +56,10 @@ use std::sync::Arc;
 use crate::attacker::Attacker;
 use crate::error::Fallible;
 use crate::marks::{CellMarks, Status};
-use crate::policy::CostKind;
+use crate::policy::{CostKind, SecondaryMethod};
 use crate::rules::OutsiderPromise;
 use crate::table::Additive;
-use crate::err;
+use crate::{err, fail};
 
 /// When secondary suppression must stop: `[secondary] time_limit` from the
 /// start of the run, shared by every phase, and stated as the policy gave it
@@ -102,26 +102,70 @@ fn cost(kind: CostKind, value: i64) -> f64 {
     }
 }
 
-/// Hide complementary cells until every sensitive cell's protection levels hold.
-/// Returns the number of cells hidden as secondary suppressions.
-pub fn interval(
+/// The secondary method that runs: `[secondary] method`, with `interval`
+/// resolved for the table at hand (see [`choose`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Complements {
+    /// Protection LPs over the whole table.
+    Optimal,
+    /// Hypercube patterns, then protection LPs for the cells no pattern protects.
+    Patterns,
+}
+
+impl Complements {
+    pub fn name(self) -> &'static str {
+        match self {
+            Complements::Optimal => "optimal",
+            Complements::Patterns => "patterns",
+        }
+    }
+}
+
+/// Which method `method` runs on `table`, and why, in words for the
+/// metadata. The rule for `interval`: `optimal` (the fewest hidden cells)
+/// when the table has at most `lp_limit` cells or is a set of linked tables
+/// (patterns need one table), `patterns` (which scale) above it.
+pub fn choose(method: SecondaryMethod, table: &dyn Additive, lp_limit: usize) -> Fallible<(Complements, String)> {
+    let cells = table.len();
+    Ok(match method {
+        SecondaryMethod::Optimal => (Complements::Optimal, format!("optimal, as the policy asks ({cells} cells)")),
+        SecondaryMethod::Patterns if table.as_cube().is_none() => {
+            fail!(Policy, "[secondary] method = \"patterns\" protects one table at a time; linked tables need method = \"optimal\" or \"interval\"")
+        }
+        SecondaryMethod::Patterns => (Complements::Patterns, format!("patterns, as the policy asks ({cells} cells)")),
+        SecondaryMethod::Interval if table.as_cube().is_none() => {
+            (Complements::Optimal, format!("interval chose optimal: linked tables ({cells} cells), which patterns cannot take"))
+        }
+        SecondaryMethod::Interval if cells > lp_limit => {
+            (Complements::Patterns, format!("interval chose patterns: {cells} cells, above [secondary] lp_limit = {lp_limit}"))
+        }
+        SecondaryMethod::Interval => (Complements::Optimal, format!("interval chose optimal: {cells} cells, within [secondary] lp_limit = {lp_limit}")),
+        SecondaryMethod::None | SecondaryMethod::Fast => fail!(Policy, "[secondary] method = \"{}\" hides no complements by protection levels", method.name()),
+    })
+}
+
+/// Hide complementary cells, by `complements`, until every sensitive cell's
+/// protection levels hold. Returns the number of cells hidden as secondary
+/// suppressions.
+pub fn protect_sensitive(
     table: &dyn Additive,
     marks: &mut CellMarks,
+    complements: Complements,
     cost_kind: CostKind,
     forced_published: &[bool],
     deadline: Deadline,
-    lp_limit: usize,
 ) -> Fallible<usize> {
     let targets: Vec<(usize, i64, i64)> = (0..table.len()).filter_map(|c| marks.protection[c].map(|(lo, up)| (c, lo, up))).collect();
     let reason = "protects a sensitive cell";
-    match table.as_cube() {
-        Some(cube) if cube.len() > lp_limit => {
+    match (complements, table.as_cube()) {
+        (Complements::Patterns, Some(cube)) => {
             let (hidden, left) = protect_by_patterns(cube, marks, &targets, reason, cost_kind, forced_published, deadline)?;
             // Cells no pattern could protect (a sparse corner of the table)
             // get protection LPs: slow at this size, but few; in the time left.
             Ok(hidden + protect_cells(table, marks, &left, reason, cost_kind, forced_published, deadline)?)
         }
-        _ => protect_cells(table, marks, &targets, reason, cost_kind, forced_published, deadline),
+        (Complements::Patterns, None) => fail!(Policy, "[secondary] method = \"patterns\" protects one table at a time; linked tables need method = \"optimal\""),
+        (Complements::Optimal, _) => protect_cells(table, marks, &targets, reason, cost_kind, forced_published, deadline),
     }
 }
 
@@ -132,7 +176,7 @@ pub fn interval(
 /// [4, 13] looks like a sensitive 4 that lost its protection. Each cell
 /// that breaks it gets levels covering the promise's whole range (with the
 /// default levels: reach 0 and the threshold), so the next pass of
-/// [`interval`] makes it keep the promise whatever it holds. Returns how
+/// [`protect_sensitive`] makes it keep the promise whatever it holds. Returns how
 /// many cells got levels.
 pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promise: &OutsiderPromise) -> Fallible<usize> {
     let (low, high) = promise.range();
@@ -171,7 +215,7 @@ pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promis
 
 /// Tables up to this many cells get `fast`'s bound repair with LPs over the
 /// whole table; above it each LP costs seconds (29k cells: 6 s). `interval`
-/// switches to patterns at the policy's `lp_limit` (default the same).
+/// switches to patterns at the policy's `lp_limit` (default the same; see [`choose`]).
 pub const LP_TABLE_LIMIT: usize = 5_000;
 
 /// Protect each target with the cheapest hypercube pattern found (see
