@@ -351,6 +351,9 @@ fn publish_cases_write_the_expected_publication() {
             continue;
         }
         assert_eq!(std::fs::read_to_string(&target).unwrap(), std::fs::read_to_string(c.join(format!("expected.{output}"))).unwrap(), "{case}");
+        // The loss report sums hidden counts: the producer's, never published.
+        let side = std::fs::read_to_string(format!("{}.meta.json", target.display())).unwrap();
+        assert!(!side.contains("amparo.loss") && !side.contains("hidden inner cells"), "{case}: {side}");
         let audit = amparo().args(["audit", "-p"]).arg(c.join("policy.toml")).arg(&target).output().unwrap();
         assert_eq!(audit.status.code(), Some(0), "{case}: {}", String::from_utf8_lossy(&audit.stdout));
         let audit = amparo().args(["audit", "-p"]).arg(c.join("policy.toml")).arg(&internal).output().unwrap();

@@ -34,6 +34,7 @@ pub mod error;
 pub mod hierarchy;
 pub mod i18n;
 pub mod io;
+pub mod loss;
 pub mod marks;
 pub mod noise;
 pub mod output;

@@ -263,7 +263,10 @@ impl Protected {
         let hidden = self.marks.status.iter().filter(|s| s.is_hidden()).count();
         let inner = (0..self.cube.len()).filter(|&c| self.cube.is_inner(c)).count();
         let secondary = self.metadata.notes.iter().find(|(k, _)| k == "secondary").map(|(_, why)| format!(" ({why})")).unwrap_or_default();
+        // Rounding, noise and the cell key method hide nothing: no loss to tell.
+        let loss = (hidden > 0).then(|| crate::loss::Loss::of(&self.cube, &self.marks));
         Summary {
+            loss,
             method: format!("{}{secondary}", self.metadata.method),
             audit: self.metadata.audit.clone(),
             findings: self.audit.as_ref().map(|a| a.describe_findings(&self.cube, 10)).unwrap_or_default(),
@@ -278,7 +281,7 @@ impl Protected {
 }
 
 /// Counts for a person: cells, hidden, and by reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
     pub table: String,
     pub policy_sha256: String,
@@ -289,6 +292,8 @@ pub struct Summary {
     pub method: String,
     /// (status, reason, cells)
     pub by_reason: Vec<(String, String, usize)>,
+    /// What hiding cost, when cells are hidden.
+    pub loss: Option<crate::loss::Loss>,
     /// The audit's verdict, and its first findings.
     pub audit: String,
     pub findings: Vec<String>,
@@ -306,6 +311,9 @@ impl fmt::Display for Summary {
         writeln!(f, "hidden:    {} ({:.1}%)", self.hidden, pct(self.hidden))?;
         for (status, reason, n) in self.by_reason.iter().filter(|r| hidden_status(&r.0)) {
             writeln!(f, "  {status:<10} {reason:<26} {n}")?;
+        }
+        if let Some(loss) = &self.loss {
+            writeln!(f, "loss:      {loss}")?;
         }
         writeln!(f, "published: {} ({:.1}%)", self.cells - self.hidden, pct(self.cells - self.hidden))?;
         for (status, reason, n) in self.by_reason.iter().filter(|r| !hidden_status(&r.0)) {

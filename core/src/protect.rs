@@ -5,6 +5,7 @@
 use arrow_array::RecordBatchReader;
 
 use crate::error::Fallible;
+use crate::loss::Loss;
 use crate::marks::{CellMarks, Status};
 use crate::output::{AuditOutcome, Metadata, Protected};
 use crate::plan::{Policy, Protection};
@@ -82,7 +83,8 @@ fn protect_cube(policy: &Policy, cube: Cube) -> Fallible<Protected> {
             let (mut marks, mut methods) = primary_marks(config, &cube)?;
             let forced_published = forced_marks(config, &cube, &mut marks, false)?;
             let (audit, choice) = secondary_and_audit(policy, config, &cube, Some(&cube), &mut marks, &forced_published, &mut methods)?;
-            let metadata = run_metadata(policy, &methods, audit.as_ref(), choice);
+            let mut metadata = run_metadata(policy, &methods, audit.as_ref(), choice);
+            metadata.notes.push(("loss".to_owned(), Loss::of(&cube, &marks).line()));
             Ok(Protected { cube, marks, metadata, audit })
         }
         Protection::Round(config) => round(policy, config, cube),
@@ -198,6 +200,8 @@ pub fn protect_linked(policy: &Policy, cubes: Vec<Cube>) -> Fallible<Vec<Protect
         .map(|(cube, ids)| {
             let local: std::collections::HashMap<usize, usize> = ids.iter().enumerate().map(|(c, &g)| (g, c)).collect();
             let marks = marks.select(&ids);
+            let mut metadata = metadata.clone();
+            metadata.notes.push(("loss".to_owned(), Loss::of(&cube, &marks).line()));
             // The findings of cells this table has, named by its own cells.
             let audit = audit.as_ref().map(|a| audit::AuditReport {
                 findings: a
@@ -222,7 +226,7 @@ pub fn protect_linked(policy: &Policy, cubes: Vec<Cube>) -> Fallible<Vec<Protect
                     .collect(),
                 ..a.clone()
             });
-            Protected { cube, marks, metadata: metadata.clone(), audit }
+            Protected { cube, marks, metadata, audit }
         })
         .collect())
 }

@@ -128,9 +128,31 @@ fn interval_protects(p: &Policy, dims: usize, counts: &[i64]) -> Result<(), Test
         }
     }
     singleton_rule_holds(&out)?;
+    loss_adds_up(&out)?;
     // Deterministic: the same input and policy give the same cells.
     let again = amparo::protect(p, &mut table(dims, counts)).unwrap();
     prop_assert_eq!(&again.marks.published, &out.marks.published);
+    Ok(())
+}
+
+/// The loss report counts each hidden cell once per dimension (every cell is
+/// at one level of each), and each child once (in its inner cell).
+fn loss_adds_up(out: &amparo::Protected) -> Result<(), TestCaseError> {
+    let loss = amparo::loss::Loss::of(&out.cube, &out.marks);
+    let hidden = (0..out.cube.len()).filter(|&c| out.marks.published[c].is_none()).count();
+    prop_assert_eq!(loss.hidden, hidden);
+    let inner: Vec<usize> = (0..out.cube.len()).filter(|&c| out.cube.is_inner(c)).collect();
+    prop_assert_eq!(loss.children, inner.iter().map(|&c| out.cube.value(c)).sum::<i64>());
+    prop_assert_eq!(loss.children_hidden, inner.iter().filter(|&&c| out.marks.published[c].is_none()).map(|&c| out.cube.value(c)).sum::<i64>());
+    for dim in out.cube.dims() {
+        let levels: Vec<_> = loss.by_level.iter().filter(|l| l.dimension == dim.name).collect();
+        prop_assert_eq!(levels.iter().map(|l| l.cells).sum::<usize>(), out.cube.len());
+        prop_assert_eq!(levels.iter().map(|l| l.hidden).sum::<usize>(), hidden);
+        prop_assert!(levels.iter().all(|l| (0.0..=1.0).contains(&l.count_share_hidden)));
+        prop_assert_eq!(levels[0].cells * dim.hierarchy.len(), out.cube.len(), "the total's level is one code of {}", dim.hierarchy.len());
+    }
+    prop_assert!(out.metadata.notes.iter().any(|(k, v)| k == "loss" && v == &loss.line()));
+    prop_assert!(hidden == 0 || out.summary().to_string().contains(&loss.to_string()));
     Ok(())
 }
 
