@@ -9,6 +9,13 @@ use std::sync::Arc;
 
 use crate::table::Cube;
 
+
+/// How the reason of a hidden headline total starts (the grand total or a
+/// first-level total, hidden by secondary suppression only for want of a
+/// cheaper protection); the rest names the sensitive cell that needed it.
+/// The summary groups them by it.
+pub const HEADLINE_REASON: &str = "a headline total, hidden for want of a cheaper protection";
+
 /// What happened to a cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Status {

@@ -255,17 +255,32 @@ impl Protected {
 
     pub fn summary(&self) -> Summary {
         let mut by_reason: BTreeMap<(Status, String), usize> = BTreeMap::new();
-        for (s, r) in self.marks.status.iter().zip(&self.marks.reason) {
-            if let Some(r) = r {
-                *by_reason.entry((*s, r.to_string())).or_default() += 1;
-            }
+        let mut headlines = Vec::new();
+        for (cell, (s, r)) in self.marks.status.iter().zip(&self.marks.reason).enumerate() {
+            let Some(r) = r else { continue };
+            // Headline totals are one line, and the first few say which cell needed each.
+            let reason = match r.strip_prefix(crate::marks::HEADLINE_REASON) {
+                Some(of) => {
+                    headlines.push(format!("({}) for {}", self.cube.describe(cell), of.trim_start().trim_start_matches("of ")));
+                    crate::marks::HEADLINE_REASON.to_owned()
+                }
+                None => r.to_string(),
+            };
+            *by_reason.entry((*s, reason)).or_default() += 1;
         }
         let hidden = self.marks.status.iter().filter(|s| s.is_hidden()).count();
         let inner = (0..self.cube.len()).filter(|&c| self.cube.is_inner(c)).count();
         let secondary = self.metadata.notes.iter().find(|(k, _)| k == "secondary").map(|(_, why)| format!(" ({why})")).unwrap_or_default();
         // Rounding, noise and the cell key method hide nothing: no loss to tell.
         let loss = (hidden > 0).then(|| crate::loss::Loss::of(&self.cube, &self.marks));
+        let shown = headlines.len().min(5);
+        let more = headlines.len() - shown;
+        headlines.truncate(shown);
+        if more > 0 {
+            headlines.push(format!("and {more} more (each cell's reason in the producer's table names it)"));
+        }
         Summary {
+            headlines,
             loss,
             method: format!("{}{secondary}", self.metadata.method),
             audit: self.metadata.audit.clone(),
@@ -294,6 +309,8 @@ pub struct Summary {
     pub by_reason: Vec<(String, String, usize)>,
     /// What hiding cost, when cells are hidden.
     pub loss: Option<crate::loss::Loss>,
+    /// Headline totals hidden, each with the sensitive cell that needed it (the first few).
+    pub headlines: Vec<String>,
     /// The audit's verdict, and its first findings.
     pub audit: String,
     pub findings: Vec<String>,
@@ -311,6 +328,11 @@ impl fmt::Display for Summary {
         writeln!(f, "hidden:    {} ({:.1}%)", self.hidden, pct(self.hidden))?;
         for (status, reason, n) in self.by_reason.iter().filter(|r| hidden_status(&r.0)) {
             writeln!(f, "  {status:<10} {reason:<26} {n}")?;
+            if reason == crate::marks::HEADLINE_REASON {
+                for line in &self.headlines {
+                    writeln!(f, "    {line}")?;
+                }
+            }
         }
         if let Some(loss) = &self.loss {
             writeln!(f, "loss:      {loss}")?;

@@ -129,9 +129,31 @@ fn interval_protects(p: &Policy, dims: usize, counts: &[i64]) -> Result<(), Test
     }
     singleton_rule_holds(&out)?;
     loss_adds_up(&out)?;
+    headlines_are_explained(&out)?;
     // Deterministic: the same input and policy give the same cells.
     let again = amparo::protect(p, &mut table(dims, counts)).unwrap();
     prop_assert_eq!(&again.marks.published, &out.marks.published);
+    Ok(())
+}
+
+/// A headline total (the grand total, a first-level total) hidden by
+/// secondary suppression says which sensitive cell needed it, and no other
+/// cell claims to be one; the summary lists them.
+fn headlines_are_explained(out: &amparo::Protected) -> Result<(), TestCaseError> {
+    let headlines = out.cube.headlines();
+    let mut hidden_headlines = 0;
+    for cell in (0..out.cube.len()).filter(|&c| out.marks.status[c] == Status::Secondary) {
+        let reason = out.marks.reason[cell].as_deref().unwrap_or_default();
+        let claims = reason.starts_with(amparo::marks::HEADLINE_REASON);
+        // Hidden for the outsider's promise or a singleton, a headline keeps that reason.
+        prop_assert!(!claims || headlines[cell], "({}) is not a headline: {reason}", out.cube.describe(cell));
+        if claims {
+            hidden_headlines += 1;
+            prop_assert!(reason.contains("of (") && reason.ends_with(')'), "{reason}");
+        }
+    }
+    let summary = out.summary().to_string();
+    prop_assert_eq!(hidden_headlines > 0, summary.contains(amparo::marks::HEADLINE_REASON), "{}", summary);
     Ok(())
 }
 
@@ -337,6 +359,41 @@ fn row_totals_reveal_a_lone_hidden_cell_and_secondary_suppression_fixes_it() {
         let lower = safe.marks.lower[c].unwrap();
         assert!(lower == 0 || lower >= 5, "({}) lies in [{lower}, ..]", safe.cube.describe(c));
     }
+}
+
+/// Headline totals (a row's, a column's, the grand total) are hidden only
+/// when no protection exists without them, and then say which cell needed
+/// them: here every inner cell beside (a,x) = 3 must stay published.
+#[test]
+fn headline_totals_are_hidden_only_when_needed_and_say_for_which_cell() {
+    let text = |forced: &str| {
+        format!(
+            "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.r]\ncodes = [\"a\", \"b\"]\n[dimensions.c]\ncodes = [\"x\", \"y\", \"z\"]\n\
+             [primary]\nthreshold = 5\n[secondary]\nmethod = \"optimal\"\nforce_published = [{forced}]\n"
+        )
+    };
+    let counts = [3, 10, 12, 8, 9, 20];
+    // Free to choose: the LPs route around every total.
+    let free = amparo::protect(&Policy::from_toml(&text(""), Path::new(".")).unwrap(), &mut rows_a_b_by_x_y_z(counts)).unwrap();
+    assert!(free.audit.as_ref().unwrap().passed());
+    let headlines = free.cube.headlines();
+    assert!((0..free.cube.len()).all(|c| !headlines[c] || free.marks.published[c].is_some()), "{}", free.summary());
+    // (a,y), (a,z) and (b,x) published: row a's and column x's totals must go.
+    let forced = "{ r = \"a\", c = \"y\" }, { r = \"a\", c = \"z\" }, { r = \"b\", c = \"x\" }";
+    let out = amparo::protect(&Policy::from_toml(&text(forced), Path::new(".")).unwrap(), &mut rows_a_b_by_x_y_z(counts)).unwrap();
+    assert!(out.audit.as_ref().unwrap().passed(), "{}", out.summary());
+    let cell = |r: &str, c: &str| {
+        let mut spec = indexmap::IndexMap::new();
+        spec.insert("r".to_owned(), r.to_owned());
+        spec.insert("c".to_owned(), c.to_owned());
+        out.cube.find_cell(&spec, "test").unwrap()
+    };
+    for (r, c) in [("a", "Total"), ("Total", "x")] {
+        let reason = out.marks.reason[cell(r, c)].as_deref().unwrap_or_default();
+        assert!(reason.starts_with(amparo::marks::HEADLINE_REASON) && reason.ends_with("of (r=a, c=x)"), "({r},{c}): {reason}");
+    }
+    let summary = out.summary().to_string();
+    assert!(summary.contains("(r=a, c=Total) for (r=a, c=x)"), "{summary}");
 }
 
 #[test]

@@ -11,7 +11,7 @@ use highs::{Col, HighsModelStatus, RowProblem, Sense};
 use super::{cost, Deadline, FLOW_EPS};
 use crate::attacker::Attacker;
 use crate::error::Fallible;
-use crate::marks::{CellMarks, Status};
+use crate::marks::{CellMarks, Status, HEADLINE_REASON};
 use crate::policy::CostKind;
 use crate::table::{Additive, Constraint};
 use crate::{err, fail};
@@ -37,7 +37,8 @@ pub(super) fn protect_cells(
     let mut hidden_now = 0;
     // done[k] = (upward protected, downward protected) for targets[k].
     let mut done: Vec<(bool, bool)> = targets.iter().map(|&(_, lo, up)| (up <= 0, lo <= 0)).collect();
-    let mut weights = flow_weights(marks, forced_published, values, cost_kind);
+    let headlines = table.headlines();
+    let mut weights = flow_weights(marks, forced_published, values, cost_kind, &headlines);
     let mut solves = 0usize;
     let mut rounds = 0usize;
     let mut pending: Vec<usize> = (0..targets.len()).collect();
@@ -119,7 +120,8 @@ pub(super) fn protect_cells(
                 };
                 for &(c, _) in &change {
                     if !marks.is_hidden(c) {
-                        marks.hide(c, Status::Secondary, reason.clone());
+                        let reason = if headlines[c] { headline_reason(table, cell) } else { reason.clone() };
+                        marks.hide(c, Status::Secondary, reason);
                         weights[c] = 0.0;
                         hidden_now += 1;
                     }
@@ -140,14 +142,28 @@ pub(super) fn protect_cells(
 /// What a protection LP charges for flow through each cell: nothing for a
 /// hidden cell, its cost for a published one, and a forced-published cell
 /// can carry no flow (its weight is infinite).
-pub(super) fn flow_weights(marks: &CellMarks, forced_published: &[bool], values: &[i64], cost_kind: CostKind) -> Vec<f64> {
+pub(super) fn flow_weights(marks: &CellMarks, forced_published: &[bool], values: &[i64], cost_kind: CostKind, headlines: &[bool]) -> Vec<f64> {
     (0..values.len())
         .map(|c| match (marks.is_hidden(c), forced_published[c]) {
             (true, _) => 0.0,
             (false, true) => f64::INFINITY,
+            (false, false) if headlines[c] => cost(cost_kind, values[c]) * HEADLINE_PENALTY,
             (false, false) => cost(cost_kind, values[c]),
         })
         .collect()
+}
+
+/// What a headline figure (the grand total, a first-level total: see
+/// [`Additive::headlines`]) costs, times its own cost: the LP routes
+/// through it only when every route around it costs more, which at this
+/// factor means hiding hundreds of other cells. Not infinite: a table may
+/// have no protection without it (a sparse table whose only complement is
+/// the national total), and then it is hidden with a reason that says so.
+const HEADLINE_PENALTY: f64 = 1_000.0;
+
+/// The reason a headline figure was hidden: which sensitive cell needed it.
+pub(super) fn headline_reason(table: &dyn Additive, target: usize) -> Arc<str> {
+    Arc::from(format!("{HEADLINE_REASON} of ({})", table.describe(target)))
 }
 
 /// Result of one protection LP: the change y as (cell, y) pairs with y != 0.

@@ -78,6 +78,7 @@ pub fn protect_from_singletons(
 ) -> Fallible<usize> {
     let values = table.values();
     let constraints = table.constraints();
+    let headlines = table.headlines();
     let reason: Arc<str> = Arc::from("keeps a singleton's child from recovering a cell");
     let mut added = 0;
     // Hiding more cells only widens what any attacker can tell, so after a
@@ -110,7 +111,7 @@ pub fn protect_from_singletons(
         for f in &findings {
             // Cells hidden for an earlier finding this round may already protect this one.
             // The singleton's cell carries no change: its child knows it.
-            let mut weights = flow_weights(marks, forced_published, values, cost_kind);
+            let mut weights = flow_weights(marks, forced_published, values, cost_kind, &headlines);
             weights[f.singleton] = f64::INFINITY;
             // Down only as far as this child's check asks (not below the child's own 1).
             for (up, level) in [(true, f.required.1), (false, f.value - f.low)] {

@@ -199,6 +199,23 @@ impl Cube {
     }
 
     /// How many inner cells (leaf combinations) the table has.
+    /// Per cell: whether it is a headline figure (see
+    /// [`crate::table::Additive::headlines`]): every dimension at its total
+    /// but at most one, which is at the first level below it.
+    pub fn headlines(&self) -> Vec<bool> {
+        let mut headlines = vec![false; self.len()];
+        let roots: Vec<u32> = self.dims.iter().map(|d| d.hierarchy.root()).collect();
+        headlines[self.cell(&roots)] = true;
+        for (d, dim) in self.dims.iter().enumerate() {
+            for &child in dim.hierarchy.children(dim.hierarchy.root()) {
+                let mut coords = roots.clone();
+                coords[d] = child;
+                headlines[self.cell(&coords)] = true;
+            }
+        }
+        headlines
+    }
+
     pub fn inner_len(&self) -> usize {
         self.dims.iter().map(|d| d.hierarchy.leaves().count()).product()
     }

@@ -100,4 +100,13 @@ impl Additive for LinkedTables {
         let (t, c) = self.owner[cell];
         self.cubes[t].describe(c)
     }
+    fn headlines(&self) -> Vec<bool> {
+        let mut headlines = vec![false; self.values.len()];
+        for (cube, ids) in self.cubes.iter().zip(&self.linked) {
+            for (cell, headline) in cube.headlines().into_iter().enumerate() {
+                headlines[ids[cell]] |= headline;
+            }
+        }
+        headlines
+    }
 }

@@ -34,6 +34,12 @@ pub trait Additive {
     fn as_cube(&self) -> Option<&Cube> {
         None
     }
+    /// Per cell: a headline figure, the first a reader looks for: the grand
+    /// total and the totals of the first level of one dimension (a
+    /// country's or a region's total, the totals by sex), every other
+    /// dimension at its total. Secondary suppression hides them only when
+    /// it finds no protection without them.
+    fn headlines(&self) -> Vec<bool>;
 }
 
 impl Additive for Cube {
@@ -51,5 +57,8 @@ impl Additive for Cube {
     }
     fn as_cube(&self) -> Option<&Cube> {
         Some(self)
+    }
+    fn headlines(&self) -> Vec<bool> {
+        Cube::headlines(self)
     }
 }
