@@ -418,6 +418,8 @@ fn a_run_over_its_time_limit_stops_with_a_clear_error() {
     let e = amparo::protect(&p, &mut table(2, &[1, 2, 30, 40, 3])).unwrap_err();
     assert_eq!(e.kind, amparo::ErrorKind::Infeasible);
     assert!(e.message.contains("time_limit") && e.message.contains("cells still exposed"), "{}", e.message);
+    // It says which methods would fit.
+    assert!(e.message.contains("method = \"patterns\"") && e.message.contains("\"fast\""), "{}", e.message);
 }
 
 

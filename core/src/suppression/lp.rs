@@ -59,13 +59,7 @@ pub(super) fn protect_cells(
         for (k, &t) in pending.iter().enumerate() {
             // The attacker's checks of a large linked table take long too: the limit holds here as well.
             if deadline.passed() {
-                fail!(
-                    Infeasible,
-                    "secondary suppression did not finish within [secondary] time_limit = {} s: {} cells still exposed \
-                     (or not yet rechecked) on a table of {n} cells; raise time_limit, or publish a smaller table",
-                    deadline.seconds(),
-                    pending.len() - k + exposed.len()
-                );
+                return Err(out_of_time(deadline, n, format!("{} cells still exposed (or not yet rechecked)", pending.len() - k + exposed.len()), &reason));
             }
             let (cell, lo, up) = targets[t];
             if attacker.reaches(cell, values[cell] - lo, values[cell] + up)? {
@@ -86,19 +80,7 @@ pub(super) fn protect_cells(
                     continue;
                 }
                 if deadline.passed() {
-                    fail!(
-                        Infeasible,
-                        "secondary suppression did not finish within [secondary] time_limit = {} s: {} of {} cells still exposed \
-                         on a table of {n} cells; raise time_limit{}, or publish a smaller table",
-                        deadline.seconds(),
-                        if reason.contains("sensitive") {
-                            format!(", set [secondary] lp_limit below {n} (hypercube patterns: much faster, more cells hidden), use method = \"fast\"")
-                        } else {
-                            String::new()
-                        },
-                        pending.len(),
-                        targets.len()
-                    );
+                    return Err(out_of_time(deadline, n, format!("{} of {} cells still exposed", pending.len(), targets.len()), &reason));
                 }
                 solves += 1;
                 let Some(change) = protection_lp(values, &constraints, &weights, cell, up, level, deadline.left())? else {
@@ -137,6 +119,24 @@ pub(super) fn protect_cells(
         );
     }
     Ok(hidden_now)
+}
+
+/// The error of protection LPs stopped by the time limit: how far they got,
+/// and, for sensitive cells, the methods that would fit.
+fn out_of_time(deadline: Deadline, cells: usize, still: String, reason: &str) -> crate::Error {
+    let faster = if reason.contains("sensitive") {
+        format!(
+            ", use [secondary] method = \"patterns\" (hypercube patterns: much faster, more cells hidden; or lp_limit below {cells} with \"interval\") \
+             or \"fast\""
+        )
+    } else {
+        String::new()
+    };
+    err!(
+        Infeasible,
+        "secondary suppression did not finish within [secondary] time_limit = {} s: {still} on a table of {cells} cells; raise time_limit{faster}, or publish a smaller table",
+        deadline.seconds()
+    )
 }
 
 /// What a protection LP charges for flow through each cell: nothing for a
