@@ -324,7 +324,7 @@ fn secondary_and_audit(
             suppression::fast(cube, marks, secondary.cost, forced_published, singletons, deadline)?;
             methods.push("secondary:fast".to_owned());
         }
-        (SecondaryMethod::Fast, None) => fail!(Policy, "[secondary] method = \"fast\" protects one table at a time; linked tables need method = \"interval\" or \"optimal\""),
+        (SecondaryMethod::Fast, None) => return Err(suppression::one_table_only(SecondaryMethod::Fast)),
     }
     if debug {
         eprintln!("secondary suppression: {:.2?}", clock.elapsed());

@@ -140,9 +140,6 @@ print.amparo_policy <- function(x, ...) {
 #' str(regions)
 #' @export
 hierarchy_from_tree <- function(tree) {
-  if (!is.list(tree) || is.null(names(tree))) {
-    stop(amparo_condition("tree must be a named list: list(Total = list(North = c(\"D1\", \"D2\")))", "policy"))
-  }
   amparo_result(.Call(wrap__amparo_hierarchy_from_tree_impl, tree))$section
 }
 

@@ -1,7 +1,7 @@
 //! `[primary]` and `[secondary]`, checked: what cell suppression runs with.
 
 use crate::error::Fallible;
-use crate::fail;
+use crate::{err, fail};
 use crate::policy::{PolicyFile, PrimarySection, SecondaryMethod, SecondarySection, SingletonPolicy};
 use crate::rules::OutsiderPromise;
 
@@ -31,11 +31,8 @@ impl SuppressionConfig {
         if matches!(secondary.method, SecondaryMethod::Interval | SecondaryMethod::Optimal | SecondaryMethod::Patterns) && !file.audit.enabled {
             fail!(Policy, "[secondary] method = \"{name}\" is checked by the audit, but [audit] enabled = false; enable the audit");
         }
-        if secondary.method == SecondaryMethod::Patterns && !file.tables.is_empty() {
-            fail!(Policy, "[secondary] method = \"patterns\" protects one table at a time; linked tables need method = \"optimal\" or \"interval\"");
-        }
-        if secondary.method == SecondaryMethod::Fast && !file.tables.is_empty() {
-            fail!(Policy, "[secondary] method = \"fast\" protects one table at a time; linked tables need method = \"interval\" or \"optimal\"");
+        if matches!(secondary.method, SecondaryMethod::Fast | SecondaryMethod::Patterns) && !file.tables.is_empty() {
+            return Err(one_table_only(secondary.method));
         }
         Ok(SuppressionConfig {
             primary: file.primary.clone(),
@@ -44,4 +41,11 @@ impl SuppressionConfig {
             promise: OutsiderPromise::of(&file.primary, file.input.magnitude.is_some()),
         })
     }
+}
+
+/// The refusal of a method that protects one table at a time (`fast`,
+/// `patterns`) given linked tables: at load time, and again where linked
+/// cubes reach it through the library.
+pub fn one_table_only(method: SecondaryMethod) -> crate::Error {
+    err!(Policy, "[secondary] method = \"{}\" protects one table at a time; linked tables need method = \"interval\" or \"optimal\"", method.name())
 }

@@ -47,7 +47,7 @@ mod singletons;
 pub use crate::attacker::hypercube;
 pub use crate::attacker::SINGLETON_LP_LIMIT;
 
-pub use config::SuppressionConfig;
+pub use config::{one_table_only, SuppressionConfig};
 pub use singletons::{protect_from_singletons, protect_singletons};
 use lp::protect_cells;
 
@@ -129,9 +129,7 @@ pub fn choose(method: SecondaryMethod, table: &dyn Additive, lp_limit: usize) ->
     let cells = table.len();
     Ok(match method {
         SecondaryMethod::Optimal => (Complements::Optimal, format!("optimal, as the policy asks ({cells} cells)")),
-        SecondaryMethod::Patterns if table.as_cube().is_none() => {
-            fail!(Policy, "[secondary] method = \"patterns\" protects one table at a time; linked tables need method = \"optimal\" or \"interval\"")
-        }
+        SecondaryMethod::Patterns if table.as_cube().is_none() => return Err(one_table_only(method)),
         SecondaryMethod::Patterns => (Complements::Patterns, format!("patterns, as the policy asks ({cells} cells)")),
         SecondaryMethod::Interval if table.as_cube().is_none() => {
             (Complements::Optimal, format!("interval chose optimal: linked tables ({cells} cells), which patterns cannot take"))
@@ -164,7 +162,7 @@ pub fn protect_sensitive(
             // get protection LPs: slow at this size, but few; in the time left.
             Ok(hidden + protect_cells(table, marks, &left, reason, cost_kind, forced_published, deadline)?)
         }
-        (Complements::Patterns, None) => fail!(Policy, "[secondary] method = \"patterns\" protects one table at a time; linked tables need method = \"optimal\""),
+        (Complements::Patterns, None) => Err(one_table_only(SecondaryMethod::Patterns)),
         (Complements::Optimal, _) => protect_cells(table, marks, &targets, reason, cost_kind, forced_published, deadline),
     }
 }
