@@ -299,18 +299,24 @@ fn secondary_and_audit(
     let mut choice = None;
     match (secondary.method, cube) {
         (SecondaryMethod::None, _) => {}
-        (SecondaryMethod::Interval | SecondaryMethod::Optimal | SecondaryMethod::Patterns, _) => {
+        (SecondaryMethod::Interval | SecondaryMethod::Optimal | SecondaryMethod::Modular | SecondaryMethod::Patterns, _) => {
             let (complements, why) = suppression::choose(secondary.method, table, secondary.lp_limit)?;
             // Each step can hide cells the others must look at again; all
             // only ever add hidden cells or protection, so this ends.
             loop {
-                suppression::protect_sensitive(table, marks, complements, secondary.cost, forced_published, deadline)?;
+                suppression::protect_sensitive(table, marks, complements, secondary.cost, forced_published, promise, deadline)?;
+                if debug {
+                    eprintln!("sensitive cells protected: {:.2?}", clock.elapsed());
+                }
                 if singletons && table.len() <= suppression::SINGLETON_LP_LIMIT {
                     suppression::protect_from_singletons(table, marks, secondary.cost, forced_published, deadline)?;
                 } else if singletons {
                     // Above it the LP rule costs minutes: the structural rule,
                     // which the audit's singletons check does not judge there.
                     suppression::protect_singletons(table, marks, secondary.cost, forced_published)?;
+                }
+                if debug {
+                    eprintln!("singletons protected: {:.2?}", clock.elapsed());
                 }
                 let Some(promise) = promise else { break };
                 if suppression::protect_outsider_view(table, marks, promise)? == 0 {

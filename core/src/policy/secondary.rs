@@ -20,6 +20,12 @@ pub enum SecondaryMethod {
     /// 2001, LP heuristic, as tau-Argus's optimal method): the fewest hidden
     /// cells; each LP costs seconds above about 5,000 cells.
     Optimal,
+    /// The protection LPs of `optimal` on the subtables of a hierarchical
+    /// table (one level of each dimension's tree with its margin), top-down,
+    /// then a check of the whole table (de Wolf 2002, as tau-Argus's modular
+    /// method, HiTaS): close to `optimal`'s cells at a fraction of its time.
+    /// One table at a time.
+    Modular,
     /// Hypercube patterns (Repsilber 1994, as tau-Argus's GHMITER), then
     /// protection LPs for the few cells no pattern protects: scales to
     /// 10^5-10^6 cells but hides more, often through large margins. One table at a time.
@@ -37,6 +43,7 @@ impl SecondaryMethod {
             SecondaryMethod::None => "none",
             SecondaryMethod::Interval => "interval",
             SecondaryMethod::Optimal => "optimal",
+            SecondaryMethod::Modular => "modular",
             SecondaryMethod::Patterns => "patterns",
             SecondaryMethod::Fast => "fast",
         }
@@ -59,7 +66,7 @@ pub enum CostKind {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SecondarySection {
-    /// `none` (default), `interval`, `optimal`, `patterns` or `fast`.
+    /// `none` (default), `interval`, `optimal`, `modular`, `patterns` or `fast`.
     #[serde(default)]
     pub method: SecondaryMethod,
     /// Cost of hiding a cell: `unit` (default), `value` or `log`.

@@ -16,8 +16,22 @@ use crate::policy::CostKind;
 use crate::table::{Additive, Constraint};
 use crate::{err, fail};
 
+/// What `modular` (see [`super::modular`]) asks of the protection LPs of one
+/// subtable, indexed by the subtable's cells.
+pub(super) struct Steering<'a> {
+    /// Published by a subtable protected before this one: hiding it sends
+    /// work back to that subtable, so it costs [`SETTLED_PENALTY`] times more.
+    pub settled: &'a [bool],
+}
+
+/// What a cell published by an earlier subtable costs, times its own cost:
+/// enough that a route inside the subtable wins when one exists, finite
+/// because sometimes none does (then the earlier subtable is redone).
+const SETTLED_PENALTY: f64 = 20.0;
+
 /// Hide cells until each target's attacker interval reaches `lo` below and
 /// `up` above its value; returns the number of cells hidden.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn protect_cells(
     table: &dyn Additive,
     marks: &mut CellMarks,
@@ -26,6 +40,7 @@ pub(super) fn protect_cells(
     cost_kind: CostKind,
     forced_published: &[bool],
     deadline: Deadline,
+    steering: Option<&Steering<'_>>,
 ) -> Fallible<usize> {
     let n = table.len();
     if targets.is_empty() {
@@ -39,6 +54,11 @@ pub(super) fn protect_cells(
     let mut done: Vec<(bool, bool)> = targets.iter().map(|&(_, lo, up)| (up <= 0, lo <= 0)).collect();
     let headlines = table.headlines();
     let mut weights = flow_weights(marks, forced_published, values, cost_kind, &headlines);
+    if let Some(steering) = steering {
+        for (w, _) in weights.iter_mut().zip(steering.settled).filter(|(_, &settled)| settled) {
+            *w *= SETTLED_PENALTY;
+        }
+    }
     let mut solves = 0usize;
     let mut rounds = 0usize;
     let mut pending: Vec<usize> = (0..targets.len()).collect();
@@ -108,7 +128,7 @@ pub(super) fn protect_cells(
                         hidden_now += 1;
                     }
                 }
-                mark_protected_by(&change, values, &targets, &mut done);
+                mark_protected_by(&change, values, targets, &mut done);
             }
         }
     }

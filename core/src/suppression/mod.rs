@@ -42,6 +42,7 @@
 mod config;
 mod gauss;
 mod lp;
+mod modular;
 mod singletons;
 
 pub use crate::attacker::hypercube;
@@ -108,6 +109,9 @@ fn cost(kind: CostKind, value: i64) -> f64 {
 pub enum Complements {
     /// Protection LPs over the whole table.
     Optimal,
+    /// Protection LPs subtable by subtable, then over the whole table for
+    /// the cells still exposed.
+    Modular,
     /// Hypercube patterns, then protection LPs for the cells no pattern protects.
     Patterns,
 }
@@ -116,6 +120,7 @@ impl Complements {
     pub fn name(self) -> &'static str {
         match self {
             Complements::Optimal => "optimal",
+            Complements::Modular => "modular",
             Complements::Patterns => "patterns",
         }
     }
@@ -129,7 +134,8 @@ pub fn choose(method: SecondaryMethod, table: &dyn Additive, lp_limit: usize) ->
     let cells = table.len();
     Ok(match method {
         SecondaryMethod::Optimal => (Complements::Optimal, format!("optimal, as the policy asks ({cells} cells)")),
-        SecondaryMethod::Patterns if table.as_cube().is_none() => return Err(one_table_only(method)),
+        SecondaryMethod::Patterns | SecondaryMethod::Modular if table.as_cube().is_none() => return Err(one_table_only(method)),
+        SecondaryMethod::Modular => (Complements::Modular, format!("modular, as the policy asks ({cells} cells)")),
         SecondaryMethod::Patterns => (Complements::Patterns, format!("patterns, as the policy asks ({cells} cells)")),
         SecondaryMethod::Interval if table.as_cube().is_none() => {
             (Complements::Optimal, format!("interval chose optimal: linked tables ({cells} cells), which patterns cannot take"))
@@ -151,6 +157,7 @@ pub fn protect_sensitive(
     complements: Complements,
     cost_kind: CostKind,
     forced_published: &[bool],
+    promise: Option<&OutsiderPromise>,
     deadline: Deadline,
 ) -> Fallible<usize> {
     let targets: Vec<(usize, i64, i64)> = (0..table.len()).filter_map(|c| marks.protection[c].map(|(lo, up)| (c, lo, up))).collect();
@@ -160,10 +167,33 @@ pub fn protect_sensitive(
             let (hidden, left) = protect_by_patterns(cube, marks, &targets, reason, cost_kind, forced_published, deadline)?;
             // Cells no pattern could protect (a sparse corner of the table)
             // get protection LPs: slow at this size, but few; in the time left.
-            Ok(hidden + protect_cells(table, marks, &left, reason, cost_kind, forced_published, deadline)?)
+            Ok(hidden + protect_cells(table, marks, &left, reason, cost_kind, forced_published, deadline, None)?)
+        }
+        (Complements::Modular, Some(cube)) => {
+            let clock = std::time::Instant::now();
+            let hidden = modular::protect_by_subtables(cube, marks, reason, cost_kind, forced_published, promise, deadline)?;
+            if std::env::var_os("AMPARO_DEBUG").is_some() {
+                eprintln!("modular: subtables {:.2?}", clock.elapsed());
+            }
+            // Certificates glued across subtables may not hold together: the
+            // whole table's attacker looks at every sensitive cell, and the
+            // ones still exposed get protection LPs over the whole table.
+            // (Subtables may have given hidden cells levels for the outsider's promise.)
+            // Cells a hypercube of hidden cells already protects need no
+            // attacker (look-ups, not LPs).
+            let values = cube.values();
+            let mut bounds: Vec<(usize, i64, i64)> =
+                (0..table.len()).filter_map(|c| marks.protection[c].map(|(lo, up)| (c, values[c] - lo, values[c] + up))).collect();
+            hypercube::keep_uncertified(table, &marks.published, &mut bounds);
+            let targets: Vec<(usize, i64, i64)> = bounds.into_iter().map(|(c, low, high)| (c, values[c] - low, high - values[c])).collect();
+            if std::env::var_os("AMPARO_DEBUG").is_some() {
+                eprintln!("modular: {} sensitive cells without a hypercube certificate, checked over the whole table", targets.len());
+            }
+            Ok(hidden + protect_cells(table, marks, &targets, reason, cost_kind, forced_published, deadline, None)?)
         }
         (Complements::Patterns, None) => Err(one_table_only(SecondaryMethod::Patterns)),
-        (Complements::Optimal, _) => protect_cells(table, marks, &targets, reason, cost_kind, forced_published, deadline),
+        (Complements::Modular, None) => Err(one_table_only(SecondaryMethod::Modular)),
+        (Complements::Optimal, _) => protect_cells(table, marks, &targets, reason, cost_kind, forced_published, deadline, None),
     }
 }
 
@@ -387,7 +417,7 @@ pub fn fast(
         if std::env::var_os("AMPARO_DEBUG").is_some() {
             eprintln!("fast: {hidden_now} secondary cells so far, {added} for singletons, {} hidden cells pinned by bounds", pinned.len());
         }
-        let repaired = protect_cells(cube, marks, &pinned, "keeps a hidden cell from being computed", cost_kind, forced_published, deadline)?;
+        let repaired = protect_cells(cube, marks, &pinned, "keeps a hidden cell from being computed", cost_kind, forced_published, deadline, None)?;
         hidden_now += added + repaired;
         if repaired == 0 {
             return Ok(hidden_now);
