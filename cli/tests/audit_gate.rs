@@ -154,6 +154,17 @@ fn a_table_made_with_another_policy_fails_the_metadata_check() {
     assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
     let (code, text, failed) = verdict(&case, &[&published]);
     assert_eq!((code, failed.len()), (0, 0), "{text}");
+    // The report says how the file was made, from its metadata.
+    let made = "published.csv: primary:threshold+secondary:optimal (interval chose optimal: 9 cells, within [secondary] lp_limit = 5000)";
+    assert!(text.lines().any(|l| l.starts_with("made by:  ") && l.ends_with(made)), "{text}");
+    let json: serde_json::Value = serde_json::from_slice(&case.audit(&[&published], "json").stdout).unwrap();
+    assert_eq!(json["produced_by"][0]["method"], "primary:threshold+secondary:optimal");
+    assert!(json["produced_by"][0]["secondary"].as_str().unwrap().starts_with("interval chose optimal"));
+    let summary = case.dir.path().join("summary.md");
+    let run = amparo().args(["audit", "--lang", "en", "--format", "github", "--summary"]).arg(&summary).arg("-p").arg(case.dir.path().join("policy.toml")).arg(&published).output().unwrap();
+    assert_eq!(run.status.code(), Some(0));
+    let markdown = std::fs::read_to_string(&summary).unwrap();
+    assert!(markdown.contains(made), "{markdown}");
     // The same table audited against an edited policy: its metadata names the old one.
     std::fs::write(case.dir.path().join("policy.toml"), format!("{policy}# edited\n")).unwrap();
     let (code, text, failed) = verdict(&case, &[&published]);

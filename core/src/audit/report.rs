@@ -36,6 +36,17 @@ pub struct CheckOutcome {
     pub findings: usize,
 }
 
+/// How one published file was made, as its metadata records it.
+#[derive(Debug, Clone, Serialize, JsonSchema, PartialEq)]
+pub struct ProducedBy {
+    /// The published file (named as given).
+    pub table: String,
+    pub method: String,
+    /// Why this secondary suppression method ran (the metadata's `secondary` note).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secondary: Option<String>,
+}
+
 /// One finding.
 #[derive(Debug, Clone, Serialize, JsonSchema, PartialEq)]
 pub struct FindingReport {
@@ -74,6 +85,11 @@ pub struct AuditReport {
     pub hidden_cells: usize,
     pub checks: Vec<CheckOutcome>,
     pub findings: Vec<FindingReport>,
+    /// For each file whose metadata says how it was made: the method that
+    /// ran (e.g. `threshold+secondary:modular`) and, for secondary
+    /// suppression, why that one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub produced_by: Vec<ProducedBy>,
     /// The heat map of each table, as HTML (for `--format html`; not in the JSON).
     #[serde(skip)]
     #[schemars(skip)]
@@ -264,6 +280,7 @@ impl AuditReport {
             hidden_cells: audit.hidden_cells,
             checks: Vec::new(),
             findings: Vec::new(),
+            produced_by: Vec::new(),
             maps: Vec::new(),
         }
     }
@@ -285,6 +302,10 @@ impl AuditReport {
     /// made with this policy, its own audit passed (or does not apply), and,
     /// for a CSV, the `.meta.json` describes these very bytes.
     fn add_metadata_check(&mut self, table: &str, recorded: &Recorded, expected: &str) {
+        if let Some(method) = recorded.metadata.get(&format!("{}method", crate::output::METADATA_PREFIX)) {
+            let secondary = recorded.metadata.get(&format!("{}secondary", crate::output::METADATA_PREFIX)).cloned();
+            self.produced_by.push(ProducedBy { table: table.to_owned(), method: method.clone(), secondary });
+        }
         let Some(hash) = recorded.metadata.get(POLICY_HASH_KEY) else { return };
         if hash != expected {
             let text = Message::new(
@@ -359,6 +380,20 @@ impl AuditReport {
         )
     }
 
+    /// "made by: t.csv: threshold+secondary:modular (modular, as the policy asks)", one line per file.
+    pub(super) fn produced_by_lines(&self) -> Vec<String> {
+        self.produced_by
+            .iter()
+            .map(|p| {
+                let method = match &p.secondary {
+                    Some(why) => format!("{} ({why})", p.method),
+                    None => p.method.clone(),
+                };
+                self.lang().text("report.produced_by", &[("table", p.table.as_str().into()), ("method", method.into())])
+            })
+            .collect()
+    }
+
     pub(super) fn lang(&self) -> Lang {
         Lang::from_code(&self.language).unwrap_or(Lang::EN)
     }
@@ -379,6 +414,10 @@ impl AuditReport {
             .collect();
         out.push_str(&l.text("report.checks", &[("checks", checks.join(", ").into())]));
         out.push('\n');
+        for line in self.produced_by_lines() {
+            out.push_str(&line);
+            out.push('\n');
+        }
         if self.passed {
             out.push_str(&l.text("report.passed", &[]));
             out.push('\n');
@@ -460,7 +499,10 @@ impl AuditReport {
     /// A Markdown summary (for `$GITHUB_STEP_SUMMARY`, or a merge-request comment).
     pub fn to_markdown(&self) -> String {
         let l = self.lang();
-        let line = self.summary_line();
+        let mut line = self.summary_line();
+        for made in self.produced_by_lines() {
+            line.push_str(&format!("\n\n{made}"));
+        }
         let column = |k: &str| l.text(&format!("report.column_{k}"), &[]);
         let mut out = format!(
             "## {}\n\n{line}\n\n| {} | {} | {} |\n|---|---|---|\n",
