@@ -319,7 +319,7 @@ fn secondary_and_audit(
                     eprintln!("singletons protected: {:.2?}", clock.elapsed());
                 }
                 let Some(promise) = promise else { break };
-                if suppression::protect_outsider_view(table, marks, promise)? == 0 {
+                if suppression::protect_outsider_view(table, marks, promise, deadline)? == 0 {
                     break;
                 }
             }

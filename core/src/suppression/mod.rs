@@ -206,7 +206,7 @@ pub fn protect_sensitive(
 /// default levels: reach 0 and the threshold), so the next pass of
 /// [`protect_sensitive`] makes it keep the promise whatever it holds. Returns how
 /// many cells got levels.
-pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promise: &OutsiderPromise) -> Fallible<usize> {
+pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promise: &OutsiderPromise, deadline: Deadline) -> Fallible<usize> {
     let (low, high) = promise.range();
     let mut targets: Vec<(usize, i64, i64)> = (0..table.len()).filter(|&c| marks.is_hidden(c)).map(|c| (c, low, high)).collect();
     // A hypercube of hidden cells that lets a cell reach both ends proves
@@ -227,6 +227,17 @@ pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promis
     let mut added = 0;
     for (k, &(cell, _, _)) in targets.iter().enumerate() {
         crate::progress::report("checking what outsiders can tell", k as u64 + 1, Some(targets.len() as u64));
+        if deadline.passed() {
+            return Err(err!(
+                Infeasible,
+                "secondary suppression did not finish within [secondary] time_limit = {} s: the check that hidden cells keep the outsider's promise \
+                 had looked at {k} of {} hidden cells on a table of {} cells; raise time_limit, use [secondary] method = \"patterns\" \
+                 (much faster, more cells hidden) or \"fast\", or publish a smaller table",
+                deadline.seconds(),
+                targets.len(),
+                table.len()
+            ));
+        }
         if crate::attacker::outsider_breach(&mut attacker, &local, promise, cell)?.is_none() {
             continue;
         }

@@ -229,7 +229,7 @@ impl Run<'_> {
             protect_cells(&sub, &mut local, &targets, self.reason, self.cost_kind, &forced, self.deadline, Some(&steering))?;
             let Some(promise) = self.promise else { break };
             let before = local.protection.clone();
-            if super::protect_outsider_view(&sub, &mut local, promise)? == 0 {
+            if super::protect_outsider_view(&sub, &mut local, promise, self.deadline)? == 0 {
                 break;
             }
             targets = (0..sub.len()).filter(|&k| local.protection[k] != before[k]).filter_map(|k| local.protection[k].map(|(lo, up)| (k, lo, up))).collect();
