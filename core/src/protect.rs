@@ -303,8 +303,9 @@ fn secondary_and_audit(
             let (complements, why) = suppression::choose(secondary.method, table, secondary.lp_limit)?;
             // Each step can hide cells the others must look at again; all
             // only ever add hidden cells or protection, so this ends.
+            let mut proven = vec![None; table.len()];
             loop {
-                suppression::protect_sensitive(table, marks, complements, secondary.cost, forced_published, promise, deadline)?;
+                suppression::protect_sensitive(table, marks, complements, secondary.cost, forced_published, promise, &mut proven, deadline)?;
                 if debug {
                     eprintln!("sensitive cells protected: {:.2?}", clock.elapsed());
                 }

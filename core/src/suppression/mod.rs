@@ -151,6 +151,12 @@ pub fn choose(method: SecondaryMethod, table: &dyn Additive, lp_limit: usize) ->
 /// Hide complementary cells, by `complements`, until every sensitive cell's
 /// protection levels hold. Returns the number of cells hidden as secondary
 /// suppressions.
+///
+/// `proven` (one entry per cell, kept by the caller across calls) holds the
+/// levels each cell was last shown to keep: hiding more cells only widens
+/// an attacker's intervals, so a cell whose levels have not grown since is
+/// not looked at again.
+#[allow(clippy::too_many_arguments)]
 pub fn protect_sensitive(
     table: &dyn Additive,
     marks: &mut CellMarks,
@@ -158,16 +164,17 @@ pub fn protect_sensitive(
     cost_kind: CostKind,
     forced_published: &[bool],
     promise: Option<&OutsiderPromise>,
+    proven: &mut [Option<(i64, i64)>],
     deadline: Deadline,
 ) -> Fallible<usize> {
-    let targets: Vec<(usize, i64, i64)> = (0..table.len()).filter_map(|c| marks.protection[c].map(|(lo, up)| (c, lo, up))).collect();
+    let targets = unproven(marks, proven);
     let reason = "protects a sensitive cell";
-    match (complements, table.as_cube()) {
+    let hidden = match (complements, table.as_cube()) {
         (Complements::Patterns, Some(cube)) => {
             let (hidden, left) = protect_by_patterns(cube, marks, &targets, reason, cost_kind, forced_published, deadline)?;
             // Cells no pattern could protect (a sparse corner of the table)
             // get protection LPs: slow at this size, but few; in the time left.
-            Ok(hidden + protect_cells(table, marks, &left, reason, cost_kind, forced_published, deadline, None)?)
+            hidden + protect_cells(table, marks, &left, reason, cost_kind, forced_published, deadline, None)?
         }
         (Complements::Modular, Some(cube)) => {
             let clock = std::time::Instant::now();
@@ -176,25 +183,40 @@ pub fn protect_sensitive(
                 eprintln!("modular: subtables {:.2?}", clock.elapsed());
             }
             // Certificates glued across subtables may not hold together: the
-            // whole table's attacker looks at every sensitive cell, and the
-            // ones still exposed get protection LPs over the whole table.
-            // (Subtables may have given hidden cells levels for the outsider's promise.)
-            // Cells a hypercube of hidden cells already protects need no
-            // attacker (look-ups, not LPs).
+            // whole table's attacker looks at every sensitive cell (and every
+            // hidden cell the subtables gave levels for the outsider's
+            // promise), and the ones still exposed get protection LPs over
+            // the whole table. Cells a hypercube of hidden cells already
+            // protects need no attacker (look-ups, not LPs).
             let values = cube.values();
-            let mut bounds: Vec<(usize, i64, i64)> =
-                (0..table.len()).filter_map(|c| marks.protection[c].map(|(lo, up)| (c, values[c] - lo, values[c] + up))).collect();
+            let mut bounds: Vec<(usize, i64, i64)> = unproven(marks, proven).into_iter().map(|(c, lo, up)| (c, values[c] - lo, values[c] + up)).collect();
             hypercube::keep_uncertified(table, &marks.published, &mut bounds);
             let targets: Vec<(usize, i64, i64)> = bounds.into_iter().map(|(c, low, high)| (c, values[c] - low, high - values[c])).collect();
             if std::env::var_os("AMPARO_DEBUG").is_some() {
                 eprintln!("modular: {} sensitive cells without a hypercube certificate, checked over the whole table", targets.len());
             }
-            Ok(hidden + protect_cells(table, marks, &targets, reason, cost_kind, forced_published, deadline, None)?)
+            hidden + protect_cells(table, marks, &targets, reason, cost_kind, forced_published, deadline, None)?
         }
-        (Complements::Patterns, None) => Err(one_table_only(SecondaryMethod::Patterns)),
-        (Complements::Modular, None) => Err(one_table_only(SecondaryMethod::Modular)),
-        (Complements::Optimal, _) => protect_cells(table, marks, &targets, reason, cost_kind, forced_published, deadline, None),
+        (Complements::Patterns, None) => return Err(one_table_only(SecondaryMethod::Patterns)),
+        (Complements::Modular, None) => return Err(one_table_only(SecondaryMethod::Modular)),
+        (Complements::Optimal, _) => protect_cells(table, marks, &targets, reason, cost_kind, forced_published, deadline, None)?,
+    };
+    for (was, now) in proven.iter_mut().zip(&marks.protection) {
+        *was = *now;
     }
+    Ok(hidden)
+}
+
+/// Cells with protection levels beyond the ones last shown to hold, as
+/// (cell, lower, upper) targets.
+fn unproven(marks: &CellMarks, proven: &[Option<(i64, i64)>]) -> Vec<(usize, i64, i64)> {
+    (0..marks.protection.len())
+        .filter_map(|c| {
+            let (lo, up) = marks.protection[c]?;
+            let (was_lo, was_up) = proven[c].unwrap_or((0, 0));
+            (proven[c].is_none() || lo > was_lo || up > was_up).then_some((c, lo, up))
+        })
+        .collect()
 }
 
 /// The outsider's promise (see [`OutsiderPromise`]) for the cells hidden so
