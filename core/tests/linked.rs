@@ -18,6 +18,10 @@ const SEXES: [&str; 2] = ["F", "M"];
 const AGES: [&str; 3] = ["0-4", "5-11", "12-17"];
 
 fn policy(dims: &[&str]) -> Policy {
+    policy_with(dims, "interval")
+}
+
+fn policy_with(dims: &[&str], method: &str) -> Policy {
     let mut text = String::from("version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n");
     for d in dims {
         text.push_str(match *d {
@@ -26,7 +30,7 @@ fn policy(dims: &[&str]) -> Policy {
             _ => "[dimensions.age]\ncodes = [\"0-4\", \"5-11\", \"12-17\"]\n",
         });
     }
-    text.push_str("[primary]\nthreshold = 5\n[secondary]\nmethod = \"interval\"\n");
+    text.push_str(&format!("[primary]\nthreshold = 5\n[secondary]\nmethod = \"{method}\"\n"));
     Policy::from_toml(&text, Path::new(".")).unwrap()
 }
 
@@ -60,7 +64,7 @@ fn cube(dims: &[&str], counts: &[i64]) -> Cube {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 16, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
 
     /// district x sex and district x age share every district's total (and
     /// region totals): protected together, a shared cell has one status in
@@ -68,10 +72,14 @@ proptest! {
     #[test]
     fn linked_tables_share_statuses_and_pass_the_joint_audit(
         counts in prop::collection::vec(prop_oneof![3 => 0i64..5, 2 => 5i64..30], 5..19),
+        method in prop_oneof![Just("interval"), Just("modular")],
     ) {
         let cubes = vec![cube(&["district", "sex"], &counts), cube(&["district", "age"], &counts)];
-        let out = amparo::protect_linked(&policy(&["district", "sex"]), cubes.clone()).unwrap();
+        let out = amparo::protect_linked(&policy_with(&["district", "sex"], method), cubes.clone()).unwrap();
         prop_assert_eq!(out.len(), 2);
+        for table in &out {
+            prop_assert!(table.metadata.method.contains(if method == "modular" { "secondary:modular" } else { "secondary:optimal" }), "{}", table.metadata.method);
+        }
         for table in &out {
             prop_assert!(table.audit.as_ref().unwrap().passed(), "{:?}", table.audit.as_ref().unwrap().describe_findings(&table.cube, 5));
         }

@@ -475,9 +475,8 @@ fn named_methods_that_cannot_run_are_refused_when_the_policy_loads() {
     let linked = "[tables.a]\ndimensions = [\"d0\"]\n[tables.b]\ndimensions = [\"d1\"]\n";
     let head = policy_head(2).replace("kind = \"aggregated\"\ncount = \"n\"", "kind = \"microdata\"");
     for (secondary, fragment) in [
-        (format!("method = \"patterns\"\n{linked}"), "method = \"patterns\" protects one table at a time; linked tables need method = \"interval\" or \"optimal\""),
-        (format!("method = \"fast\"\n{linked}"), "method = \"fast\" protects one table at a time; linked tables need method = \"interval\" or \"optimal\""),
-        (format!("method = \"modular\"\n{linked}"), "method = \"modular\" protects one table at a time"),
+        (format!("method = \"patterns\"\n{linked}"), "method = \"patterns\" protects one table at a time; linked tables need method = \"interval\", \"optimal\" or \"modular\""),
+        (format!("method = \"fast\"\n{linked}"), "method = \"fast\" protects one table at a time; linked tables need method = \"interval\", \"optimal\" or \"modular\""),
         ("method = \"optimal\"\n[audit]\nenabled = false\nskip = \"I accept an unaudited table\"\n".to_owned(), "method = \"optimal\" is checked by the audit"),
         ("method = \"quick\"\n".to_owned(), "patterns"),
     ] {

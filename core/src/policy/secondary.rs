@@ -24,7 +24,7 @@ pub enum SecondaryMethod {
     /// table (one level of each dimension's tree with its margin), top-down,
     /// then a check of the whole table (de Wolf 2002, as tau-Argus's modular
     /// method, HiTaS): close to `optimal`'s cells at a fraction of its time.
-    /// One table at a time.
+    /// Linked tables: each table's subtables, with one status per shared cell.
     Modular,
     /// Hypercube patterns (Repsilber 1994, as tau-Argus's GHMITER), then
     /// protection LPs for the few cells no pattern protects: scales to

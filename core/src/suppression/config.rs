@@ -31,7 +31,7 @@ impl SuppressionConfig {
         if matches!(secondary.method, SecondaryMethod::Interval | SecondaryMethod::Optimal | SecondaryMethod::Modular | SecondaryMethod::Patterns) && !file.audit.enabled {
             fail!(Policy, "[secondary] method = \"{name}\" is checked by the audit, but [audit] enabled = false; enable the audit");
         }
-        if matches!(secondary.method, SecondaryMethod::Fast | SecondaryMethod::Modular | SecondaryMethod::Patterns) && !file.tables.is_empty() {
+        if matches!(secondary.method, SecondaryMethod::Fast | SecondaryMethod::Patterns) && !file.tables.is_empty() {
             return Err(one_table_only(secondary.method));
         }
         Ok(SuppressionConfig {
@@ -44,8 +44,8 @@ impl SuppressionConfig {
 }
 
 /// The refusal of a method that protects one table at a time (`fast`,
-/// `modular`, `patterns`) given linked tables: at load time, and again where linked
+/// `patterns`) given linked tables: at load time, and again where linked
 /// cubes reach it through the library.
 pub fn one_table_only(method: SecondaryMethod) -> crate::Error {
-    err!(Policy, "[secondary] method = \"{}\" protects one table at a time; linked tables need method = \"interval\" or \"optimal\"", method.name())
+    err!(Policy, "[secondary] method = \"{}\" protects one table at a time; linked tables need method = \"interval\", \"optimal\" or \"modular\"", method.name())
 }

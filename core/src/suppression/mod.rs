@@ -134,7 +134,7 @@ pub fn choose(method: SecondaryMethod, table: &dyn Additive, lp_limit: usize) ->
     let cells = table.len();
     Ok(match method {
         SecondaryMethod::Optimal => (Complements::Optimal, format!("optimal, as the policy asks ({cells} cells)")),
-        SecondaryMethod::Patterns | SecondaryMethod::Modular if table.as_cube().is_none() => return Err(one_table_only(method)),
+        SecondaryMethod::Patterns if table.as_cube().is_none() => return Err(one_table_only(method)),
         SecondaryMethod::Modular => (Complements::Modular, format!("modular, as the policy asks ({cells} cells)")),
         SecondaryMethod::Patterns => (Complements::Patterns, format!("patterns, as the policy asks ({cells} cells)")),
         SecondaryMethod::Interval if table.as_cube().is_none() => {
@@ -176,9 +176,14 @@ pub fn protect_sensitive(
             // get protection LPs: slow at this size, but few; in the time left.
             hidden + protect_cells(table, marks, &left, reason, cost_kind, forced_published, deadline, None)?
         }
-        (Complements::Modular, Some(cube)) => {
+        (Complements::Modular, _) => {
+            let parts: Vec<(&crate::table::Cube, Option<&[usize]>)> = match (table.as_cube(), table.as_linked()) {
+                (Some(cube), _) => vec![(cube, None)],
+                (None, Some(linked)) => linked.cubes.iter().zip(&linked.linked).map(|(cube, ids)| (cube, Some(ids.as_slice()))).collect(),
+                (None, None) => return Err(one_table_only(SecondaryMethod::Modular)),
+            };
             let clock = std::time::Instant::now();
-            let hidden = modular::protect_by_subtables(cube, marks, reason, cost_kind, forced_published, promise, deadline)?;
+            let hidden = modular::protect_by_subtables(table, parts, marks, reason, cost_kind, forced_published, promise, deadline)?;
             if std::env::var_os("AMPARO_DEBUG").is_some() {
                 eprintln!("modular: subtables {:.2?}", clock.elapsed());
             }
@@ -188,7 +193,7 @@ pub fn protect_sensitive(
             // promise), and the ones still exposed get protection LPs over
             // the whole table. Cells a hypercube of hidden cells already
             // protects need no attacker (look-ups, not LPs).
-            let values = cube.values();
+            let values = table.values();
             let mut bounds: Vec<(usize, i64, i64)> = unproven(marks, proven).into_iter().map(|(c, lo, up)| (c, values[c] - lo, values[c] + up)).collect();
             hypercube::keep_uncertified(table, &marks.published, &mut bounds);
             let targets: Vec<(usize, i64, i64)> = bounds.into_iter().map(|(c, low, high)| (c, values[c] - low, high - values[c])).collect();
@@ -198,7 +203,6 @@ pub fn protect_sensitive(
             hidden + protect_cells(table, marks, &targets, reason, cost_kind, forced_published, deadline, None)?
         }
         (Complements::Patterns, None) => return Err(one_table_only(SecondaryMethod::Patterns)),
-        (Complements::Modular, None) => return Err(one_table_only(SecondaryMethod::Modular)),
         (Complements::Optimal, _) => protect_cells(table, marks, &targets, reason, cost_kind, forced_published, deadline, None)?,
     };
     for (was, now) in proven.iter_mut().zip(&marks.protection) {

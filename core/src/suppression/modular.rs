@@ -21,6 +21,9 @@
 //! levels only grow, so this ends. Subtables at one depth share only cells
 //! decided above them, so they run side by side on every core.
 //!
+//! Linked tables (tables sharing cells) are decomposed table by table, and
+//! a shared cell's subtables in every table are requeued when it changes.
+//!
 //! Certificates glued across subtables need not agree on the cells they
 //! share, so the caller checks the whole table with the attacker afterwards
 //! and repairs the cells still exposed with whole-table LPs (on bench "mid"
@@ -127,7 +130,9 @@ impl<'a> Subtables<'a> {
         }))
     }
 
-    fn build(&self, id: usize, headlines: &[bool]) -> Subtable<'a> {
+    /// Subtable `id`, its cells named by `ids` (a linked table's cells
+    /// among all the linked cells; None for a table on its own).
+    fn build(&self, id: usize, ids: Option<&[usize]>, headlines: &[bool]) -> Subtable<'a> {
         let cube = self.cube;
         let axes: Vec<Vec<u32>> = self
             .heads_of(id)
@@ -141,9 +146,13 @@ impl<'a> Subtables<'a> {
             strides[d] = strides[d + 1] * shape[d + 1];
         }
         let len: usize = shape.iter().product();
-        let cells: Vec<usize> = (0..len)
+        let cube_cells: Vec<usize> = (0..len)
             .map(|k| (0..shape.len()).map(|d| axes[d][(k / strides[d]) % shape[d]] as usize * cube.strides()[d]).sum())
             .collect();
+        let cells: Vec<usize> = match ids {
+            Some(ids) => cube_cells.iter().map(|&c| ids[c]).collect(),
+            None => cube_cells.clone(),
+        };
         let mut constraints = Vec::new();
         for d in (0..shape.len()).filter(|&d| shape[d] > 1) {
             for k in (0..len).filter(|&k| (k / strides[d]) % shape[d] == 0) {
@@ -152,17 +161,92 @@ impl<'a> Subtables<'a> {
         }
         Subtable {
             cube,
-            values: cells.iter().map(|&c| cube.value(c)).collect(),
+            values: cube_cells.iter().map(|&c| cube.value(c)).collect(),
             headlines: cells.iter().map(|&c| headlines[c]).collect(),
+            cube_cells,
             cells,
             constraints,
         }
     }
 }
 
-/// One subtable: its cells (indices into the cube), values and constraints.
+/// The subtables of every table being protected (one, or each of a set
+/// of linked tables), numbered one after the other.
+struct Layout<'a> {
+    tables: Vec<(Subtables<'a>, Option<&'a [usize]>)>,
+    /// The number of the first subtable of each table.
+    offsets: Vec<usize>,
+    count: usize,
+    /// Linked tables: per linked cell, each (table, cell of its cube) it is.
+    appears: Vec<Vec<(usize, usize)>>,
+}
+
+impl<'a> Layout<'a> {
+    fn new(parts: Vec<(&'a Cube, Option<&'a [usize]>)>, cells: usize) -> Layout<'a> {
+        let mut appears = Vec::new();
+        if parts.iter().any(|(_, ids)| ids.is_some()) {
+            appears = vec![Vec::new(); cells];
+            for (t, (cube, ids)) in parts.iter().enumerate() {
+                for c in 0..cube.len() {
+                    appears[ids.map_or(c, |ids| ids[c])].push((t, c));
+                }
+            }
+        }
+        let tables: Vec<(Subtables<'a>, Option<&'a [usize]>)> = parts.into_iter().map(|(cube, ids)| (Subtables::new(cube), ids)).collect();
+        let mut offsets = Vec::with_capacity(tables.len());
+        let mut count = 0;
+        for (subtables, _) in &tables {
+            offsets.push(count);
+            count += subtables.count;
+        }
+        Layout { tables, offsets, count, appears }
+    }
+
+    /// (table, subtable of its cube) of subtable `global`.
+    fn locate(&self, global: usize) -> (usize, usize) {
+        let t = self.offsets.partition_point(|&o| o <= global) - 1;
+        (t, global - self.offsets[t])
+    }
+
+    fn depth(&self, global: usize) -> u32 {
+        let (t, id) = self.locate(global);
+        self.tables[t].0.depth(id)
+    }
+
+    fn build(&self, global: usize, headlines: &[bool]) -> Subtable<'a> {
+        let (t, id) = self.locate(global);
+        self.tables[t].0.build(id, self.tables[t].1, headlines)
+    }
+
+    /// Each (table, cube cell) that `cell` is.
+    fn occurrences(&self, cell: usize) -> Vec<(usize, usize)> {
+        if self.appears.is_empty() {
+            vec![(0, cell)]
+        } else {
+            self.appears[cell].clone()
+        }
+    }
+
+    /// Every subtable, of every table, holding `cell`.
+    fn containing(&self, cell: usize) -> Vec<usize> {
+        self.occurrences(cell).into_iter().flat_map(|(t, c)| self.tables[t].0.containing(c).into_iter().map(move |id| self.offsets[t] + id)).collect()
+    }
+
+    /// The subtable protected first of those holding `cell`.
+    fn owner(&self, cell: usize) -> usize {
+        self.occurrences(cell)
+            .into_iter()
+            .map(|(t, c)| self.offsets[t] + self.tables[t].0.owner(c))
+            .min_by_key(|&global| (self.depth(global), global))
+            .expect("every cell is in some table")
+    }
+}
+
+/// One subtable: its cells (in its cube, and in the table being
+/// protected), values and constraints.
 struct Subtable<'a> {
     cube: &'a Cube,
+    cube_cells: Vec<usize>,
     cells: Vec<usize>,
     values: Vec<i64>,
     constraints: Vec<Constraint>,
@@ -180,7 +264,7 @@ impl Additive for Subtable<'_> {
         self.constraints.clone()
     }
     fn describe(&self, cell: usize) -> String {
-        self.cube.describe(self.cells[cell])
+        self.cube.describe(self.cube_cells[cell])
     }
     fn headlines(&self) -> Vec<bool> {
         self.headlines.clone()
@@ -192,7 +276,7 @@ type Protected = Fallible<Option<(Vec<usize>, CellMarks)>>;
 
 /// What one subtable's protection needs besides its own cells.
 struct Run<'a> {
-    subtables: &'a Subtables<'a>,
+    layout: &'a Layout<'a>,
     headlines: &'a [bool],
     reason: &'a str,
     cost_kind: CostKind,
@@ -206,7 +290,7 @@ impl Run<'_> {
     /// stand; returns its cells and their marks afterwards, or None when it
     /// has nothing to protect.
     fn protect(&self, id: usize, marks: &CellMarks) -> Protected {
-        let sub = self.subtables.build(id, self.headlines);
+        let sub = self.layout.build(id, self.headlines);
         let mut targets: Vec<(usize, i64, i64)> = sub
             .cells
             .iter()
@@ -219,7 +303,7 @@ impl Run<'_> {
         }
         let mut local = marks.select(&sub.cells);
         let forced: Vec<bool> = sub.cells.iter().map(|&g| self.forced_published[g]).collect();
-        let settled: Vec<bool> = sub.cells.iter().map(|&g| !marks.is_hidden(g) && self.subtables.owner(g) != id).collect();
+        let settled: Vec<bool> = sub.cells.iter().map(|&g| !marks.is_hidden(g) && self.layout.owner(g) != id).collect();
         let steering = Steering { settled: &settled };
         // The subtable's attacker knows less than the whole table's, so a
         // hidden cell it can narrow below the outsider's promise is narrowed
@@ -243,7 +327,8 @@ impl Run<'_> {
 /// the whole table afterwards.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn protect_by_subtables(
-    cube: &Cube,
+    table: &dyn Additive,
+    parts: Vec<(&Cube, Option<&[usize]>)>,
     marks: &mut CellMarks,
     reason: &str,
     cost_kind: CostKind,
@@ -251,18 +336,18 @@ pub(super) fn protect_by_subtables(
     promise: Option<&OutsiderPromise>,
     deadline: Deadline,
 ) -> Fallible<usize> {
-    let subtables = Subtables::new(cube);
-    let headlines = cube.headlines();
-    let run = Run { subtables: &subtables, headlines: &headlines, reason, cost_kind, forced_published, promise, deadline };
+    let layout = Layout::new(parts, table.len());
+    let headlines = table.headlines();
+    let run = Run { layout: &layout, headlines: &headlines, reason, cost_kind, forced_published, promise, deadline };
     let reason_text: std::sync::Arc<str> = std::sync::Arc::from(reason);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut queue: BTreeSet<(u32, usize)> = (0..subtables.count).map(|id| (subtables.depth(id), id)).collect();
+    let mut queue: BTreeSet<(u32, usize)> = (0..layout.count).map(|id| (layout.depth(id), id)).collect();
     let mut hidden_now = 0;
     let mut solved = 0usize;
     while let Some(&(depth, _)) = queue.first() {
         crate::progress::report("protecting subtables", solved as u64, Some((solved + queue.len()) as u64));
         if deadline.passed() {
-            return Err(out_of_time(deadline, cube, solved, queue.len(), subtables.count));
+            return Err(out_of_time(deadline, table, solved, queue.len(), layout.count));
         }
         // Subtables at one depth share only cells decided above them, so
         // they are protected side by side from the same marks, on every
@@ -295,7 +380,7 @@ pub(super) fn protect_by_subtables(
         };
         for (&id, result) in batch.iter().zip(results) {
             solved += 1;
-            let Some((cells, local)) = result.map_err(|e| if deadline.passed() { out_of_time(deadline, cube, solved - 1, queue.len(), subtables.count) } else { e })?
+            let Some((cells, local)) = result.map_err(|e| if deadline.passed() { out_of_time(deadline, table, solved - 1, queue.len(), layout.count) } else { e })?
             else {
                 continue;
             };
@@ -312,24 +397,24 @@ pub(super) fn protect_by_subtables(
                     changed = true;
                 }
                 if changed {
-                    queue.extend(subtables.containing(g).into_iter().filter(|&other| other != id).map(|other| (subtables.depth(other), other)));
+                    queue.extend(layout.containing(g).into_iter().filter(|&other| other != id).map(|other| (layout.depth(other), other)));
                 }
             }
         }
     }
     if std::env::var_os("AMPARO_DEBUG").is_some() {
-        eprintln!("modular: {} subtables, {solved} protected (with the ones looked at again), {hidden_now} cells hidden", subtables.count);
+        eprintln!("modular: {} subtables, {solved} protected (with the ones looked at again), {hidden_now} cells hidden", layout.count);
     }
     Ok(hidden_now)
 }
 
-fn out_of_time(deadline: Deadline, cube: &Cube, done: usize, left: usize, count: usize) -> crate::Error {
+fn out_of_time(deadline: Deadline, table: &dyn Additive, done: usize, left: usize, count: usize) -> crate::Error {
     err!(
         Infeasible,
         "secondary suppression did not finish within [secondary] time_limit = {} s: method \"modular\" had protected {done} subtables \
          ({left} still to do, of {count}) on a table of {} cells; raise time_limit, use [secondary] method = \"patterns\" \
          (much faster, more cells hidden) or \"fast\", or publish a smaller table",
         deadline.seconds(),
-        cube.len()
+        table.len()
     )
 }

@@ -100,6 +100,9 @@ impl Additive for LinkedTables {
         let (t, c) = self.owner[cell];
         self.cubes[t].describe(c)
     }
+    fn as_linked(&self) -> Option<&LinkedTables> {
+        Some(self)
+    }
     fn headlines(&self) -> Vec<bool> {
         let mut headlines = vec![false; self.values.len()];
         for (cube, ids) in self.cubes.iter().zip(&self.linked) {

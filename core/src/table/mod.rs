@@ -34,6 +34,11 @@ pub trait Additive {
     fn as_cube(&self) -> Option<&Cube> {
         None
     }
+    /// The tables as linked tables, when they are (each cube and its cells
+    /// among the linked cells).
+    fn as_linked(&self) -> Option<&LinkedTables> {
+        None
+    }
     /// Per cell: a headline figure, the first a reader looks for: the grand
     /// total and the totals of the first level of one dimension (a
     /// country's or a region's total, the totals by sex), every other
