@@ -378,9 +378,10 @@ pub(super) fn protect_by_subtables(
         } else {
             batch.iter().map(|&id| run.protect(id, snapshot)).collect()
         };
-        for (&id, result) in batch.iter().zip(results) {
+        for (k, (&id, result)) in batch.iter().zip(results).enumerate() {
             solved += 1;
-            let Some((cells, local)) = result.map_err(|e| if deadline.passed() { out_of_time(deadline, table, solved - 1, queue.len(), layout.count) } else { e })?
+            let left = queue.len() + batch.len() - k;
+            let Some((cells, local)) = result.map_err(|e| if deadline.passed() { out_of_time(deadline, table, solved - 1, left, layout.count) } else { e })?
             else {
                 continue;
             };
@@ -412,7 +413,7 @@ fn out_of_time(deadline: Deadline, table: &dyn Additive, done: usize, left: usiz
     err!(
         Infeasible,
         "secondary suppression did not finish within [secondary] time_limit = {} s: method \"modular\" had protected {done} subtables \
-         ({left} still to do, of {count}) on a table of {} cells; raise time_limit, use [secondary] method = \"patterns\" \
+         (with the ones looked at again; {left} still to do, of {count}) on a table of {} cells; raise time_limit, use [secondary] method = \"patterns\" \
          (much faster, more cells hidden) or \"fast\", or publish a smaller table",
         deadline.seconds(),
         table.len()
