@@ -152,11 +152,7 @@ fn out_of_time(deadline: Deadline, cells: usize, still: String, reason: &str) ->
     } else {
         String::new()
     };
-    err!(
-        Infeasible,
-        "secondary suppression did not finish within [secondary] time_limit = {} s: {still} on a table of {cells} cells; raise time_limit{faster}, or publish a smaller table",
-        deadline.seconds()
-    )
+    deadline.exceeded(&still, cells, &faster)
 }
 
 /// What a protection LP charges for flow through each cell: nothing for a

@@ -90,7 +90,22 @@ impl Deadline {
     pub fn seconds(&self) -> f64 {
         self.limit.as_secs_f64()
     }
+
+    /// The error of a phase stopped by the limit: how far it got
+    /// (`progress`), on how large a table, and the methods that would fit
+    /// (`faster`, e.g. [`FASTER_METHODS`], or empty).
+    pub fn exceeded(&self, progress: &str, cells: usize, faster: &str) -> crate::Error {
+        err!(
+            Infeasible,
+            "secondary suppression did not finish within [secondary] time_limit = {} s: {progress} on a table of {cells} cells; \
+             raise time_limit{faster}, or publish a smaller table",
+            self.seconds()
+        )
+    }
 }
+
+/// The methods to suggest when LP-based protection runs out of time.
+pub(crate) const FASTER_METHODS: &str = ", use [secondary] method = \"patterns\" (much faster, more cells hidden) or \"fast\"";
 
 /// Flow below this is solver noise, not a reason to hide a cell.
 const FLOW_EPS: f64 = 1e-7;
@@ -254,15 +269,8 @@ pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promis
     for (k, &(cell, _, _)) in targets.iter().enumerate() {
         crate::progress::report("checking what outsiders can tell", k as u64 + 1, Some(targets.len() as u64));
         if deadline.passed() {
-            return Err(err!(
-                Infeasible,
-                "secondary suppression did not finish within [secondary] time_limit = {} s: the check that hidden cells keep the outsider's promise \
-                 had looked at {k} of {} hidden cells on a table of {} cells; raise time_limit, use [secondary] method = \"patterns\" \
-                 (much faster, more cells hidden) or \"fast\", or publish a smaller table",
-                deadline.seconds(),
-                targets.len(),
-                table.len()
-            ));
+            let progress = format!("the check that hidden cells keep the outsider's promise had looked at {k} of {} hidden cells", targets.len());
+            return Err(deadline.exceeded(&progress, table.len(), FASTER_METHODS));
         }
         if crate::attacker::outsider_breach(&mut attacker, &local, promise, cell)?.is_none() {
             continue;
@@ -297,13 +305,7 @@ fn protect_by_patterns(
     deadline: Deadline,
 ) -> Fallible<(usize, Vec<(usize, i64, i64)>)> {
     let out_of_time = |done: usize, of: usize, phase: &str| {
-        err!(
-            Infeasible,
-            "secondary suppression did not finish within [secondary] time_limit = {} s: hypercube patterns {phase} for {done} of {of} sensitive cells \
-             on a table of {} cells; raise time_limit, use method = \"fast\", or publish a smaller table",
-            deadline.seconds(),
-            cube.len()
-        )
+        deadline.exceeded(&format!("hypercube patterns {phase} for {done} of {of} sensitive cells"), cube.len(), ", use method = \"fast\"")
     };
     let values = cube.values();
     let finder = hypercube::PatternFinder::new(cube);

@@ -36,7 +36,6 @@ use std::collections::BTreeSet;
 
 use super::lp::{protect_cells, Steering};
 use super::Deadline;
-use crate::err;
 use crate::error::Fallible;
 use crate::marks::CellMarks;
 use crate::policy::CostKind;
@@ -410,12 +409,6 @@ pub(super) fn protect_by_subtables(
 }
 
 fn out_of_time(deadline: Deadline, table: &dyn Additive, done: usize, left: usize, count: usize) -> crate::Error {
-    err!(
-        Infeasible,
-        "secondary suppression did not finish within [secondary] time_limit = {} s: method \"modular\" had protected {done} subtables \
-         (with the ones looked at again; {left} still to do, of {count}) on a table of {} cells; raise time_limit, use [secondary] method = \"patterns\" \
-         (much faster, more cells hidden) or \"fast\", or publish a smaller table",
-        deadline.seconds(),
-        table.len()
-    )
+    let progress = format!("method \"modular\" had protected {done} subtables (with the ones looked at again; {left} still to do, of {count})");
+    deadline.exceeded(&progress, table.len(), super::FASTER_METHODS)
 }
