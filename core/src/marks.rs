@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use crate::table::Cube;
 
-
 /// How the reason of a hidden headline total starts (the grand total or a
 /// first-level total, hidden by secondary suppression only for want of a
 /// cheaper protection); the rest names the sensitive cell that needed it.

@@ -271,7 +271,7 @@ impl Additive for Subtable<'_> {
 }
 
 /// A subtable's cells and their marks after its protection (None: it had nothing to protect).
-type Protected = Fallible<Option<(Vec<usize>, CellMarks)>>;
+type SubtableOutcome = Fallible<Option<(Vec<usize>, CellMarks)>>;
 
 /// What one subtable's protection needs besides its own cells.
 struct Run<'a> {
@@ -288,7 +288,7 @@ impl Run<'_> {
     /// Protect the sensitive and hidden cells of subtable `id` as `marks`
     /// stand; returns its cells and their marks afterwards, or None when it
     /// has nothing to protect.
-    fn protect(&self, id: usize, marks: &CellMarks) -> Protected {
+    fn protect(&self, id: usize, marks: &CellMarks) -> SubtableOutcome {
         let sub = self.layout.build(id, self.headlines);
         let mut targets: Vec<(usize, i64, i64)> = sub
             .cells
@@ -353,13 +353,12 @@ pub(super) fn protect_by_subtables(
         // core, and merged in a fixed order: the result does not depend on
         // the number of cores.
         let mut batch = Vec::new();
-        while let Some(&(d, id)) = queue.first().filter(|&&(d, _)| d == depth) {
-            queue.remove(&(d, id));
-            batch.push(id);
+        while queue.first().is_some_and(|&(d, _)| d == depth) {
+            batch.extend(queue.pop_first().map(|(_, id)| id));
         }
         let snapshot: &CellMarks = marks;
-        let results: Vec<Protected> = if threads > 1 && batch.len() > 1 {
-            let mut slots: Vec<Option<Protected>> = (0..batch.len()).map(|_| None).collect();
+        let results: Vec<SubtableOutcome> = if threads > 1 && batch.len() > 1 {
+            let mut slots: Vec<Option<SubtableOutcome>> = (0..batch.len()).map(|_| None).collect();
             std::thread::scope(|scope| {
                 let handles: Vec<_> = (0..threads.min(batch.len()))
                     .map(|t| {
@@ -377,9 +376,9 @@ pub(super) fn protect_by_subtables(
         } else {
             batch.iter().map(|&id| run.protect(id, snapshot)).collect()
         };
-        for (k, (&id, result)) in batch.iter().zip(results).enumerate() {
+        for (position, (&id, result)) in batch.iter().zip(results).enumerate() {
             solved += 1;
-            let left = queue.len() + batch.len() - k;
+            let left = queue.len() + batch.len() - position;
             let Some((cells, local)) = result.map_err(|e| if deadline.passed() { out_of_time(deadline, table, solved - 1, left, layout.count) } else { e })?
             else {
                 continue;

@@ -198,7 +198,6 @@ impl Cube {
         ((cell / self.strides[d]) % self.shape[d]) as u32
     }
 
-    /// How many inner cells (leaf combinations) the table has.
     /// Per cell: whether it is a headline figure (see
     /// [`crate::table::Additive::headlines`]): every dimension at its total
     /// but at most one, which is at the first level below it.
@@ -216,6 +215,7 @@ impl Cube {
         headlines
     }
 
+    /// How many inner cells (leaf combinations) the table has.
     pub fn inner_len(&self) -> usize {
         self.dims.iter().map(|d| d.hierarchy.leaves().count()).product()
     }
