@@ -304,6 +304,7 @@ fn secondary_and_audit(
             // Each step can hide cells the others must look at again; all
             // only ever add hidden cells or protection, so this ends.
             let mut proven = vec![None; table.len()];
+            let mut reached = vec![false; table.len()];
             loop {
                 suppression::protect_sensitive(table, marks, complements, secondary.cost, forced_published, promise, &mut proven, deadline)?;
                 if debug {
@@ -320,7 +321,7 @@ fn secondary_and_audit(
                     eprintln!("singletons protected: {:.2?}", clock.elapsed());
                 }
                 let Some(promise) = promise else { break };
-                if suppression::protect_outsider_view(table, marks, promise, deadline)? == 0 {
+                if suppression::protect_outsider_view(table, marks, promise, &mut reached, deadline)? == 0 {
                     break;
                 }
             }

@@ -209,15 +209,25 @@ fn run_intervals(
             (None, None) => None,
         })
         .collect();
+    let local = local::LocalAttacker::new(table, &marks.published);
     if !report.intervals_computed {
         // Only the verdict: a hypercube of hidden cells around a cell proves
-        // what it can reach without an LP.
+        // what it can reach without an LP, and a cell held only to the
+        // outsider's promise keeps it when bounds propagated through the
+        // constraints show it holds the threshold or more (left out of the
+        // sweeps, which they would only pull away from the others).
         super::hypercube::keep_uncertified(table, &marks.published, &mut needs);
+        if let Some(p) = promise {
+            needs.retain(|&(cell, _, _)| own(cell).is_some() || !local.shown_at_least(cell, p.threshold()));
+        }
         if needs.is_empty() {
             return Ok(report);
         }
     }
     let mut attacker = Attacker::new(table, &marks.published)?;
+    // The true table fits every published cell: it shows, without an LP,
+    // that each hidden cell reaches its own value.
+    attacker.saw(|cell| table.value(cell));
     if !report.intervals_computed {
         attacker.explore(&needs)?;
     }
@@ -268,7 +278,6 @@ fn run_intervals(
         // Only the protection verdict: cells whose targets a solution already
         // reached are settled; a neighbourhood of the cell proves most of the
         // others exposed (see `local`); the rest get the whole table's LPs.
-        let local = local::LocalAttacker::new(table, &marks.published);
         let (mut by_neighbourhood, mut by_table, started) = (0usize, 0usize, std::time::Instant::now());
         for (k, &(cell, low, high)) in needs.iter().enumerate() {
             crate::progress::report("auditing hidden cells", k as u64 + 1, Some(needs.len() as u64));

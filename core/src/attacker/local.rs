@@ -144,6 +144,23 @@ impl<'a> LocalAttacker<'a> {
         Ok(None)
     }
 
+    /// A lower bound on hidden `cell` from its neighbourhoods, smallest
+    /// first: the first minimum that is `enough`, or the largest
+    /// neighbourhood's. The whole table's minimum is at least this. `None`
+    /// when a neighbourhood's LP does not solve.
+    pub fn minimum(&self, cell: usize, enough: impl Fn(f64) -> bool) -> Fallible<Option<f64>> {
+        let mut last = None;
+        for size in NEIGHBOURHOOD_ROWS {
+            let Some((solved, _, _)) = self.minimise(cell, size)? else { return Ok(None) };
+            let minimum = solved.objective_value();
+            if enough(minimum) {
+                return Ok(Some(minimum));
+            }
+            last = Some(minimum);
+        }
+        Ok(last)
+    }
+
     /// Whether bound propagation shows that hidden `cell` holds at least
     /// `at_least` in every table the attacker cannot rule out.
     pub fn shown_at_least(&self, cell: usize, at_least: i64) -> bool {
@@ -173,11 +190,10 @@ impl<'a> LocalAttacker<'a> {
         (pb, target, rows)
     }
 
-    /// Bounds on hidden `cell` from its neighbourhood: an interval that
-    /// contains the whole table's. `None` when the neighbourhood's LP does
-    /// not solve (published cells that do not add up: the whole table's
-    /// attacker names them).
-    fn interval(&self, cell: usize, size: usize) -> Fallible<Option<LocalBound>> {
+    /// The neighbourhood's LP minimising `cell`, solved; with the cell's
+    /// column and the table constraints of its rows. `None` when it has no
+    /// optimum.
+    fn minimise(&self, cell: usize, size: usize) -> Fallible<Option<(highs::SolvedModel, highs::Col, Vec<usize>)>> {
         let (pb, target, rows) = self.problem(cell, size);
         let mut model = pb.optimise(Sense::Minimise);
         model.make_quiet();
@@ -185,9 +201,15 @@ impl<'a> LocalAttacker<'a> {
         model.set_option("presolve", "off");
         model.change_column_cost(target, 1.0);
         let solved = solve(model)?;
-        if solved.status() != HighsModelStatus::Optimal {
-            return Ok(None);
-        }
+        Ok((solved.status() == HighsModelStatus::Optimal).then_some((solved, target, rows)))
+    }
+
+    /// Bounds on hidden `cell` from its neighbourhood: an interval that
+    /// contains the whole table's. `None` when the neighbourhood's LP does
+    /// not solve (published cells that do not add up: the whole table's
+    /// attacker names them).
+    fn interval(&self, cell: usize, size: usize) -> Fallible<Option<LocalBound>> {
+        let Some((solved, target, rows)) = self.minimise(cell, size)? else { return Ok(None) };
         let min = solved.objective_value();
         let min_duals = solved.get_solution().dual_rows().to_vec();
         let mut model = Model::from(solved);

@@ -355,11 +355,33 @@ impl Attacker {
         Ok(())
     }
 
+    /// Record a table the attacker cannot rule out, known from elsewhere:
+    /// at protect time the true one (it fits every published cell), which
+    /// shows without an LP that each hidden cell reaches its own value, so
+    /// a hidden secondary of 5 or more needs no LP to reach the threshold.
+    pub fn saw(&mut self, value: impl Fn(usize) -> i64) {
+        for (cell, place) in self.place.iter().enumerate() {
+            if let Some((id, i)) = *place {
+                let comp = &mut self.components[id];
+                let v = value(cell) as f64;
+                comp.min_seen[i] = comp.min_seen[i].min(v);
+                comp.max_seen[i] = comp.max_seen[i].max(v);
+            }
+        }
+    }
+
     /// The smallest and largest value hidden `cell` took in the solutions
     /// seen so far: the attacker's interval contains both.
     pub fn seen(&self, cell: usize) -> (f64, f64) {
         let (id, i) = self.place[cell].expect("only hidden cells are seen");
         (self.components[id].min_seen[i], self.components[id].max_seen[i])
+    }
+
+    /// Whether solutions seen so far took hidden `cell` to `low` or below
+    /// and to `high` or above: then its interval reaches both.
+    pub fn seen_reaching(&self, cell: usize, low: i64, high: i64) -> bool {
+        let (id, i) = self.place[cell].expect("only hidden cells are seen");
+        self.components[id].unsettled(i, low, high).is_none()
     }
 
     /// The interval of a hidden cell, bounds rounded inwards to whole numbers.
@@ -403,24 +425,78 @@ pub(crate) struct Breach {
 }
 
 /// Whether hidden `cell` breaks the outsider's promise (see
-/// [`OutsiderPromise`]). Cheapest proofs first: a solution the sweeps saw
-/// reaching both ends of the promise's range; bounds propagated through the
-/// constraints that show the cell holds the threshold or more (nothing small
-/// to protect: most hidden margins and large secondaries, which no sweep
-/// brings down to 0; on a 29k-cell table this replaced two thousand
-/// whole-table LPs); the whole table's LP asked whether it reaches both
-/// ends; for a cell that does not, a neighbourhood that narrows it inside
-/// the small counts (broken whatever it holds, without the interval's LPs).
-pub(crate) fn outsider_breach(attacker: &mut Attacker, local: &local::LocalAttacker, promise: &OutsiderPromise, cell: usize) -> Fallible<Option<Breach>> {
+/// [`OutsiderPromise`]), by the cheapest proofs: `Some(verdict)`, or `None`
+/// when only the cell's interval can tell. In order: a solution the sweeps
+/// saw reaching both ends of the promise's range; bounds propagated through
+/// the constraints that show the cell holds the threshold or more (nothing
+/// small to protect: most hidden margins and large secondaries, which no
+/// sweep brings down to 0; on a 29k-cell table this replaced two thousand
+/// whole-table LPs). When a solution reached the upper end (at protect time
+/// the true table does, for every hidden cell of the threshold or more),
+/// only the cell's minimum is in question: a neighbourhood's minimum, at
+/// most the whole table's, proves a breach when every minimum between it
+/// and a value seen breaks the promise; otherwise the whole table's LP gives
+/// the minimum (one LP, where the interval takes two; on B3's 116k cells
+/// this took the first protect-time check from 110 s to 35 s). Without the
+/// upper end, the whole table's LP is asked whether it reaches both.
+fn cheap_verdict(attacker: &mut Attacker, local: &local::LocalAttacker, promise: &OutsiderPromise, cell: usize) -> Fallible<Option<bool>> {
     let (low, high) = promise.range();
+    if attacker.seen_reaching(cell, low, high) {
+        return Ok(Some(false));
+    }
     let (low_seen, high_seen) = attacker.seen(cell);
-    if low_seen <= low as f64 + EPS && high_seen >= high as f64 - EPS {
+    let n = promise.threshold();
+    if local.shown_at_least(cell, n) {
+        return Ok(Some(false));
+    }
+    if high_seen < high as f64 - EPS {
+        return Ok(if attacker.reaches(cell, low, high)? { Some(false) } else { None });
+    }
+    // The upper end is reached, so the interval's upper bound is at least
+    // `high`, past every sensitive count: whether the promise holds depends
+    // on the lower bound alone.
+    let breaks = |lower: i64| !promise.holds(lower, None);
+    let whole_at_most = (low_seen - EPS).ceil().max(0.0) as i64;
+    let whole_lower_from = |minimum: f64| (minimum - EPS).ceil().max(0.0) as i64;
+    let proves = |minimum: f64| {
+        let at_least = whole_lower_from(minimum);
+        at_least >= n || (at_least <= whole_at_most && (at_least..=whole_at_most).all(breaks))
+    };
+    if let Some(minimum) = local.minimum(cell, proves)? {
+        let at_least = whole_lower_from(minimum);
+        if at_least >= n {
+            return Ok(Some(false));
+        }
+        if at_least <= whole_at_most && (at_least..=whole_at_most).all(breaks) {
+            return Ok(Some(true));
+        }
+    }
+    let minimum = attacker.optimise(cell, true)?.unwrap_or(0.0);
+    Ok(Some(breaks(whole_lower_from(minimum))))
+}
+
+/// Whether hidden `cell` breaks the outsider's promise: the verdict alone,
+/// for protection, which gives a breaking cell protection levels whatever
+/// its interval.
+pub(crate) fn breaks_promise(attacker: &mut Attacker, local: &local::LocalAttacker, promise: &OutsiderPromise, cell: usize) -> Fallible<bool> {
+    match cheap_verdict(attacker, local, promise, cell)? {
+        Some(verdict) => Ok(verdict),
+        None => {
+            let interval = attacker.interval(cell)?;
+            Ok(!promise.holds(interval.lower, interval.upper))
+        }
+    }
+}
+
+/// Whether hidden `cell` breaks the outsider's promise, with the interval
+/// that shows it, for a finding: a neighbourhood's bound when one narrows
+/// the cell inside the small counts (broken whatever it holds, without the
+/// interval's LPs), else the whole table's interval.
+pub(crate) fn outsider_breach(attacker: &mut Attacker, local: &local::LocalAttacker, promise: &OutsiderPromise, cell: usize) -> Fallible<Option<Breach>> {
+    if cheap_verdict(attacker, local, promise, cell)? == Some(false) {
         return Ok(None);
     }
     let n = promise.threshold();
-    if local.shown_at_least(cell, n) || attacker.reaches(cell, low, high)? {
-        return Ok(None);
-    }
     if let Some(bound) = local.prove(cell, |iv| iv.lower >= promise.smallest() && iv.upper.is_some_and(|u| u < n))? {
         return Ok(Some(Breach { interval: bound.interval, local: Some(bound) }));
     }
@@ -447,4 +523,5 @@ pub fn attacker_intervals(table: &dyn Additive, published: &[Option<i64>]) -> Fa
     let mut attacker = Attacker::new(table, published)?;
     (0..table.len()).map(|c| if published[c].is_none() { attacker.interval(c).map(Some) } else { Ok(None) }).collect()
 }
+
 

@@ -247,13 +247,26 @@ fn unproven(marks: &CellMarks, proven: &[Option<(i64, i64)>]) -> Vec<(usize, i64
 /// default levels: reach 0 and the threshold), so the next pass of
 /// [`protect_sensitive`] makes it keep the promise whatever it holds. Returns how
 /// many cells got levels.
-pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promise: &OutsiderPromise, deadline: Deadline) -> Fallible<usize> {
+///
+/// `reached` (one entry per cell, kept by the caller across calls) marks the
+/// hidden cells shown able to reach both ends of the promise's range, by a
+/// hypercube or a solution the attacker found: hiding more cells keeps both
+/// feasible, so they are not looked at again. (A cell kept by being shown
+/// to hold the threshold or more is looked at again: once more cells are
+/// hidden it may admit a small count.)
+pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promise: &OutsiderPromise, reached: &mut [bool], deadline: Deadline) -> Fallible<usize> {
     let (low, high) = promise.range();
-    let mut targets: Vec<(usize, i64, i64)> = (0..table.len()).filter(|&c| marks.is_hidden(c)).map(|c| (c, low, high)).collect();
+    let mut targets: Vec<(usize, i64, i64)> = (0..table.len()).filter(|&c| marks.is_hidden(c) && !reached[c]).map(|c| (c, low, high)).collect();
     // A hypercube of hidden cells that lets a cell reach both ends proves
     // it keeps the promise by look-ups (most small cells and their
     // complements); the rest are judged by the attacker.
+    for &(cell, _, _) in &targets {
+        reached[cell] = true;
+    }
     hypercube::keep_uncertified(table, &marks.published, &mut targets);
+    for &(cell, _, _) in &targets {
+        reached[cell] = false;
+    }
     let clock = std::time::Instant::now();
     // Cells shown to hold the threshold or more keep it too; left out of
     // the sweeps, which they would only pull away from the others.
@@ -263,6 +276,7 @@ pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promis
         return Ok(0);
     }
     let mut attacker = Attacker::new(table, &marks.published)?;
+    attacker.saw(|cell| table.value(cell));
     attacker.explore(&targets)?;
     let explored = clock.elapsed();
     let mut added = 0;
@@ -272,13 +286,16 @@ pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promis
             let progress = format!("the check that hidden cells keep the outsider's promise had looked at {k} of {} hidden cells", targets.len());
             return Err(deadline.exceeded(&progress, table.len(), FASTER_METHODS));
         }
-        if crate::attacker::outsider_breach(&mut attacker, &local, promise, cell)?.is_none() {
+        if !crate::attacker::breaks_promise(&mut attacker, &local, promise, cell)? {
             continue;
         }
         let value = table.value(cell);
         let (lower, upper) = marks.protection[cell].unwrap_or((0, 0));
         marks.protection[cell] = Some((lower.max(value - low).clamp(0, value.max(0)), upper.max(high - value).max(0)));
         added += 1;
+    }
+    for &(cell, _, _) in &targets {
+        reached[cell] = attacker.seen_reaching(cell, low, high);
     }
     if std::env::var_os("AMPARO_DEBUG").is_some() {
         eprintln!("outsider's promise: {added} hidden cells get protection levels (sweeps {explored:.1?}, all {:.1?})", clock.elapsed());

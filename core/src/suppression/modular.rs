@@ -308,11 +308,12 @@ impl Run<'_> {
         // hidden cell it can narrow below the outsider's promise is narrowed
         // in the whole table too: kept here, where it is cheap, rather than
         // in rounds over the whole table.
+        let mut reached = vec![false; sub.len()];
         loop {
             protect_cells(&sub, &mut local, &targets, self.reason, self.cost_kind, &forced, self.deadline, Some(&steering))?;
             let Some(promise) = self.promise else { break };
             let before = local.protection.clone();
-            if super::protect_outsider_view(&sub, &mut local, promise, self.deadline)? == 0 {
+            if super::protect_outsider_view(&sub, &mut local, promise, &mut reached, self.deadline)? == 0 {
                 break;
             }
             targets = (0..sub.len()).filter(|&k| local.protection[k] != before[k]).filter_map(|k| local.protection[k].map(|(lo, up)| (k, lo, up))).collect();
