@@ -233,6 +233,36 @@ proptest! {
         }
     }
 
+    /// Certificates around a table the attacker cannot rule out (the
+    /// average of its sweeps' solutions, as the audit of a published table
+    /// uses, whose true values it does not know) are sound too: a cell
+    /// certified to reach `low` and `high` has an attacker interval that
+    /// reaches both.
+    #[test]
+    fn certificates_around_the_attackers_average_solution_are_sound(
+        dims in 2..=4usize,
+        counts in prop::collection::vec(0i64..12, 5..17),
+        extra_hidden in prop::collection::vec(any::<bool>(), 1..40),
+        ends in prop::collection::vec((0i64..3, 1i64..8), 1..20),
+        sweeps in 0u64..4,
+    ) {
+        let out = amparo::protect(&policy(dims, "none"), &mut table(dims, &counts)).unwrap();
+        let cube = &out.cube;
+        let published: Vec<Option<i64>> = (0..cube.len())
+            .map(|c| if out.marks.published[c].is_none() || extra_hidden[c % extra_hidden.len()] { None } else { Some(cube.value(c)) })
+            .collect();
+        let mut attacker = amparo::audit::Attacker::new(cube, &published).unwrap();
+        let all: Vec<(usize, i64, i64)> = (0..cube.len()).filter(|&c| published[c].is_none()).map(|c| (c, ends[c % ends.len()].0, ends[c % ends.len()].1)).collect();
+        attacker.explore_rounds(&all, 0..sweeps).unwrap();
+        let mut left = all.clone();
+        amparo::suppression::hypercube::keep_uncertified_around(cube, &published, &attacker.average_solution(&published), &mut left);
+        for &(cell, low, high) in all.iter().filter(|t| !left.contains(t)) {
+            let iv = attacker.interval(cell).unwrap();
+            prop_assert!(iv.lower <= low && iv.upper.is_none_or(|u| u >= high),
+                "({}) certified to reach {low} and {high} but the attacker has [{}, {:?}]", cube.describe(cell), iv.lower, iv.upper);
+        }
+    }
+
     /// After fast suppression no hidden cell can be computed exactly: every
     /// hidden cell's attacker interval has a positive width.
     #[test]

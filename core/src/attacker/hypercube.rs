@@ -54,7 +54,38 @@ struct Pattern {
 pub struct PatternFinder<'a> {
     cube: &'a Cube,
     values: &'a [i64],
+    /// The target's own count, when it differs from `values` (see
+    /// [`keep_uncertified_around`]).
+    target_values: Option<&'a [i64]>,
     strides: &'a [usize],
+}
+
+/// Scale of the counts of a feasible point given to the pattern finder:
+/// patterns move whole steps, a point's counts are fractions.
+const POINT_SCALE: f64 = 1024.0;
+
+/// [`keep_uncertified`] around a table the attacker cannot rule out,
+/// `point` (per cell; any feasible solution of the attacker's LP, such as
+/// an average of the solutions its sweeps found), for the audit of a
+/// published table, whose true values are unknown. A hypercube pattern of
+/// hidden cells moves the point as it moves the true table: the target
+/// reaches `low` and `high` when the cells the move lowers hold enough in
+/// the point. Counts are scaled by [`POINT_SCALE`] so that patterns move
+/// whole steps: each cell's scaled count is rounded down (it can give no
+/// more than it holds), except the target's own, rounded up (the move asked
+/// of it then reaches `low` and `high`; stopping the same pattern where the
+/// target is exactly at them is a smaller move, so feasible too).
+pub fn keep_uncertified_around(table: &dyn crate::table::Additive, published: &[Option<i64>], point: &[f64], targets: &mut Vec<(usize, i64, i64)>) {
+    let Some(cube) = table.as_cube() else { return };
+    let scaled = |round: fn(f64) -> f64| -> Vec<i64> { point.iter().map(|&x| round(x.max(0.0) * POINT_SCALE) as i64).collect() };
+    let (floor, ceil) = (scaled(f64::floor), scaled(f64::ceil));
+    let finder = PatternFinder { cube, values: &floor, target_values: Some(&ceil), strides: cube.strides() };
+    let hidden = |c: usize| published[c].is_none();
+    let scale = POINT_SCALE as i64;
+    targets.retain(|&(cell, low, high)| {
+        let (lower, upper) = ((ceil[cell] - low.saturating_mul(scale)).max(0), (high.saturating_mul(scale) - floor[cell]).max(0));
+        finder.certificate(cell, lower, upper, &hidden).is_none()
+    });
 }
 
 /// Keep only the targets `(cell, low, high)` that no hypercube of hidden
@@ -73,7 +104,7 @@ pub fn keep_uncertified(table: &dyn crate::table::Additive, published: &[Option<
 
 impl<'a> PatternFinder<'a> {
     pub fn new(cube: &'a Cube) -> Self {
-        PatternFinder { cube, values: cube.values(), strides: cube.strides() }
+        PatternFinder { cube, values: cube.values(), target_values: None, strides: cube.strides() }
     }
 
     /// The cells of the cheapest protection found for `target`, moving it
@@ -88,11 +119,10 @@ impl<'a> PatternFinder<'a> {
     /// the cells it lowers still hold (they are charged for it), so the sum
     /// is a change that keeps every count non-negative, like a single pattern.
     pub fn cheapest(&self, target: usize, lower: i64, upper: i64, weight: &dyn Fn(usize) -> f64) -> Option<Vec<usize>> {
-        let values = self.values;
         if lower <= 0 && upper <= 0 {
             return Some(vec![target]);
         }
-        let single = self.search(target, lower, upper, weight, &|c| values[c]);
+        let single = self.search(target, lower, upper, weight, &|c| self.value(target, c));
         if let Some(p) = single.as_ref().filter(|p| p.cost == 0.0) {
             return Some(p.cells.clone());
         }
@@ -111,7 +141,6 @@ impl<'a> PatternFinder<'a> {
 
     /// Each direction made of patterns through the target, added up.
     fn composite(&self, target: usize, lower: i64, upper: i64, weight: &dyn Fn(usize) -> f64) -> Option<Vec<usize>> {
-        let values = self.values;
         let mut picked: FxHashSet<usize> = FxHashSet::default();
         for (down, level) in [(true, lower), (false, upper)] {
             // What each cell can still give in this direction.
@@ -121,7 +150,7 @@ impl<'a> PatternFinder<'a> {
                 if remaining <= 0 {
                     break;
                 }
-                let value = |c: usize| left.get(&c).copied().unwrap_or(values[c]);
+                let value = |c: usize| left.get(&c).copied().unwrap_or_else(|| self.value(target, c));
                 let w = |c: usize| if picked.contains(&c) { 0.0 } else { weight(c) };
                 let (need_down, need_up) = if down { (1, 0) } else { (0, 1) };
                 let p = self.search(target, need_down, need_up, &w, &value)?;
@@ -144,6 +173,14 @@ impl<'a> PatternFinder<'a> {
         let mut cells: Vec<usize> = picked.into_iter().collect();
         cells.sort_unstable();
         Some(cells)
+    }
+
+    /// Cell `c`'s count in a search for `target`'s patterns.
+    fn value(&self, target: usize, c: usize) -> i64 {
+        match self.target_values {
+            Some(own) if c == target => own[c],
+            _ => self.values[c],
+        }
     }
 
     /// Hidden cells (`hidden(cell)`) that protect `target`, if the search

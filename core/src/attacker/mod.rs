@@ -46,6 +46,10 @@ impl Interval {
     }
 }
 
+/// Sweeps of the attacker after which hypercube certificates are sought
+/// around the average of their solutions (see [`Attacker::settle`]).
+const SWEEPS_WITH_PATTERNS: u64 = 4;
+
 /// Tolerance for LP values that are whole numbers up to rounding noise.
 pub(crate) const EPS: f64 = 1e-6;
 
@@ -91,11 +95,24 @@ struct Component {
     /// a bound already reached needs no LP of its own.
     min_seen: Vec<f64>,
     max_seen: Vec<f64>,
+    /// The sum of the solutions found so far, and how many: their average
+    /// is a solution too (the feasible set is convex), nearer the middle.
+    sum_seen: Vec<f64>,
+    solutions: usize,
     /// The table constraint behind each row of the model.
     constraints: Vec<usize>,
 }
 
 impl Component {
+    fn record(&mut self, x: &[f64]) {
+        for (((lo, hi), sum), &x) in self.min_seen.iter_mut().zip(self.max_seen.iter_mut()).zip(self.sum_seen.iter_mut()).zip(x) {
+            *lo = lo.min(x);
+            *hi = hi.max(x);
+            *sum += x;
+        }
+        self.solutions += 1;
+    }
+
     /// Whether column `i` still has to be shown able to reach `low` (`Some(true)`)
     /// or `high` (`Some(false)`) by some solution; `None` once both were seen.
     fn unsettled(&self, i: usize, low: i64, high: i64) -> Option<bool> {
@@ -191,6 +208,8 @@ impl Attacker {
                     vars: Vec::new(),
                     min_seen: vec![0.0; m],
                     max_seen: vec![f64::INFINITY; m],
+                    sum_seen: vec![0.0; m],
+                    solutions: 1,
                     constraints: Vec::new(),
                 });
                 continue;
@@ -224,7 +243,7 @@ impl Attacker {
             model.set_option("presolve", "off");
             model.set_option("simplex_strategy", 4);
             let constraints = here.iter().map(|&i| rows[i].constraint).collect();
-            attacker.components.push(Component { model: Some(model), vars, min_seen: x.clone(), max_seen: x, constraints });
+            attacker.components.push(Component { model: Some(model), vars, min_seen: x.clone(), max_seen: x.clone(), sum_seen: x, solutions: 1, constraints });
         }
         Ok(attacker)
     }
@@ -255,10 +274,7 @@ impl Attacker {
         let solved = solve(model)?;
         let value = match solved.status() {
             HighsModelStatus::Optimal => {
-                for ((lo, hi), &x) in comp.min_seen.iter_mut().zip(comp.max_seen.iter_mut()).zip(solved.get_solution().columns()) {
-                    *lo = lo.min(x);
-                    *hi = hi.max(x);
-                }
+                comp.record(solved.get_solution().columns());
                 if let Some(out) = duals {
                     *out = solved.get_solution().dual_rows().to_vec();
                 }
@@ -282,7 +298,14 @@ impl Attacker {
     /// reach `high`), so that most checks are settled by a solution already
     /// seen. Each sweep that settles nothing ends the exploration.
     pub fn explore(&mut self, targets: &[(usize, i64, i64)]) -> Fallible<()> {
-        for round in 0..32u64 {
+        self.explore_rounds(targets, 0..32).map(drop)
+    }
+
+    /// [`explore`](Self::explore) with the given rounds (each a different
+    /// weighting of the pushes). Returns whether more sweeps may help
+    /// (false once one settles too little, or nothing is left).
+    pub fn explore_rounds(&mut self, targets: &[(usize, i64, i64)], rounds: std::ops::Range<u64>) -> Fallible<bool> {
+        for round in rounds {
             let mut objective: Vec<Vec<(usize, f64)>> = vec![Vec::new(); self.components.len()];
             for &(cell, low, high) in targets {
                 let Some((id, i)) = self.place[cell] else { continue };
@@ -296,7 +319,7 @@ impl Attacker {
             }
             let unsettled: usize = objective.iter().map(Vec::len).sum();
             if unsettled == 0 {
-                return Ok(());
+                return Ok(false);
             }
             for (id, terms) in objective.iter().enumerate() {
                 // A single cell is as cheap to check on its own.
@@ -312,9 +335,33 @@ impl Attacker {
                 eprintln!("explore: {unsettled} unsettled before the sweep, {left} after");
             }
             if left * 20 > unsettled * 19 {
-                return Ok(());
+                return Ok(false);
             }
         }
+        Ok(true)
+    }
+
+    /// Settle what it can of `targets` (cell, low, high) without an LP per
+    /// cell, removing the cells shown to reach both ends: sweeps (see
+    /// [`explore`](Self::explore)), the first few each followed by hypercube
+    /// certificates around the average of the solutions found so far (any
+    /// table the attacker cannot rule out serves, true values unknown or
+    /// not; the average of more solutions sits nearer the middle, where
+    /// patterns have room). Certificates cost look-ups, a sweep an LP over
+    /// the whole table: on B3's published 116k cells (34k hidden cells to
+    /// check) this took the sweeps from 26 to 12 and the audit from 40 s to
+    /// 23 s. A cell removed reaches both ends for good: hiding more cells
+    /// only widens what the attacker cannot rule out.
+    pub fn settle(&mut self, table: &dyn Additive, published: &[Option<i64>], targets: &mut Vec<(usize, i64, i64)>) -> Fallible<()> {
+        let mut round = 0;
+        while self.explore_rounds(targets, round..round + 1)? {
+            round += 1;
+            if round <= SWEEPS_WITH_PATTERNS {
+                targets.retain(|&(cell, low, high)| !self.seen_reaching(cell, low, high));
+                hypercube::keep_uncertified_around(table, published, &self.average_solution(published), targets);
+            }
+        }
+        targets.retain(|&(cell, low, high)| !self.seen_reaching(cell, low, high));
         Ok(())
     }
 
@@ -337,10 +384,7 @@ impl Attacker {
             solved = solve(model)?;
         }
         if solved.status() == HighsModelStatus::Optimal {
-            for ((lo, hi), &x) in comp.min_seen.iter_mut().zip(comp.max_seen.iter_mut()).zip(solved.get_solution().columns()) {
-                *lo = lo.min(x);
-                *hi = hi.max(x);
-            }
+            comp.record(solved.get_solution().columns());
         }
         let mut model = Model::from(solved);
         if unbounded {
@@ -375,6 +419,19 @@ impl Attacker {
     pub fn seen(&self, cell: usize) -> (f64, f64) {
         let (id, i) = self.place[cell].expect("only hidden cells are seen");
         (self.components[id].min_seen[i], self.components[id].max_seen[i])
+    }
+
+    /// The average of the solutions found so far, a table the attacker
+    /// cannot rule out: the published values, and for each hidden cell its
+    /// average (0 where no constraint bounds it).
+    pub fn average_solution(&self, published: &[Option<i64>]) -> Vec<f64> {
+        (0..self.place.len())
+            .map(|cell| match (published[cell], self.place[cell]) {
+                (Some(v), _) => v as f64,
+                (None, Some((id, i))) => self.components[id].sum_seen[i] / self.components[id].solutions as f64,
+                (None, None) => 0.0,
+            })
+            .collect()
     }
 
     /// Whether solutions seen so far took hidden `cell` to `low` or below

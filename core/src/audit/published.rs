@@ -386,10 +386,10 @@ fn audit_cells(
         Some(p) => hidden.into_iter().filter(|&c| !local.shown_at_least(c, p.threshold())).collect(),
         None => hidden,
     };
-    let targets: Vec<(usize, i64, i64)> = hidden.iter().map(|&c| (c, low, high)).collect();
-    attacker.explore(&targets)?;
-    for (k, &cell) in hidden.iter().enumerate() {
-        crate::progress::report("auditing hidden cells", k as u64 + 1, Some(hidden.len() as u64));
+    let mut targets: Vec<(usize, i64, i64)> = hidden.iter().map(|&c| (c, low, high)).collect();
+    attacker.settle(table, published, &mut targets)?;
+    for (k, &(cell, _, _)) in targets.iter().enumerate() {
+        crate::progress::report("auditing hidden cells", k as u64 + 1, Some(targets.len() as u64));
         let place = table.describe(cell);
         let shown = match &promise.outsider {
             Some(p) => {

@@ -277,7 +277,14 @@ pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promis
     }
     let mut attacker = Attacker::new(table, &marks.published)?;
     attacker.saw(|cell| table.value(cell));
-    attacker.explore(&targets)?;
+    // Cells the sweeps or certificates around their solutions settle reach both ends.
+    for &(cell, _, _) in &targets {
+        reached[cell] = true;
+    }
+    attacker.settle(table, &marks.published, &mut targets)?;
+    for &(cell, _, _) in &targets {
+        reached[cell] = false;
+    }
     let explored = clock.elapsed();
     let mut added = 0;
     for (k, &(cell, _, _)) in targets.iter().enumerate() {
