@@ -138,6 +138,9 @@ pub struct Attacker {
     /// are rarely held back; any solution under it is a table the attacker
     /// cannot rule out, so what it shows stays true).
     cap: f64,
+    /// When sweeps must stop (the caller's time limit): a sweep is an
+    /// optimisation, so stopping one early loses time, never correctness.
+    sweeps_until: Option<std::time::Instant>,
 }
 
 impl Attacker {
@@ -192,7 +195,7 @@ impl Attacker {
             rows_of.entry(comps.find(r.terms[0].0)).or_default().push(i);
         }
         let cap = 2.0 * published.iter().flatten().map(|&v| v.max(0) as f64).sum::<f64>() + 1.0;
-        let mut attacker = Attacker { components: Vec::with_capacity(members.len()), place: vec![None; n], cap };
+        let mut attacker = Attacker { components: Vec::with_capacity(members.len()), place: vec![None; n], cap, sweeps_until: None };
         let mut local = vec![usize::MAX; hidden.len()];
         for (root, cols) in members {
             let id = attacker.components.len();
@@ -301,11 +304,20 @@ impl Attacker {
         self.explore_rounds(targets, 0..32).map(drop)
     }
 
+    /// Stop sweeping at `until` (a time limit); the caller checks its limit
+    /// after [`settle`](Self::settle) or [`explore`](Self::explore).
+    pub fn sweep_until(&mut self, until: Option<std::time::Instant>) {
+        self.sweeps_until = until;
+    }
+
     /// [`explore`](Self::explore) with the given rounds (each a different
     /// weighting of the pushes). Returns whether more sweeps may help
     /// (false once one settles too little, or nothing is left).
     pub fn explore_rounds(&mut self, targets: &[(usize, i64, i64)], rounds: std::ops::Range<u64>) -> Fallible<bool> {
         for round in rounds {
+            if self.sweeps_until.is_some_and(|until| std::time::Instant::now() >= until) {
+                return Ok(false);
+            }
             let mut objective: Vec<Vec<(usize, f64)>> = vec![Vec::new(); self.components.len()];
             for &(cell, low, high) in targets {
                 let Some((id, i)) = self.place[cell] else { continue };
@@ -372,6 +384,11 @@ impl Attacker {
         for &(i, coef) in terms {
             model.change_column_cost(comp.vars[i], coef);
         }
+        // A sweep on a large linked set can take minutes: within the time left.
+        let limited = self.sweeps_until.map(|until| until.saturating_duration_since(std::time::Instant::now()).as_secs_f64());
+        if let Some(seconds) = limited {
+            model.set_option("time_limit", seconds);
+        }
         let mut solved = solve(model)?;
         // A cell pushed up without limit leaves the sweep unbounded, with no
         // solution to learn from: again with every cell under the cap.
@@ -394,6 +411,9 @@ impl Attacker {
         }
         for &(i, _) in terms {
             model.change_column_cost(comp.vars[i], 0.0);
+        }
+        if limited.is_some() {
+            model.set_option("time_limit", f64::INFINITY);
         }
         comp.model = Some(model);
         Ok(())

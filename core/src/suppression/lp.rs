@@ -74,6 +74,7 @@ pub(super) fn protect_cells(
         rounds += 1;
         let mut attacker = Attacker::new(table, &marks.published)?;
         let needs: Vec<(usize, i64, i64)> = pending.iter().map(|&t| (targets[t].0, values[targets[t].0] - targets[t].1, values[targets[t].0] + targets[t].2)).collect();
+        attacker.sweep_until(deadline.at());
         let mut unsettled = needs;
         attacker.settle(table, &marks.published, &mut unsettled)?;
         let unsettled: std::collections::HashSet<usize> = unsettled.into_iter().map(|(cell, _, _)| cell).collect();

@@ -82,6 +82,11 @@ impl Deadline {
         self.started.elapsed() > self.limit
     }
 
+    /// The moment the limit passes (`None`: no limit).
+    pub fn at(&self) -> Option<std::time::Instant> {
+        self.started.checked_add(self.limit)
+    }
+
     pub fn left(&self) -> std::time::Duration {
         self.limit.saturating_sub(self.started.elapsed())
     }
@@ -277,6 +282,7 @@ pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promis
     }
     let mut attacker = Attacker::new(table, &marks.published)?;
     attacker.saw(|cell| table.value(cell));
+    attacker.sweep_until(deadline.at());
     // Cells the sweeps or certificates around their solutions settle reach both ends.
     for &(cell, _, _) in &targets {
         reached[cell] = true;
