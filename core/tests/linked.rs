@@ -162,3 +162,17 @@ fn a_district_total_hidden_in_one_table_but_published_in_the_other_is_caught_and
     assert!(together[0].marks.published[total_1a].is_none() && together[1].marks.published[total_1a_age].is_none());
     assert!(together.iter().all(|t| t.audit.as_ref().unwrap().passed()));
 }
+
+/// Linked tables out of time: the message says how far it got and, since
+/// `patterns` and `fast` protect one table only, does not suggest them.
+#[test]
+fn linked_tables_over_their_time_limit_are_not_told_to_use_one_table_methods() {
+    for method in ["interval", "modular"] {
+        let p = policy_with(&["district", "sex", "age"], &format!("{method}\"\ntime_limit = 1e-9\n#"));
+        let counts = [1, 0, 0, 0, 1, 0, 9, 0, 0];
+        let e = amparo::protect_linked(&p, vec![cube(&["district", "sex"], &counts), cube(&["district", "age"], &counts)]).unwrap_err();
+        assert_eq!(e.kind, amparo::ErrorKind::Infeasible, "{method}: {}", e.message);
+        assert!(e.message.contains("time_limit = ") && e.message.contains("raise time_limit"), "{method}: {}", e.message);
+        assert!(!e.message.contains("patterns") && !e.message.contains("\"fast\""), "{method}: {}", e.message);
+    }
+}

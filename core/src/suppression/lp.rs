@@ -82,7 +82,7 @@ pub(super) fn protect_cells(
         for (k, &t) in pending.iter().enumerate() {
             // The attacker's checks of a large linked table take long too: the limit holds here as well.
             if deadline.passed() {
-                return Err(out_of_time(deadline, n, format!("{} cells still exposed (or not yet rechecked)", pending.len() - k + exposed.len()), &reason));
+                return Err(out_of_time(deadline, table, format!("{} cells still exposed (or not yet rechecked)", pending.len() - k + exposed.len()), &reason));
             }
             let (cell, lo, up) = targets[t];
             if !unsettled.contains(&cell) || attacker.reaches(cell, values[cell] - lo, values[cell] + up)? {
@@ -103,7 +103,7 @@ pub(super) fn protect_cells(
                     continue;
                 }
                 if deadline.passed() {
-                    return Err(out_of_time(deadline, n, format!("{} of {} cells still exposed", pending.len(), targets.len()), &reason));
+                    return Err(out_of_time(deadline, table, format!("{} of {} cells still exposed", pending.len(), targets.len()), &reason));
                 }
                 solves += 1;
                 let Some(change) = protection_lp(values, &constraints, &weights, cell, up, level, deadline.left())? else {
@@ -146,8 +146,9 @@ pub(super) fn protect_cells(
 
 /// The error of protection LPs stopped by the time limit: how far they got,
 /// and, for sensitive cells, the methods that would fit.
-fn out_of_time(deadline: Deadline, cells: usize, still: String, reason: &str) -> crate::Error {
-    let faster = if reason.contains("sensitive") {
+fn out_of_time(deadline: Deadline, table: &dyn Additive, still: String, reason: &str) -> crate::Error {
+    let cells = table.len();
+    let faster = if reason.contains("sensitive") && !super::faster_methods(table).is_empty() {
         format!(
             ", use [secondary] method = \"patterns\" (hypercube patterns: much faster, more cells hidden; or lp_limit below {cells} with \"interval\") \
              or \"fast\""

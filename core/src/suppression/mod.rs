@@ -112,6 +112,16 @@ impl Deadline {
 /// The methods to suggest when LP-based protection runs out of time.
 pub(crate) const FASTER_METHODS: &str = ", use [secondary] method = \"patterns\" (much faster, more cells hidden) or \"fast\"";
 
+/// [`FASTER_METHODS`] for one table; nothing for linked tables, which
+/// patterns and fast cannot protect together (only more time helps there).
+pub(crate) fn faster_methods(table: &dyn Additive) -> &'static str {
+    if table.as_cube().is_some() {
+        FASTER_METHODS
+    } else {
+        ""
+    }
+}
+
 /// Flow below this is solver noise, not a reason to hide a cell.
 const FLOW_EPS: f64 = 1e-7;
 
@@ -297,7 +307,7 @@ pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promis
         crate::progress::report("checking what outsiders can tell", k as u64 + 1, Some(targets.len() as u64));
         if deadline.passed() {
             let progress = format!("the check that hidden cells keep the outsider's promise had looked at {k} of {} hidden cells", targets.len());
-            return Err(deadline.exceeded(&progress, table.len(), FASTER_METHODS));
+            return Err(deadline.exceeded(&progress, table.len(), faster_methods(table)));
         }
         if !crate::attacker::breaks_promise(&mut attacker, &local, promise, cell)? {
             continue;
