@@ -31,6 +31,10 @@ use crate::rules::OutsiderPromise;
 use crate::table::Additive;
 use crate::{err, fail};
 
+/// The smallest and largest value, and the sum over the solutions, of each
+/// hidden cell in the solutions one attacker found ([`Attacker::seen_so_far`]).
+pub struct Seen(Vec<(Vec<f64>, Vec<f64>, Vec<f64>, usize)>);
+
 /// What an attacker can infer about one hidden cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Interval {
@@ -452,6 +456,25 @@ impl Attacker {
                 (None, None) => 0.0,
             })
             .collect()
+    }
+
+    /// What the solutions seen so far showed, to hand to another attacker
+    /// over the same table and published cells (see [`learn`](Self::learn)).
+    pub fn seen_so_far(&self) -> Seen {
+        Seen(self.components.iter().map(|c| (c.min_seen.clone(), c.max_seen.clone(), c.sum_seen.clone(), c.solutions)).collect())
+    }
+
+    /// Take in what another attacker over the same table and published
+    /// cells saw (its components are built the same way).
+    pub fn learn(&mut self, seen: &Seen) {
+        for (comp, (min, max, sum, solutions)) in self.components.iter_mut().zip(&seen.0) {
+            for (((lo, hi), total), ((&a, &b), &c)) in comp.min_seen.iter_mut().zip(comp.max_seen.iter_mut()).zip(comp.sum_seen.iter_mut()).zip(min.iter().zip(max).zip(sum)) {
+                *lo = lo.min(a);
+                *hi = hi.max(b);
+                *total += c;
+            }
+            comp.solutions += solutions;
+        }
     }
 
     /// Whether solutions seen so far took hidden `cell` to `low` or below

@@ -14,8 +14,9 @@ pub use linked::LinkedTables;
 pub use record_key::Key;
 
 /// A set of cells tied by additivity constraints: one table, or several
-/// linked tables that share cells. Suppression and the audit work on this.
-pub trait Additive {
+/// linked tables that share cells. Suppression and the audit work on this
+/// (from several threads at once: it is read-only).
+pub trait Additive: Sync {
     fn len(&self) -> usize;
     fn is_empty(&self) -> bool {
         self.len() == 0
