@@ -50,6 +50,9 @@ impl Interval {
     }
 }
 
+/// At most this many sweeps explore (each an LP over the whole table).
+const SWEEPS: u64 = 32;
+
 /// Sweeps of the attacker after which hypercube certificates are sought
 /// around the average of their solutions (see [`Attacker::settle`]).
 const SWEEPS_WITH_PATTERNS: u64 = 4;
@@ -305,7 +308,7 @@ impl Attacker {
     /// reach `high`), so that most checks are settled by a solution already
     /// seen. Each sweep that settles nothing ends the exploration.
     pub fn explore(&mut self, targets: &[(usize, i64, i64)]) -> Fallible<()> {
-        self.explore_rounds(targets, 0..32).map(drop)
+        self.explore_rounds(targets, 0..SWEEPS).map(drop)
     }
 
     /// Stop sweeping at `until` (a time limit); the caller checks its limit
@@ -370,7 +373,7 @@ impl Attacker {
     /// only widens what the attacker cannot rule out.
     pub fn settle(&mut self, table: &dyn Additive, published: &[Option<i64>], targets: &mut Vec<(usize, i64, i64)>) -> Fallible<()> {
         let mut round = 0;
-        while self.explore_rounds(targets, round..round + 1)? {
+        while round < SWEEPS && self.explore_rounds(targets, round..round + 1)? {
             round += 1;
             if round <= SWEEPS_WITH_PATTERNS {
                 targets.retain(|&(cell, low, high)| !self.seen_reaching(cell, low, high));
