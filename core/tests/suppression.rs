@@ -110,6 +110,14 @@ fn rows_a_b_by_x_y_z(counts: [i64; 6]) -> RecordBatchIterator<std::vec::IntoIter
 /// `interval`'s promise on one generated table: the audit passes, every
 /// primary's interval reaches 0 and 5, the singleton rule holds, and the same
 /// input gives the same cells.
+/// The table's values with its primaries and a pseudo-random scatter of
+/// other cells (`extra_hidden`, cycled) hidden.
+fn primaries_and_scattered_hidden(out: &amparo::Protected, extra_hidden: &[bool]) -> Vec<Option<i64>> {
+    (0..out.cube.len())
+        .map(|c| if out.marks.published[c].is_none() || extra_hidden[c % extra_hidden.len()] { None } else { Some(out.cube.value(c)) })
+        .collect()
+}
+
 fn interval_protects(p: &Policy, dims: usize, counts: &[i64]) -> Result<(), TestCaseError> {
     let out = amparo::protect(p, &mut table(dims, counts)).unwrap();
     let audit = out.audit.as_ref().expect("the audit runs by default");
@@ -214,9 +222,7 @@ proptest! {
         let out = amparo::protect(&policy(dims, "none"), &mut table(dims, &counts)).unwrap();
         let cube = &out.cube;
         // The primaries and a random scatter of other cells are hidden.
-        let published: Vec<Option<i64>> = (0..cube.len())
-            .map(|c| if out.marks.published[c].is_none() || extra_hidden[c % extra_hidden.len()] { None } else { Some(cube.value(c)) })
-            .collect();
+        let published = primaries_and_scattered_hidden(&out, &extra_hidden);
         let hidden = |c: usize| published[c].is_none();
         let finder = amparo::suppression::hypercube::PatternFinder::new(cube);
         let mut attacker = amparo::audit::Attacker::new(cube, &published).unwrap();
@@ -248,9 +254,7 @@ proptest! {
     ) {
         let out = amparo::protect(&policy(dims, "none"), &mut table(dims, &counts)).unwrap();
         let cube = &out.cube;
-        let published: Vec<Option<i64>> = (0..cube.len())
-            .map(|c| if out.marks.published[c].is_none() || extra_hidden[c % extra_hidden.len()] { None } else { Some(cube.value(c)) })
-            .collect();
+        let published = primaries_and_scattered_hidden(&out, &extra_hidden);
         let mut attacker = amparo::audit::Attacker::new(cube, &published).unwrap();
         let all: Vec<(usize, i64, i64)> = (0..cube.len()).filter(|&c| published[c].is_none()).map(|c| (c, ends[c % ends.len()].0, ends[c % ends.len()].1)).collect();
         attacker.explore_rounds(&all, 0..sweeps).unwrap();
