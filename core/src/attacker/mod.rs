@@ -33,7 +33,10 @@ use crate::{err, fail};
 
 /// The smallest and largest value, and the sum over the solutions, of each
 /// hidden cell in the solutions one attacker found ([`Attacker::seen_so_far`]).
-pub struct Seen(Vec<(Vec<f64>, Vec<f64>, Vec<f64>, usize)>);
+pub struct Seen(Vec<SeenInComponent>);
+
+/// One component's smallest values, largest values, sums, and number of solutions.
+type SeenInComponent = (Vec<f64>, Vec<f64>, Vec<f64>, usize);
 
 /// What an attacker can infer about one hidden cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -395,6 +398,7 @@ impl Attacker {
         let limited = self.sweeps_until.map(|until| until.saturating_duration_since(std::time::Instant::now()).as_secs_f64());
         if let Some(seconds) = limited {
             model.set_option("time_limit", seconds);
+            restart_clock(&mut model);
         }
         let mut solved = solve(model)?;
         // A cell pushed up without limit leaves the sweep unbounded, with no
@@ -635,6 +639,17 @@ fn splitmix(mut x: u64) -> u64 {
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     x ^ (x >> 31)
+}
+
+/// HiGHS's clock runs on across every solve of one model, and its
+/// `time_limit` is checked against that sum (HiGHS issue #1331): a model
+/// solved again and again with the time left would stop ever earlier.
+/// Restarted before each solve that has a limit of its own.
+pub(crate) fn restart_clock(model: &mut Model) {
+    // SAFETY: the pointer is the live HiGHS instance `model` owns; the call only zeroes its timers.
+    unsafe {
+        highs_sys::Highs_zeroAllClocks(model.as_mut_ptr());
+    }
 }
 
 fn solve(model: Model) -> Fallible<highs::SolvedModel> {

@@ -160,6 +160,7 @@ impl<'a> Subtables<'a> {
         }
         Subtable {
             cube,
+            shape,
             values: cube_cells.iter().map(|&c| cube.value(c)).collect(),
             headlines: cells.iter().map(|&c| headlines[c]).collect(),
             cube_cells,
@@ -245,6 +246,8 @@ impl<'a> Layout<'a> {
 /// protected), values and constraints.
 struct Subtable<'a> {
     cube: &'a Cube,
+    /// Codes per axis: the head, then its children (cells in row-major order).
+    shape: Vec<usize>,
     cube_cells: Vec<usize>,
     cells: Vec<usize>,
     values: Vec<i64>,
@@ -303,7 +306,7 @@ impl Run<'_> {
         let mut local = marks.select(&sub.cells);
         let forced: Vec<bool> = sub.cells.iter().map(|&g| self.forced_published[g]).collect();
         let settled: Vec<bool> = sub.cells.iter().map(|&g| !marks.is_hidden(g) && self.layout.owner(g) != id).collect();
-        let steering = Steering { settled: &settled };
+        let steering = Steering { settled: &settled, shape: &sub.shape };
         // The subtable's attacker knows less than the whole table's, so a
         // hidden cell it can narrow below the outsider's promise is narrowed
         // in the whole table too: kept here, where it is cheap, rather than
