@@ -77,6 +77,7 @@ pub(super) fn protect_cells(
             break;
         }
         rounds += 1;
+        let clock = std::time::Instant::now();
         let mut attacker = Attacker::new(table, &marks.published)?;
         let needs: Vec<(usize, i64, i64)> = pending.iter().map(|&t| (targets[t].0, values[targets[t].0] - targets[t].1, values[targets[t].0] + targets[t].2)).collect();
         attacker.sweep_until(deadline.at());
@@ -97,6 +98,8 @@ pub(super) fn protect_cells(
             }
         }
         drop(attacker);
+        let checked = clock.elapsed();
+        let solves_before = solves;
         pending = exposed;
         // Treat a share of the exposed cells, then look again: their new
         // secondaries often protect the rest.
@@ -111,7 +114,15 @@ pub(super) fn protect_cells(
                     return Err(out_of_time(deadline, table, format!("{} of {} cells still exposed", pending.len(), targets.len()), &reason));
                 }
                 solves += 1;
-                let Some(change) = lps.solve(cell, up, level, deadline.left())? else {
+                // An LP stopped by the limit says so the way every other phase does.
+                let solved = lps.solve(cell, up, level, deadline.left()).map_err(|e| {
+                    if deadline.passed() {
+                        out_of_time(deadline, table, format!("{} of {} cells still exposed", pending.len(), targets.len()), &reason)
+                    } else {
+                        e
+                    }
+                })?;
+                let Some(change) = solved else {
                     let forced: Vec<String> = (0..n).filter(|&c| forced_published[c]).map(|c| format!("({})", table.describe(c))).collect();
                     fail!(
                         Infeasible,
@@ -138,6 +149,14 @@ pub(super) fn protect_cells(
                 }
                 mark_protected_by(&change, values, targets, &mut done);
             }
+        }
+        if std::env::var_os("AMPARO_DEBUG").is_some() && n > RESTRICT_ABOVE {
+            eprintln!(
+                "interval round {rounds} on {n} cells: {} exposed, checked in {checked:.2?}; {} protection LPs in {:.2?}",
+                pending.len(),
+                solves - solves_before,
+                clock.elapsed() - checked
+            );
         }
     }
     if std::env::var_os("AMPARO_DEBUG").is_some() {
