@@ -15,6 +15,9 @@ use crate::table::Cube;
 /// The summary groups them by it.
 pub const HEADLINE_REASON: &str = "a headline total, hidden for want of a cheaper protection";
 
+/// The reason of a cell hidden because the policy says so (`[secondary] force_hidden`).
+pub const POLICY_HIDDEN_REASON: &str = "hidden by the policy";
+
 /// What happened to a cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Status {
@@ -105,6 +108,16 @@ impl CellMarks {
         self.status[cell] = status;
         self.reason[cell] = Some(reason);
         self.published[cell] = None;
+    }
+
+    /// Publish hidden `cell` after all, at `value`, with no levels left to keep.
+    pub fn republish(&mut self, cell: usize, value: i64) {
+        self.status[cell] = Status::Published;
+        self.reason[cell] = None;
+        self.published[cell] = Some(value);
+        self.lower[cell] = None;
+        self.upper[cell] = None;
+        self.protection[cell] = None;
     }
 }
 

@@ -265,7 +265,7 @@ fn forced_marks(config: &suppression::SuppressionConfig, cube: &Cube, marks: &mu
             fail!(Policy, "cell ({}) is both in [secondary] force_published and in force_hidden; keep it in one", cube.describe(cell));
         }
         if !marks.is_hidden(cell) {
-            marks.hide(cell, Status::Secondary, std::sync::Arc::from("hidden by the policy"));
+            marks.hide(cell, Status::Secondary, std::sync::Arc::from(crate::marks::POLICY_HIDDEN_REASON));
         }
     }
     if let Some(cell) = (0..cube.len()).find(|&c| forced_published[c] && marks.protection[c].is_some()) {
@@ -324,6 +324,10 @@ fn secondary_and_audit(
                 if suppression::protect_outsider_view(table, marks, promise, &mut reached, deadline)? == 0 {
                     break;
                 }
+            }
+            let republished = suppression::republish_exact_secondaries(table, marks, deadline)?;
+            if debug {
+                eprintln!("{republished} secondaries computable exactly published again: {:.2?}", clock.elapsed());
             }
             methods.push(format!("secondary:{}", complements.name()));
             choice = Some(why);

@@ -118,6 +118,18 @@ fn primaries_and_scattered_hidden(out: &amparo::Protected, extra_hidden: &[bool]
         .collect()
 }
 
+/// Every secondary cell protects something: an attacker built afresh from
+/// the published cells cannot compute it exactly (a cell it can compute
+/// would be published: hiding it protects nothing).
+fn no_secondary_is_computable_exactly(out: &amparo::Protected) -> Result<(), TestCaseError> {
+    let mut attacker = amparo::audit::Attacker::new(&out.cube, &out.marks.published).unwrap();
+    for cell in (0..out.cube.len()).filter(|&c| out.marks.status[c] == Status::Secondary) {
+        let interval = attacker.interval(cell).unwrap();
+        prop_assert!(interval.upper != Some(interval.lower), "secondary ({}) is computable exactly: {}", out.cube.describe(cell), interval.lower);
+    }
+    Ok(())
+}
+
 fn interval_protects(p: &Policy, dims: usize, counts: &[i64]) -> Result<(), TestCaseError> {
     let out = amparo::protect(p, &mut table(dims, counts)).unwrap();
     let audit = out.audit.as_ref().expect("the audit runs by default");
@@ -135,6 +147,7 @@ fn interval_protects(p: &Policy, dims: usize, counts: &[i64]) -> Result<(), Test
             other => prop_assert!(false, "unexpected status {:?}", other),
         }
     }
+    no_secondary_is_computable_exactly(&out)?;
     singleton_rule_holds(&out)?;
     loss_adds_up(&out)?;
     headlines_are_explained(&out)?;
