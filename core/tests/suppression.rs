@@ -1,16 +1,13 @@
 //! Secondary suppression against the LP attacker, on generated hierarchical tables.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use amparo::Policy;
 use amparo::Status;
-use arrow_array::{Int64Array, RecordBatch, RecordBatchIterator, StringArray};
-use arrow_schema::{DataType, Field, Schema};
 use proptest::prelude::*;
 
 mod common;
-use common::{policy_head, table};
+use common::{policy_head, rows, table, Rows};
 
 fn policy(dims: usize, secondary: &str) -> Policy {
     let text = format!("{}[primary]\nthreshold = 5\n[secondary]\nmethod = \"{secondary}\"\n", policy_head(dims));
@@ -89,27 +86,11 @@ fn singleton_rule_holds(out: &amparo::Protected) -> Result<(), TestCaseError> {
 }
 
 /// Aggregated rows of a 2 x 3 table: r in (a, b), c in (x, y, z), counts in that order.
-fn rows_a_b_by_x_y_z(counts: [i64; 6]) -> RecordBatchIterator<std::vec::IntoIter<Result<RecordBatch, arrow_schema::ArrowError>>> {
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("r", DataType::Utf8, false),
-        Field::new("c", DataType::Utf8, false),
-        Field::new("n", DataType::Int64, false),
-    ]));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
-        vec![
-            Arc::new(StringArray::from(vec!["a", "a", "a", "b", "b", "b"])),
-            Arc::new(StringArray::from(vec!["x", "y", "z", "x", "y", "z"])),
-            Arc::new(Int64Array::from(counts.to_vec())),
-        ],
-    )
-    .unwrap();
-    RecordBatchIterator::new(vec![Ok(batch)].into_iter(), schema)
+fn rows_a_b_by_x_y_z(counts: [i64; 6]) -> Rows {
+    let codes = |c: [&str; 6]| c.map(str::to_owned).to_vec();
+    rows(vec![("r".to_owned(), codes(["a", "a", "a", "b", "b", "b"])), ("c".to_owned(), codes(["x", "y", "z", "x", "y", "z"]))], counts.to_vec())
 }
 
-/// `interval`'s promise on one generated table: the audit passes, every
-/// primary's interval reaches 0 and 5, the singleton rule holds, and the same
-/// input gives the same cells.
 /// The table's values with its primaries and a pseudo-random scatter of
 /// other cells (`extra_hidden`, cycled) hidden.
 fn primaries_and_scattered_hidden(out: &amparo::Protected, extra_hidden: &[bool]) -> Vec<Option<i64>> {
@@ -130,6 +111,9 @@ fn no_secondary_is_computable_exactly(out: &amparo::Protected) -> Result<(), Tes
     Ok(())
 }
 
+/// `interval`'s promise on one generated table: the audit passes, every
+/// primary's interval reaches 0 and 5, the singleton rule holds, and the same
+/// input gives the same cells.
 fn interval_protects(p: &Policy, dims: usize, counts: &[i64]) -> Result<(), TestCaseError> {
     let out = amparo::protect(p, &mut table(dims, counts)).unwrap();
     let audit = out.audit.as_ref().expect("the audit runs by default");
@@ -449,7 +433,7 @@ fn modular_hides_about_as_many_cells_as_the_other_methods_across_random_tables()
 /// and status: its regional subtables have 2,460 cells, so `modular`'s
 /// protection LPs there start on the few codes around each target
 /// (`ProtectionLps`) rather than on the whole subtable.
-fn wide_municipality_table(counts: &[i64]) -> (Policy, RecordBatchIterator<std::vec::IntoIter<Result<RecordBatch, arrow_schema::ArrowError>>>) {
+fn wide_municipality_table(counts: &[i64]) -> (Policy, Rows) {
     let text = "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.area]\ncode_lengths = [1, 3]\n\
                 [dimensions.age]\ncodes = [\"a0\", \"a1\", \"a2\", \"a3\"]\n[dimensions.sex]\ncodes = [\"F\", \"M\"]\n\
                 [dimensions.migratory]\ncodes = [\"s0\", \"s1\", \"s2\"]\n[primary]\nthreshold = 5\n[secondary]\nmethod = \"modular\"\n";
@@ -465,13 +449,8 @@ fn wide_municipality_table(counts: &[i64]) -> (Policy, RecordBatchIterator<std::
             n.push(counts[(i * 24 + j) % counts.len()]);
         }
     }
-    let mut fields: Vec<Field> = ["area", "age", "sex", "migratory"].iter().map(|c| Field::new(*c, DataType::Utf8, false)).collect();
-    fields.push(Field::new("n", DataType::Int64, false));
-    let schema = Arc::new(Schema::new(fields));
-    let mut arrays: Vec<arrow_array::ArrayRef> = cols.into_iter().map(|c| Arc::new(StringArray::from(c)) as arrow_array::ArrayRef).collect();
-    arrays.push(Arc::new(Int64Array::from(n)));
-    let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
-    (Policy::from_toml(text, Path::new(".")).unwrap(), RecordBatchIterator::new(vec![Ok(batch)].into_iter(), schema))
+    let names = ["area", "age", "sex", "migratory"].map(str::to_owned);
+    (Policy::from_toml(text, Path::new(".")).unwrap(), rows(names.into_iter().zip(cols).collect(), n))
 }
 
 proptest! {

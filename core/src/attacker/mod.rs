@@ -115,12 +115,17 @@ struct Component {
 
 impl Component {
     fn record(&mut self, x: &[f64]) {
-        for (((lo, hi), sum), &x) in self.min_seen.iter_mut().zip(self.max_seen.iter_mut()).zip(self.sum_seen.iter_mut()).zip(x) {
-            *lo = lo.min(x);
-            *hi = hi.max(x);
-            *sum += x;
+        self.merge(x, x, x, 1);
+    }
+
+    /// Take in the smallest and largest values and the sums of `solutions` solutions.
+    fn merge(&mut self, min: &[f64], max: &[f64], sum: &[f64], solutions: usize) {
+        for (i, ((&a, &b), &c)) in min.iter().zip(max).zip(sum).enumerate() {
+            self.min_seen[i] = self.min_seen[i].min(a);
+            self.max_seen[i] = self.max_seen[i].max(b);
+            self.sum_seen[i] += c;
         }
-        self.solutions += 1;
+        self.solutions += solutions;
     }
 
     /// Whether column `i` still has to be shown able to reach `low` (`Some(true)`)
@@ -475,12 +480,7 @@ impl Attacker {
     /// cells saw (its components are built the same way).
     pub fn learn(&mut self, seen: &Seen) {
         for (comp, (min, max, sum, solutions)) in self.components.iter_mut().zip(&seen.0) {
-            for (((lo, hi), total), ((&a, &b), &c)) in comp.min_seen.iter_mut().zip(comp.max_seen.iter_mut()).zip(comp.sum_seen.iter_mut()).zip(min.iter().zip(max).zip(sum)) {
-                *lo = lo.min(a);
-                *hi = hi.max(b);
-                *total += c;
-            }
-            comp.solutions += solutions;
+            comp.merge(min, max, sum, *solutions);
         }
     }
 

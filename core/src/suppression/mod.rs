@@ -267,7 +267,7 @@ pub fn republish_exact_secondaries(table: &dyn Additive, marks: &mut CellMarks, 
     // not exact; the sweeps push the others both ways first.
     let not_exact = |attacker: &Attacker, c: usize| {
         let (low, high) = attacker.seen(c);
-        low <= (values[c] - 1) as f64 + 1e-6 || high >= (values[c] + 1) as f64 - 1e-6
+        low <= (values[c] - 1) as f64 + crate::attacker::EPS || high >= (values[c] + 1) as f64 - crate::attacker::EPS
     };
     targets.retain(|&(c, _, _)| !not_exact(&attacker, c));
     // A hypercube of hidden cells that moves a cell one down, or one up,

@@ -18,25 +18,32 @@ pub fn policy_head(dims: usize) -> String {
     text
 }
 
+/// Aggregated input rows, as a reader of one batch.
+pub type Rows = RecordBatchIterator<std::vec::IntoIter<Result<RecordBatch, arrow_schema::ArrowError>>>;
+
 /// One row per inner cell, counts from `counts` (cycled).
-pub fn table(dims: usize, counts: &[i64]) -> RecordBatchIterator<std::vec::IntoIter<Result<RecordBatch, arrow_schema::ArrowError>>> {
-    let mut cols: Vec<Vec<&str>> = vec![Vec::new(); dims];
+pub fn table(dims: usize, counts: &[i64]) -> Rows {
+    let mut cols: Vec<Vec<String>> = vec![Vec::new(); dims];
     let mut n = Vec::new();
     let total: usize = DIMS[..dims].iter().map(|d| d.len()).product();
     for i in 0..total {
         let mut rest = i;
         for d in (0..dims).rev() {
-            cols[d].push(DIMS[d][rest % DIMS[d].len()]);
+            cols[d].push(DIMS[d][rest % DIMS[d].len()].to_owned());
             rest /= DIMS[d].len();
         }
         n.push(counts[i % counts.len()]);
     }
-    let mut fields: Vec<Field> = (0..dims).map(|d| Field::new(format!("d{d}"), DataType::Utf8, false)).collect();
+    rows(cols.into_iter().enumerate().map(|(d, codes)| (format!("d{d}"), codes)).collect(), n)
+}
+
+/// Rows with one text column per (name, codes) and the counts in column `n`.
+pub fn rows(columns: Vec<(String, Vec<String>)>, n: Vec<i64>) -> Rows {
+    let mut fields: Vec<Field> = columns.iter().map(|(name, _)| Field::new(name.as_str(), DataType::Utf8, false)).collect();
     fields.push(Field::new("n", DataType::Int64, false));
     let schema = Arc::new(Schema::new(fields));
-    let mut arrays: Vec<ArrayRef> = cols.into_iter().map(|c| Arc::new(StringArray::from(c)) as ArrayRef).collect();
+    let mut arrays: Vec<ArrayRef> = columns.into_iter().map(|(_, codes)| Arc::new(StringArray::from(codes)) as ArrayRef).collect();
     arrays.push(Arc::new(Int64Array::from(n)));
     let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
     RecordBatchIterator::new(vec![Ok(batch)].into_iter(), schema)
 }
-
