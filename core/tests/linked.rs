@@ -277,3 +277,34 @@ fn tables_with_different_codes_certify_only_the_cells_they_do_not_share() {
     assert!(!certified.is_empty(), "inner cells have patterns");
     assert!(certified.iter().all(|&g| !shared(g)), "a shared cell was certified: {:?}", certified.iter().filter(|&&g| shared(g)).map(|&g| linked.describe(g)).collect::<Vec<_>>());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The region attackers' verdicts on a linked set (the district
+    /// dimension split by region, shared cells included) are the joint
+    /// attacker's: a cell shown safe reaches both ends, a cell shown
+    /// exposed does not.
+    #[test]
+    fn region_verdicts_on_linked_tables_are_the_joint_attackers(
+        counts in prop::collection::vec(0i64..12, 5..19),
+        hidden in prop::collection::vec(prop_oneof![2 => Just(true), 1 => Just(false)], 7..40),
+        ends in prop::collection::vec((0i64..3, 1i64..6), 1..9),
+    ) {
+        let linked = three_linked(&counts);
+        let published = publish_except(&linked, &hidden);
+        let targets: Vec<(usize, i64, i64)> = (0..linked.len())
+            .filter(|&g| published[g].is_none())
+            .map(|g| { let (down, up) = ends[g % ends.len()]; (g, linked.value(g) - down, linked.value(g) + up) })
+            .collect();
+        let (safe, exposed) = amparo::attacker::region::judge_splitting(&linked, &published, &targets, None, 0, 1.0).unwrap();
+        let mut attacker = amparo::audit::Attacker::new(&linked, &published).unwrap();
+        for (t, &(g, low, high)) in targets.iter().enumerate() {
+            prop_assert!(!(safe[t] && exposed[t]));
+            if safe[t] || exposed[t] {
+                let reaches = attacker.reaches(g, low, high).unwrap();
+                prop_assert_eq!(reaches, safe[t], "({}) = {} to reach {} and {}", linked.describe(g), linked.value(g), low, high);
+            }
+        }
+    }
+}

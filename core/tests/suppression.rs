@@ -264,6 +264,35 @@ proptest! {
         }
     }
 
+    /// The region attackers' verdicts (see `attacker::region`: a region's
+    /// hidden cells with the rest held at the true values, or with the
+    /// rest's constraints dropped) are the whole table's attacker's.
+    #[test]
+    fn region_verdicts_are_the_whole_tables(
+        dims in 2..=4usize,
+        counts in prop::collection::vec(prop_oneof![3 => 0i64..5, 2 => 5i64..40], 7..23),
+        extra_hidden in prop::collection::vec(any::<bool>(), 1..40),
+        ends in prop::collection::vec((0i64..4, 1i64..8), 1..20),
+        protected in any::<bool>(),
+    ) {
+        // Protected tables (mostly safe cells) or scattered hidden cells (mostly exposed).
+        let out = amparo::protect(&policy(dims, if protected { "optimal" } else { "none" }), &mut table(dims, &counts)).unwrap();
+        let cube = &out.cube;
+        let published = if protected { out.marks.published.clone() } else { primaries_and_scattered_hidden(&out, &extra_hidden) };
+        let targets: Vec<(usize, i64, i64)> = (0..cube.len())
+            .filter(|&c| published[c].is_none())
+            .map(|c| { let (down, up) = ends[c % ends.len()]; (c, cube.value(c) - down, cube.value(c) + up) })
+            .collect();
+        let (safe, exposed) = amparo::attacker::region::judge_splitting(cube, &published, &targets, None, 0, 1.0).unwrap();
+        let mut attacker = amparo::audit::Attacker::new(cube, &published).unwrap();
+        for (t, &(cell, low, high)) in targets.iter().enumerate() {
+            prop_assert!(!(safe[t] && exposed[t]));
+            if safe[t] || exposed[t] {
+                prop_assert_eq!(attacker.reaches(cell, low, high).unwrap(), safe[t], "({}) = {} to reach {} and {}", cube.describe(cell), cube.value(cell), low, high);
+            }
+        }
+    }
+
     /// After fast suppression no hidden cell can be computed exactly: every
     /// hidden cell's attacker interval has a positive width.
     #[test]

@@ -20,6 +20,7 @@
 pub mod audit;
 pub mod hypercube;
 pub mod local;
+pub mod region;
 mod singletons;
 
 pub use singletons::{singleton_findings, singleton_findings_of, SingletonFinding, SINGLETON_LP_LIMIT};

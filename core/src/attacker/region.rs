@@ -1,0 +1,291 @@
+//! The attacker on regions of a large table: verdicts without an LP over
+//! the whole of it.
+//!
+//! A sensitive cell's protection after `modular` is a flow through its own
+//! subtable and the ones holding that subtable's margins, not a hypercube
+//! pattern; the whole table's attacker finds it, but each of its sweeps is
+//! an LP over every hidden cell (B4, 103k linked cells: about 20 s a sweep).
+//! Here the cells are grouped by region: in each dimension with many codes,
+//! the code's branch at the first level below the total (a department and
+//! everything under it, with the path up to the total); dimensions with few
+//! codes are taken whole. A region holds its targets' subtables and the
+//! ones above them. Two attackers over a region's hidden cells and every
+//! constraint they are in decide most targets exactly:
+//!
+//! - *inner*: every cell outside the region held at its true value. Each
+//!   solution is a table the whole attacker cannot rule out either, so a
+//!   target reaching its levels here reaches them in the whole table.
+//! - *outer*: hidden cells outside the region free, the constraints that
+//!   hold none of the region's hidden cells dropped: a relaxation, so a
+//!   target short of its levels here is short of them in the whole table.
+//!
+//! A target neither decides is left to the whole table's attacker, so the
+//! verdicts, and the cells hidden after them, are the whole table's.
+//! (Dantzig-Wolfe-like splits are exact but need the whole LP's duals;
+//! these need nothing beyond the region.)
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::Attacker;
+use crate::error::Fallible;
+use crate::table::{Additive, Constraint, Dimension};
+
+/// A dimension with more codes than this is split into regions.
+const SMALL_DIMENSION: usize = 64;
+
+/// A region with more than this share of the table's cells is left to the
+/// whole table's attacker (a target at a total spans the table anyway).
+const LARGEST_REGION: f64 = 0.25;
+
+/// Per target of `targets` (cell, low, high): whether the region attackers
+/// show it reaches both `low` and `high` (`safe`) or shows it cannot
+/// (`exposed`); both false when neither decides. The table's values are
+/// the true ones (protect time). Targets not judged by `until` stay undecided.
+pub fn judge(table: &dyn Additive, published: &[Option<i64>], targets: &[(usize, i64, i64)], until: Option<std::time::Instant>) -> Fallible<(Vec<bool>, Vec<bool>)> {
+    judge_splitting(table, published, targets, until, SMALL_DIMENSION, LARGEST_REGION)
+}
+
+/// [`judge`], splitting every dimension with more than `small` codes and
+/// judging regions of up to `largest` of the table's cells (tests judge
+/// small tables with it).
+pub fn judge_splitting(
+    table: &dyn Additive,
+    published: &[Option<i64>],
+    targets: &[(usize, i64, i64)],
+    until: Option<std::time::Instant>,
+    small: usize,
+    largest: f64,
+) -> Fallible<(Vec<bool>, Vec<bool>)> {
+    let mut safe = vec![false; targets.len()];
+    let mut exposed = vec![false; targets.len()];
+    let Some(keys) = region_keys(table, small) else { return Ok((safe, exposed)) };
+    let constraints = table.constraints();
+    let mut of_cell: Vec<Vec<u32>> = vec![Vec::new(); table.len()];
+    for (k, con) in constraints.iter().enumerate() {
+        for c in std::iter::once(con.total).chain(con.parts.iter().copied()) {
+            of_cell[c].push(k as u32);
+        }
+    }
+    // Small regions first; what they leave undecided, in larger ones
+    // (the dimensions with fewest codes no longer split).
+    for split in (1..=keys.split).rev() {
+        let mut groups: BTreeMap<Vec<u32>, Vec<usize>> = BTreeMap::new();
+        for (t, &(cell, _, _)) in targets.iter().enumerate().filter(|&(t, target)| published[target.0].is_none() && !safe[t] && !exposed[t]) {
+            groups.entry(keys.of(cell)[..split].iter().map(|&k| k & !TOP).collect()).or_default().push(t);
+        }
+        let groups: Vec<(Vec<u32>, Vec<usize>)> = groups.into_iter().collect();
+        let context = Context { table, published, constraints: &constraints, of_cell: &of_cell, keys: &keys, until, largest };
+        // Regions are independent: one share on each core.
+        let verdicts = std::thread::scope(|scope| -> Fallible<Vec<(usize, bool, bool)>> {
+            let context = &context;
+            let targets_of = |share: usize| -> Vec<(&[u32], Vec<(usize, (usize, i64, i64))>)> {
+                groups.iter().skip(share).step_by(2).map(|(key, ts)| (key.as_slice(), ts.iter().map(|&t| (t, targets[t])).collect())).collect()
+            };
+            let (first, second) = (targets_of(0), targets_of(1));
+            let other = scope.spawn(move || context.judge_all(&second));
+            let mut verdicts = context.judge_all(&first)?;
+            verdicts.extend(other.join().map_err(|_| crate::err!(Infeasible, "the region attackers failed on their second core"))??);
+            Ok(verdicts)
+        })?;
+        for (t, is_safe, is_exposed) in verdicts {
+            safe[t] = is_safe;
+            exposed[t] = is_exposed;
+        }
+    }
+    Ok((safe, exposed))
+}
+
+struct Context<'a> {
+    table: &'a dyn Additive,
+    published: &'a [Option<i64>],
+    constraints: &'a [Constraint],
+    of_cell: &'a [Vec<u32>],
+    keys: &'a RegionKeys,
+    until: Option<std::time::Instant>,
+    largest: f64,
+}
+
+impl Context<'_> {
+    /// Verdicts (target index, safe, exposed) for each region's targets.
+    fn judge_all(&self, groups: &[(&[u32], Vec<(usize, (usize, i64, i64))>)]) -> Fallible<Vec<(usize, bool, bool)>> {
+        let mut verdicts = Vec::new();
+        for (key, targets) in groups {
+            if self.until.is_some_and(|t| std::time::Instant::now() >= t) {
+                break;
+            }
+            verdicts.extend(self.judge_region(key, targets)?);
+        }
+        Ok(verdicts)
+    }
+
+    fn judge_region(&self, key: &[u32], targets: &[(usize, (usize, i64, i64))]) -> Fallible<Vec<(usize, bool, bool)>> {
+        let n = self.table.len();
+        let hidden: Vec<usize> = (0..n).filter(|&c| self.published[c].is_none() && self.keys.holds(key, c)).collect();
+        if hidden.len() as f64 > self.largest * n as f64 {
+            return Ok(Vec::new());
+        }
+        let mut rows: Vec<u32> = hidden.iter().flat_map(|&c| self.of_cell[c].iter().copied()).collect();
+        rows.sort_unstable();
+        rows.dedup();
+        let mut local: HashMap<usize, usize> = hidden.iter().enumerate().map(|(i, &c)| (c, i)).collect();
+        let mut cells = hidden.clone();
+        let mut constraints = Vec::with_capacity(rows.len());
+        for &k in &rows {
+            let con = &self.constraints[k as usize];
+            let mut index = |c: usize| {
+                *local.entry(c).or_insert_with(|| {
+                    cells.push(c);
+                    cells.len() - 1
+                })
+            };
+            let total = index(con.total);
+            let parts = con.parts.iter().map(|&p| index(p)).collect();
+            constraints.push(Constraint { dimension: con.dimension, total, parts });
+        }
+        let values = self.table.values();
+        let region = Region { table: self.table, values: cells.iter().map(|&c| values[c]).collect(), cells, constraints };
+        let inside = hidden.len();
+        let inner: Vec<Option<i64>> = (0..region.cells.len()).map(|i| (i >= inside).then(|| values[region.cells[i]])).collect();
+        let outer: Vec<Option<i64>> = region.cells.iter().map(|&c| self.published[c]).collect();
+        let mut local_targets: Vec<(usize, i64, i64)> = targets.iter().map(|&(_, (cell, low, high))| (local[&cell], low, high)).collect();
+        let mut inner_attacker = Attacker::new(&region, &inner)?;
+        inner_attacker.saw(|i| region.values[i]);
+        inner_attacker.sweep_until(self.until);
+        inner_attacker.settle(&region, &inner, &mut local_targets)?;
+        let mut left: Vec<(usize, i64, i64)> = Vec::new();
+        for &(i, low, high) in &local_targets {
+            if !inner_attacker.reaches(i, low, high)? {
+                left.push((i, low, high));
+            }
+        }
+        drop(inner_attacker);
+        let mut short = std::collections::HashSet::new();
+        if !left.is_empty() {
+            let mut outer_attacker = Attacker::new(&region, &outer)?;
+            for &(i, low, high) in &left {
+                if !outer_attacker.reaches(i, low, high)? {
+                    short.insert(i);
+                }
+            }
+        }
+        let undecided: std::collections::HashSet<usize> = left.iter().map(|t| t.0).collect();
+        Ok(targets
+            .iter()
+            .map(|&(t, (cell, _, _))| {
+                let i = local[&cell];
+                (t, !undecided.contains(&i), short.contains(&i))
+            })
+            .collect())
+    }
+}
+
+/// A region's cells as a table of their own: its hidden cells, every
+/// constraint they are in, and the other cells of those constraints.
+struct Region<'a> {
+    table: &'a dyn Additive,
+    /// The table's index of each of the region's cells.
+    cells: Vec<usize>,
+    values: Vec<i64>,
+    constraints: Vec<Constraint>,
+}
+
+impl Additive for Region<'_> {
+    fn len(&self) -> usize {
+        self.cells.len()
+    }
+    fn values(&self) -> &[i64] {
+        &self.values
+    }
+    fn constraints(&self) -> Vec<Constraint> {
+        self.constraints.clone()
+    }
+    fn describe(&self, cell: usize) -> String {
+        self.table.describe(self.cells[cell])
+    }
+    fn headlines(&self) -> Vec<bool> {
+        vec![false; self.cells.len()]
+    }
+}
+
+/// Marks, in a cell's key, a code at the total or the first level.
+const TOP: u32 = 1 << 31;
+
+/// Each cell's region key: per dimension with many codes (most codes
+/// first), the cell's code at the first level below the total (the total
+/// itself for the total), with [`TOP`] when that is the cell's own code.
+struct RegionKeys {
+    /// Per cell, one entry per split dimension.
+    keys: Vec<u32>,
+    split: usize,
+    /// Per split dimension: its total's node.
+    roots: Vec<u32>,
+}
+
+impl RegionKeys {
+    fn of(&self, cell: usize) -> &[u32] {
+        &self.keys[cell * self.split..(cell + 1) * self.split]
+    }
+
+    /// Whether the region of `key` (the first dimensions' entries of a
+    /// cell's key, without [`TOP`]) holds `cell`: in each of them the cell
+    /// is at the total or the first level (the subtable above every
+    /// branch: a branch's protection runs through its siblings' totals) or
+    /// in the key's branch (every code, where the key is the total).
+    fn holds(&self, key: &[u32], cell: usize) -> bool {
+        self.of(cell).iter().zip(key).zip(&self.roots).all(|((&own, &k), &root)| k == root || own & TOP != 0 || own == k)
+    }
+}
+
+/// The region keys of every cell of `table` (one cube, or linked tables
+/// whose dimensions of one name have the same codes); `None` when no
+/// dimension has enough codes to split, or the tables' codes differ.
+fn region_keys(table: &dyn Additive, small: usize) -> Option<RegionKeys> {
+    let parts: Vec<(&crate::table::Cube, Vec<usize>)> = match (table.as_cube(), table.as_linked()) {
+        (Some(cube), _) => vec![(cube, (0..cube.len()).collect())],
+        (None, Some(linked)) => linked.cubes.iter().zip(&linked.linked).map(|(cube, ids)| (cube, ids.clone())).collect(),
+        (None, None) => return None,
+    };
+    let mut split: Vec<&Dimension> = Vec::new();
+    for (cube, _) in &parts {
+        for dim in cube.dims() {
+            match split.iter().find(|d| d.name == dim.name) {
+                Some(known) if known.hierarchy != dim.hierarchy => return None,
+                Some(_) => {}
+                // A flat dimension's branches are its codes, every one at the first level: nothing to split.
+                None if dim.hierarchy.len() > small && (0..dim.hierarchy.len() as u32).any(|n| dim.hierarchy.depth(n) > 1) => split.push(dim),
+                None => {}
+            }
+        }
+    }
+    if split.is_empty() {
+        return None;
+    }
+    split.sort_by_key(|d| std::cmp::Reverse(d.hierarchy.len()));
+    // Per split dimension and node: its ancestor at the first level (the total for the total).
+    let first_level: Vec<Vec<u32>> = split
+        .iter()
+        .map(|dim| {
+            let h = &dim.hierarchy;
+            (0..h.len() as u32)
+                .map(|own| {
+                    let mut node = own;
+                    while h.parent(node).is_some_and(|p| p != h.root()) {
+                        node = h.parent(node).unwrap_or(node);
+                    }
+                    if node == own { node | TOP } else { node }
+                })
+                .collect()
+        })
+        .collect();
+    let roots: Vec<u32> = split.iter().map(|d| d.hierarchy.root()).collect();
+    let mut keys = vec![0u32; table.len() * split.len()];
+    for (cube, ids) in &parts {
+        let position: Vec<Option<usize>> = split.iter().map(|s| cube.dims().iter().position(|d| d.name == s.name)).collect();
+        for (local, &id) in ids.iter().enumerate() {
+            for (k, at) in position.iter().enumerate() {
+                keys[id * split.len() + k] = at.map_or(roots[k] | TOP, |d| first_level[k][cube.coord(local, d) as usize]);
+            }
+        }
+    }
+    Some(RegionKeys { keys, split: split.len(), roots })
+}
