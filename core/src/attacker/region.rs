@@ -6,9 +6,9 @@
 //! pattern; the whole table's attacker finds it, but each of its sweeps is
 //! an LP over every hidden cell (B4, 103k linked cells: about 20 s a sweep).
 //! Here the cells are grouped by region: in each dimension with many codes,
-//! the code's branch at the first level below the total (a department and
-//! everything under it, with the path up to the total); dimensions with few
-//! codes are taken whole. A region holds its targets' subtables and the
+//! the code's branch at the level where the hierarchy first branches (a
+//! department and everything under it), with that level and the ones above
+//! it; dimensions with few codes are taken whole. A region holds its targets' subtables and the
 //! ones above them. Two attackers over a region's hidden cells and every
 //! constraint they are in decide most targets exactly:
 //!
@@ -29,6 +29,10 @@ use std::collections::{BTreeMap, HashMap};
 use super::Attacker;
 use crate::error::Fallible;
 use crate::table::{Additive, Constraint, Dimension};
+
+/// Tables of more cells than this are judged by regions first (on smaller
+/// ones the whole table's attacker is as quick).
+pub const REGIONS_ABOVE: usize = 2_000;
 
 /// A dimension with more codes than this is split into regions.
 const SMALL_DIMENSION: usize = 64;
@@ -211,8 +215,9 @@ impl Additive for Region<'_> {
 const TOP: u32 = 1 << 31;
 
 /// Each cell's region key: per dimension with many codes (most codes
-/// first), the cell's code at the first level below the total (the total
-/// itself for the total), with [`TOP`] when that is the cell's own code.
+/// first), the cell's branch at the level where the dimension first
+/// branches, with [`TOP`] for cells at that level or above (the total for
+/// those above: their region spans every branch).
 struct RegionKeys {
     /// Per cell, one entry per split dimension.
     keys: Vec<u32>,
@@ -228,9 +233,9 @@ impl RegionKeys {
 
     /// Whether the region of `key` (the first dimensions' entries of a
     /// cell's key, without [`TOP`]) holds `cell`: in each of them the cell
-    /// is at the total or the first level (the subtable above every
-    /// branch: a branch's protection runs through its siblings' totals) or
-    /// in the key's branch (every code, where the key is the total).
+    /// is at the branching level or above (the subtable above every branch:
+    /// a branch's protection runs through its siblings' totals) or in the
+    /// key's branch (every code, where the key is the total).
     fn holds(&self, key: &[u32], cell: usize) -> bool {
         self.of(cell).iter().zip(key).zip(&self.roots).all(|((&own, &k), &root)| k == root || own & TOP != 0 || own == k)
     }
@@ -245,14 +250,13 @@ fn region_keys(table: &dyn Additive, small: usize) -> Option<RegionKeys> {
         (None, Some(linked)) => linked.cubes.iter().zip(&linked.linked).map(|(cube, ids)| (cube, ids.clone())).collect(),
         (None, None) => return None,
     };
-    let mut split: Vec<&Dimension> = Vec::new();
+    let mut split: Vec<(&Dimension, u32)> = Vec::new();
     for (cube, _) in &parts {
         for dim in cube.dims() {
-            match split.iter().find(|d| d.name == dim.name) {
-                Some(known) if known.hierarchy != dim.hierarchy => return None,
+            match split.iter().find(|(d, _)| d.name == dim.name) {
+                Some((known, _)) if known.hierarchy != dim.hierarchy => return None,
                 Some(_) => {}
-                // A flat dimension's branches are its codes, every one at the first level: nothing to split.
-                None if dim.hierarchy.len() > small && (0..dim.hierarchy.len() as u32).any(|n| dim.hierarchy.depth(n) > 1) => split.push(dim),
+                None if dim.hierarchy.len() > small => split.extend(branch_level(&dim.hierarchy).map(|level| (dim, level))),
                 None => {}
             }
         }
@@ -260,27 +264,33 @@ fn region_keys(table: &dyn Additive, small: usize) -> Option<RegionKeys> {
     if split.is_empty() {
         return None;
     }
-    split.sort_by_key(|d| std::cmp::Reverse(d.hierarchy.len()));
-    // Per split dimension and node: its ancestor at the first level (the total for the total).
+    split.sort_by_key(|(d, _)| std::cmp::Reverse(d.hierarchy.len()));
+    // Per split dimension and node: its branch (its ancestor at the
+    // branching level), or, at or above that level, itself with TOP (the
+    // total where it is above: its region spans every branch).
     let first_level: Vec<Vec<u32>> = split
         .iter()
-        .map(|dim| {
+        .map(|(dim, level)| {
             let h = &dim.hierarchy;
             (0..h.len() as u32)
-                .map(|own| {
-                    let mut node = own;
-                    while h.parent(node).is_some_and(|p| p != h.root()) {
-                        node = h.parent(node).unwrap_or(node);
+                .map(|own| match h.depth(own) {
+                    d if d < *level => h.root() | TOP,
+                    d if d == *level => own | TOP,
+                    _ => {
+                        let mut node = own;
+                        while h.depth(node) > *level {
+                            node = h.parent(node).unwrap_or(node);
+                        }
+                        node
                     }
-                    if node == own { node | TOP } else { node }
                 })
                 .collect()
         })
         .collect();
-    let roots: Vec<u32> = split.iter().map(|d| d.hierarchy.root()).collect();
+    let roots: Vec<u32> = split.iter().map(|(d, _)| d.hierarchy.root()).collect();
     let mut keys = vec![0u32; table.len() * split.len()];
     for (cube, ids) in &parts {
-        let position: Vec<Option<usize>> = split.iter().map(|s| cube.dims().iter().position(|d| d.name == s.name)).collect();
+        let position: Vec<Option<usize>> = split.iter().map(|(s, _)| cube.dims().iter().position(|d| d.name == s.name)).collect();
         for (local, &id) in ids.iter().enumerate() {
             for (k, at) in position.iter().enumerate() {
                 keys[id * split.len() + k] = at.map_or(roots[k] | TOP, |d| first_level[k][cube.coord(local, d) as usize]);
@@ -288,4 +298,13 @@ fn region_keys(table: &dyn Additive, small: usize) -> Option<RegionKeys> {
         }
     }
     Some(RegionKeys { keys, split: split.len(), roots })
+}
+
+/// The level at which a hierarchy first branches (the shallowest depth
+/// with two codes or more: a country level above the departments does
+/// not), when codes lie below it; `None` for a flat or unbranched one.
+fn branch_level(h: &crate::hierarchy::Hierarchy) -> Option<u32> {
+    let deepest = (0..h.len() as u32).map(|n| h.depth(n)).max()?;
+    let level = (1..deepest).find(|&d| (0..h.len() as u32).filter(|&n| h.depth(n) == d).count() >= 2)?;
+    Some(level)
 }

@@ -84,7 +84,7 @@ pub(super) fn protect_cells(
         // sweeps took about 20 s). Their verdicts are the whole table's
         // (see `attacker::region`), so the output is the same.
         let mut shown_exposed = std::collections::HashSet::new();
-        if n > RESTRICT_ABOVE && steering.is_none() {
+        if n > crate::attacker::region::REGIONS_ABOVE && steering.is_none() {
             let (safe, exposed) = crate::attacker::region::judge(table, &marks.published, &unsettled, deadline.at())?;
             let before = unsettled.len();
             shown_exposed = unsettled.iter().zip(&exposed).filter(|(_, &e)| e).map(|(t, _)| t.0).collect();

@@ -363,6 +363,19 @@ pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promis
     // the sweeps, which they would only pull away from the others.
     let local = crate::attacker::local::LocalAttacker::new(table, &marks.published);
     targets.retain(|&(cell, _, _)| !local.shown_at_least(cell, promise.threshold()));
+    // Attackers over regions of a large table show most of the rest reach
+    // both ends (see `attacker::region`), before the whole table's sweeps.
+    if table.len() > crate::attacker::region::REGIONS_ABOVE && !targets.is_empty() {
+        let (safe, _) = crate::attacker::region::judge(table, &marks.published, &targets, deadline.at())?;
+        for (&(cell, _, _), _) in targets.iter().zip(&safe).filter(|(_, &safe)| safe) {
+            reached[cell] = true;
+        }
+        let mut k = 0;
+        targets.retain(|_| {
+            k += 1;
+            !safe[k - 1]
+        });
+    }
     if targets.is_empty() {
         return Ok(0);
     }
