@@ -82,7 +82,7 @@ pub fn judge_splitting(
         // Regions are independent: one share on each core.
         let verdicts = std::thread::scope(|scope| -> Fallible<Vec<(usize, bool, bool)>> {
             let context = &context;
-            let targets_of = |share: usize| -> Vec<(&[u32], Vec<(usize, (usize, i64, i64))>)> {
+            let targets_of = |share: usize| -> Vec<Group<'_>> {
                 groups.iter().skip(share).step_by(2).map(|(key, ts)| (key.as_slice(), ts.iter().map(|&t| (t, targets[t])).collect())).collect()
             };
             let (first, second) = (targets_of(0), targets_of(1));
@@ -99,6 +99,9 @@ pub fn judge_splitting(
     Ok((safe, exposed))
 }
 
+/// A region's key and its targets: (index among the caller's targets, the target).
+type Group<'k> = (&'k [u32], Vec<(usize, (usize, i64, i64))>);
+
 struct Context<'a> {
     table: &'a dyn Additive,
     published: &'a [Option<i64>],
@@ -111,7 +114,7 @@ struct Context<'a> {
 
 impl Context<'_> {
     /// Verdicts (target index, safe, exposed) for each region's targets.
-    fn judge_all(&self, groups: &[(&[u32], Vec<(usize, (usize, i64, i64))>)]) -> Fallible<Vec<(usize, bool, bool)>> {
+    fn judge_all(&self, groups: &[Group<'_>]) -> Fallible<Vec<(usize, bool, bool)>> {
         let mut verdicts = Vec::new();
         for (key, targets) in groups {
             if self.until.is_some_and(|t| std::time::Instant::now() >= t) {
