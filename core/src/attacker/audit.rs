@@ -224,11 +224,7 @@ fn run_intervals(
         // reach both ends (see `region`; the table's values are the true ones here).
         if table.len() > super::region::REGIONS_ABOVE && !needs.is_empty() {
             let (safe, _) = super::region::judge(table, &marks.published, &needs, None)?;
-            let mut k = 0;
-            needs.retain(|_| {
-                k += 1;
-                !safe[k - 1]
-            });
+            needs = needs.iter().zip(&safe).filter(|(_, &safe)| !safe).map(|(&need, _)| need).collect();
         }
         if needs.is_empty() {
             return Ok(report);

@@ -88,11 +88,7 @@ pub(super) fn protect_cells(
             let (safe, exposed) = crate::attacker::region::judge(table, &marks.published, &unsettled, deadline.at())?;
             let before = unsettled.len();
             shown_exposed = unsettled.iter().zip(&exposed).filter(|(_, &e)| e).map(|(t, _)| t.0).collect();
-            let mut k = 0;
-            unsettled.retain(|_| {
-                k += 1;
-                !safe[k - 1] && !exposed[k - 1]
-            });
+            unsettled = unsettled.iter().zip(safe.iter().zip(&exposed)).filter(|(_, (&safe, &exposed))| !safe && !exposed).map(|(&target, _)| target).collect();
             if std::env::var_os("AMPARO_DEBUG").is_some() {
                 eprintln!("protection check: of {before} cells, region attackers show {} safe and {} exposed in {:.2?}", safe.iter().filter(|&&s| s).count(), shown_exposed.len(), clock.elapsed());
             }

@@ -370,11 +370,7 @@ pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promis
         for (&(cell, _, _), _) in targets.iter().zip(&safe).filter(|(_, &safe)| safe) {
             reached[cell] = true;
         }
-        let mut k = 0;
-        targets.retain(|_| {
-            k += 1;
-            !safe[k - 1]
-        });
+        targets = targets.iter().zip(&safe).filter(|(_, &safe)| !safe).map(|(&target, _)| target).collect();
     }
     if targets.is_empty() {
         return Ok(0);
