@@ -159,15 +159,16 @@ fn linked_space(linked: &crate::table::LinkedTables) -> Option<(Cube, Vec<Slot>)
     Some((whole, slots))
 }
 
-/// Keep the targets `(cell, low, high)` of `table` for which `uncertified`
-/// holds, asked of the pattern space holding the cell (see
-/// [`pattern_spaces`]) with the cell's index there, `low`, `high` and a
-/// test of which of the space's cells may move; cells no space holds are kept.
+/// Keep the targets `(cell, low, high)` of `table` that no certificate
+/// covers: `uncertified_in(cube, slots)` gives, for a pattern space (see
+/// [`pattern_spaces`]), the test asked with the cell's index there, `low`,
+/// `high` and which of the space's cells may move; cells no space holds
+/// are kept.
 fn keep_targets<'a>(
     table: &'a dyn crate::table::Additive,
     published: &[Option<i64>],
     targets: &mut Vec<(usize, i64, i64)>,
-    finders: impl for<'c> Fn(&'c Cube, &'c [Slot]) -> Box<dyn Fn(usize, i64, i64, &dyn Fn(usize) -> bool) -> bool + 'c>,
+    uncertified_in: impl for<'c> Fn(&'c Cube, &'c [Slot]) -> Box<dyn Fn(usize, i64, i64, &dyn Fn(usize) -> bool) -> bool + 'c>,
 ) {
     let spaces = pattern_spaces(table);
     let mut home: Vec<Option<(usize, usize)>> = vec![None; table.len()];
@@ -178,7 +179,7 @@ fn keep_targets<'a>(
             }
         }
     }
-    let uncertified: Vec<_> = spaces.iter().map(|(cube, slots)| finders(cube, slots)).collect();
+    let uncertified: Vec<_> = spaces.iter().map(|(cube, slots)| uncertified_in(cube, slots)).collect();
     targets.retain(|&(cell, low, high)| {
         let Some((s, local)) = home[cell] else { return true };
         let slots = &spaces[s].1;
