@@ -176,10 +176,11 @@ pub(super) fn protect_cells(
         }
         if std::env::var_os("AMPARO_DEBUG").is_some() && n > RESTRICT_ABOVE {
             eprintln!(
-                "interval round {rounds} on {n} cells: {} exposed, checked in {checked:.2?}; {} protection LPs in {:.2?}",
+                "interval round {rounds} on {n} cells: {} exposed, checked in {checked:.2?}; {} protection LPs in {:.2?} ({} on the whole table)",
                 pending.len(),
                 solves - solves_before,
-                clock.elapsed() - checked
+                clock.elapsed() - checked,
+                lps.whole_so_far
             );
         }
     }
@@ -278,11 +279,13 @@ pub(super) struct ProtectionLps<'a> {
     /// The grid's codes per axis (row-major, the last axis fastest; code 0
     /// of each axis is its margin) when LPs are restricted.
     shape: Option<&'a [usize]>,
+    /// LPs solved on the whole table so far (none fitted a grid).
+    whole_so_far: usize,
 }
 
 impl<'a> ProtectionLps<'a> {
     pub(super) fn new(values: &'a [i64], constraints: &'a [Constraint], weights: Vec<f64>, shape: Option<&'a [usize]>) -> ProtectionLps<'a> {
-        ProtectionLps { values, constraints, weights, shape: shape.filter(|_| values.len() > RESTRICT_ABOVE) }
+        ProtectionLps { values, constraints, weights, shape: shape.filter(|_| values.len() > RESTRICT_ABOVE), whole_so_far: 0 }
     }
 
     /// Flow through hidden `cell` costs nothing from now on.
@@ -305,6 +308,7 @@ impl<'a> ProtectionLps<'a> {
             let left = time_left.saturating_sub(started.elapsed());
             let change = restricted_lp(self.values, self.constraints, &self.weights, &cells, target, up, level, left)?;
             if change.is_some() || cells.len() == self.values.len() {
+                self.whole_so_far += usize::from(cells.len() == self.values.len());
                 return Ok(change);
             }
             codes *= 4;
