@@ -154,8 +154,10 @@ pub struct Attacker {
     /// are rarely held back; any solution under it is a table the attacker
     /// cannot rule out, so what it shows stays true).
     cap: f64,
-    /// When sweeps must stop (the caller's time limit): a sweep is an
-    /// optimisation, so stopping one early loses time, never correctness.
+    /// When the LPs must stop (the caller's time limit): a sweep is an
+    /// optimisation, so stopping one early loses time, never correctness;
+    /// a cell's own LP stopped is an error, which the caller reports as
+    /// out of time.
     sweeps_until: Option<std::time::Instant>,
 }
 
@@ -163,6 +165,16 @@ impl Attacker {
     /// Build the attacker's models for `published` (`None` = hidden). Fails
     /// when the published cells contradict the additivity of the table.
     pub fn new(table: &dyn Additive, published: &[Option<i64>]) -> Fallible<Attacker> {
+        Attacker::until(table, published, None)
+    }
+
+    /// [`new`](Self::new) whose LPs stop at `until` (a time limit): a
+    /// sweep stops early (time lost, never correctness); the first LP and
+    /// a cell's own LP fail, and the caller reports how far it got, after
+    /// [`settle`](Self::settle) or [`explore`](Self::explore) too. (The
+    /// first LP, on a table of 4*10^5 cells, spent minutes in HiGHS's
+    /// presolve: B2's promise check ran past its time limit there.)
+    pub fn until(table: &dyn Additive, published: &[Option<i64>], until: Option<std::time::Instant>) -> Fallible<Attacker> {
         let n = table.len();
         if published.len() != n {
             fail!(Data, "the published values have {} cells, the table {n}", published.len());
@@ -211,7 +223,7 @@ impl Attacker {
             rows_of.entry(comps.find(r.terms[0].0)).or_default().push(i);
         }
         let cap = 2.0 * published.iter().flatten().map(|&v| v.max(0) as f64).sum::<f64>() + 1.0;
-        let mut attacker = Attacker { components: Vec::with_capacity(members.len()), place: vec![None; n], cap, sweeps_until: None };
+        let mut attacker = Attacker { components: Vec::with_capacity(members.len()), place: vec![None; n], cap, sweeps_until: until };
         let mut local = vec![usize::MAX; hidden.len()];
         for (root, cols) in members {
             let id = attacker.components.len();
@@ -242,9 +254,13 @@ impl Attacker {
             }
             let mut model = pb.optimise(Sense::Minimise);
             model.make_quiet();
+            if let Some(until) = until {
+                model.set_option("time_limit", until.saturating_duration_since(std::time::Instant::now()).as_secs_f64().max(1e-3));
+            }
             let solved = solve(model)?;
             match solved.status() {
                 HighsModelStatus::Optimal => {}
+                HighsModelStatus::ReachedTimeLimit => fail!(Infeasible, "the attacker's first LP stopped at the time limit"),
                 HighsModelStatus::Infeasible => fail!(
                     Data,
                     "the published cells contradict the table's additivity (no non-negative values of the hidden cells fit them), around cell ({})",
@@ -254,6 +270,7 @@ impl Attacker {
             }
             let x = solved.get_solution().columns().to_vec();
             let mut model = Model::from(solved);
+            model.set_option("time_limit", f64::INFINITY);
             // From here on only the objective changes, so the last basis stays
             // primal feasible: the primal simplex continues from it, and
             // presolve would discard it. (Measured on a 2,112-cell table: 7 s
@@ -290,7 +307,21 @@ impl Attacker {
         };
         let var = comp.vars[i];
         model.change_column_cost(var, if minimise { 1.0 } else { -1.0 });
+        // One LP over a table of 10^5 cells can take minutes: within the
+        // time left too (B2's promise check ran minutes past its limit).
+        let limited = self.sweeps_until.map(|until| until.saturating_duration_since(std::time::Instant::now()).as_secs_f64().max(1e-3));
+        if let Some(seconds) = limited {
+            model.set_option("time_limit", seconds);
+            restart_clock(&mut model);
+        }
         let solved = solve(model)?;
+        if solved.status() == HighsModelStatus::ReachedTimeLimit {
+            let mut model = Model::from(solved);
+            model.change_column_cost(var, 0.0);
+            model.set_option("time_limit", f64::INFINITY);
+            comp.model = Some(model);
+            fail!(Infeasible, "the attacker's LP for cell {cell} stopped at the time limit");
+        }
         let value = match solved.status() {
             HighsModelStatus::Optimal => {
                 comp.record(solved.get_solution().columns());
@@ -308,6 +339,9 @@ impl Attacker {
         };
         let mut model = Model::from(solved);
         model.change_column_cost(var, 0.0);
+        if limited.is_some() {
+            model.set_option("time_limit", f64::INFINITY);
+        }
         comp.model = Some(model);
         Ok(value)
     }
@@ -320,11 +354,6 @@ impl Attacker {
         self.explore_rounds(targets, 0..SWEEPS).map(drop)
     }
 
-    /// Stop sweeping at `until` (a time limit); the caller checks its limit
-    /// after [`settle`](Self::settle) or [`explore`](Self::explore).
-    pub fn sweep_until(&mut self, until: Option<std::time::Instant>) {
-        self.sweeps_until = until;
-    }
 
     /// [`explore`](Self::explore) with the given rounds (each a different
     /// weighting of the pushes). Returns whether more sweeps may help

@@ -120,7 +120,12 @@ impl Context<'_> {
             if self.until.is_some_and(|t| std::time::Instant::now() >= t) {
                 break;
             }
-            verdicts.extend(self.judge_region(key, targets)?);
+            match self.judge_region(key, targets) {
+                Ok(region) => verdicts.extend(region),
+                // An LP stopped by the time limit: the region's targets stay undecided.
+                Err(_) if self.until.is_some_and(|t| std::time::Instant::now() >= t) => break,
+                Err(e) => return Err(e),
+            }
         }
         Ok(verdicts)
     }
@@ -155,9 +160,8 @@ impl Context<'_> {
         let inner: Vec<Option<i64>> = (0..region.cells.len()).map(|i| (i >= inside).then(|| values[region.cells[i]])).collect();
         let outer: Vec<Option<i64>> = region.cells.iter().map(|&c| self.published[c]).collect();
         let mut local_targets: Vec<(usize, i64, i64)> = targets.iter().map(|&(_, (cell, low, high))| (local[&cell], low, high)).collect();
-        let mut inner_attacker = Attacker::new(&region, &inner)?;
+        let mut inner_attacker = Attacker::until(&region, &inner, self.until)?;
         inner_attacker.saw(|i| region.values[i]);
-        inner_attacker.sweep_until(self.until);
         inner_attacker.settle(&region, &inner, &mut local_targets)?;
         let mut left: Vec<(usize, i64, i64)> = Vec::new();
         for &(i, low, high) in &local_targets {
@@ -168,7 +172,7 @@ impl Context<'_> {
         drop(inner_attacker);
         let mut short = std::collections::HashSet::new();
         if !left.is_empty() {
-            let mut outer_attacker = Attacker::new(&region, &outer)?;
+            let mut outer_attacker = Attacker::until(&region, &outer, self.until)?;
             for &(i, low, high) in &left {
                 if !outer_attacker.reaches(i, low, high)? {
                     short.insert(i);

@@ -96,8 +96,8 @@ pub(super) fn protect_cells(
         let mut attacker = match unsettled.is_empty() {
             true => None,
             false => {
-                let mut attacker = Attacker::new(table, &marks.published)?;
-                attacker.sweep_until(deadline.at());
+                let mut attacker = Attacker::until(table, &marks.published, deadline.at())
+                    .map_err(|e| if deadline.passed() { out_of_time(deadline, table, format!("{} cells still exposed (or not yet rechecked)", pending.len()), &reason) } else { e })?;
                 attacker.settle(table, &marks.published, &mut unsettled)?;
                 Some(attacker)
             }
@@ -112,7 +112,10 @@ pub(super) fn protect_cells(
             let (cell, lo, up) = targets[t];
             let reaches = match attacker.as_mut() {
                 _ if shown_exposed.contains(&cell) => false,
-                Some(attacker) if unsettled.contains(&cell) => attacker.reaches(cell, values[cell] - lo, values[cell] + up)?,
+                Some(attacker) if unsettled.contains(&cell) => attacker.reaches(cell, values[cell] - lo, values[cell] + up).map_err(|e| match deadline.passed() {
+                    true => out_of_time(deadline, table, format!("{} cells still exposed (or not yet rechecked)", pending.len() - k + exposed.len()), &reason),
+                    false => e,
+                })?,
                 _ => true,
             };
             if reaches {

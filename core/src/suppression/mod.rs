@@ -259,9 +259,11 @@ pub fn republish_exact_secondaries(table: &dyn Additive, marks: &mut CellMarks, 
         return Ok(0);
     }
     let clock = std::time::Instant::now();
-    let mut attacker = Attacker::new(table, &marks.published)?;
+    let mut attacker = Attacker::until(table, &marks.published, deadline.at()).map_err(|e| match deadline.passed() {
+        true => deadline.exceeded(&format!("checking which of {} secondary cells the published cells determine exactly", targets.len()), table.len(), ""),
+        false => e,
+    })?;
     attacker.saw(|cell| values[cell]);
-    attacker.sweep_until(deadline.at());
     let built = clock.elapsed();
     // Cells seen a whole number away from their value on either side are
     // not exact; the sweeps push the others both ways first.
@@ -286,9 +288,12 @@ pub fn republish_exact_secondaries(table: &dyn Additive, marks: &mut CellMarks, 
     let mut exact = Vec::new();
     let mut whole_lps = 0;
     for (k, &(cell, _, _)) in targets.iter().enumerate() {
-        if deadline.passed() {
+        let out_of_time = || {
             let progress = format!("checking which secondary cells the published cells determine exactly ({} of {} left)", targets.len() - k, targets.len());
-            return Err(deadline.exceeded(&progress, table.len(), ""));
+            deadline.exceeded(&progress, table.len(), "")
+        };
+        if deadline.passed() {
+            return Err(out_of_time());
         }
         if not_exact(&attacker, cell) {
             continue;
@@ -298,7 +303,7 @@ pub fn republish_exact_secondaries(table: &dyn Additive, marks: &mut CellMarks, 
             continue;
         }
         whole_lps += 1;
-        let interval = attacker.interval(cell)?;
+        let interval = attacker.interval(cell).map_err(|e| if deadline.passed() { out_of_time() } else { e })?;
         if interval.upper == Some(interval.lower) {
             exact.push(cell);
         }
@@ -375,9 +380,11 @@ pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promis
     if targets.is_empty() {
         return Ok(0);
     }
-    let mut attacker = Attacker::new(table, &marks.published)?;
+    let mut attacker = Attacker::until(table, &marks.published, deadline.at()).map_err(|e| match deadline.passed() {
+        true => deadline.exceeded(&format!("the check that hidden cells keep the outsider's promise had {} hidden cells to look at", targets.len()), table.len(), faster_methods(table)),
+        false => e,
+    })?;
     attacker.saw(|cell| table.value(cell));
-    attacker.sweep_until(deadline.at());
     // Cells the sweeps or certificates around their solutions settle reach both ends.
     for &(cell, _, _) in &targets {
         reached[cell] = true;
@@ -398,11 +405,15 @@ pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promis
             if report {
                 crate::progress::report("checking what outsiders can tell", (2 * k) as u64 + 1, Some(targets.len() as u64));
             }
-            if deadline.passed() {
+            let out_of_time = || {
                 let progress = format!("the check that hidden cells keep the outsider's promise had looked at about {} of {} hidden cells", 2 * k, targets.len());
-                return Err(deadline.exceeded(&progress, table.len(), faster_methods(table)));
+                deadline.exceeded(&progress, table.len(), faster_methods(table))
+            };
+            if deadline.passed() {
+                return Err(out_of_time());
             }
-            verdicts.push((cell, crate::attacker::breaks_promise(attacker, local, promise, cell)?, false));
+            let breaks = crate::attacker::breaks_promise(attacker, local, promise, cell).map_err(|e| if deadline.passed() { out_of_time() } else { e })?;
+            verdicts.push((cell, breaks, false));
         }
         for verdict in &mut verdicts {
             verdict.2 = attacker.seen_reaching(verdict.0, low, high);
