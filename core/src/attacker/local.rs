@@ -94,12 +94,7 @@ fn propagated_lower_bounds(constraints: &[Constraint], published: &[Option<i64>]
 impl<'a> LocalAttacker<'a> {
     pub fn new(table: &dyn Additive, published: &'a [Option<i64>]) -> Self {
         let constraints = table.constraints();
-        let mut of_cell: Vec<Vec<u32>> = vec![Vec::new(); table.len()];
-        for (k, con) in constraints.iter().enumerate() {
-            for c in std::iter::once(con.total).chain(con.parts.iter().copied()) {
-                of_cell[c].push(k as u32);
-            }
-        }
+        let of_cell = super::constraints_of_cells(&constraints, table.len());
         let lower = propagated_lower_bounds(&constraints, published);
         LocalAttacker { constraints, of_cell, published, lower }
     }

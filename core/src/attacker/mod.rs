@@ -254,9 +254,7 @@ impl Attacker {
             }
             let mut model = pb.optimise(Sense::Minimise);
             model.make_quiet();
-            if let Some(until) = until {
-                model.set_option("time_limit", until.saturating_duration_since(std::time::Instant::now()).as_secs_f64().max(1e-3));
-            }
+            limit_time(&mut model, until);
             let solved = solve(model)?;
             match solved.status() {
                 HighsModelStatus::Optimal => {}
@@ -309,11 +307,7 @@ impl Attacker {
         model.change_column_cost(var, if minimise { 1.0 } else { -1.0 });
         // One LP over a table of 10^5 cells can take minutes: within the
         // time left too (B2's promise check ran minutes past its limit).
-        let limited = self.sweeps_until.map(|until| until.saturating_duration_since(std::time::Instant::now()).as_secs_f64().max(1e-3));
-        if let Some(seconds) = limited {
-            model.set_option("time_limit", seconds);
-            restart_clock(&mut model);
-        }
+        let limited = limit_time(&mut model, self.sweeps_until);
         let solved = solve(model)?;
         if solved.status() == HighsModelStatus::ReachedTimeLimit {
             let mut model = Model::from(solved);
@@ -339,7 +333,7 @@ impl Attacker {
         };
         let mut model = Model::from(solved);
         model.change_column_cost(var, 0.0);
-        if limited.is_some() {
+        if limited {
             model.set_option("time_limit", f64::INFINITY);
         }
         comp.model = Some(model);
@@ -430,11 +424,7 @@ impl Attacker {
             model.change_column_cost(comp.vars[i], coef);
         }
         // A sweep on a large linked set can take minutes: within the time left.
-        let limited = self.sweeps_until.map(|until| until.saturating_duration_since(std::time::Instant::now()).as_secs_f64());
-        if let Some(seconds) = limited {
-            model.set_option("time_limit", seconds);
-            restart_clock(&mut model);
-        }
+        let limited = limit_time(&mut model, self.sweeps_until);
         let mut solved = solve(model)?;
         // A cell pushed up without limit leaves the sweep unbounded, with no
         // solution to learn from: again with every cell under the cap.
@@ -458,7 +448,7 @@ impl Attacker {
         for &(i, _) in terms {
             model.change_column_cost(comp.vars[i], 0.0);
         }
-        if limited.is_some() {
+        if limited {
             model.set_option("time_limit", f64::INFINITY);
         }
         comp.model = Some(model);
@@ -675,6 +665,27 @@ fn splitmix(mut x: u64) -> u64 {
 /// `time_limit` is checked against that sum (HiGHS issue #1331): a model
 /// solved again and again with the time left would stop ever earlier.
 /// Restarted before each solve that has a limit of its own.
+/// Give `model`'s next solve the time left until `until` (at least a
+/// millisecond) on a restarted clock; whether there is a limit (the caller
+/// lifts it after the solve).
+fn limit_time(model: &mut Model, until: Option<std::time::Instant>) -> bool {
+    let Some(until) = until else { return false };
+    model.set_option("time_limit", until.saturating_duration_since(std::time::Instant::now()).as_secs_f64().max(1e-3));
+    restart_clock(model);
+    true
+}
+
+/// Per cell of a table of `cells` cells: the indices of the `constraints` it is in.
+pub(crate) fn constraints_of_cells(constraints: &[crate::table::Constraint], cells: usize) -> Vec<Vec<u32>> {
+    let mut of_cell: Vec<Vec<u32>> = vec![Vec::new(); cells];
+    for (k, con) in constraints.iter().enumerate() {
+        for c in std::iter::once(con.total).chain(con.parts.iter().copied()) {
+            of_cell[c].push(k as u32);
+        }
+    }
+    of_cell
+}
+
 pub(crate) fn restart_clock(model: &mut Model) {
     // SAFETY: the pointer is the live HiGHS instance `model` owns; the call only zeroes its timers.
     unsafe {

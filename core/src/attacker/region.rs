@@ -64,12 +64,7 @@ pub fn judge_splitting(
     let mut exposed = vec![false; targets.len()];
     let Some(keys) = region_keys(table, small) else { return Ok((safe, exposed)) };
     let constraints = table.constraints();
-    let mut of_cell: Vec<Vec<u32>> = vec![Vec::new(); table.len()];
-    for (k, con) in constraints.iter().enumerate() {
-        for c in std::iter::once(con.total).chain(con.parts.iter().copied()) {
-            of_cell[c].push(k as u32);
-        }
-    }
+    let of_cell = super::constraints_of_cells(&constraints, table.len());
     // Small regions first; what they leave undecided, in larger ones
     // (the dimensions with fewest codes no longer split).
     for split in (1..=keys.split).rev() {

@@ -97,7 +97,7 @@ pub(super) fn protect_cells(
             true => None,
             false => {
                 let mut attacker = Attacker::until(table, &marks.published, deadline.at())
-                    .map_err(|e| if deadline.passed() { out_of_time(deadline, table, format!("{} cells still exposed (or not yet rechecked)", pending.len()), &reason) } else { e })?;
+                    .map_err(|e| deadline.blame(e, || out_of_time(deadline, table, format!("{} cells still exposed (or not yet rechecked)", pending.len()), &reason)))?;
                 attacker.settle(table, &marks.published, &mut unsettled)?;
                 Some(attacker)
             }
@@ -112,9 +112,8 @@ pub(super) fn protect_cells(
             let (cell, lo, up) = targets[t];
             let reaches = match attacker.as_mut() {
                 _ if shown_exposed.contains(&cell) => false,
-                Some(attacker) if unsettled.contains(&cell) => attacker.reaches(cell, values[cell] - lo, values[cell] + up).map_err(|e| match deadline.passed() {
-                    true => out_of_time(deadline, table, format!("{} cells still exposed (or not yet rechecked)", pending.len() - k + exposed.len()), &reason),
-                    false => e,
+                Some(attacker) if unsettled.contains(&cell) => attacker.reaches(cell, values[cell] - lo, values[cell] + up).map_err(|e| {
+                    deadline.blame(e, || out_of_time(deadline, table, format!("{} cells still exposed (or not yet rechecked)", pending.len() - k + exposed.len()), &reason))
                 })?,
                 _ => true,
             };
@@ -142,13 +141,9 @@ pub(super) fn protect_cells(
                 }
                 solves += 1;
                 // An LP stopped by the limit says so the way every other phase does.
-                let solved = lps.solve(cell, up, level, deadline.left()).map_err(|e| {
-                    if deadline.passed() {
-                        out_of_time(deadline, table, format!("{} of {} cells still exposed", pending.len(), targets.len()), &reason)
-                    } else {
-                        e
-                    }
-                })?;
+                let solved = lps
+                    .solve(cell, up, level, deadline.left())
+                    .map_err(|e| deadline.blame(e, || out_of_time(deadline, table, format!("{} of {} cells still exposed", pending.len(), targets.len()), &reason)))?;
                 let Some(change) = solved else {
                     let forced: Vec<String> = (0..n).filter(|&c| forced_published[c]).map(|c| format!("({})", table.describe(c))).collect();
                     fail!(

@@ -96,6 +96,16 @@ impl Deadline {
         self.limit.as_secs_f64()
     }
 
+    /// `error`, or, when the limit has passed (an LP stopped by it fails),
+    /// the phase's out-of-time error from `out_of_time`.
+    pub fn blame(&self, error: crate::Error, out_of_time: impl FnOnce() -> crate::Error) -> crate::Error {
+        if self.passed() {
+            out_of_time()
+        } else {
+            error
+        }
+    }
+
     /// The error of a phase stopped by the limit: how far it got
     /// (`progress`), on how large a table, and the methods that would fit
     /// (`faster`, e.g. [`FASTER_METHODS`], or empty).
@@ -259,10 +269,8 @@ pub fn republish_exact_secondaries(table: &dyn Additive, marks: &mut CellMarks, 
         return Ok(0);
     }
     let clock = std::time::Instant::now();
-    let mut attacker = Attacker::until(table, &marks.published, deadline.at()).map_err(|e| match deadline.passed() {
-        true => deadline.exceeded(&format!("checking which of {} secondary cells the published cells determine exactly", targets.len()), table.len(), ""),
-        false => e,
-    })?;
+    let mut attacker = Attacker::until(table, &marks.published, deadline.at())
+        .map_err(|e| deadline.blame(e, || deadline.exceeded(&format!("checking which of {} secondary cells the published cells determine exactly", targets.len()), table.len(), "")))?;
     attacker.saw(|cell| values[cell]);
     let built = clock.elapsed();
     // Cells seen a whole number away from their value on either side are
@@ -303,7 +311,7 @@ pub fn republish_exact_secondaries(table: &dyn Additive, marks: &mut CellMarks, 
             continue;
         }
         whole_lps += 1;
-        let interval = attacker.interval(cell).map_err(|e| if deadline.passed() { out_of_time() } else { e })?;
+        let interval = attacker.interval(cell).map_err(|e| deadline.blame(e, out_of_time))?;
         if interval.upper == Some(interval.lower) {
             exact.push(cell);
         }
@@ -380,9 +388,8 @@ pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promis
     if targets.is_empty() {
         return Ok(0);
     }
-    let mut attacker = Attacker::until(table, &marks.published, deadline.at()).map_err(|e| match deadline.passed() {
-        true => deadline.exceeded(&format!("the check that hidden cells keep the outsider's promise had {} hidden cells to look at", targets.len()), table.len(), faster_methods(table)),
-        false => e,
+    let mut attacker = Attacker::until(table, &marks.published, deadline.at()).map_err(|e| {
+        deadline.blame(e, || deadline.exceeded(&format!("the check that hidden cells keep the outsider's promise had {} hidden cells to look at", targets.len()), table.len(), faster_methods(table)))
     })?;
     attacker.saw(|cell| table.value(cell));
     // Cells the sweeps or certificates around their solutions settle reach both ends.
@@ -412,7 +419,7 @@ pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promis
             if deadline.passed() {
                 return Err(out_of_time());
             }
-            let breaks = crate::attacker::breaks_promise(attacker, local, promise, cell).map_err(|e| if deadline.passed() { out_of_time() } else { e })?;
+            let breaks = crate::attacker::breaks_promise(attacker, local, promise, cell).map_err(|e| deadline.blame(e, out_of_time))?;
             verdicts.push((cell, breaks, false));
         }
         for verdict in &mut verdicts {
