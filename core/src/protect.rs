@@ -301,6 +301,7 @@ fn secondary_and_audit(
         (SecondaryMethod::None, _) => {}
         (SecondaryMethod::Interval | SecondaryMethod::Optimal | SecondaryMethod::Modular | SecondaryMethod::Patterns, _) => {
             let (complements, why) = suppression::choose(secondary.method, table, secondary.lp_limit)?;
+            let deadline = deadline.running(complements);
             // Each step can hide cells the others must look at again; all
             // only ever add hidden cells or protection, so this ends.
             let mut proven = vec![None; table.len()];

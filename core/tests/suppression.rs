@@ -621,6 +621,17 @@ fn modular_over_its_time_limit_says_how_many_subtables_it_protected() {
 }
 
 #[test]
+fn patterns_over_its_time_limit_suggests_only_a_faster_method() {
+    let text = "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.d0]\ncode_lengths = [1, 2]\n[dimensions.d1]\ncodes = [\"x\", \"y\", \"z\"]\n[primary]\nthreshold = 5\n[secondary]\nmethod = \"patterns\"\ntime_limit = 1e-9\n";
+    let p = Policy::from_toml(text, Path::new(".")).unwrap();
+    let e = amparo::protect(&p, &mut table(2, &[1, 2, 30, 40, 3])).unwrap_err();
+    assert_eq!(e.kind, amparo::ErrorKind::Infeasible);
+    assert!(e.message.contains("time_limit"), "{}", e.message);
+    // The method that ran is not offered as the way out.
+    assert!(e.message.contains("method = \"fast\"") && !e.message.contains("method = \"patterns\""), "{}", e.message);
+}
+
+#[test]
 fn a_singleton_and_one_other_hidden_cell_in_a_row_get_a_third() {
     // Row a: x=1, y=4, z=20 (total 25); b: x=9, y=8, z=30. Interval hides (a,x)
     // and (a,y) plus a rectangle's other corners; in row a the child of (a,x)

@@ -194,16 +194,8 @@ pub(super) fn protect_cells(
 /// The error of protection LPs stopped by the time limit: how far they got,
 /// and, for sensitive cells, the methods that would fit.
 fn out_of_time(deadline: Deadline, table: &dyn Additive, still: String, reason: &str) -> crate::Error {
-    let cells = table.len();
-    let faster = if reason.contains("sensitive") && !super::faster_methods(table).is_empty() {
-        format!(
-            ", use [secondary] method = \"patterns\" (hypercube patterns: much faster, more cells hidden; or lp_limit below {cells} with \"interval\") \
-             or \"fast\""
-        )
-    } else {
-        String::new()
-    };
-    deadline.exceeded(&still, cells, &faster)
+    let faster = if reason.contains("sensitive") { deadline.faster_methods(table) } else { String::new() };
+    deadline.exceeded(&still, table.len(), &faster)
 }
 
 /// What a protection LP charges for flow through each cell: nothing for a

@@ -69,13 +69,38 @@ use crate::{err, fail};
 pub struct Deadline {
     started: std::time::Instant,
     limit: std::time::Duration,
+    /// The method that runs (`None`: `fast`), so that a phase stopped by
+    /// the limit suggests only methods faster than it.
+    method: Option<Complements>,
 }
 
 impl Deadline {
     /// A deadline `seconds` from now; a limit too large for a Duration means none.
     pub fn after(seconds: f64) -> Deadline {
         let limit = std::time::Duration::try_from_secs_f64(seconds).unwrap_or(std::time::Duration::MAX);
-        Deadline { started: std::time::Instant::now(), limit }
+        Deadline { started: std::time::Instant::now(), limit, method: None }
+    }
+
+    /// This deadline, for a run of `method`.
+    pub fn running(self, method: Complements) -> Deadline {
+        Deadline { method: Some(method), ..self }
+    }
+
+    /// The methods faster than the one that runs, as advice ending an
+    /// out-of-time message (", use ..."); nothing for linked tables, which
+    /// patterns and fast cannot protect together (only more time helps
+    /// there), or when nothing is faster.
+    pub(crate) fn faster_methods(&self, table: &dyn Additive) -> String {
+        let cells = table.len();
+        match self.method {
+            _ if table.as_cube().is_none() => String::new(),
+            Some(Complements::Optimal) => format!(
+                ", use [secondary] method = \"patterns\" (hypercube patterns: much faster, more cells hidden; or lp_limit below {cells} with \"interval\") or \"fast\""
+            ),
+            Some(Complements::Modular) => ", use [secondary] method = \"patterns\" (much faster, more cells hidden) or \"fast\"".to_owned(),
+            Some(Complements::Patterns) => ", use [secondary] method = \"fast\" (no hidden cell computable exactly, but narrower intervals allowed)".to_owned(),
+            None => String::new(),
+        }
     }
 
     pub fn passed(&self) -> bool {
@@ -108,7 +133,7 @@ impl Deadline {
 
     /// The error of a phase stopped by the limit: how far it got
     /// (`progress`), on how large a table, and the methods that would fit
-    /// (`faster`, e.g. [`FASTER_METHODS`], or empty).
+    /// (`faster`, from [`faster_methods`](Self::faster_methods), or empty).
     pub fn exceeded(&self, progress: &str, cells: usize, faster: &str) -> crate::Error {
         err!(
             Infeasible,
@@ -116,19 +141,6 @@ impl Deadline {
              raise time_limit{faster}, or publish a smaller table",
             self.seconds()
         )
-    }
-}
-
-/// The methods to suggest when LP-based protection runs out of time.
-pub(crate) const FASTER_METHODS: &str = ", use [secondary] method = \"patterns\" (much faster, more cells hidden) or \"fast\"";
-
-/// [`FASTER_METHODS`] for one table; nothing for linked tables, which
-/// patterns and fast cannot protect together (only more time helps there).
-pub(crate) fn faster_methods(table: &dyn Additive) -> &'static str {
-    if table.as_cube().is_some() {
-        FASTER_METHODS
-    } else {
-        ""
     }
 }
 
@@ -389,7 +401,7 @@ pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promis
         return Ok(0);
     }
     let mut attacker = Attacker::until(table, &marks.published, deadline.at()).map_err(|e| {
-        deadline.blame(e, || deadline.exceeded(&format!("the check that hidden cells keep the outsider's promise had {} hidden cells to look at", targets.len()), table.len(), faster_methods(table)))
+        deadline.blame(e, || deadline.exceeded(&format!("the check that hidden cells keep the outsider's promise had {} hidden cells to look at", targets.len()), table.len(), &deadline.faster_methods(table)))
     })?;
     attacker.saw(|cell| table.value(cell));
     // Cells the sweeps or certificates around their solutions settle reach both ends.
@@ -414,7 +426,7 @@ pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promis
             }
             let out_of_time = || {
                 let progress = format!("the check that hidden cells keep the outsider's promise had looked at about {} of {} hidden cells", 2 * k, targets.len());
-                deadline.exceeded(&progress, table.len(), faster_methods(table))
+                deadline.exceeded(&progress, table.len(), &deadline.faster_methods(table))
             };
             if deadline.passed() {
                 return Err(out_of_time());

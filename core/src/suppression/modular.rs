@@ -413,5 +413,5 @@ pub(super) fn protect_by_subtables(
 
 fn out_of_time(deadline: Deadline, table: &dyn Additive, done: usize, left: usize, count: usize) -> crate::Error {
     let progress = format!("method \"modular\" had protected {done} subtables (with the ones looked at again; {left} still to do, of {count})");
-    deadline.exceeded(&progress, table.len(), super::faster_methods(table))
+    deadline.exceeded(&progress, table.len(), &deadline.faster_methods(table))
 }
