@@ -28,6 +28,21 @@ pub(super) struct Steering<'a> {
     pub shape: &'a [usize],
 }
 
+/// Where each protection LP of [`protect_cells`] looks for its change.
+#[derive(Clone, Copy)]
+pub(super) enum Reach<'a> {
+    /// The whole table: the cheapest change there is (`optimal`).
+    Whole,
+    /// On a large table, the target's neighbourhood first (see
+    /// [`ProtectionLps`]): `modular`'s repairs after its subtables and
+    /// the cells `patterns` left. On bench "mid" (4,125 cells) `optimal`
+    /// so hid 21% more secondaries in a quarter of the time; on "medium"
+    /// (29k cells) `modular` took 56 s instead of 114 s with 0.3% more.
+    Neighbourhood,
+    /// One of `modular`'s subtables, on its grid.
+    Grid(&'a Steering<'a>),
+}
+
 /// What a cell published by an earlier subtable costs, times its own cost:
 /// enough that a route inside the subtable wins when one exists, finite
 /// because sometimes none does (then the earlier subtable is redone).
@@ -44,7 +59,7 @@ pub(super) fn protect_cells(
     cost_kind: CostKind,
     forced_published: &[bool],
     deadline: Deadline,
-    steering: Option<&Steering<'_>>,
+    reach: Reach<'_>,
 ) -> Fallible<usize> {
     let n = table.len();
     if targets.is_empty() {
@@ -58,12 +73,12 @@ pub(super) fn protect_cells(
     let mut done: Vec<(bool, bool)> = targets.iter().map(|&(_, lo, up)| (up <= 0, lo <= 0)).collect();
     let headlines = table.headlines();
     let mut weights = flow_weights(marks, forced_published, values, cost_kind, &headlines);
-    if let Some(steering) = steering {
+    if let Reach::Grid(steering) = reach {
         for (w, _) in weights.iter_mut().zip(steering.settled).filter(|(_, &settled)| settled) {
             *w *= SETTLED_PENALTY;
         }
     }
-    let mut lps = ProtectionLps::new(values, &constraints, weights, steering.map(|s| s.shape));
+    let mut lps = ProtectionLps::new(values, &constraints, weights, reach);
     let mut solves = 0usize;
     let mut rounds = 0usize;
     let mut pending: Vec<usize> = (0..targets.len()).collect();
@@ -84,7 +99,7 @@ pub(super) fn protect_cells(
         // sweeps took about 20 s). Their verdicts are the whole table's
         // (see `attacker::region`), so the output is the same.
         let mut shown_exposed = std::collections::HashSet::new();
-        if n > crate::attacker::region::REGIONS_ABOVE && steering.is_none() {
+        if n > crate::attacker::region::REGIONS_ABOVE && !matches!(reach, Reach::Grid(_)) {
             let (safe, exposed) = crate::attacker::region::judge(table, &marks.published, &unsettled, deadline.at())?;
             let before = unsettled.len();
             shown_exposed = unsettled.iter().zip(&exposed).filter(|(_, &e)| e).map(|(t, _)| t.0).collect();
@@ -241,7 +256,7 @@ pub(super) fn protection_lp(
     time_left: std::time::Duration,
 ) -> Fallible<Option<Change>> {
     let everything: Vec<usize> = (0..values.len()).collect();
-    restricted_lp(values, constraints, weights, &everything, target, up, level, time_left)
+    restricted_lp(values, constraints.iter(), weights, &everything, target, up, level, time_left)
 }
 
 /// Below this many cells a protection LP is solved whole: restricting it gains little.
@@ -262,6 +277,13 @@ const RESTRICT_ABOVE: usize = 2_000;
 /// lower the cost (column generation, which ends at the whole LP's
 /// optimum): the degenerate duals of these LPs let 2,000-3,300 cells in
 /// and each LP took 15-45 ms, no faster than the whole.
+///
+/// On a large table without a grid (the whole table or linked set after
+/// `modular`'s subtables, or a cell `patterns` left) each LP is first
+/// solved on the target's neighbourhood in the table's constraints (see
+/// [`NEIGHBOURHOOD_CELLS`]), the repair "on that cell's neighbourhood"
+/// HiTaS's backtracking makes: a change found there holds every other
+/// cell at its value, so it protects the target in the whole table too.
 pub(super) struct ProtectionLps<'a> {
     values: &'a [i64],
     constraints: &'a [Constraint],
@@ -269,13 +291,30 @@ pub(super) struct ProtectionLps<'a> {
     /// The grid's codes per axis (row-major, the last axis fastest; code 0
     /// of each axis is its margin) when LPs are restricted.
     shape: Option<&'a [usize]>,
-    /// LPs solved on the whole table so far (none fitted a grid).
+    /// Per cell, the constraints it is in, when LPs start on neighbourhoods
+    /// (a large table without a grid).
+    of_cell: Option<Vec<Vec<u32>>>,
+    /// How many cells each neighbourhood tried holds ([`NEIGHBOURHOOD_CELLS`]; tests try smaller ones).
+    budgets: &'static [usize],
+    /// LPs solved on the whole table so far (none fitted a grid or neighbourhood).
     whole_so_far: usize,
 }
 
+/// The neighbourhoods, in cells, a protection LP on a large table without
+/// a grid tries before the whole table: its constraints breadth first from
+/// the target, each constraint's cells all in. The first is about a
+/// subtable's LP; the second catches routes through a few subtables.
+const NEIGHBOURHOOD_CELLS: [usize; 2] = [2_000, 16_000];
+
 impl<'a> ProtectionLps<'a> {
-    pub(super) fn new(values: &'a [i64], constraints: &'a [Constraint], weights: Vec<f64>, shape: Option<&'a [usize]>) -> ProtectionLps<'a> {
-        ProtectionLps { values, constraints, weights, shape: shape.filter(|_| values.len() > RESTRICT_ABOVE), whole_so_far: 0 }
+    pub(super) fn new(values: &'a [i64], constraints: &'a [Constraint], weights: Vec<f64>, reach: Reach<'a>) -> ProtectionLps<'a> {
+        let large = values.len() > RESTRICT_ABOVE;
+        let (shape, of_cell) = match reach {
+            Reach::Grid(steering) if large => (Some(steering.shape), None),
+            Reach::Neighbourhood if large => (None, Some(crate::attacker::constraints_of_cells(constraints, values.len()))),
+            _ => (None, None),
+        };
+        ProtectionLps { values, constraints, weights, shape, of_cell, budgets: &NEIGHBOURHOOD_CELLS, whole_so_far: 0 }
     }
 
     /// Flow through hidden `cell` costs nothing from now on.
@@ -288,15 +327,30 @@ impl<'a> ProtectionLps<'a> {
     /// A cheapest change moving `target` up (or down) by `level`; `None`
     /// when no change can.
     pub(super) fn solve(&mut self, target: usize, up: bool, level: i64, time_left: std::time::Duration) -> Fallible<Option<Change>> {
-        let Some(shape) = self.shape else {
-            return protection_lp(self.values, self.constraints, &self.weights, target, up, level, time_left);
-        };
         let started = std::time::Instant::now();
+        if let Some(of_cell) = &self.of_cell {
+            for &budget in self.budgets {
+                let (cells, rows) = self.nearby(of_cell, target, budget);
+                if cells.len() == self.values.len() {
+                    break;
+                }
+                let left = time_left.saturating_sub(started.elapsed());
+                let change = restricted_lp(self.values, rows.iter().map(|&k| &self.constraints[k]), &self.weights, &cells, target, up, level, left)?;
+                if change.is_some() {
+                    return Ok(change);
+                }
+            }
+        }
+        let Some(shape) = self.shape else {
+            self.whole_so_far += 1;
+            let left = time_left.saturating_sub(started.elapsed());
+            return protection_lp(self.values, self.constraints, &self.weights, target, up, level, left);
+        };
         let mut codes = 2;
         loop {
             let cells = self.neighbourhood(shape, target, codes);
             let left = time_left.saturating_sub(started.elapsed());
-            let change = restricted_lp(self.values, self.constraints, &self.weights, &cells, target, up, level, left)?;
+            let change = restricted_lp(self.values, self.constraints.iter(), &self.weights, &cells, target, up, level, left)?;
             if change.is_some() || cells.len() == self.values.len() {
                 self.whole_so_far += usize::from(cells.len() == self.values.len());
                 return Ok(change);
@@ -327,14 +381,50 @@ impl<'a> ProtectionLps<'a> {
         }
         cells
     }
+
+    /// About `budget` cells near `target`, and the constraints they are
+    /// in: the target's constraints, then those of the cells found, hop
+    /// by hop, each hop's hidden cells (routes that cost nothing) first.
+    fn nearby(&self, of_cell: &[Vec<u32>], target: usize, budget: usize) -> (Vec<usize>, std::collections::BTreeSet<usize>) {
+        let mut cells = vec![target];
+        let mut seen = std::collections::HashSet::from([target]);
+        let mut rows = std::collections::BTreeSet::new();
+        let mut hop = vec![target];
+        while !hop.is_empty() && cells.len() < budget {
+            // Hidden cells (weight 0) first; forced-published ones carry no flow onwards.
+            hop.sort_by(|&a, &b| self.weights[a].total_cmp(&self.weights[b]));
+            let mut next = Vec::new();
+            for &c in hop.iter().filter(|&&c| self.weights[c].is_finite()) {
+                for &k in &of_cell[c] {
+                    if cells.len() >= budget || !rows.insert(k as usize) {
+                        continue;
+                    }
+                    let con = &self.constraints[k as usize];
+                    for cell in std::iter::once(con.total).chain(con.parts.iter().copied()) {
+                        if seen.insert(cell) {
+                            cells.push(cell);
+                            next.push(cell);
+                        }
+                    }
+                }
+            }
+            hop = next;
+        }
+        // Every constraint a chosen cell is in constrains its change.
+        for &c in &cells {
+            rows.extend(of_cell[c].iter().map(|&k| k as usize));
+        }
+        (cells, rows)
+    }
 }
 
 /// The protection LP over `cells` only (every other cell's change held at
-/// 0); `None` when no such change exists.
+/// 0); `None` when no such change exists. `constraints` holds at least
+/// every constraint with one of `cells` in it.
 #[allow(clippy::too_many_arguments)]
-fn restricted_lp(
+fn restricted_lp<'c>(
     values: &[i64],
-    constraints: &[Constraint],
+    constraints: impl Iterator<Item = &'c Constraint>,
     weights: &[f64],
     cells: &[usize],
     target: usize,
@@ -437,3 +527,7 @@ fn mark_protected_by(change: &[(usize, f64)], values: &[i64], targets: &[(usize,
         }
     }
 }
+
+#[cfg(test)]
+#[path = "lp_tests.rs"]
+mod tests;

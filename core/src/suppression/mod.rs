@@ -50,7 +50,7 @@ pub use crate::attacker::SINGLETON_LP_LIMIT;
 
 pub use config::{one_table_only, SuppressionConfig};
 pub use singletons::{protect_from_singletons, protect_singletons};
-use lp::protect_cells;
+use lp::{protect_cells, Reach};
 
 use std::sync::Arc;
 
@@ -226,7 +226,7 @@ pub fn protect_sensitive(
             let (hidden, left) = protect_by_patterns(cube, marks, &targets, reason, cost_kind, forced_published, deadline)?;
             // Cells no pattern could protect (a sparse corner of the table)
             // get protection LPs: slow at this size, but few; in the time left.
-            hidden + protect_cells(table, marks, &left, reason, cost_kind, forced_published, deadline, None)?
+            hidden + protect_cells(table, marks, &left, reason, cost_kind, forced_published, deadline, Reach::Neighbourhood)?
         }
         (Complements::Modular, _) => {
             let parts: Vec<(&crate::table::Cube, Option<&[usize]>)> = match (table.as_cube(), table.as_linked()) {
@@ -252,10 +252,10 @@ pub fn protect_sensitive(
             if std::env::var_os("AMPARO_DEBUG").is_some() {
                 eprintln!("modular: {} sensitive cells without a hypercube certificate, checked over the whole table", targets.len());
             }
-            hidden + protect_cells(table, marks, &targets, reason, cost_kind, forced_published, deadline, None)?
+            hidden + protect_cells(table, marks, &targets, reason, cost_kind, forced_published, deadline, Reach::Neighbourhood)?
         }
         (Complements::Patterns, None) => return Err(one_table_only(SecondaryMethod::Patterns)),
-        (Complements::Optimal, _) => protect_cells(table, marks, &targets, reason, cost_kind, forced_published, deadline, None)?,
+        (Complements::Optimal, _) => protect_cells(table, marks, &targets, reason, cost_kind, forced_published, deadline, Reach::Whole)?,
     };
     for (was, now) in proven.iter_mut().zip(&marks.protection) {
         *was = *now;
@@ -648,7 +648,7 @@ pub fn fast(
         if std::env::var_os("AMPARO_DEBUG").is_some() {
             eprintln!("fast: {hidden_now} secondary cells so far, {added} for singletons, {} hidden cells pinned by bounds", pinned.len());
         }
-        let repaired = protect_cells(cube, marks, &pinned, "keeps a hidden cell from being computed", cost_kind, forced_published, deadline, None)?;
+        let repaired = protect_cells(cube, marks, &pinned, "keeps a hidden cell from being computed", cost_kind, forced_published, deadline, Reach::Whole)?;
         hidden_now += added + repaired;
         if repaired == 0 {
             return Ok(hidden_now);

@@ -34,7 +34,7 @@
 
 use std::collections::BTreeSet;
 
-use super::lp::{protect_cells, Steering};
+use super::lp::{protect_cells, Reach, Steering};
 use super::Deadline;
 use crate::error::Fallible;
 use crate::marks::CellMarks;
@@ -313,7 +313,7 @@ impl Run<'_> {
         // in rounds over the whole table.
         let mut reached = vec![false; sub.len()];
         loop {
-            protect_cells(&sub, &mut local, &targets, self.reason, self.cost_kind, &forced, self.deadline, Some(&steering))?;
+            protect_cells(&sub, &mut local, &targets, self.reason, self.cost_kind, &forced, self.deadline, Reach::Grid(&steering))?;
             let Some(promise) = self.promise else { break };
             let before = local.protection.clone();
             if super::protect_outsider_view(&sub, &mut local, promise, &mut reached, self.deadline)? == 0 {
