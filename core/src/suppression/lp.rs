@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use highs::{Col, HighsModelStatus, RowProblem, Sense};
 
+use super::nearby::{Near, Neighbourhoods};
 use super::{cost, Deadline, FLOW_EPS};
 use crate::attacker::Attacker;
 use crate::error::Fallible;
@@ -78,7 +79,7 @@ pub(super) fn protect_cells(
             *w *= SETTLED_PENALTY;
         }
     }
-    let mut lps = ProtectionLps::new(values, &constraints, weights, reach);
+    let mut lps = ProtectionLps::new(table, &constraints, weights, reach);
     let mut solves = 0usize;
     let mut rounds = 0usize;
     let mut pending: Vec<usize> = (0..targets.len()).collect();
@@ -280,10 +281,10 @@ const RESTRICT_ABOVE: usize = 2_000;
 ///
 /// On a large table without a grid (the whole table or linked set after
 /// `modular`'s subtables, or a cell `patterns` left) each LP is first
-/// solved on the target's neighbourhood in the table's constraints (see
-/// [`NEIGHBOURHOOD_CELLS`]), the repair "on that cell's neighbourhood"
-/// HiTaS's backtracking makes: a change found there holds every other
-/// cell at its value, so it protects the target in the whole table too.
+/// solved on the target's neighbourhoods (see [`super::nearby`]), the
+/// repair "on that cell's neighbourhood" HiTaS's backtracking makes: a change found there holds
+/// every other cell at its value, so it protects the target in the whole
+/// table too.
 pub(super) struct ProtectionLps<'a> {
     values: &'a [i64],
     constraints: &'a [Constraint],
@@ -291,30 +292,24 @@ pub(super) struct ProtectionLps<'a> {
     /// The grid's codes per axis (row-major, the last axis fastest; code 0
     /// of each axis is its margin) when LPs are restricted.
     shape: Option<&'a [usize]>,
-    /// Per cell, the constraints it is in, when LPs start on neighbourhoods
-    /// (a large table without a grid).
-    of_cell: Option<Vec<Vec<u32>>>,
-    /// How many cells each neighbourhood tried holds ([`NEIGHBOURHOOD_CELLS`]; tests try smaller ones).
-    budgets: &'static [usize],
+    /// When LPs start on neighbourhoods (a large table without a grid).
+    nearby: Option<Neighbourhoods<'a>>,
+    /// The neighbourhoods tried, in order ([`super::nearby::TRIED`]; tests try smaller ones).
+    tried: &'static [Near],
     /// LPs solved on the whole table so far (none fitted a grid or neighbourhood).
     whole_so_far: usize,
 }
 
-/// The neighbourhoods, in cells, a protection LP on a large table without
-/// a grid tries before the whole table: its constraints breadth first from
-/// the target, each constraint's cells all in. The first is about a
-/// subtable's LP; the second catches routes through a few subtables.
-const NEIGHBOURHOOD_CELLS: [usize; 2] = [2_000, 16_000];
-
 impl<'a> ProtectionLps<'a> {
-    pub(super) fn new(values: &'a [i64], constraints: &'a [Constraint], weights: Vec<f64>, reach: Reach<'a>) -> ProtectionLps<'a> {
+    pub(super) fn new(table: &'a dyn Additive, constraints: &'a [Constraint], weights: Vec<f64>, reach: Reach<'a>) -> ProtectionLps<'a> {
+        let values = table.values();
         let large = values.len() > RESTRICT_ABOVE;
-        let (shape, of_cell) = match reach {
+        let (shape, nearby) = match reach {
             Reach::Grid(steering) if large => (Some(steering.shape), None),
-            Reach::Neighbourhood if large => (None, Some(crate::attacker::constraints_of_cells(constraints, values.len()))),
+            Reach::Neighbourhood if large => (None, Some(Neighbourhoods::new(table, constraints))),
             _ => (None, None),
         };
-        ProtectionLps { values, constraints, weights, shape, of_cell, budgets: &NEIGHBOURHOOD_CELLS, whole_so_far: 0 }
+        ProtectionLps { values, constraints, weights, shape, nearby, tried: &super::nearby::TRIED, whole_so_far: 0 }
     }
 
     /// Flow through hidden `cell` costs nothing from now on.
@@ -328,14 +323,17 @@ impl<'a> ProtectionLps<'a> {
     /// when no change can.
     pub(super) fn solve(&mut self, target: usize, up: bool, level: i64, time_left: std::time::Duration) -> Fallible<Option<Change>> {
         let started = std::time::Instant::now();
-        if let Some(of_cell) = &self.of_cell {
-            for &budget in self.budgets {
-                let (cells, rows) = self.nearby(of_cell, target, budget);
-                if cells.len() == self.values.len() {
-                    break;
+        if let Some(neighbourhoods) = &self.nearby {
+            let mut tried = (0, 0);
+            for &near in self.tried {
+                let Some((cells, rows)) = neighbourhoods.cells(near, target, &self.weights, self.values) else { continue };
+                // More codes per family than any family has: the same cells again.
+                if (cells.len(), rows.len()) == tried {
+                    continue;
                 }
+                tried = (cells.len(), rows.len());
                 let left = time_left.saturating_sub(started.elapsed());
-                let change = restricted_lp(self.values, rows.iter().map(|&k| &self.constraints[k]), &self.weights, &cells, target, up, level, left)?;
+                let change = restricted_lp(self.values, rows.iter().map(|&r| &self.constraints[r]), &self.weights, &cells, target, up, level, left)?;
                 if change.is_some() {
                     return Ok(change);
                 }
@@ -343,6 +341,9 @@ impl<'a> ProtectionLps<'a> {
         }
         let Some(shape) = self.shape else {
             self.whole_so_far += 1;
+            if self.nearby.is_some() && self.whole_so_far <= 5 && std::env::var_os("AMPARO_DEBUG").is_some() {
+                eprintln!("protection LP of cell #{target} ({}, level {level}) on the whole table: no neighbourhood fits", if up { "up" } else { "down" });
+            }
             let left = time_left.saturating_sub(started.elapsed());
             return protection_lp(self.values, self.constraints, &self.weights, target, up, level, left);
         };
@@ -380,41 +381,6 @@ impl<'a> ProtectionLps<'a> {
             cells = cells.iter().flat_map(|&c| axis.iter().map(move |&j| c + j * stride)).collect();
         }
         cells
-    }
-
-    /// About `budget` cells near `target`, and the constraints they are
-    /// in: the target's constraints, then those of the cells found, hop
-    /// by hop, each hop's hidden cells (routes that cost nothing) first.
-    fn nearby(&self, of_cell: &[Vec<u32>], target: usize, budget: usize) -> (Vec<usize>, std::collections::BTreeSet<usize>) {
-        let mut cells = vec![target];
-        let mut seen = std::collections::HashSet::from([target]);
-        let mut rows = std::collections::BTreeSet::new();
-        let mut hop = vec![target];
-        while !hop.is_empty() && cells.len() < budget {
-            // Hidden cells (weight 0) first; forced-published ones carry no flow onwards.
-            hop.sort_by(|&a, &b| self.weights[a].total_cmp(&self.weights[b]));
-            let mut next = Vec::new();
-            for &c in hop.iter().filter(|&&c| self.weights[c].is_finite()) {
-                for &k in &of_cell[c] {
-                    if cells.len() >= budget || !rows.insert(k as usize) {
-                        continue;
-                    }
-                    let con = &self.constraints[k as usize];
-                    for cell in std::iter::once(con.total).chain(con.parts.iter().copied()) {
-                        if seen.insert(cell) {
-                            cells.push(cell);
-                            next.push(cell);
-                        }
-                    }
-                }
-            }
-            hop = next;
-        }
-        // Every constraint a chosen cell is in constrains its change.
-        for &c in &cells {
-            rows.extend(of_cell[c].iter().map(|&k| k as usize));
-        }
-        (cells, rows)
     }
 }
 

@@ -43,6 +43,7 @@ mod config;
 mod gauss;
 mod lp;
 mod modular;
+mod nearby;
 mod singletons;
 
 pub use crate::attacker::hypercube;
@@ -161,8 +162,8 @@ fn cost(kind: CostKind, value: i64) -> f64 {
 pub enum Complements {
     /// Protection LPs over the whole table.
     Optimal,
-    /// Protection LPs subtable by subtable, then over the whole table for
-    /// the cells still exposed.
+    /// Protection LPs subtable by subtable, then for the cells still
+    /// exposed on each one's neighbourhood (the whole table when none fits).
     Modular,
     /// Hypercube patterns, then protection LPs for the cells no pattern protects.
     Patterns,
@@ -242,8 +243,8 @@ pub fn protect_sensitive(
             // Certificates glued across subtables may not hold together: the
             // whole table's attacker looks at every sensitive cell (and every
             // hidden cell the subtables gave levels for the outsider's
-            // promise), and the ones still exposed get protection LPs over
-            // the whole table. Cells a hypercube of hidden cells already
+            // promise), and the ones still exposed get protection LPs on
+            // their neighbourhoods (see `lp::Reach`). Cells a hypercube of hidden cells already
             // protects need no attacker (look-ups, not LPs).
             let values = table.values();
             let mut bounds: Vec<(usize, i64, i64)> = unproven(marks, proven).into_iter().map(|(c, lo, up)| (c, values[c] - lo, values[c] + up)).collect();

@@ -26,8 +26,9 @@
 //!
 //! Certificates glued across subtables need not agree on the cells they
 //! share, so the caller checks the whole table with the attacker afterwards
-//! and repairs the cells still exposed with whole-table LPs (on bench "mid"
-//! 2-5 of 1,500 sensitive cells). Rejected: carrying how far each
+//! and repairs the cells still exposed with protection LPs on each one's
+//! neighbourhood, widening to the whole table only when none fits there
+//! (`lp::Reach::Neighbourhood`; on bench "mid" 2-5 of 1,500 sensitive cells). Rejected: carrying how far each
 //! certificate moved a shared cell down as protection levels of that cell
 //! (exact gluing in the limit): 6% more hidden cells on "mid" and 6% more
 //! secondaries over 40 random tables, for repairs the check does cheaply.
