@@ -196,6 +196,9 @@ pub(super) fn protect_cells(
                 clock.elapsed() - checked,
                 lps.whole_so_far
             );
+            for (target, up) in lps.unfit.drain(..).take(5) {
+                eprintln!("  no neighbourhood held a change of ({}) {}", table.describe(target), if up { "up" } else { "down" });
+            }
         }
     }
     if std::env::var_os("AMPARO_DEBUG").is_some() {
@@ -298,6 +301,8 @@ pub(super) struct ProtectionLps<'a> {
     tried: &'static [Near],
     /// LPs solved on the whole table so far (none fitted a grid or neighbourhood).
     whole_so_far: usize,
+    /// The targets (and directions) whose change no neighbourhood held, for `AMPARO_DEBUG`.
+    unfit: Vec<(usize, bool)>,
 }
 
 impl<'a> ProtectionLps<'a> {
@@ -309,7 +314,7 @@ impl<'a> ProtectionLps<'a> {
             Reach::Neighbourhood if large => (None, Some(Neighbourhoods::new(table, constraints))),
             _ => (None, None),
         };
-        ProtectionLps { values, constraints, weights, shape, nearby, tried: &super::nearby::TRIED, whole_so_far: 0 }
+        ProtectionLps { values, constraints, weights, shape, nearby, tried: &super::nearby::TRIED, whole_so_far: 0, unfit: Vec::new() }
     }
 
     /// Flow through hidden `cell` costs nothing from now on.
@@ -341,8 +346,8 @@ impl<'a> ProtectionLps<'a> {
         }
         let Some(shape) = self.shape else {
             self.whole_so_far += 1;
-            if self.nearby.is_some() && self.whole_so_far <= 5 && std::env::var_os("AMPARO_DEBUG").is_some() {
-                eprintln!("protection LP of cell #{target} ({}, level {level}) on the whole table: no neighbourhood fits", if up { "up" } else { "down" });
+            if self.nearby.is_some() {
+                self.unfit.push((target, up));
             }
             let left = time_left.saturating_sub(started.elapsed());
             return protection_lp(self.values, self.constraints, &self.weights, target, up, level, left);
