@@ -181,6 +181,10 @@ pub fn run(
     Ok(report)
 }
 
+/// From this many hidden cells, their intervals are computed on both
+/// cores (the second attacker's first LP costs little next to them).
+const PARALLEL_INTERVALS: usize = 256;
+
 fn run_intervals(
     table: &dyn Additive,
     marks: &mut CellMarks,
@@ -271,14 +275,51 @@ fn run_intervals(
     let mut findings = Vec::new();
     let mut intervals = Vec::new();
     if report.intervals_computed {
-        for (k, &cell) in hidden.iter().enumerate() {
-            crate::progress::report("auditing hidden cells", k as u64 + 1, Some(hidden.len() as u64));
-            let iv = attacker.interval(cell)?;
-            intervals.push((cell, iv));
-            if let Some((mut finding, lower)) = judge(cell, iv, true) {
-                finding.pinned_by = pinning(&attacker.binding_constraints(cell, lower)?);
-                findings.push(finding);
+        // Each cell's interval is exact whichever attacker computes it, so
+        // the cells are shared between two attackers, one per core (the
+        // second built from the same cells and told what the first saw).
+        let intervals_of = |attacker: &mut Attacker, share: &[usize], report: bool| -> Fallible<Vec<(usize, Interval, Option<Finding>)>> {
+            let mut out = Vec::with_capacity(share.len());
+            for (k, &cell) in share.iter().enumerate() {
+                if report {
+                    crate::progress::report("auditing hidden cells", 2 * k as u64 + 1, Some(hidden.len() as u64));
+                }
+                let iv = attacker.interval(cell)?;
+                let finding = match judge(cell, iv, true) {
+                    Some((mut finding, lower)) => {
+                        finding.pinned_by = pinning(&attacker.binding_constraints(cell, lower)?);
+                        Some(finding)
+                    }
+                    None => None,
+                };
+                out.push((cell, iv, finding));
             }
+            Ok(out)
+        };
+        let computed = if hidden.len() < PARALLEL_INTERVALS {
+            intervals_of(&mut attacker, &hidden, true)?
+        } else {
+            let first: Vec<usize> = hidden.iter().step_by(2).copied().collect();
+            let second: Vec<usize> = hidden.iter().skip(1).step_by(2).copied().collect();
+            let seen = attacker.seen_so_far();
+            let published = &marks.published;
+            let intervals_of = &intervals_of;
+            let mut both = std::thread::scope(|scope| -> Fallible<Vec<(usize, Interval, Option<Finding>)>> {
+                let other = scope.spawn(|| -> Fallible<Vec<(usize, Interval, Option<Finding>)>> {
+                    let mut attacker = Attacker::new(table, published)?;
+                    attacker.learn(&seen);
+                    intervals_of(&mut attacker, &second, false)
+                });
+                let mut computed = intervals_of(&mut attacker, &first, true)?;
+                computed.extend(other.join().map_err(|_| crate::err!(Infeasible, "the audit failed on its second core"))??);
+                Ok(computed)
+            })?;
+            both.sort_by_key(|&(cell, _, _)| cell);
+            both
+        };
+        for (cell, iv, finding) in computed {
+            intervals.push((cell, iv));
+            findings.extend(finding);
         }
     } else {
         // Only the protection verdict: cells whose targets a solution already
