@@ -462,10 +462,12 @@ fn modular_hides_about_as_many_cells_as_the_other_methods_across_random_tables()
 /// and status: its regional subtables have 2,460 cells, so `modular`'s
 /// protection LPs there start on the few codes around each target
 /// (`ProtectionLps`) rather than on the whole subtable.
-fn wide_municipality_table(counts: &[i64]) -> (Policy, Rows) {
-    let text = "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.area]\ncode_lengths = [1, 3]\n\
-                [dimensions.age]\ncodes = [\"a0\", \"a1\", \"a2\", \"a3\"]\n[dimensions.sex]\ncodes = [\"F\", \"M\"]\n\
-                [dimensions.migratory]\ncodes = [\"s0\", \"s1\", \"s2\"]\n[primary]\nthreshold = 5\n[secondary]\nmethod = \"modular\"\n";
+fn wide_municipality_table(counts: &[i64], method: &str) -> (Policy, Rows) {
+    let text = format!(
+        "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.area]\ncode_lengths = [1, 3]\n\
+         [dimensions.age]\ncodes = [\"a0\", \"a1\", \"a2\", \"a3\"]\n[dimensions.sex]\ncodes = [\"F\", \"M\"]\n\
+         [dimensions.migratory]\ncodes = [\"s0\", \"s1\", \"s2\"]\n[primary]\nthreshold = 5\n[secondary]\nmethod = \"{method}\"\n"
+    );
     let mut cols: [Vec<String>; 4] = Default::default();
     let mut n = Vec::new();
     for (i, area) in (1..=2).flat_map(|r| (1..=40).map(move |m| format!("{r}{m:02}"))).enumerate() {
@@ -479,7 +481,7 @@ fn wide_municipality_table(counts: &[i64]) -> (Policy, Rows) {
         }
     }
     let names = ["area", "age", "sex", "migratory"].map(str::to_owned);
-    (Policy::from_toml(text, Path::new(".")).unwrap(), rows(names.into_iter().zip(cols).collect(), n))
+    (Policy::from_toml(&text, Path::new(".")).unwrap(), rows(names.into_iter().zip(cols).collect(), n))
 }
 
 proptest! {
@@ -493,7 +495,7 @@ proptest! {
     fn modular_on_large_subtables_keeps_every_protection(
         counts in prop::collection::vec(prop_oneof![3 => 0i64..5, 2 => 5i64..40], 50..97),
     ) {
-        let (policy, mut input) = wide_municipality_table(&counts);
+        let (policy, mut input) = wide_municipality_table(&counts, "modular");
         let out = amparo::protect(&policy, &mut input).unwrap();
         prop_assert!(out.metadata.method.ends_with("secondary:modular"), "{}", out.metadata.method);
         prop_assert!(out.audit.as_ref().unwrap().passed());
@@ -507,6 +509,37 @@ proptest! {
         }
         prop_assert!(sensitive > 100, "only {sensitive} sensitive cells");
     }
+}
+
+/// The protect-time audit computes the intervals of many hidden cells on
+/// both cores: each is the interval an attacker built afresh computes,
+/// and the findings are the cells whose intervals break their levels.
+#[test]
+fn the_audits_intervals_on_two_cores_are_the_attackers() {
+    let counts: Vec<i64> = (0..97).map(|k| [0, 1, 2, 3, 4, 7, 12, 30][k * 5 % 8]).collect();
+    let (policy, mut input) = wide_municipality_table(&counts, "none");
+    let out = amparo::protect(&policy, &mut input).unwrap();
+    let hidden: Vec<usize> = (0..out.cube.len()).filter(|&c| out.marks.published[c].is_none()).collect();
+    assert!(hidden.len() >= 256 && hidden.len() <= 5_000, "{} hidden cells: both cores, intervals listed", hidden.len());
+    let intervals = amparo::audit::attacker_intervals(&out.cube, &out.marks.published).unwrap();
+    for &cell in &hidden {
+        let iv = intervals[cell].unwrap();
+        assert_eq!((out.marks.lower[cell], out.marks.upper[cell]), (Some(iv.lower), iv.upper), "cell ({})", out.cube.describe(cell));
+    }
+    let audit = out.audit.as_ref().unwrap();
+    let exposed: Vec<usize> = hidden
+        .iter()
+        .copied()
+        .filter(|&c| out.marks.protection[c].is_some_and(|(lo, up)| {
+            let v = out.cube.value(c);
+            let iv = intervals[c].unwrap();
+            iv.lower > v - lo || iv.upper.is_some_and(|u| u < v + up)
+        }))
+        .collect();
+    let mut found: Vec<usize> = audit.findings.iter().filter(|f| !f.outsider).map(|f| f.cell).collect();
+    found.dedup();
+    assert!(!exposed.is_empty(), "without secondaries some primaries are exposed");
+    assert_eq!(found, exposed);
 }
 
 #[test]

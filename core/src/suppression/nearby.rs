@@ -1,16 +1,17 @@
 //! A cell's neighbourhood by codes, where a protection LP on a large table
 //! looks for its change first (see [`super::lp::ProtectionLps`]).
 //!
-//! In each dimension the target's code, its parent, the `k` siblings whose
-//! cell next to the target costs least and the `k` whose cell holds most
-//! (a change that lowers a cell needs a cell that holds that much), and
-//! below each of those codes (the parent aside) its children chosen alike,
-//! down to the leaves; the
-//! neighbourhood is every cell of these codes, in every table of a linked
-//! set that holds the target. It holds HiTaS's hypercubes around the
+//! In each dimension the target's code, its ancestors, the `k` siblings
+//! whose cell next to the target costs least and the `k` whose cell holds
+//! most (a change that lowers a cell needs a cell that holds that much),
+//! and below the target's code and each sibling its children chosen
+//! alike, down to the leaves; the neighbourhood is every cell of these
+//! codes, in every table of a linked set that holds the target. It holds HiTaS's hypercubes around the
 //! target (de Wolf 2002) at its own level, and, for a margin, the cells
 //! below it that must move with it: a change of a total moves some of its
-//! children too, as a change of a child moves its parent or a sibling.
+//! children too, as a change of a child moves its parent or a sibling. In
+//! a linked set, the same around each of the target's margins that
+//! another table holds, in that table.
 //!
 //! Then the constraints breadth first from the target, each constraint's
 //! cells all in, hidden cells' constraints first. Each kind finds routes
@@ -131,23 +132,38 @@ impl<'a> CodeNeighbourhoods<'a> {
 
     /// The cells of `target`'s neighbourhood with `k` codes per family
     /// and kind (see the module's note), by `weights` and `values`; `None`
-    /// when it would hold more than `most` cells.
+    /// when it would hold more than `most` cells. In a linked set it
+    /// reaches the other tables through the target's margins they share:
+    /// a change of a margin another table holds moves cells of that table
+    /// too (B4: a regional cell's route runs through the national cell
+    /// of its nationality, and from there through the national table's ages).
     fn cells(&self, target: usize, k: usize, weights: &[f64], values: &[i64], most: usize) -> Option<Vec<usize>> {
         let own = [(0u32, target as u32)];
         let places = if self.parts[0].1.is_none() { &own[..] } else { &self.places[target][..] };
+        let mut centres: Vec<(u32, u32)> = places.to_vec();
+        if self.parts[0].1.is_some() {
+            for &(part, local) in places {
+                for margin in self.margins(part as usize, local as usize) {
+                    centres.extend(self.places[margin].iter().filter(|(other, _)| places.iter().all(|(p, _)| p != other)));
+                }
+            }
+            centres.sort_unstable();
+            centres.dedup();
+        }
         let mut cells = Vec::new();
-        for &(part, local) in places {
-            let (cube, _) = self.parts[part as usize];
-            let coords = cube.coords(local as usize);
+        for (part, local) in centres {
+            let (part, local) = (part as usize, local as usize);
+            let (cube, _) = self.parts[part];
+            let coords = cube.coords(local);
             let codes: Vec<Vec<u32>> = (0..coords.len())
                 .map(|d| {
-                    let next_to_target = |code: u32| {
+                    let next_to_centre = |code: u32| {
                         let mut at = coords.clone();
                         at[d] = code;
-                        self.id(part as usize, cube.cell(&at))
+                        self.id(part, cube.cell(&at))
                     };
                     codes_near(&cube.dims()[d].hierarchy, coords[d], k, |code| {
-                        let cell = next_to_target(code);
+                        let cell = next_to_centre(code);
                         (weights[cell], values[cell])
                     })
                 })
@@ -161,18 +177,35 @@ impl<'a> CodeNeighbourhoods<'a> {
                 let stride = cube.strides()[d];
                 locals = locals.iter().flat_map(|&base| codes.iter().map(move |&code| base + code as usize * stride)).collect();
             }
-            cells.extend(locals.into_iter().map(|l| self.id(part as usize, l)));
+            cells.extend(locals.into_iter().map(|l| self.id(part, l)));
         }
         cells.sort_unstable();
         cells.dedup();
         Some(cells)
     }
+
+    /// The margins of cell `local` of table `part` (every cell whose code
+    /// in each dimension is the cell's own or an ancestor), the cell aside,
+    /// as cells of the linked set.
+    fn margins(&self, part: usize, local: usize) -> Vec<usize> {
+        let (cube, _) = self.parts[part];
+        let mut locals = vec![0usize];
+        for (d, dim) in cube.dims().iter().enumerate() {
+            let mut chain = vec![cube.coord(local, d)];
+            while let Some(parent) = dim.hierarchy.parent(*chain.last().expect("never empty")) {
+                chain.push(parent);
+            }
+            let stride = cube.strides()[d];
+            locals = locals.iter().flat_map(|&base| chain.iter().map(move |&code| base + code as usize * stride)).collect();
+        }
+        locals.into_iter().filter(|&l| l != local).map(|l| self.id(part, l)).collect()
+    }
 }
 
-/// One dimension's codes of a neighbourhood: `node`, its parent, its `k`
-/// cheapest and `k` fullest siblings (by `cell`'s weight and value), and
-/// below each of those but the parent its children chosen alike, down to
-/// the leaves (ties: the first code).
+/// One dimension's codes of a neighbourhood: `node`, its ancestors, its
+/// `k` cheapest and `k` fullest siblings (by `cell`'s weight and value),
+/// and below `node` and those siblings their children chosen alike, down
+/// to the leaves (ties: the first code).
 fn codes_near(h: &crate::hierarchy::Hierarchy, node: u32, k: usize, cell: impl Fn(u32) -> (f64, i64)) -> Vec<u32> {
     let cheapest = |nodes: &[u32], except: u32| -> Vec<u32> {
         let mut nodes: Vec<u32> = nodes.iter().copied().filter(|&n| n != except).collect();
@@ -188,8 +221,14 @@ fn codes_near(h: &crate::hierarchy::Hierarchy, node: u32, k: usize, cell: impl F
     let mut below = vec![node];
     let mut codes = Vec::new();
     if let Some(parent) = h.parent(node) {
-        codes.push(parent);
         below.extend(cheapest(h.children(parent), node));
+    }
+    // Every ancestor: a change no sibling can take (they hold too little)
+    // climbs to the total, and from there into the tables that share it.
+    let mut ancestor = h.parent(node);
+    while let Some(up) = ancestor {
+        codes.push(up);
+        ancestor = h.parent(up);
     }
     while let Some(code) = below.pop() {
         codes.push(code);
