@@ -36,9 +36,10 @@ pub(super) enum Reach<'a> {
     Whole,
     /// On a large table, the target's neighbourhood first (see
     /// [`ProtectionLps`]): `modular`'s repairs after its subtables and
-    /// the cells `patterns` left. On bench "mid" (4,125 cells) `optimal`
-    /// so hid 21% more secondaries in a quarter of the time; on "medium"
-    /// (29k cells) `modular` took 56 s instead of 114 s with 0.3% more.
+    /// the cells `patterns` left. On "medium" (29k cells) `modular` took
+    /// 59 s instead of 114 s with 0.3% more secondaries, on B4 (103k
+    /// linked cells) 230 s instead of never finishing. Not `optimal`'s:
+    /// on "mid" (4,125 cells) it so hid 21% more secondaries.
     Neighbourhood,
     /// One of `modular`'s subtables, on its grid.
     Grid(&'a Steering<'a>),
@@ -285,9 +286,9 @@ const RESTRICT_ABOVE: usize = 2_000;
 /// On a large table without a grid (the whole table or linked set after
 /// `modular`'s subtables, or a cell `patterns` left) each LP is first
 /// solved on the target's neighbourhoods (see [`super::nearby`]), the
-/// repair "on that cell's neighbourhood" HiTaS's backtracking makes: a change found there holds
-/// every other cell at its value, so it protects the target in the whole
-/// table too.
+/// repair "on that cell's neighbourhood" HiTaS's backtracking makes: a
+/// change found there holds every other cell at its value, so it protects
+/// the target in the whole table too.
 pub(super) struct ProtectionLps<'a> {
     values: &'a [i64],
     constraints: &'a [Constraint],

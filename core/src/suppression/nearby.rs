@@ -1,25 +1,29 @@
-//! A cell's neighbourhood by codes, where a protection LP on a large table
-//! looks for its change first (see [`super::lp::ProtectionLps`]).
+//! A cell's neighbourhoods, where a protection LP on a large table looks
+//! for its change first (see [`super::lp::ProtectionLps`]). Any set of
+//! cells serves: a change found with every other cell held at its value
+//! is a change of the whole table.
 //!
-//! In each dimension the target's code, its ancestors, the `k` siblings
-//! whose cell next to the target costs least and the `k` whose cell holds
-//! most (a change that lowers a cell needs a cell that holds that much),
-//! and below the target's code and each sibling its children chosen
-//! alike, down to the leaves; the neighbourhood is every cell of these
-//! codes, in every table of a linked set that holds the target. It holds HiTaS's hypercubes around the
-//! target (de Wolf 2002) at its own level, and, for a margin, the cells
-//! below it that must move with it: a change of a total moves some of its
-//! children too, as a change of a child moves its parent or a sibling. In
-//! a linked set, the same around each of the target's margins that
-//! another table holds, in that table.
+//! First by codes. In each dimension the target's code, its ancestors,
+//! the `k` siblings whose cell next to the target costs least and the `k`
+//! whose cell holds most (a change that lowers a cell needs a cell that
+//! holds that much), and below the target's code and each of those
+//! siblings their children chosen alike, down to the leaves. The
+//! neighbourhood is every cell of these codes, in every table of a linked
+//! set that holds the target, and, in the other tables, the same around
+//! each of the target's margins they share. It holds HiTaS's hypercubes
+//! around the target (de Wolf 2002) at its own level; for a margin, the
+//! cells below it that must move with it; and for a change no sibling can
+//! take (they hold too little), its climb to the totals and from there
+//! into the tables sharing them.
 //!
 //! Then the constraints breadth first from the target, each constraint's
 //! cells all in, hidden cells' constraints first. Each kind finds routes
-//! the other misses: on B4 (103k linked cells) breadth first alone missed
-//! the routes of margin targets, whose cells lie three constraints away
-//! after thousands of others (49 of 262 LPs fell back to the whole linked
-//! set), and on bench "medium" codes alone missed one route that breadth
-//! first found in 134 ms, where the whole table's LP took 14 s.
+//! the other misses. On B4 (103k linked cells), of the first round's
+//! protection LPs, breadth first alone left 49 of 262 to the whole linked
+//! set; codes with the parent only (no ancestors above it, no shared
+//! margins) 56 of 294; with the shared margins 16 of 296; with every
+//! ancestor 1 of 315. On bench "medium" codes alone missed one route that
+//! breadth first found in 134 ms, where the whole table's LP took 14 s.
 
 use crate::table::{Additive, Constraint, Cube};
 
@@ -135,8 +139,8 @@ impl<'a> CodeNeighbourhoods<'a> {
     /// when it would hold more than `most` cells. In a linked set it
     /// reaches the other tables through the target's margins they share:
     /// a change of a margin another table holds moves cells of that table
-    /// too (B4: a regional cell's route runs through the national cell
-    /// of its nationality, and from there through the national table's ages).
+    /// too (B4: a comuna cell's route can climb to the national cell of
+    /// its nationality and go on through the national table's ages).
     fn cells(&self, target: usize, k: usize, weights: &[f64], values: &[i64], most: usize) -> Option<Vec<usize>> {
         let own = [(0u32, target as u32)];
         let places = if self.parts[0].1.is_none() { &own[..] } else { &self.places[target][..] };
@@ -172,12 +176,7 @@ impl<'a> CodeNeighbourhoods<'a> {
             if cells.len() + size > most {
                 return None;
             }
-            let mut locals = vec![0usize];
-            for (d, codes) in codes.iter().enumerate() {
-                let stride = cube.strides()[d];
-                locals = locals.iter().flat_map(|&base| codes.iter().map(move |&code| base + code as usize * stride)).collect();
-            }
-            cells.extend(locals.into_iter().map(|l| self.id(part, l)));
+            cells.extend(grid(cube, &codes).into_iter().map(|l| self.id(part, l)));
         }
         cells.sort_unstable();
         cells.dedup();
@@ -189,17 +188,29 @@ impl<'a> CodeNeighbourhoods<'a> {
     /// as cells of the linked set.
     fn margins(&self, part: usize, local: usize) -> Vec<usize> {
         let (cube, _) = self.parts[part];
-        let mut locals = vec![0usize];
-        for (d, dim) in cube.dims().iter().enumerate() {
-            let mut chain = vec![cube.coord(local, d)];
-            while let Some(parent) = dim.hierarchy.parent(*chain.last().expect("never empty")) {
-                chain.push(parent);
-            }
-            let stride = cube.strides()[d];
-            locals = locals.iter().flat_map(|&base| chain.iter().map(move |&code| base + code as usize * stride)).collect();
-        }
-        locals.into_iter().filter(|&l| l != local).map(|l| self.id(part, l)).collect()
+        let chains: Vec<Vec<u32>> = cube
+            .dims()
+            .iter()
+            .enumerate()
+            .map(|(d, dim)| {
+                let mut chain = vec![cube.coord(local, d)];
+                while let Some(parent) = dim.hierarchy.parent(*chain.last().expect("never empty")) {
+                    chain.push(parent);
+                }
+                chain
+            })
+            .collect();
+        grid(cube, &chains).into_iter().filter(|&l| l != local).map(|l| self.id(part, l)).collect()
     }
+}
+
+/// The cells of `cube` whose code in each dimension is one of `codes`'s for it.
+fn grid(cube: &Cube, codes: &[Vec<u32>]) -> Vec<usize> {
+    let mut cells = vec![0usize];
+    for (codes, &stride) in codes.iter().zip(cube.strides()) {
+        cells = cells.iter().flat_map(|&base| codes.iter().map(move |&code| base + code as usize * stride)).collect();
+    }
+    cells
 }
 
 /// One dimension's codes of a neighbourhood: `node`, its ancestors, its
@@ -207,7 +218,7 @@ impl<'a> CodeNeighbourhoods<'a> {
 /// and below `node` and those siblings their children chosen alike, down
 /// to the leaves (ties: the first code).
 fn codes_near(h: &crate::hierarchy::Hierarchy, node: u32, k: usize, cell: impl Fn(u32) -> (f64, i64)) -> Vec<u32> {
-    let cheapest = |nodes: &[u32], except: u32| -> Vec<u32> {
+    let chosen = |nodes: &[u32], except: u32| -> Vec<u32> {
         let mut nodes: Vec<u32> = nodes.iter().copied().filter(|&n| n != except).collect();
         if nodes.len() <= 2 * k {
             return nodes;
@@ -221,7 +232,7 @@ fn codes_near(h: &crate::hierarchy::Hierarchy, node: u32, k: usize, cell: impl F
     let mut below = vec![node];
     let mut codes = Vec::new();
     if let Some(parent) = h.parent(node) {
-        below.extend(cheapest(h.children(parent), node));
+        below.extend(chosen(h.children(parent), node));
     }
     // Every ancestor: a change no sibling can take (they hold too little)
     // climbs to the total, and from there into the tables that share it.
@@ -232,7 +243,7 @@ fn codes_near(h: &crate::hierarchy::Hierarchy, node: u32, k: usize, cell: impl F
     }
     while let Some(code) = below.pop() {
         codes.push(code);
-        below.extend(cheapest(h.children(code), u32::MAX));
+        below.extend(chosen(h.children(code), u32::MAX));
     }
     codes
 }
