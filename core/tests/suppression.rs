@@ -632,12 +632,21 @@ fn named_methods_that_cannot_run_are_refused_when_the_policy_loads() {
     }
 }
 
+/// The error of `method` on a small table with a time limit nothing fits in.
+fn stopped_by_its_time_limit(method: &str) -> amparo::Error {
+    let text = format!(
+        "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.d0]\ncode_lengths = [1, 2]\n[dimensions.d1]\ncodes = [\"x\", \"y\", \"z\"]\n\
+         [primary]\nthreshold = 5\n[secondary]\nmethod = \"{method}\"\ntime_limit = 1e-9\n"
+    );
+    let p = Policy::from_toml(&text, Path::new(".")).unwrap();
+    let e = amparo::protect(&p, &mut table(2, &[1, 2, 30, 40, 3])).unwrap_err();
+    assert_eq!(e.kind, amparo::ErrorKind::Infeasible, "{}", e.message);
+    e
+}
+
 #[test]
 fn a_run_over_its_time_limit_stops_with_a_clear_error() {
-    let text = "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.d0]\ncode_lengths = [1, 2]\n[dimensions.d1]\ncodes = [\"x\", \"y\", \"z\"]\n[primary]\nthreshold = 5\n[secondary]\nmethod = \"interval\"\ntime_limit = 1e-9\n";
-    let p = Policy::from_toml(text, Path::new(".")).unwrap();
-    let e = amparo::protect(&p, &mut table(2, &[1, 2, 30, 40, 3])).unwrap_err();
-    assert_eq!(e.kind, amparo::ErrorKind::Infeasible);
+    let e = stopped_by_its_time_limit("interval");
     assert!(e.message.contains("time_limit") && e.message.contains("cells still exposed"), "{}", e.message);
     // It says which methods would fit.
     assert!(e.message.contains("method = \"patterns\"") && e.message.contains("\"fast\""), "{}", e.message);
@@ -645,20 +654,14 @@ fn a_run_over_its_time_limit_stops_with_a_clear_error() {
 
 #[test]
 fn modular_over_its_time_limit_says_how_many_subtables_it_protected() {
-    let text = "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.d0]\ncode_lengths = [1, 2]\n[dimensions.d1]\ncodes = [\"x\", \"y\", \"z\"]\n[primary]\nthreshold = 5\n[secondary]\nmethod = \"modular\"\ntime_limit = 1e-9\n";
-    let p = Policy::from_toml(text, Path::new(".")).unwrap();
-    let e = amparo::protect(&p, &mut table(2, &[1, 2, 30, 40, 3])).unwrap_err();
-    assert_eq!(e.kind, amparo::ErrorKind::Infeasible);
+    let e = stopped_by_its_time_limit("modular");
     assert!(e.message.contains("method \"modular\" had protected 0 subtables (with the ones looked at again; 3 still to do, of 3)"), "{}", e.message);
     assert!(e.message.contains("method = \"patterns\"") && e.message.contains("\"fast\""), "{}", e.message);
 }
 
 #[test]
 fn patterns_over_its_time_limit_suggests_only_a_faster_method() {
-    let text = "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.d0]\ncode_lengths = [1, 2]\n[dimensions.d1]\ncodes = [\"x\", \"y\", \"z\"]\n[primary]\nthreshold = 5\n[secondary]\nmethod = \"patterns\"\ntime_limit = 1e-9\n";
-    let p = Policy::from_toml(text, Path::new(".")).unwrap();
-    let e = amparo::protect(&p, &mut table(2, &[1, 2, 30, 40, 3])).unwrap_err();
-    assert_eq!(e.kind, amparo::ErrorKind::Infeasible);
+    let e = stopped_by_its_time_limit("patterns");
     assert!(e.message.contains("time_limit"), "{}", e.message);
     // The method that ran is not offered as the way out.
     assert!(e.message.contains("method = \"fast\"") && !e.message.contains("method = \"patterns\""), "{}", e.message);

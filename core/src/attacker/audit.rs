@@ -296,27 +296,8 @@ fn run_intervals(
             }
             Ok(out)
         };
-        let computed = if hidden.len() < PARALLEL_INTERVALS {
-            intervals_of(&mut attacker, &hidden, true)?
-        } else {
-            let first: Vec<usize> = hidden.iter().step_by(2).copied().collect();
-            let second: Vec<usize> = hidden.iter().skip(1).step_by(2).copied().collect();
-            let seen = attacker.seen_so_far();
-            let published = &marks.published;
-            let intervals_of = &intervals_of;
-            let mut both = std::thread::scope(|scope| -> Fallible<Vec<(usize, Interval, Option<Finding>)>> {
-                let other = scope.spawn(|| -> Fallible<Vec<(usize, Interval, Option<Finding>)>> {
-                    let mut attacker = Attacker::new(table, published)?;
-                    attacker.learn(&seen);
-                    intervals_of(&mut attacker, &second, false)
-                });
-                let mut computed = intervals_of(&mut attacker, &first, true)?;
-                computed.extend(other.join().map_err(|_| crate::err!(Infeasible, "the audit failed on its second core"))??);
-                Ok(computed)
-            })?;
-            both.sort_by_key(|&(cell, _, _)| cell);
-            both
-        };
+        let mut computed = super::on_two_cores(&mut attacker, table, &marks.published, &hidden, PARALLEL_INTERVALS, "the audit", intervals_of)?;
+        computed.sort_by_key(|&(cell, _, _)| cell);
         for (cell, iv, finding) in computed {
             intervals.push((cell, iv));
             findings.extend(finding);

@@ -675,6 +675,42 @@ fn limit_time(model: &mut Model, until: Option<std::time::Instant>) -> bool {
     true
 }
 
+/// `work` over `items` on two attackers, one per core, from `parallel`
+/// items on (below, `attacker` alone does all of them): `attacker` takes
+/// every other item from the first, a second attacker built from the same
+/// `table` and `published` cells, told what the first saw, the others.
+/// For checks whose answers are exact whichever attacker gives them. The
+/// first's results come first; `work`'s flag says whether it is the one
+/// that reports progress. `what` names the check in the error of a
+/// second core that fails.
+pub(crate) fn on_two_cores<T: Sync + Clone, R: Send>(
+    attacker: &mut Attacker,
+    table: &dyn Additive,
+    published: &[Option<i64>],
+    items: &[T],
+    parallel: usize,
+    what: &str,
+    work: impl Fn(&mut Attacker, &[T], bool) -> Fallible<Vec<R>> + Sync,
+) -> Fallible<Vec<R>> {
+    if items.len() < parallel {
+        return work(attacker, items, true);
+    }
+    let first: Vec<T> = items.iter().step_by(2).cloned().collect();
+    let second: Vec<T> = items.iter().skip(1).step_by(2).cloned().collect();
+    let seen = attacker.seen_so_far();
+    let work = &work;
+    std::thread::scope(|scope| -> Fallible<Vec<R>> {
+        let other = scope.spawn(|| -> Fallible<Vec<R>> {
+            let mut attacker = Attacker::new(table, published)?;
+            attacker.learn(&seen);
+            work(&mut attacker, &second, false)
+        });
+        let mut results = work(attacker, &first, true)?;
+        results.extend(other.join().map_err(|_| err!(Infeasible, "{what} failed on its second core"))??);
+        Ok(results)
+    })
+}
+
 /// Per cell of a table of `cells` cells: the indices of the `constraints` it is in.
 pub(crate) fn constraints_of_cells(constraints: &[crate::table::Constraint], cells: usize) -> Vec<Vec<u32>> {
     let mut of_cell: Vec<Vec<u32>> = vec![Vec::new(); cells];

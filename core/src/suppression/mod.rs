@@ -440,25 +440,7 @@ pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promis
         }
         Ok(verdicts)
     };
-    let verdicts = if targets.len() < PARALLEL_CHECKS {
-        check(&mut attacker, &targets, true)?
-    } else {
-        let (first, second): (Vec<_>, Vec<_>) = targets.iter().enumerate().partition(|(k, _)| k % 2 == 0);
-        let first: Vec<(usize, i64, i64)> = first.into_iter().map(|(_, &t)| t).collect();
-        let second: Vec<(usize, i64, i64)> = second.into_iter().map(|(_, &t)| t).collect();
-        let seen = attacker.seen_so_far();
-        let published = &marks.published;
-        std::thread::scope(|scope| -> Fallible<Vec<(usize, bool, bool)>> {
-            let other = scope.spawn(|| -> Fallible<Vec<(usize, bool, bool)>> {
-                let mut attacker = Attacker::new(table, published)?;
-                attacker.learn(&seen);
-                check(&mut attacker, &second, false)
-            });
-            let mut verdicts = check(&mut attacker, &first, true)?;
-            verdicts.extend(other.join().map_err(|_| crate::err!(Infeasible, "the outsider's-promise check failed on its second core"))??);
-            Ok(verdicts)
-        })?
-    };
+    let verdicts = crate::attacker::on_two_cores(&mut attacker, table, &marks.published, &targets, PARALLEL_CHECKS, "the outsider's-promise check", check)?;
     let mut added = 0;
     for (cell, breaks, reaches_both) in verdicts {
         reached[cell] = reaches_both;
