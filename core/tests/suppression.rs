@@ -236,6 +236,34 @@ proptest! {
         }
     }
 
+    /// The audit's intervals (sweeps first, then a cell's own LPs only for
+    /// the bounds no solution reached among those propagated through the
+    /// constraints) are a fresh attacker's, cell by cell, whether the
+    /// hidden cells protect anything or not.
+    #[test]
+    fn the_audits_intervals_are_a_fresh_attackers(
+        dims in 2..=4usize,
+        counts in prop::collection::vec(prop_oneof![3 => 0i64..5, 2 => 5i64..40], 7..23),
+        extra_hidden in prop::collection::vec(any::<bool>(), 1..40),
+        protected in any::<bool>(),
+    ) {
+        let mut out = amparo::protect(&policy(dims, if protected { "optimal" } else { "none" }), &mut table(dims, &counts)).unwrap();
+        if !protected {
+            let published = primaries_and_scattered_hidden(&out, &extra_hidden);
+            let extra: Vec<usize> = (0..out.cube.len()).filter(|&c| published[c].is_none() && out.marks.published[c].is_some()).collect();
+            for c in extra {
+                out.marks.hide(c, Status::Secondary, std::sync::Arc::from("scattered"));
+            }
+        }
+        let report = amparo::audit::run(&out.cube, &mut out.marks, usize::MAX, false, None).unwrap();
+        prop_assert!(report.intervals_computed);
+        let mut attacker = amparo::audit::Attacker::new(&out.cube, &out.marks.published).unwrap();
+        for cell in (0..out.cube.len()).filter(|&c| out.marks.published[c].is_none()) {
+            let iv = attacker.interval(cell).unwrap();
+            prop_assert_eq!((out.marks.lower[cell], out.marks.upper[cell]), (Some(iv.lower), iv.upper), "({}) = {}", out.cube.describe(cell), out.cube.value(cell));
+        }
+    }
+
     /// Certificates around a table the attacker cannot rule out (the
     /// average of its sweeps' solutions, as the audit of a published table
     /// uses, whose true values it does not know) are sound too: a cell

@@ -213,6 +213,8 @@ fn run_intervals(
             (None, None) => None,
         })
         .collect();
+    let clock = std::time::Instant::now();
+    let debug = std::env::var_os("AMPARO_DEBUG").is_some();
     let local = local::LocalAttacker::new(table, &marks.published);
     if !report.intervals_computed {
         // Only the verdict: a hypercube of hidden cells around a cell proves
@@ -230,6 +232,9 @@ fn run_intervals(
             let (safe, _) = super::region::judge(table, &marks.published, &needs, None)?;
             needs = needs.iter().zip(&safe).filter(|(_, &safe)| !safe).map(|(&need, _)| need).collect();
         }
+        if debug {
+            eprintln!("audit: {} cells left by certificates and regions at {:.1?}", needs.len(), clock.elapsed());
+        }
         if needs.is_empty() {
             return Ok(report);
         }
@@ -239,7 +244,11 @@ fn run_intervals(
     // that each hidden cell reaches its own value.
     attacker.saw(|cell| table.value(cell));
     if !report.intervals_computed {
+        let built = clock.elapsed();
         attacker.explore(&needs)?;
+        if debug {
+            eprintln!("audit: attacker built at {built:.1?}, sweeps done at {:.1?}", clock.elapsed());
+        }
     }
     let pinning = |binding: &[usize]| -> Vec<usize> {
         let mut pinned_by: Vec<usize> = Vec::new();
@@ -284,7 +293,7 @@ fn run_intervals(
                 if report {
                     crate::progress::report("auditing hidden cells", 2 * k as u64 + 1, Some(hidden.len() as u64));
                 }
-                let iv = attacker.interval(cell)?;
+                let iv = attacker.interval_within(cell, local.propagated(cell))?;
                 let finding = match judge(cell, iv, true) {
                     Some((mut finding, lower)) => {
                         finding.pinned_by = pinning(&attacker.binding_constraints(cell, lower)?);
@@ -296,6 +305,22 @@ fn run_intervals(
             }
             Ok(out)
         };
+        // Sweeps push every cell to the bounds propagated through the
+        // constraints: a bound a solution reaches is the interval's, without
+        // the cell's own LP.
+        let bounds: Vec<(usize, i64, i64)> = hidden
+            .iter()
+            .map(|&c| {
+                let (lower, upper) = local.propagated(c);
+                (c, lower, upper.unwrap_or(lower))
+            })
+            .collect();
+        attacker.explore(&bounds)?;
+        if debug {
+            let lower = bounds.iter().filter(|&&(c, low, _)| attacker.seen(c).0 <= low as f64 + super::EPS).count();
+            let upper = bounds.iter().filter(|&&(c, _, _)| local.propagated(c).1.is_some_and(|high| attacker.seen(c).1 >= high as f64 - super::EPS)).count();
+            eprintln!("audit: sweeps done at {:.1?}: of {} cells' intervals, {lower} lower and {upper} upper bounds need no LP", clock.elapsed(), bounds.len());
+        }
         let mut computed = super::on_two_cores(&mut attacker, table, &marks.published, &hidden, PARALLEL_INTERVALS, "the audit", intervals_of)?;
         computed.sort_by_key(|&(cell, _, _)| cell);
         for (cell, iv, finding) in computed {

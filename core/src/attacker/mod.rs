@@ -513,14 +513,26 @@ impl Attacker {
 
     /// The interval of a hidden cell, bounds rounded inwards to whole numbers.
     pub fn interval(&mut self, cell: usize) -> Fallible<Interval> {
+        self.interval_within(cell, (0, None))
+    }
+
+    /// [`interval`](Self::interval), knowing that it lies within `bounds`
+    /// (whole numbers; `None`: no upper bound), as bound propagation shows
+    /// (see [`local::LocalAttacker::propagated`]): a bound a solution seen
+    /// already reached is the interval's, without its LP. (Counts are
+    /// non-negative, so a cell seen at 0 has lower bound 0.)
+    pub fn interval_within(&mut self, cell: usize, bounds: (i64, Option<i64>)) -> Fallible<Interval> {
         let (id, i) = self.place[cell].expect("only hidden cells have intervals");
-        // A cell seen at 0 has lower bound 0 (counts are non-negative) without an LP.
-        let lower = if self.components[id].min_seen[i] <= EPS {
-            0
+        let (min_seen, max_seen) = (self.components[id].min_seen[i], self.components[id].max_seen[i]);
+        let lower = if min_seen <= bounds.0.max(0) as f64 + EPS {
+            bounds.0.max(0)
         } else {
             self.optimise(cell, true)?.map_or(0, |v| (v - EPS).ceil().max(0.0) as i64)
         };
-        let upper = self.optimise(cell, false)?.map(|v| (v + EPS).floor() as i64);
+        let upper = match bounds.1 {
+            Some(upper) if max_seen >= upper as f64 - EPS => Some(upper),
+            _ => self.optimise(cell, false)?.map(|v| (v + EPS).floor() as i64),
+        };
         Ok(Interval { lower, upper })
     }
 
