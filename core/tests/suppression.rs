@@ -321,6 +321,31 @@ proptest! {
         }
     }
 
+    /// The attacker's sweeps on two cores (as on tables of 50,000 cells and
+    /// more) settle only cells a fresh attacker shows reach both ends.
+    #[test]
+    fn sweeps_on_two_cores_settle_only_cells_that_reach_both_ends(
+        dims in 2..=4usize,
+        counts in prop::collection::vec(prop_oneof![3 => 0i64..5, 2 => 5i64..40], 7..23),
+        extra_hidden in prop::collection::vec(any::<bool>(), 1..40),
+        ends in prop::collection::vec((0i64..4, 1i64..8), 1..20),
+    ) {
+        let out = amparo::protect(&policy(dims, "none"), &mut table(dims, &counts)).unwrap();
+        let cube = &out.cube;
+        let published = primaries_and_scattered_hidden(&out, &extra_hidden);
+        let targets: Vec<(usize, i64, i64)> = (0..cube.len())
+            .filter(|&c| published[c].is_none())
+            .map(|c| { let (down, up) = ends[c % ends.len()]; (c, cube.value(c) - down, cube.value(c) + up) })
+            .collect();
+        let mut left = targets.clone();
+        let mut attacker = amparo::audit::Attacker::new(cube, &published).unwrap();
+        attacker.settle_on_two_cores_from(cube, &published, &mut left, 0).unwrap();
+        let mut fresh = amparo::audit::Attacker::new(cube, &published).unwrap();
+        for &(cell, low, high) in targets.iter().filter(|t| !left.contains(t)) {
+            prop_assert!(fresh.reaches(cell, low, high).unwrap(), "({}) = {} settled to reach {low} and {high}", cube.describe(cell), cube.value(cell));
+        }
+    }
+
     /// After fast suppression no hidden cell can be computed exactly: every
     /// hidden cell's attacker interval has a positive width.
     #[test]

@@ -363,6 +363,8 @@ fn audit_cells(
         unchecked(&mut audit);
         return Ok(audit);
     }
+    let clock = std::time::Instant::now();
+    let debug = std::env::var_os("AMPARO_DEBUG").is_some();
     let mut attacker = match Attacker::new(table, published) {
         Ok(a) => a,
         Err(e) if e.kind == crate::ErrorKind::Data => {
@@ -387,7 +389,11 @@ fn audit_cells(
         None => hidden,
     };
     let mut targets: Vec<(usize, i64, i64)> = hidden.iter().map(|&c| (c, low, high)).collect();
+    let built = clock.elapsed();
     attacker.settle(table, published, &mut targets)?;
+    if debug {
+        eprintln!("audit: attacker built at {built:.1?}; {} hidden cells to check, {} left by the sweeps at {:.1?}", hidden.len(), targets.len(), clock.elapsed());
+    }
     for (k, &(cell, _, _)) in targets.iter().enumerate() {
         crate::progress::report("auditing hidden cells", k as u64 + 1, Some(targets.len() as u64));
         let place = table.describe(cell);
@@ -432,6 +438,9 @@ fn audit_cells(
             }
         };
         audit.findings.push(PublishedFinding::new(Check::Protection, cell, place, shown));
+    }
+    if debug {
+        eprintln!("audit: cells checked one by one at {:.1?}", clock.elapsed());
     }
     Ok(audit)
 }
