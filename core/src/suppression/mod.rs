@@ -306,32 +306,41 @@ pub fn republish_exact_secondaries(table: &dyn Additive, marks: &mut CellMarks, 
     // (on B3, 1,904 of the 1,928 cells left here were exact).
     let settled = clock.elapsed();
     let local = crate::attacker::local::LocalAttacker::new(table, &marks.published);
-    let mut exact = Vec::new();
-    let mut whole_lps = 0;
-    for (k, &(cell, _, _)) in targets.iter().enumerate() {
-        let out_of_time = || {
-            let progress = format!("checking which secondary cells the published cells determine exactly ({} of {} left)", targets.len() - k, targets.len());
-            deadline.exceeded(&progress, table.len(), "")
-        };
-        if deadline.passed() {
-            return Err(out_of_time());
+    let local = &local;
+    let total = targets.len();
+    // Each cell's verdict is exact whichever attacker gives it: shared
+    // between two attackers, one per core. (cell, by a whole-table LP) per exact cell.
+    let check = |attacker: &mut Attacker, share: &[(usize, i64, i64)], _report: bool| -> Fallible<Vec<(usize, bool)>> {
+        let mut exact = Vec::new();
+        for (k, &(cell, _, _)) in share.iter().enumerate() {
+            let out_of_time = || {
+                let progress = format!("checking which secondary cells the published cells determine exactly (about {} of {total} left)", total - 2 * k);
+                deadline.exceeded(&progress, table.len(), "")
+            };
+            if deadline.passed() {
+                return Err(out_of_time());
+            }
+            if not_exact(attacker, cell) {
+                continue;
+            }
+            if local.prove(cell, |interval| interval.upper == Some(interval.lower))?.is_some() {
+                exact.push((cell, false));
+                continue;
+            }
+            let interval = attacker.interval(cell).map_err(|e| deadline.blame(e, out_of_time))?;
+            if interval.upper == Some(interval.lower) {
+                exact.push((cell, true));
+            }
         }
-        if not_exact(&attacker, cell) {
-            continue;
-        }
-        if local.prove(cell, |interval| interval.upper == Some(interval.lower))?.is_some() {
-            exact.push(cell);
-            continue;
-        }
-        whole_lps += 1;
-        let interval = attacker.interval(cell).map_err(|e| deadline.blame(e, out_of_time))?;
-        if interval.upper == Some(interval.lower) {
-            exact.push(cell);
-        }
-    }
+        Ok(exact)
+    };
+    let found = crate::attacker::on_two_cores(&mut attacker, table, &marks.published, &targets, PARALLEL_CHECKS, "the check for secondaries computable exactly", check)?;
+    let whole_lps = found.iter().filter(|&&(_, by_lp)| by_lp).count();
+    let mut exact: Vec<usize> = found.into_iter().map(|(cell, _)| cell).collect();
+    exact.sort_unstable();
     if std::env::var_os("AMPARO_DEBUG").is_some() {
         eprintln!(
-            "exact secondaries: attacker {built:.2?}, {} left after the sweeps at {settled:.2?}, {} exact ({whole_lps} by whole-table LPs) at {:.2?}",
+            "exact secondaries: attacker {built:.2?}, {} left after the sweeps at {settled:.2?}, {} exact ({whole_lps} of them by whole-table LPs) at {:.2?}",
             targets.len(),
             exact.len(),
             clock.elapsed()
