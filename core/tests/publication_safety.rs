@@ -406,6 +406,42 @@ fn a_secondary_that_looks_like_an_unprotected_small_cell_fails_both_audits_and_i
     }
 }
 
+/// A table with many exposed cells, more than either audit checks on one
+/// core: both name every one of them, whichever core checked it. Each row
+/// hides only its small cell, which its total and the row's other cells give
+/// exactly.
+#[test]
+fn both_audits_name_every_exposed_cell_when_there_are_many() {
+    let rows: Vec<String> = (1..=24).map(|r| format!("D{r:02}")).collect();
+    let quoted: Vec<String> = rows.iter().map(|r| format!("\"{r}\"")).collect();
+    let text = format!(
+        "version = 1\nname = \"t\"\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.d]\ncodes = [{}]\n[dimensions.s]\ncodes = [\"a\", \"b\", \"c\"]\n[primary]\nthreshold = 5\nsingletons = \"ignore\"\n[secondary]\nmethod = \"none\"\n[audit]\ninterval_limit = 0\n",
+        quoted.join(", ")
+    );
+    let p = policy(&text).unwrap();
+    let mut input = String::from("d,s,n\n");
+    for (k, r) in rows.iter().enumerate() {
+        input += &format!("{r},a,{}\n{r},b,{}\n{r},c,{}\n", 1 + k % 4, 10 + k % 7, 20 + k % 5);
+    }
+    let result = protect_csv(&p, &input).unwrap();
+    let small: Vec<String> = rows.iter().map(|r| format!("d={r}, s=a")).collect();
+    let mut inside: Vec<String> = result.audit.as_ref().unwrap().findings.iter().map(|f| result.cube.describe(f.cell)).collect();
+    inside.sort();
+    assert_eq!(inside, small);
+    let mut published = String::from("d,s,published\n");
+    for c in 0..result.cube.len() {
+        let codes: Vec<&str> = (0..2).map(|d| result.cube.dims()[d].hierarchy.code(result.cube.coord(c, d))).collect();
+        published += &format!("{},{},{}\n", codes[0], codes[1], result.marks.published[c].map_or("x".to_owned(), |v| v.to_string()));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("published.csv");
+    std::fs::write(&path, published).unwrap();
+    let report = amparo::audit::report::audit_files(&p, &[path], None, None, amparo::i18n::Lang::EN).unwrap();
+    let mut outside: Vec<String> = report.findings.iter().filter(|f| f.check == amparo::audit::published::Check::Protection).map(|f| f.cell.clone()).collect();
+    outside.sort();
+    assert_eq!(outside, small);
+}
+
 /// Above [audit] interval_limit, lower/upper hold only exact attacker
 /// intervals; a finding proven from the constraints near a cell says it
 /// bounds the interval, and the metadata says which cells carry one.

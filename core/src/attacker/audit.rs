@@ -181,6 +181,11 @@ pub fn run(
     Ok(report)
 }
 
+/// From this many cells left after the sweeps, the verdicts of a table
+/// above `interval_limit` are given on both cores (each cell there can take
+/// a whole table's LPs, a tenth of a second or more on 10^5 cells).
+const PARALLEL_VERDICTS: usize = 16;
+
 /// From this many hidden cells, their intervals are computed on both
 /// cores (the second attacker's first LP costs little next to them).
 const PARALLEL_INTERVALS: usize = 256;
@@ -331,58 +336,75 @@ fn run_intervals(
         // Only the protection verdict: cells whose targets a solution already
         // reached are settled; a neighbourhood of the cell proves most of the
         // others exposed (see `local`); the rest get the whole table's LPs.
-        let (mut by_neighbourhood, mut by_table, started) = (0usize, 0usize, std::time::Instant::now());
-        for (k, &(cell, low, high)) in needs.iter().enumerate() {
-            crate::progress::report("auditing hidden cells", k as u64 + 1, Some(needs.len() as u64));
-            let (low_seen, high_seen) = attacker.seen(cell);
-            if low_seen <= low as f64 + EPS && high_seen >= high as f64 - EPS {
-                continue;
-            }
-            // A cell held only to the outsider's promise (a secondary).
-            if let (None, Some(p)) = (own(cell), promise) {
-                let Some(breach) = outsider_breach(&mut attacker, &local, p, cell)? else { continue };
-                let exact = breach.local.is_none();
-                if let Some((mut finding, lower)) = judge(cell, breach.interval, exact) {
-                    finding.pinned_by = match &breach.local {
-                        Some(bound) => pinning(if lower { &bound.binding_lower } else { &bound.binding_upper }),
-                        None => pinning(&attacker.binding_constraints(cell, lower)?),
-                    };
-                    if exact {
-                        intervals.push((cell, breach.interval));
-                        by_table += 1;
-                    } else {
-                        by_neighbourhood += 1;
-                    }
-                    findings.push(finding);
+        // Each cell's verdict is exact whichever attacker gives it: shared
+        // between two attackers, one per core (B3: 60 cells, 24 s on one).
+        // Per cell: the interval to record, the finding, and whether a
+        // neighbourhood (true) or the whole table (false) decided it.
+        type Verdict = (usize, Option<Interval>, Option<Finding>, Option<bool>);
+        let started = std::time::Instant::now();
+        let local = &local;
+        let verdicts_of = |attacker: &mut Attacker, share: &[(usize, i64, i64)], report: bool| -> Fallible<Vec<Verdict>> {
+            let mut verdicts = Vec::new();
+            for (k, &(cell, low, high)) in share.iter().enumerate() {
+                if report {
+                    crate::progress::report("auditing hidden cells", 2 * k as u64 + 1, Some(needs.len() as u64));
                 }
-                continue;
-            }
-            // A bound contains the attacker's interval: it proves a cell
-            // exposed when it breaks the cell's own levels, or lies inside
-            // the sensitive counts (then any interval in it breaks the promise).
-            let proves = |iv: Interval| {
-                own(cell).is_some_and(|(l, h)| iv.lower > l || iv.upper.is_some_and(|u| u < h))
-                    || promise.is_some_and(|p| iv.lower >= p.smallest() && iv.upper.is_some_and(|u| u < p.threshold()))
-            };
-            if let Some(bound) = local.prove(cell, proves)? {
-                // A bound, not the attacker's exact interval: the finding
-                // says so, and lower/upper stay empty (see `intervals_note`).
-                if let Some((mut finding, lower)) = judge(cell, bound.interval, false) {
-                    finding.pinned_by = pinning(if lower { &bound.binding_lower } else { &bound.binding_upper });
-                    findings.push(finding);
-                    by_neighbourhood += 1;
+                let (low_seen, high_seen) = attacker.seen(cell);
+                if low_seen <= low as f64 + EPS && high_seen >= high as f64 - EPS {
                     continue;
                 }
-            }
-            by_table += 1;
-            if !attacker.reaches(cell, low, high)? {
-                let iv = attacker.interval(cell)?;
-                intervals.push((cell, iv));
-                if let Some((mut finding, lower)) = judge(cell, iv, true) {
-                    finding.pinned_by = pinning(&attacker.binding_constraints(cell, lower)?);
-                    findings.push(finding);
+                // A cell held only to the outsider's promise (a secondary).
+                if let (None, Some(p)) = (own(cell), promise) {
+                    let Some(breach) = outsider_breach(attacker, local, p, cell)? else { continue };
+                    let exact = breach.local.is_none();
+                    if let Some((mut finding, lower)) = judge(cell, breach.interval, exact) {
+                        finding.pinned_by = match &breach.local {
+                            Some(bound) => pinning(if lower { &bound.binding_lower } else { &bound.binding_upper }),
+                            None => pinning(&attacker.binding_constraints(cell, lower)?),
+                        };
+                        verdicts.push((cell, exact.then_some(breach.interval), Some(finding), Some(!exact)));
+                    }
+                    continue;
                 }
+                // A bound contains the attacker's interval: it proves a cell
+                // exposed when it breaks the cell's own levels, or lies inside
+                // the sensitive counts (then any interval in it breaks the promise).
+                let proves = |iv: Interval| {
+                    own(cell).is_some_and(|(l, h)| iv.lower > l || iv.upper.is_some_and(|u| u < h))
+                        || promise.is_some_and(|p| iv.lower >= p.smallest() && iv.upper.is_some_and(|u| u < p.threshold()))
+                };
+                if let Some(bound) = local.prove(cell, proves)? {
+                    // A bound, not the attacker's exact interval: the finding
+                    // says so, and lower/upper stay empty (see `intervals_note`).
+                    if let Some((mut finding, lower)) = judge(cell, bound.interval, false) {
+                        finding.pinned_by = pinning(if lower { &bound.binding_lower } else { &bound.binding_upper });
+                        verdicts.push((cell, None, Some(finding), Some(true)));
+                        continue;
+                    }
+                }
+                if attacker.reaches(cell, low, high)? {
+                    verdicts.push((cell, None, None, Some(false)));
+                    continue;
+                }
+                let iv = attacker.interval(cell)?;
+                let finding = match judge(cell, iv, true) {
+                    Some((mut finding, lower)) => {
+                        finding.pinned_by = pinning(&attacker.binding_constraints(cell, lower)?);
+                        Some(finding)
+                    }
+                    None => None,
+                };
+                verdicts.push((cell, Some(iv), finding, Some(false)));
             }
+            Ok(verdicts)
+        };
+        let mut verdicts = super::on_two_cores(&mut attacker, table, &marks.published, &needs, PARALLEL_VERDICTS, "the audit", verdicts_of)?;
+        verdicts.sort_by_key(|verdict| verdict.0);
+        let by_neighbourhood = verdicts.iter().filter(|v| v.3 == Some(true)).count();
+        let by_table = verdicts.iter().filter(|v| v.3 == Some(false)).count();
+        for (cell, interval, finding, _) in verdicts {
+            intervals.extend(interval.map(|iv| (cell, iv)));
+            findings.extend(finding);
         }
         if std::env::var_os("AMPARO_DEBUG").is_some() {
             eprintln!("audit: {by_neighbourhood} findings proven by a neighbourhood, {by_table} cells checked on the whole table, in {:.1?}", started.elapsed());

@@ -461,7 +461,7 @@ fn audit_cells(
 /// From this many hidden cells left after the sweeps, they are checked on
 /// both cores (the second attacker is built in seconds on 10^5 cells; each
 /// check there takes about a tenth of a second).
-const PARALLEL_CHECKS: usize = 64;
+const PARALLEL_CHECKS: usize = 16;
 
 /// The constraints the published cells break for certain: a published
 /// total that differs from the sum of its parts when all are published, or
