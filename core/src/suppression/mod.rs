@@ -314,7 +314,9 @@ pub fn republish_exact_secondaries(table: &dyn Additive, marks: &mut CellMarks, 
         let mut exact = Vec::new();
         for (k, &(cell, _, _)) in share.iter().enumerate() {
             let out_of_time = || {
-                let progress = format!("checking which secondary cells the published cells determine exactly (about {} of {total} left)", total - 2 * k);
+                // k counts this attacker's share (half of them on two cores, all on one).
+                let left = total.saturating_sub(k * total / share.len().max(1));
+                let progress = format!("checking which secondary cells the published cells determine exactly (about {left} of {total} left)");
                 deadline.exceeded(&progress, table.len(), "")
             };
             if deadline.passed() {
