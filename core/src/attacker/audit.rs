@@ -296,7 +296,7 @@ fn run_intervals(
             let mut out = Vec::with_capacity(share.len());
             for (k, &cell) in share.iter().enumerate() {
                 if report {
-                    crate::progress::report("auditing hidden cells", 2 * k as u64 + 1, Some(hidden.len() as u64));
+                    crate::progress::report("auditing hidden cells", super::done_of_all(k, share.len(), hidden.len()), Some(hidden.len() as u64));
                 }
                 let iv = attacker.interval_within(cell, local.propagated(cell))?;
                 let finding = match judge(cell, iv, true) {
@@ -347,7 +347,7 @@ fn run_intervals(
             let mut verdicts = Vec::new();
             for (k, &(cell, low, high)) in share.iter().enumerate() {
                 if report {
-                    crate::progress::report("auditing hidden cells", 2 * k as u64 + 1, Some(needs.len() as u64));
+                    crate::progress::report("auditing hidden cells", super::done_of_all(k, share.len(), needs.len()), Some(needs.len() as u64));
                 }
                 let (low_seen, high_seen) = attacker.seen(cell);
                 if low_seen <= low as f64 + EPS && high_seen >= high as f64 - EPS {

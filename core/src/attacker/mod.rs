@@ -814,6 +814,13 @@ pub(crate) fn on_two_cores<T: Sync + Clone, R: Send>(
     })
 }
 
+/// Progress of [`on_two_cores`] work as reported by the attacker that
+/// reports it: item `k` of its `share` items, scaled to `all` (its share is
+/// every other item on two cores, all of them on one).
+pub(crate) fn done_of_all(k: usize, share: usize, all: usize) -> u64 {
+    ((k + 1) * all / share.max(1)).min(all) as u64
+}
+
 /// Per cell of a table of `cells` cells: the indices of the `constraints` it is in.
 pub(crate) fn constraints_of_cells(constraints: &[crate::table::Constraint], cells: usize) -> Vec<Vec<u32>> {
     let mut of_cell: Vec<Vec<u32>> = vec![Vec::new(); cells];

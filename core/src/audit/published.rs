@@ -402,7 +402,7 @@ fn audit_cells(
         let mut found = Vec::new();
         for (k, &(cell, _, _)) in share.iter().enumerate() {
             if report {
-                crate::progress::report("auditing hidden cells", 2 * k as u64 + 1, Some(targets.len() as u64));
+                crate::progress::report("auditing hidden cells", crate::attacker::done_of_all(k, share.len(), targets.len()), Some(targets.len() as u64));
             }
             let place = table.describe(cell);
             let shown = match &promise.outsider {

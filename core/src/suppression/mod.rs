@@ -314,8 +314,7 @@ pub fn republish_exact_secondaries(table: &dyn Additive, marks: &mut CellMarks, 
         let mut exact = Vec::new();
         for (k, &(cell, _, _)) in share.iter().enumerate() {
             let out_of_time = || {
-                // k counts this attacker's share (half of them on two cores, all on one).
-                let left = total.saturating_sub(k * total / share.len().max(1));
+                let left = total as u64 - crate::attacker::done_of_all(k, share.len(), total) + 1;
                 let progress = format!("checking which secondary cells the published cells determine exactly (about {left} of {total} left)");
                 deadline.exceeded(&progress, table.len(), "")
             };
@@ -434,7 +433,7 @@ pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promis
         let mut verdicts = Vec::with_capacity(share.len());
         for (k, &(cell, _, _)) in share.iter().enumerate() {
             if report {
-                crate::progress::report("checking what outsiders can tell", (2 * k) as u64 + 1, Some(targets.len() as u64));
+                crate::progress::report("checking what outsiders can tell", crate::attacker::done_of_all(k, share.len(), targets.len()), Some(targets.len() as u64));
             }
             let out_of_time = || {
                 let progress = format!("the check that hidden cells keep the outsider's promise had looked at about {} of {} hidden cells", 2 * k, targets.len());
