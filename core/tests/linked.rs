@@ -13,6 +13,9 @@ use arrow_array::{ArrayRef, Int64Array, RecordBatch, RecordBatchIterator, String
 use arrow_schema::{DataType, Field, Schema};
 use proptest::prelude::*;
 
+mod common;
+use common::ends_around_values;
+
 const DISTRICTS: [&str; 4] = ["1a", "1b", "2a", "2b"];
 const SEXES: [&str; 2] = ["F", "M"];
 const AGES: [&str; 3] = ["0-4", "5-11", "12-17"];
@@ -204,10 +207,7 @@ proptest! {
     ) {
         let linked = three_linked(&counts);
         let published = publish_except(&linked, &hidden);
-        let all: Vec<(usize, i64, i64)> = (0..linked.len())
-            .filter(|&g| published[g].is_none())
-            .map(|g| { let (down, up) = ends[g % ends.len()]; (g, linked.value(g) - down, linked.value(g) + up) })
-            .collect();
+        let all = ends_around_values(&linked, &published, &ends);
         let mut attacker = amparo::audit::Attacker::new(&linked, &published).unwrap();
         let mut left = all.clone();
         amparo::suppression::hypercube::keep_uncertified(&linked, &published, &mut left);
@@ -293,10 +293,7 @@ proptest! {
     ) {
         let linked = three_linked(&counts);
         let published = publish_except(&linked, &hidden);
-        let targets: Vec<(usize, i64, i64)> = (0..linked.len())
-            .filter(|&g| published[g].is_none())
-            .map(|g| { let (down, up) = ends[g % ends.len()]; (g, linked.value(g) - down, linked.value(g) + up) })
-            .collect();
+        let targets = ends_around_values(&linked, &published, &ends);
         let (safe, exposed) = amparo::attacker::region::judge_splitting(&linked, &published, &targets, None, 0, 1.0).unwrap();
         let mut attacker = amparo::audit::Attacker::new(&linked, &published).unwrap();
         for (t, &(g, low, high)) in targets.iter().enumerate() {

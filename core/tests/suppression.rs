@@ -7,7 +7,7 @@ use amparo::Status;
 use proptest::prelude::*;
 
 mod common;
-use common::{policy_head, rows, table, Rows};
+use common::{ends_around_values, policy_head, rows, table, Rows};
 
 fn policy(dims: usize, secondary: &str) -> Policy {
     let text = format!("{}[primary]\nthreshold = 5\n[secondary]\nmethod = \"{secondary}\"\n", policy_head(dims));
@@ -307,10 +307,7 @@ proptest! {
         let out = amparo::protect(&policy(dims, if protected { "optimal" } else { "none" }), &mut table(dims, &counts)).unwrap();
         let cube = &out.cube;
         let published = if protected { out.marks.published.clone() } else { primaries_and_scattered_hidden(&out, &extra_hidden) };
-        let targets: Vec<(usize, i64, i64)> = (0..cube.len())
-            .filter(|&c| published[c].is_none())
-            .map(|c| { let (down, up) = ends[c % ends.len()]; (c, cube.value(c) - down, cube.value(c) + up) })
-            .collect();
+        let targets = ends_around_values(cube, &published, &ends);
         let (safe, exposed) = amparo::attacker::region::judge_splitting(cube, &published, &targets, None, 0, 1.0).unwrap();
         let mut attacker = amparo::audit::Attacker::new(cube, &published).unwrap();
         for (t, &(cell, low, high)) in targets.iter().enumerate() {
@@ -333,10 +330,7 @@ proptest! {
         let out = amparo::protect(&policy(dims, "none"), &mut table(dims, &counts)).unwrap();
         let cube = &out.cube;
         let published = primaries_and_scattered_hidden(&out, &extra_hidden);
-        let targets: Vec<(usize, i64, i64)> = (0..cube.len())
-            .filter(|&c| published[c].is_none())
-            .map(|c| { let (down, up) = ends[c % ends.len()]; (c, cube.value(c) - down, cube.value(c) + up) })
-            .collect();
+        let targets = ends_around_values(cube, &published, &ends);
         let mut left = targets.clone();
         let mut attacker = amparo::audit::Attacker::new(cube, &published).unwrap();
         attacker.settle_on_two_cores_from(cube, &published, &mut left, 0).unwrap();

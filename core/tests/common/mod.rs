@@ -1,5 +1,8 @@
 //! Generated hierarchical tables shared by the property tests.
 
+// Each test file compiles its own copy and uses part of it.
+#![allow(dead_code)]
+
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Int64Array, RecordBatch, RecordBatchIterator, StringArray};
@@ -46,4 +49,16 @@ pub fn rows(columns: Vec<(String, Vec<String>)>, n: Vec<i64>) -> Rows {
     arrays.push(Arc::new(Int64Array::from(n)));
     let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
     RecordBatchIterator::new(vec![Ok(batch)].into_iter(), schema)
+}
+
+/// Targets (cell, low, high) for every hidden cell of `table`: its value
+/// moved down and up by `ends`, taken in turn by cell.
+pub fn ends_around_values(table: &dyn amparo::Additive, published: &[Option<i64>], ends: &[(i64, i64)]) -> Vec<(usize, i64, i64)> {
+    (0..table.len())
+        .filter(|&c| published[c].is_none())
+        .map(|c| {
+            let (down, up) = ends[c % ends.len()];
+            (c, table.value(c) - down, table.value(c) + up)
+        })
+        .collect()
 }
