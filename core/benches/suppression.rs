@@ -69,7 +69,7 @@ fn audit(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new(format!("after {method}"), format!("{name}, {} cells, {hidden} hidden", protected.cube.len())), |b| {
             b.iter_batched(
                 || protected.marks.clone(),
-                |mut marks| amparo::audit::run(&protected.cube, &mut marks, limit, true, promise.as_ref()).unwrap(),
+                |mut marks| amparo::audit::run(&protected.cube, &mut marks, limit, true, promise.as_ref(), None).unwrap(),
                 BatchSize::LargeInput,
             )
         });

@@ -296,6 +296,8 @@ fn secondary_and_audit(
     let singletons = config.singletons;
     let promise = config.promise.as_ref();
     let deadline = suppression::Deadline::after(secondary.time_limit);
+    // Tables the attackers find, kept for the phases after (see `attacker::witness`).
+    let book = std::sync::Arc::new(crate::attacker::witness::Witnesses::new(table.values()));
     let mut choice = None;
     match (secondary.method, cube) {
         (SecondaryMethod::None, _) => {}
@@ -307,7 +309,7 @@ fn secondary_and_audit(
             let mut proven = vec![None; table.len()];
             let mut reached = vec![false; table.len()];
             loop {
-                suppression::protect_sensitive(table, marks, complements, secondary.cost, forced_published, promise, &mut proven, deadline)?;
+                suppression::protect_sensitive(table, marks, complements, secondary.cost, forced_published, promise, &mut proven, deadline, Some(&book))?;
                 if debug {
                     eprintln!("sensitive cells protected: {:.2?}", clock.elapsed());
                 }
@@ -322,11 +324,11 @@ fn secondary_and_audit(
                     eprintln!("singletons protected: {:.2?}", clock.elapsed());
                 }
                 let Some(promise) = promise else { break };
-                if suppression::protect_outsider_view(table, marks, promise, &mut reached, deadline)? == 0 {
+                if suppression::protect_outsider_view(table, marks, promise, &mut reached, deadline, Some(&book))? == 0 {
                     break;
                 }
             }
-            let republished = suppression::republish_exact_secondaries(table, marks, deadline)?;
+            let republished = suppression::republish_exact_secondaries(table, marks, deadline, Some(&book))?;
             if debug {
                 eprintln!("{republished} secondaries computable exactly published again: {:.2?}", clock.elapsed());
             }
@@ -343,7 +345,7 @@ fn secondary_and_audit(
         eprintln!("secondary suppression: {:.2?}", clock.elapsed());
     }
     let clock = std::time::Instant::now();
-    let audit = if policy.file.audit.enabled { Some(audit::run(table, marks, policy.file.audit.interval_limit, singletons, promise)?) } else { None };
+    let audit = if policy.file.audit.enabled { Some(audit::run(table, marks, policy.file.audit.interval_limit, singletons, promise, Some(&book))?) } else { None };
     if debug {
         eprintln!("audit: {:.2?}", clock.elapsed());
     }

@@ -5,6 +5,8 @@ use std::path::Path;
 
 use amparo::Policy;
 
+mod common;
+
 const TWO_WAY: &str = "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.r]\ncodes = [\"a\", \"b\"]\n[dimensions.c]\ncodes = [\"x\", \"y\", \"z\"]\n[primary]\nthreshold = 5\n[secondary]\nmethod = \"interval\"\n";
 const TWO_WAY_INPUT: &str = "r,c,n\na,x,3\na,y,10\na,z,12\nb,x,8\nb,y,9\nb,z,20\n";
 
@@ -274,10 +276,7 @@ mod property {
                 "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.r]\n[dimensions.c]\n[primary]\nthreshold = {threshold}\n[secondary]\nmethod = \"interval\"\n"
             );
             let p = policy(&text).unwrap();
-            let mut csv = String::from("r,c,n\n");
-            for (k, n) in counts.iter().enumerate() {
-                csv += &format!("r{},c{},{n}\n", k / cols, k % cols);
-            }
+            let csv = counts_csv(cols, &counts);
             let _ = rows;
             let result = protect_csv(&p, &csv).unwrap();
             prop_assume!(result.metadata.audit_outcome == amparo::AuditOutcome::Passed);
@@ -312,30 +311,8 @@ mod property {
         /// not, find the same cells narrowed (item 7 of issue 19), at both
         /// interval_limit settings (every interval, or sweeps and bounds).
         #[test]
-        fn the_protect_time_audit_and_the_published_audit_find_the_same_cells(
-            (rows, cols, counts, threshold) in table(),
-            hide in proptest::collection::vec(0u8..100, 1..40),
-            share in 5u8..60,
-            zeros_hidden in any::<bool>(),
-        ) {
-            let zeros = if zeros_hidden { "hide" } else { "publish" };
-            let text = format!(
-                "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.r]\n[dimensions.c]\n[primary]\nthreshold = {threshold}\nzeros = \"{zeros}\"\nsingletons = \"ignore\"\n"
-            );
-            let p = policy(&text).unwrap();
-            let mut csv = String::from("r,c,n\n");
-            for (k, n) in counts.iter().enumerate() {
-                csv += &format!("r{},c{},{n}\n", k / cols, k % cols);
-            }
-            let _ = rows;
-            let cube = amparo::build_cube(&p, &mut *amparo::io::read_table(&write_temp(&csv)).unwrap()).unwrap();
-            let mut marks = amparo::output::CellMarks::publish_all(&cube);
-            amparo::rules::apply_threshold(&cube, &p.file.primary, &mut marks);
-            for c in 0..cube.len() {
-                if !marks.is_hidden(c) && hide[c % hide.len()].wrapping_add((c * 37 % 100) as u8) % 100 < share {
-                    marks.hide(c, amparo::output::Status::Secondary, "chosen".into());
-                }
-            }
+        fn the_protect_time_audit_and_the_published_audit_find_the_same_cells(drawn in hidden_pattern()) {
+            let (p, cube, marks) = scattered(drawn);
             let promise = amparo::rules::OutsiderPromise::of(&p.file.primary, false);
             // The published values, as `amparo publish` writes them.
             let mut csv = String::from("r,c,published\n");
@@ -347,12 +324,111 @@ mod property {
             let mut outside: Vec<usize> = published.findings.iter().filter(|f| f.check == amparo::audit::published::Check::Protection).map(|f| f.cell).collect();
             outside.sort();
             for interval_limit in [usize::MAX, 0] {
-                let report = amparo::audit::run(&cube, &mut marks.clone(), interval_limit, false, promise.as_ref()).unwrap();
+                let report = amparo::audit::run(&cube, &mut marks.clone(), interval_limit, false, promise.as_ref(), None).unwrap();
                 let mut inside: Vec<usize> = report.findings.iter().map(|f| f.cell).collect();
                 inside.sort();
                 prop_assert_eq!(&inside, &outside, "interval_limit {}", interval_limit);
             }
         }
+
+        /// The protect-time audit given a book of tables found while
+        /// protecting (see `attacker::witness`) reports what it reports
+        /// without one, finding for finding and interval for interval, at
+        /// both interval_limit settings (every interval, or verdicts, where
+        /// a finding's interval may be proven by another route); the book holds tables an attacker
+        /// found on this publication and on one with fewer hidden cells,
+        /// and tables that do not fit: every hidden cell at 0, or moved
+        /// far up, which break the sums, and the same for the hidden inner
+        /// cells with every margin their sum, which moves published
+        /// margins. Taking any of those as shown would hide findings.
+        #[test]
+        fn the_audit_with_a_book_of_tables_reports_what_it_reports_without(
+            drawn in hidden_pattern(),
+            ends in proptest::collection::vec((0i64..6, 0i64..6), 1..8),
+        ) {
+            let (p, cube, marks) = scattered(drawn);
+            let promise = amparo::rules::OutsiderPromise::of(&p.file.primary, false);
+            let values = amparo::Additive::values(&cube);
+            let book = std::sync::Arc::new(amparo::attacker::witness::Witnesses::new(values));
+            // An attacker on fewer hidden cells (the first hidden cell
+            // published again), and one on these, each pushing every hidden
+            // cell towards drawn ends.
+            let mut fewer = marks.published.clone();
+            if let Some(first) = fewer.iter().position(Option::is_none) {
+                fewer[first] = Some(values[first]);
+            }
+            for published in [&fewer, &marks.published] {
+                if let Ok(mut attacker) = amparo::audit::Attacker::new(&cube, published) {
+                    attacker.keep_in(&book, None);
+                    attacker.explore(&crate::common::ends_around_values(&cube, published, &ends)).unwrap();
+                }
+            }
+            let hidden: Vec<u32> = (0..cube.len()).filter(|&c| marks.published[c].is_none()).map(|c| c as u32).collect();
+            book.keep(&hidden, &vec![0.0; hidden.len()]);
+            book.keep(&hidden, &hidden.iter().map(|&c| (2 * values[c as usize] + 9) as f64).collect::<Vec<f64>>());
+            // Tables that add up but move published margins: the hidden
+            // inner cells at 0, or moved far up, and every margin their sum.
+            for moved in [0, 9] {
+                let inner: Vec<i64> = (0..cube.len()).map(|c| if cube.is_inner(c) && marks.published[c].is_none() { moved * (values[c] + 1) } else { values[c] }).collect();
+                let table = cube.margins_from_inner(&inner).unwrap();
+                let all: Vec<u32> = (0..cube.len() as u32).collect();
+                book.keep(&all, &table.iter().map(|&v| v as f64).collect::<Vec<f64>>());
+            }
+            for interval_limit in [usize::MAX, 0] {
+                let (mut without, mut with) = (marks.clone(), marks.clone());
+                let expected = amparo::audit::run(&cube, &mut without, interval_limit, false, promise.as_ref(), None).unwrap();
+                let report = amparo::audit::run(&cube, &mut with, interval_limit, false, promise.as_ref(), Some(&*book)).unwrap();
+                // What each finding says; whether its interval is known exact,
+                // and the published cells named as pinning it (one of several
+                // sets, by the LP's last basis), may come from another proof.
+                let said = |r: &amparo::audit::AuditReport| -> Vec<_> { r.findings.iter().map(|f| (f.cell, f.interval, f.required, f.outsider)).collect() };
+                prop_assert_eq!(said(&report), said(&expected), "interval_limit {}", interval_limit);
+                prop_assert_eq!(report.passed(), expected.passed());
+                // With every interval computed, each is exact and in the marks.
+                if interval_limit == usize::MAX {
+                    prop_assert!(report.findings.iter().all(|f| f.exact));
+                    prop_assert_eq!((&with.lower, &with.upper), (&without.lower, &without.upper));
+                }
+            }
+        }
+    }
+
+    /// The input CSV of a two-way table of `counts`, `cols` to a row.
+    fn counts_csv(cols: usize, counts: &[i64]) -> String {
+        let mut csv = String::from("r,c,n\n");
+        for (k, n) in counts.iter().enumerate() {
+            csv += &format!("r{},c{},{n}\n", k / cols, k % cols);
+        }
+        csv
+    }
+
+    /// A table (see [`table`]) and a pattern of hidden cells: bytes that
+    /// draw them, the share of cells hidden, and whether zeros are hidden.
+    type HiddenPattern = ((usize, usize, Vec<i64>, i64), Vec<u8>, u8, bool);
+
+    fn hidden_pattern() -> impl Strategy<Value = HiddenPattern> {
+        (table(), proptest::collection::vec(0u8..100, 1..40), 5u8..60, any::<bool>())
+    }
+
+    /// The drawn two-way table with its small cells hidden (by its
+    /// threshold) and a scattered share of the others.
+    fn scattered(((rows, cols, counts, threshold), hide, share, zeros_hidden): HiddenPattern) -> (Policy, amparo::Cube, amparo::output::CellMarks) {
+        let zeros = if zeros_hidden { "hide" } else { "publish" };
+        let text = format!(
+            "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.r]\n[dimensions.c]\n[primary]\nthreshold = {threshold}\nzeros = \"{zeros}\"\nsingletons = \"ignore\"\n"
+        );
+        let p = policy(&text).unwrap();
+        let csv = counts_csv(cols, &counts);
+        let _ = rows;
+        let cube = amparo::build_cube(&p, &mut *amparo::io::read_table(&write_temp(&csv)).unwrap()).unwrap();
+        let mut marks = amparo::output::CellMarks::publish_all(&cube);
+        amparo::rules::apply_threshold(&cube, &p.file.primary, &mut marks);
+        for c in 0..cube.len() {
+            if !marks.is_hidden(c) && hide[c % hide.len()].wrapping_add((c * 37 % 100) as u8) % 100 < share {
+                marks.hide(c, amparo::output::Status::Secondary, "chosen".into());
+            }
+        }
+        (p, cube, marks)
     }
 
     /// A CSV in a temporary file that lives as long as the test process.

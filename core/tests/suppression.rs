@@ -255,7 +255,7 @@ proptest! {
                 out.marks.hide(c, Status::Secondary, std::sync::Arc::from("scattered"));
             }
         }
-        let report = amparo::audit::run(&out.cube, &mut out.marks, usize::MAX, false, None).unwrap();
+        let report = amparo::audit::run(&out.cube, &mut out.marks, usize::MAX, false, None, None).unwrap();
         prop_assert!(report.intervals_computed);
         let mut attacker = amparo::audit::Attacker::new(&out.cube, &out.marks.published).unwrap();
         for cell in (0..out.cube.len()).filter(|&c| out.marks.published[c].is_none()) {

@@ -4,6 +4,7 @@
 //! It sits beside the attacker so that the protected table's output, which
 //! carries its report, stays below the publication gate.
 
+use super::witness::Witnesses;
 use super::{local, outsider_breach, singleton_findings, Attacker, Interval, SingletonFinding, EPS, SINGLETON_LP_LIMIT};
 use crate::error::Fallible;
 use crate::marks::CellMarks;
@@ -166,14 +167,19 @@ const PINNING_CELLS_LISTED: usize = 6;
 /// every sensitive cell's protection levels, and every hidden cell's
 /// outsider's promise, against its interval; with `singletons`, the
 /// `singletons` check on tables up to [`SINGLETON_LP_LIMIT`] cells.
+///
+/// `book`: tables attackers found while protecting `table` (see
+/// [`super::witness`]). Each one the audit checks fits the publication
+/// shows, without an LP, the values it takes each cell to.
 pub fn run(
     table: &dyn Additive,
     marks: &mut CellMarks,
     interval_limit: usize,
     singletons: bool,
     promise: Option<&OutsiderPromise>,
+    book: Option<&Witnesses>,
 ) -> Fallible<AuditReport> {
-    let mut report = run_intervals(table, marks, interval_limit, promise)?;
+    let mut report = run_intervals(table, marks, interval_limit, promise, book)?;
     report.singletons_checked = singletons && table.len() <= SINGLETON_LP_LIMIT;
     if report.singletons_checked {
         report.singleton_findings = singleton_findings(table, marks)?;
@@ -195,6 +201,7 @@ fn run_intervals(
     marks: &mut CellMarks,
     interval_limit: usize,
     promise: Option<&OutsiderPromise>,
+    book: Option<&Witnesses>,
 ) -> Fallible<AuditReport> {
     let constraints = table.constraints();
     let hidden: Vec<usize> = (0..table.len()).filter(|&c| marks.published[c].is_none()).collect();
@@ -221,7 +228,14 @@ fn run_intervals(
     let clock = std::time::Instant::now();
     let debug = std::env::var_os("AMPARO_DEBUG").is_some();
     let local = local::LocalAttacker::new(table, &marks.published);
+    let found = book.map(|book| book.reach(table, &marks.published));
+    if let Some(found) = &found {
+        if debug {
+            eprintln!("audit: {} of {} tables found while protecting fit the publication, checked in {:.1?}", found.fitting, found.kept, clock.elapsed());
+        }
+    }
     if !report.intervals_computed {
+        needs.retain(|&(cell, low, high)| !found.as_ref().is_some_and(|found| found.reaches(cell, low, high)));
         // Only the verdict: a hypercube of hidden cells around a cell proves
         // what it can reach without an LP, and a cell held only to the
         // outsider's promise keeps it when bounds propagated through the
@@ -234,7 +248,7 @@ fn run_intervals(
         // Attackers over regions of a large table show most of the rest
         // reach both ends (see `region`; the table's values are the true ones here).
         if table.len() > super::region::REGIONS_ABOVE && !needs.is_empty() {
-            let (safe, _) = super::region::judge(table, &marks.published, &needs, None)?;
+            let (safe, _) = super::region::judge(table, &marks.published, &needs, None, None)?;
             needs = needs.iter().zip(&safe).filter(|(_, &safe)| !safe).map(|(&need, _)| need).collect();
         }
         if debug {
@@ -246,8 +260,12 @@ fn run_intervals(
     }
     let mut attacker = Attacker::new(table, &marks.published)?;
     // The true table fits every published cell: it shows, without an LP,
-    // that each hidden cell reaches its own value.
+    // that each hidden cell reaches its own value; so do the tables found
+    // while protecting that fit, that each reaches what they show.
     attacker.saw(|cell| table.value(cell));
+    if let Some(found) = &found {
+        attacker.saw_between(|cell| found.range(cell));
+    }
     if !report.intervals_computed {
         let built = clock.elapsed();
         attacker.explore(&needs)?;

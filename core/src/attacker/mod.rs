@@ -22,6 +22,7 @@ pub mod hypercube;
 pub mod local;
 pub mod region;
 mod singletons;
+pub mod witness;
 
 pub use singletons::{singleton_findings, singleton_findings_of, SingletonFinding, SINGLETON_LP_LIMIT};
 
@@ -167,6 +168,16 @@ pub struct Attacker {
     /// a cell's own LP stopped is an error, which the caller reports as
     /// out of time.
     sweeps_until: Option<std::time::Instant>,
+    /// Where the tables it finds are kept for later phases (see [`witness`]).
+    keeping: Option<Keeping>,
+}
+
+/// A book of tables the attacker cannot rule out, and each of the
+/// attacker's columns' cell in the book's table (per component).
+#[derive(Clone)]
+struct Keeping {
+    book: std::sync::Arc<witness::Witnesses>,
+    cells: Vec<Vec<u32>>,
 }
 
 impl Attacker {
@@ -231,7 +242,7 @@ impl Attacker {
             rows_of.entry(comps.find(r.terms[0].0)).or_default().push(i);
         }
         let cap = 2.0 * published.iter().flatten().map(|&v| v.max(0) as f64).sum::<f64>() + 1.0;
-        let mut attacker = Attacker { components: Vec::with_capacity(members.len()), place: vec![None; n], cap, sweeps_until: until };
+        let mut attacker = Attacker { components: Vec::with_capacity(members.len()), place: vec![None; n], cap, sweeps_until: until, keeping: None };
         let mut local = vec![usize::MAX; hidden.len()];
         for (root, cols) in members {
             let id = attacker.components.len();
@@ -327,6 +338,9 @@ impl Attacker {
         let value = match solved.status() {
             HighsModelStatus::Optimal => {
                 comp.record(solved.get_solution().columns());
+                if let Some(keeping) = &self.keeping {
+                    keeping.book.keep(&keeping.cells[id], solved.get_solution().columns());
+                }
                 if let Some(out) = duals {
                     *out = solved.get_solution().dual_rows().to_vec();
                 }
@@ -435,13 +449,14 @@ impl Attacker {
         }
         type Request = (Vec<(usize, i64, i64)>, u64, Seen);
         let until = self.sweeps_until;
+        let keeping = self.keeping.clone();
         std::thread::scope(|scope| -> Fallible<()> {
             let (requests, helper_requests) = std::sync::mpsc::channel::<Request>();
             let (helper_replies, replies) = std::sync::mpsc::channel::<Fallible<(bool, Seen)>>();
             // The helper owns its attacker (HiGHS models stay on the thread
             // that made them) and is built while the first sweep runs here.
             scope.spawn(move || {
-                let mut helper = match Attacker::until(table, published, until) {
+                let mut helper = match Attacker::helper(table, published, until, keeping) {
                     Ok(helper) => helper,
                     Err(e) => {
                         let _ = helper_replies.send(Err(e));
@@ -529,6 +544,9 @@ impl Attacker {
         }
         if solved.status() == HighsModelStatus::Optimal {
             comp.record(solved.get_solution().columns());
+            if let Some(keeping) = &self.keeping {
+                keeping.book.keep(&keeping.cells[id], solved.get_solution().columns());
+            }
         }
         let mut model = Model::from(solved);
         if unbounded {
@@ -546,6 +564,29 @@ impl Attacker {
         Ok(())
     }
 
+    /// Keep every table this attacker finds from here on in `book` (see
+    /// [`witness`]; protect time only, where the table's values are the
+    /// true ones). `cells`: each of the attacker's cells' index in the
+    /// book's table, when the attacker is on part of it (a region).
+    pub fn keep_in(&mut self, book: &std::sync::Arc<witness::Witnesses>, cells: Option<&[usize]>) {
+        let mut columns: Vec<Vec<u32>> = self.components.iter().map(|c| vec![0; c.min_seen.len()]).collect();
+        for (cell, place) in self.place.iter().enumerate() {
+            if let Some((id, i)) = *place {
+                columns[id][i] = cells.map_or(cell, |cells| cells[cell]) as u32;
+            }
+        }
+        self.keeping = Some(Keeping { book: book.clone(), cells: columns });
+    }
+
+    /// A second attacker over the same `table` and `published` (for
+    /// another thread), stopping its LPs at `until` and keeping what it
+    /// finds where the first does (`keeping`, the first's).
+    fn helper(table: &dyn Additive, published: &[Option<i64>], until: Option<std::time::Instant>, keeping: Option<Keeping>) -> Fallible<Attacker> {
+        let mut helper = Attacker::until(table, published, until)?;
+        helper.keeping = keeping;
+        Ok(helper)
+    }
+
     /// Record a table the attacker cannot rule out, known from elsewhere:
     /// at protect time the true one (it fits every published cell), which
     /// shows without an LP that each hidden cell reaches its own value, so
@@ -557,6 +598,20 @@ impl Attacker {
                 let v = value(cell) as f64;
                 comp.min_seen[i] = comp.min_seen[i].min(v);
                 comp.max_seen[i] = comp.max_seen[i].max(v);
+            }
+        }
+    }
+
+    /// Record what tables the attacker cannot rule out, known from
+    /// elsewhere, take each hidden cell to: the smallest and largest value
+    /// `range` gives it (see [`witness::Reach`]).
+    pub fn saw_between(&mut self, range: impl Fn(usize) -> (f64, f64)) {
+        for (cell, place) in self.place.iter().enumerate() {
+            if let Some((id, i)) = *place {
+                let comp = &mut self.components[id];
+                let (low, high) = range(cell);
+                comp.min_seen[i] = comp.min_seen[i].min(low);
+                comp.max_seen[i] = comp.max_seen[i].max(high);
             }
         }
     }
@@ -801,10 +856,11 @@ pub(crate) fn on_two_cores<T: Sync + Clone, R: Send>(
     let first: Vec<T> = items.iter().step_by(2).cloned().collect();
     let second: Vec<T> = items.iter().skip(1).step_by(2).cloned().collect();
     let seen = attacker.seen_so_far();
+    let keeping = attacker.keeping.clone();
     let work = &work;
     std::thread::scope(|scope| -> Fallible<Vec<R>> {
         let other = scope.spawn(|| -> Fallible<Vec<R>> {
-            let mut attacker = Attacker::new(table, published)?;
+            let mut attacker = Attacker::helper(table, published, None, keeping)?;
             attacker.learn(&seen);
             work(&mut attacker, &second, false)
         });

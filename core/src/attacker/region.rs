@@ -25,7 +25,9 @@
 //! these need nothing beyond the region.)
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
+use super::witness::Witnesses;
 use super::Attacker;
 use crate::error::Fallible;
 use crate::table::{Additive, Constraint, Dimension};
@@ -44,9 +46,17 @@ const LARGEST_REGION: f64 = 0.25;
 /// Per target of `targets` (cell, low, high): whether the region attackers
 /// show it reaches both `low` and `high` (`safe`) or shows it cannot
 /// (`exposed`); both false when neither decides. The table's values are
-/// the true ones (protect time). Targets not judged by `until` stay undecided.
-pub fn judge(table: &dyn Additive, published: &[Option<i64>], targets: &[(usize, i64, i64)], until: Option<std::time::Instant>) -> Fallible<(Vec<bool>, Vec<bool>)> {
-    judge_splitting(table, published, targets, until, SMALL_DIMENSION, LARGEST_REGION)
+/// the true ones (protect time). Targets not judged by `until` stay
+/// undecided. The inner attackers' solutions are tables the whole attacker
+/// cannot rule out: kept in `book` when there is one (see [`super::witness`]).
+pub fn judge(
+    table: &dyn Additive,
+    published: &[Option<i64>],
+    targets: &[(usize, i64, i64)],
+    until: Option<std::time::Instant>,
+    book: Option<&Arc<Witnesses>>,
+) -> Fallible<(Vec<bool>, Vec<bool>)> {
+    judge_regions(table, published, targets, until, (SMALL_DIMENSION, LARGEST_REGION), book)
 }
 
 /// [`judge`], splitting every dimension with more than `small` codes and
@@ -59,6 +69,19 @@ pub fn judge_splitting(
     until: Option<std::time::Instant>,
     small: usize,
     largest: f64,
+) -> Fallible<(Vec<bool>, Vec<bool>)> {
+    judge_regions(table, published, targets, until, (small, largest), None)
+}
+
+/// [`judge`], splitting every dimension with more than `small` codes and
+/// judging regions of up to `largest` of the table's cells.
+fn judge_regions(
+    table: &dyn Additive,
+    published: &[Option<i64>],
+    targets: &[(usize, i64, i64)],
+    until: Option<std::time::Instant>,
+    (small, largest): (usize, f64),
+    book: Option<&Arc<Witnesses>>,
 ) -> Fallible<(Vec<bool>, Vec<bool>)> {
     let mut safe = vec![false; targets.len()];
     let mut exposed = vec![false; targets.len()];
@@ -73,7 +96,7 @@ pub fn judge_splitting(
             groups.entry(keys.of(cell)[..split].iter().map(|&k| k & !TOP).collect()).or_default().push(t);
         }
         let groups: Vec<(Vec<u32>, Vec<usize>)> = groups.into_iter().collect();
-        let context = Context { table, published, constraints: &constraints, of_cell: &of_cell, keys: &keys, until, largest };
+        let context = Context { table, published, constraints: &constraints, of_cell: &of_cell, keys: &keys, until, largest, book };
         // Regions are independent: one share on each core.
         let verdicts = std::thread::scope(|scope| -> Fallible<Vec<(usize, bool, bool)>> {
             let context = &context;
@@ -105,6 +128,7 @@ struct Context<'a> {
     keys: &'a RegionKeys,
     until: Option<std::time::Instant>,
     largest: f64,
+    book: Option<&'a Arc<Witnesses>>,
 }
 
 impl Context<'_> {
@@ -156,6 +180,9 @@ impl Context<'_> {
         let outer: Vec<Option<i64>> = region.cells.iter().map(|&c| self.published[c]).collect();
         let mut local_targets: Vec<(usize, i64, i64)> = targets.iter().map(|&(_, (cell, low, high))| (local[&cell], low, high)).collect();
         let mut inner_attacker = Attacker::until(&region, &inner, self.until)?;
+        if let Some(book) = self.book {
+            inner_attacker.keep_in(book, Some(&region.cells));
+        }
         inner_attacker.saw(|i| region.values[i]);
         inner_attacker.settle(&region, &inner, &mut local_targets)?;
         let mut left: Vec<(usize, i64, i64)> = Vec::new();

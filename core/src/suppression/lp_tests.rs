@@ -123,7 +123,7 @@ fn protection_on_neighbourhoods_holds(table: &dyn Additive) -> Result<(), TestCa
     let (mut marks, targets) = primaries(table);
     let forced = vec![false; table.len()];
     let deadline = Deadline::after(600.0);
-    protect_cells(table, &mut marks, &targets, "protects a sensitive cell", CostKind::Unit, &forced, deadline, Reach::Neighbourhood).unwrap();
+    protect_cells(table, &mut marks, &targets, "protects a sensitive cell", CostKind::Unit, &forced, deadline, Reach::Neighbourhood, None).unwrap();
     let mut attacker = Attacker::new(table, &marks.published).unwrap();
     for &(cell, lower, upper) in &targets {
         let v = table.value(cell);

@@ -55,6 +55,7 @@ use lp::{protect_cells, Reach};
 
 use std::sync::Arc;
 
+use crate::attacker::witness::Witnesses;
 use crate::attacker::Attacker;
 use crate::error::Fallible;
 use crate::marks::{CellMarks, Status};
@@ -209,6 +210,10 @@ pub fn choose(method: SecondaryMethod, table: &dyn Additive, lp_limit: usize) ->
 /// levels each cell was last shown to keep: hiding more cells only widens
 /// an attacker's intervals, so a cell whose levels have not grown since is
 /// not looked at again.
+///
+/// `book` holds the tables attackers found on `table` so far (see
+/// [`crate::attacker::witness`]): they settle cells without an LP, and the
+/// attackers here keep theirs in it.
 #[allow(clippy::too_many_arguments)]
 pub fn protect_sensitive(
     table: &dyn Additive,
@@ -219,6 +224,7 @@ pub fn protect_sensitive(
     promise: Option<&OutsiderPromise>,
     proven: &mut [Option<(i64, i64)>],
     deadline: Deadline,
+    book: Option<&Arc<Witnesses>>,
 ) -> Fallible<usize> {
     let targets = unproven(marks, proven);
     let reason = "protects a sensitive cell";
@@ -227,7 +233,7 @@ pub fn protect_sensitive(
             let (hidden, left) = protect_by_patterns(cube, marks, &targets, reason, cost_kind, forced_published, deadline)?;
             // Cells no pattern could protect (a sparse corner of the table)
             // get protection LPs: slow at this size, but few; in the time left.
-            hidden + protect_cells(table, marks, &left, reason, cost_kind, forced_published, deadline, Reach::Neighbourhood)?
+            hidden + protect_cells(table, marks, &left, reason, cost_kind, forced_published, deadline, Reach::Neighbourhood, book)?
         }
         (Complements::Modular, _) => {
             let parts: Vec<(&crate::table::Cube, Option<&[usize]>)> = match (table.as_cube(), table.as_linked()) {
@@ -253,10 +259,10 @@ pub fn protect_sensitive(
             if std::env::var_os("AMPARO_DEBUG").is_some() {
                 eprintln!("modular: {} sensitive cells without a hypercube certificate, checked over the whole table", targets.len());
             }
-            hidden + protect_cells(table, marks, &targets, reason, cost_kind, forced_published, deadline, Reach::Neighbourhood)?
+            hidden + protect_cells(table, marks, &targets, reason, cost_kind, forced_published, deadline, Reach::Neighbourhood, book)?
         }
         (Complements::Patterns, None) => return Err(one_table_only(SecondaryMethod::Patterns)),
-        (Complements::Optimal, _) => protect_cells(table, marks, &targets, reason, cost_kind, forced_published, deadline, Reach::Whole)?,
+        (Complements::Optimal, _) => protect_cells(table, marks, &targets, reason, cost_kind, forced_published, deadline, Reach::Whole, book)?,
     };
     for (was, now) in proven.iter_mut().zip(&marks.protection) {
         *was = *now;
@@ -271,19 +277,31 @@ pub fn protect_sensitive(
 /// were. One pass settles all of them: publishing one such cell changes no
 /// other cell's interval. Cells the policy hides stay hidden. Returns how
 /// many were published. (Issue 20 found 203 such cells across `interval`
-/// outputs; GaussSuppression never keeps one.)
-pub fn republish_exact_secondaries(table: &dyn Additive, marks: &mut CellMarks, deadline: Deadline) -> Fallible<usize> {
+/// outputs; GaussSuppression never keeps one.) A table attackers found
+/// before (in `book`, see [`crate::attacker::witness`]) that still fits and
+/// moves a cell by a whole unit shows it is not exact, without an LP.
+pub fn republish_exact_secondaries(table: &dyn Additive, marks: &mut CellMarks, deadline: Deadline, book: Option<&Arc<Witnesses>>) -> Fallible<usize> {
     let values = table.values();
+    let clock = std::time::Instant::now();
+    let found = book.map(|book| book.reach(table, &marks.published));
     let mut targets: Vec<(usize, i64, i64)> = (0..table.len())
         .filter(|&c| marks.status[c] == Status::Secondary && marks.reason[c].as_deref() != Some(crate::marks::POLICY_HIDDEN_REASON))
+        .filter(|&c| !found.as_ref().is_some_and(|found| found.moves_a_unit(c, values[c])))
         .map(|c| (c, values[c] - 1, values[c] + 1))
         .collect();
+    if std::env::var_os("AMPARO_DEBUG").is_some() {
+        if let Some(found) = &found {
+            eprintln!("exact secondaries: {} secondaries left by {} of {} tables found before, at {:.2?}", targets.len(), found.fitting, found.kept, clock.elapsed());
+        }
+    }
     if targets.is_empty() {
         return Ok(0);
     }
-    let clock = std::time::Instant::now();
     let mut attacker = Attacker::until(table, &marks.published, deadline.at())
         .map_err(|e| deadline.blame(e, || deadline.exceeded(&format!("checking which of {} secondary cells the published cells determine exactly", targets.len()), table.len(), "")))?;
+    if let Some(book) = book {
+        attacker.keep_in(book, None);
+    }
     attacker.saw(|cell| values[cell]);
     let built = clock.elapsed();
     // Cells seen a whole number away from their value on either side are
@@ -381,8 +399,23 @@ fn unproven(marks: &CellMarks, proven: &[Option<(i64, i64)>]) -> Vec<(usize, i64
 /// feasible, so they are not looked at again. (A cell kept by being shown
 /// to hold the threshold or more is looked at again: once more cells are
 /// hidden it may admit a small count.)
-pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promise: &OutsiderPromise, reached: &mut [bool], deadline: Deadline) -> Fallible<usize> {
+///
+/// `book`: as for [`protect_sensitive`]; a table found before that still
+/// fits and takes a cell to both ends shows it reaches them.
+pub fn protect_outsider_view(
+    table: &dyn Additive,
+    marks: &mut CellMarks,
+    promise: &OutsiderPromise,
+    reached: &mut [bool],
+    deadline: Deadline,
+    book: Option<&Arc<Witnesses>>,
+) -> Fallible<usize> {
     let (low, high) = promise.range();
+    let clock = std::time::Instant::now();
+    let found = book.map(|book| book.reach(table, &marks.published));
+    for (cell, reached) in reached.iter_mut().enumerate() {
+        *reached |= marks.is_hidden(cell) && found.as_ref().is_some_and(|found| found.reaches(cell, low, high));
+    }
     let mut targets: Vec<(usize, i64, i64)> = (0..table.len()).filter(|&c| marks.is_hidden(c) && !reached[c]).map(|c| (c, low, high)).collect();
     // A hypercube of hidden cells that lets a cell reach both ends proves
     // it keeps the promise by look-ups (most small cells and their
@@ -394,7 +427,6 @@ pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promis
     for &(cell, _, _) in &targets {
         reached[cell] = false;
     }
-    let clock = std::time::Instant::now();
     // Cells shown to hold the threshold or more keep it too; left out of
     // the sweeps, which they would only pull away from the others.
     let local = crate::attacker::local::LocalAttacker::new(table, &marks.published);
@@ -402,11 +434,14 @@ pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promis
     // Attackers over regions of a large table show most of the rest reach
     // both ends (see `attacker::region`), before the whole table's sweeps.
     if table.len() > crate::attacker::region::REGIONS_ABOVE && !targets.is_empty() {
-        let (safe, _) = crate::attacker::region::judge(table, &marks.published, &targets, deadline.at())?;
+        let (safe, _) = crate::attacker::region::judge(table, &marks.published, &targets, deadline.at(), book)?;
         for (&(cell, _, _), _) in targets.iter().zip(&safe).filter(|(_, &safe)| safe) {
             reached[cell] = true;
         }
         targets = targets.iter().zip(&safe).filter(|(_, &safe)| !safe).map(|(&target, _)| target).collect();
+    }
+    if std::env::var_os("AMPARO_DEBUG").is_some() {
+        eprintln!("outsider's promise: {} hidden cells left by tables found before, certificates, bounds and regions at {:.1?}", targets.len(), clock.elapsed());
     }
     if targets.is_empty() {
         return Ok(0);
@@ -414,6 +449,9 @@ pub fn protect_outsider_view(table: &dyn Additive, marks: &mut CellMarks, promis
     let mut attacker = Attacker::until(table, &marks.published, deadline.at()).map_err(|e| {
         deadline.blame(e, || deadline.exceeded(&format!("the check that hidden cells keep the outsider's promise had {} hidden cells to look at", targets.len()), table.len(), &deadline.faster_methods(table)))
     })?;
+    if let Some(book) = book {
+        attacker.keep_in(book, None);
+    }
     attacker.saw(|cell| table.value(cell));
     // Cells the sweeps or certificates around their solutions settle reach both ends.
     for &(cell, _, _) in &targets {
@@ -641,7 +679,7 @@ pub fn fast(
         if std::env::var_os("AMPARO_DEBUG").is_some() {
             eprintln!("fast: {hidden_now} secondary cells so far, {added} for singletons, {} hidden cells pinned by bounds", pinned.len());
         }
-        let repaired = protect_cells(cube, marks, &pinned, "keeps a hidden cell from being computed", cost_kind, forced_published, deadline, Reach::Whole)?;
+        let repaired = protect_cells(cube, marks, &pinned, "keeps a hidden cell from being computed", cost_kind, forced_published, deadline, Reach::Whole, None)?;
         hidden_now += added + repaired;
         if repaired == 0 {
             return Ok(hidden_now);

@@ -314,10 +314,10 @@ impl Run<'_> {
         // in rounds over the whole table.
         let mut reached = vec![false; sub.len()];
         loop {
-            protect_cells(&sub, &mut local, &targets, self.reason, self.cost_kind, &forced, self.deadline, Reach::Grid(&steering))?;
+            protect_cells(&sub, &mut local, &targets, self.reason, self.cost_kind, &forced, self.deadline, Reach::Grid(&steering), None)?;
             let Some(promise) = self.promise else { break };
             let before = local.protection.clone();
-            if super::protect_outsider_view(&sub, &mut local, promise, &mut reached, self.deadline)? == 0 {
+            if super::protect_outsider_view(&sub, &mut local, promise, &mut reached, self.deadline, None)? == 0 {
                 break;
             }
             targets = (0..sub.len()).filter(|&k| local.protection[k] != before[k]).filter_map(|k| local.protection[k].map(|(lo, up)| (k, lo, up))).collect();
