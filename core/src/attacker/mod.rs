@@ -194,39 +194,18 @@ impl Attacker {
     /// first LP, on a table of 4*10^5 cells, spent minutes in HiGHS's
     /// presolve: B2's promise check ran past its time limit there.)
     pub fn until(table: &dyn Additive, published: &[Option<i64>], until: Option<std::time::Instant>) -> Fallible<Attacker> {
+        let fixed: Vec<Option<f64>> = published.iter().map(|v| v.map(|v| v as f64)).collect();
+        Attacker::fixing(table, &fixed, until)
+    }
+
+    /// [`until`](Self::until) with the cells that are not free fixed at any
+    /// value, whole or not (`None`: free, as a hidden cell): the region
+    /// attackers of a publication hold the cells outside a region at a table
+    /// the attacker cannot rule out (see [`region::judge_around`]). Counts
+    /// are summed in floating point, exactly while they stay below 2^53.
+    pub fn fixing(table: &dyn Additive, published: &[Option<f64>], until: Option<std::time::Instant>) -> Fallible<Attacker> {
         let n = table.len();
-        if published.len() != n {
-            fail!(Data, "the published values have {} cells, the table {n}", published.len());
-        }
-        let hidden: Vec<usize> = (0..n).filter(|&c| published[c].is_none()).collect();
-        let mut col_of = vec![usize::MAX; n];
-        for (k, &c) in hidden.iter().enumerate() {
-            col_of[c] = k;
-        }
-        let mut rows: Vec<Row> = Vec::new();
-        for (index, con) in table.constraints().into_iter().enumerate() {
-            let mut terms = Vec::new();
-            let mut rhs: i128 = 0;
-            match published[con.total] {
-                Some(v) => rhs += v as i128,
-                None => terms.push((col_of[con.total], -1.0)),
-            }
-            for &p in &con.parts {
-                match published[p] {
-                    Some(v) => rhs -= v as i128,
-                    None => terms.push((col_of[p], 1.0)),
-                }
-            }
-            if !terms.is_empty() {
-                rows.push(Row { terms, rhs: rhs as f64, constraint: index });
-            } else if rhs != 0 {
-                fail!(
-                    Data,
-                    "the published cells do not add up: the margin ({}) differs from the sum of its published cells",
-                    table.describe(con.total)
-                );
-            }
-        }
+        let (hidden, rows) = hidden_rows(table, published)?;
         let mut comps = Components::new(hidden.len());
         for r in &rows {
             for w in r.terms.windows(2) {
@@ -241,7 +220,7 @@ impl Attacker {
         for (i, r) in rows.iter().enumerate() {
             rows_of.entry(comps.find(r.terms[0].0)).or_default().push(i);
         }
-        let cap = 2.0 * published.iter().flatten().map(|&v| v.max(0) as f64).sum::<f64>() + 1.0;
+        let cap = 2.0 * published.iter().flatten().map(|&v| v.max(0.0)).sum::<f64>() + 1.0;
         let mut attacker = Attacker { components: Vec::with_capacity(members.len()), place: vec![None; n], cap, sweeps_until: until, keeping: None };
         let mut local = vec![usize::MAX; hidden.len()];
         for (root, cols) in members {
@@ -700,6 +679,75 @@ impl Attacker {
         let seen_high = self.components[id].max_seen[i] >= high as f64 - EPS;
         Ok(seen_high || self.optimise(cell, false)?.map_or(true, |v| v >= high as f64 - EPS))
     }
+}
+
+/// The hidden cells (`published` is `None`) and the attacker's rows over
+/// them: each constraint of `table` with a hidden cell, the published ones
+/// moved to its right-hand side. Fails when a constraint of published cells
+/// alone does not add up.
+fn hidden_rows(table: &dyn Additive, published: &[Option<f64>]) -> Fallible<(Vec<usize>, Vec<Row>)> {
+    let n = table.len();
+    if published.len() != n {
+        fail!(Data, "the published values have {} cells, the table {n}", published.len());
+    }
+    let hidden: Vec<usize> = (0..n).filter(|&c| published[c].is_none()).collect();
+    let mut col_of = vec![usize::MAX; n];
+    for (k, &c) in hidden.iter().enumerate() {
+        col_of[c] = k;
+    }
+    let mut rows: Vec<Row> = Vec::new();
+    for (index, con) in table.constraints().into_iter().enumerate() {
+        let mut terms = Vec::new();
+        let mut rhs = 0.0;
+        match published[con.total] {
+            Some(v) => rhs += v,
+            None => terms.push((col_of[con.total], -1.0)),
+        }
+        for &p in &con.parts {
+            match published[p] {
+                Some(v) => rhs -= v,
+                None => terms.push((col_of[p], 1.0)),
+            }
+        }
+        if !terms.is_empty() {
+            rows.push(Row { terms, rhs, constraint: index });
+        } else if rhs.abs() > EPS {
+            fail!(Data, "the published cells do not add up: the margin ({}) differs from the sum of its published cells", table.describe(con.total));
+        }
+    }
+    Ok((hidden, rows))
+}
+
+/// A table the attacker cannot rule out, in the middle of them: the
+/// interior-point method's answer to "any table that fits" (no objective,
+/// no crossover to a vertex), which lies near the analytic centre of the
+/// tables that fit, so each hidden cell has room to move both ways. A
+/// vertex, which the simplex method gives, holds many hidden cells at 0.
+/// Published cells hold their value. `None` when the solver does not end
+/// at an optimum (the caller goes on without a centre).
+pub fn interior_table(table: &dyn Additive, published: &[Option<i64>]) -> Fallible<Option<Vec<f64>>> {
+    let fixed: Vec<Option<f64>> = published.iter().map(|v| v.map(|v| v as f64)).collect();
+    let (hidden, rows) = hidden_rows(table, &fixed)?;
+    let mut pb = RowProblem::default();
+    let vars: Vec<Col> = hidden.iter().map(|_| pb.add_column(0.0, 0.0..)).collect();
+    for r in &rows {
+        let terms: Vec<(Col, f64)> = r.terms.iter().map(|&(k, a)| (vars[k], a)).collect();
+        pb.add_row(r.rhs..=r.rhs, &terms);
+    }
+    let mut model = pb.optimise(Sense::Minimise);
+    model.make_quiet();
+    model.set_option("solver", "ipm");
+    model.set_option("run_crossover", "off");
+    let solved = solve(model)?;
+    if solved.status() != HighsModelStatus::Optimal {
+        return Ok(None);
+    }
+    let x = solved.get_solution().columns().to_vec();
+    let mut point: Vec<f64> = fixed.iter().map(|v| v.unwrap_or(0.0)).collect();
+    for (k, &c) in hidden.iter().enumerate() {
+        point[c] = x[k].max(0.0);
+    }
+    Ok(Some(point))
 }
 
 /// A hidden cell that breaks the outsider's promise: its interval, or a

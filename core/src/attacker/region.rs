@@ -56,7 +56,7 @@ pub fn judge(
     until: Option<std::time::Instant>,
     book: Option<&Arc<Witnesses>>,
 ) -> Fallible<(Vec<bool>, Vec<bool>)> {
-    judge_regions(table, published, targets, until, (SMALL_DIMENSION, LARGEST_REGION), book)
+    judge_regions(table, published, targets, until, (SMALL_DIMENSION, LARGEST_REGION), Centre::Truth(book))
 }
 
 /// [`judge`], splitting every dimension with more than `small` codes and
@@ -70,7 +70,43 @@ pub fn judge_splitting(
     small: usize,
     largest: f64,
 ) -> Fallible<(Vec<bool>, Vec<bool>)> {
-    judge_regions(table, published, targets, until, (small, largest), None)
+    judge_regions(table, published, targets, until, (small, largest), Centre::Truth(None))
+}
+
+/// Per target of `targets` (cell, low, high): whether the region attackers
+/// show it reaches both `low` and `high`, on a publication whose true
+/// values are unknown (`amparo audit`). The inner attackers hold the cells
+/// outside their region at `centre` (one value per cell), a table the
+/// attacker cannot rule out (the average of its solutions): each solution
+/// is then one too, as at protect time. There is no outer attacker here (it
+/// needs no true table, but its verdicts prove only findings, which the
+/// whole table's attacker gives with their intervals). `centre` serves
+/// best away from the bounds, where cells have room to move both ways.
+pub fn judge_around(table: &dyn Additive, published: &[Option<i64>], targets: &[(usize, i64, i64)], until: Option<std::time::Instant>, centre: &[f64]) -> Fallible<Vec<bool>> {
+    judge_around_splitting(table, published, targets, until, centre, SMALL_DIMENSION, LARGEST_REGION)
+}
+
+/// [`judge_around`], splitting as [`judge_splitting`] does.
+pub fn judge_around_splitting(
+    table: &dyn Additive,
+    published: &[Option<i64>],
+    targets: &[(usize, i64, i64)],
+    until: Option<std::time::Instant>,
+    centre: &[f64],
+    small: usize,
+    largest: f64,
+) -> Fallible<Vec<bool>> {
+    judge_regions(table, published, targets, until, (small, largest), Centre::Table(centre)).map(|(safe, _)| safe)
+}
+
+/// The table the cells outside a region are held at.
+#[derive(Clone, Copy)]
+enum Centre<'a> {
+    /// The true one (protect time), with the book the inner attackers'
+    /// solutions are kept in, if any.
+    Truth(Option<&'a Arc<Witnesses>>),
+    /// A table the attacker cannot rule out (a publication's audit).
+    Table(&'a [f64]),
 }
 
 /// [`judge`], splitting every dimension with more than `small` codes and
@@ -81,7 +117,7 @@ fn judge_regions(
     targets: &[(usize, i64, i64)],
     until: Option<std::time::Instant>,
     (small, largest): (usize, f64),
-    book: Option<&Arc<Witnesses>>,
+    centre: Centre<'_>,
 ) -> Fallible<(Vec<bool>, Vec<bool>)> {
     let mut safe = vec![false; targets.len()];
     let mut exposed = vec![false; targets.len()];
@@ -90,13 +126,14 @@ fn judge_regions(
     let of_cell = super::constraints_of_cells(&constraints, table.len());
     // Small regions first; what they leave undecided, in larger ones
     // (the dimensions with fewest codes no longer split).
+    let started = std::time::Instant::now();
     for split in (1..=keys.split).rev() {
         let mut groups: BTreeMap<Vec<u32>, Vec<usize>> = BTreeMap::new();
         for (t, &(cell, _, _)) in targets.iter().enumerate().filter(|&(t, target)| published[target.0].is_none() && !safe[t] && !exposed[t]) {
             groups.entry(keys.of(cell)[..split].iter().map(|&k| k & !TOP).collect()).or_default().push(t);
         }
         let groups: Vec<(Vec<u32>, Vec<usize>)> = groups.into_iter().collect();
-        let context = Context { table, published, constraints: &constraints, of_cell: &of_cell, keys: &keys, until, largest, book };
+        let context = Context { table, published, constraints: &constraints, of_cell: &of_cell, keys: &keys, until, largest, centre };
         // Regions are independent: one share on each core.
         let verdicts = std::thread::scope(|scope| -> Fallible<Vec<(usize, bool, bool)>> {
             let context = &context;
@@ -113,6 +150,9 @@ fn judge_regions(
             safe[t] = is_safe;
             exposed[t] = is_exposed;
         }
+        if std::env::var_os("AMPARO_DEBUG").is_some() {
+            eprintln!("regions split by {split} dimensions: {} groups, {} safe so far, {:.1?}", groups.len(), safe.iter().filter(|&&s| s).count(), started.elapsed());
+        }
     }
     Ok((safe, exposed))
 }
@@ -128,7 +168,7 @@ struct Context<'a> {
     keys: &'a RegionKeys,
     until: Option<std::time::Instant>,
     largest: f64,
-    book: Option<&'a Arc<Witnesses>>,
+    centre: Centre<'a>,
 }
 
 impl Context<'_> {
@@ -143,6 +183,9 @@ impl Context<'_> {
                 Ok(region) => verdicts.extend(region),
                 // An LP stopped by the time limit: the region's targets stay undecided.
                 Err(_) if self.until.is_some_and(|t| std::time::Instant::now() >= t) => break,
+                // A region held at a centre the LP solver finds a hair off
+                // its constraints: its targets go to the whole table's attacker.
+                Err(_) if matches!(self.centre, Centre::Table(_)) => continue,
                 Err(e) => return Err(e),
             }
         }
@@ -179,12 +222,24 @@ impl Context<'_> {
         let inner: Vec<Option<i64>> = (0..region.cells.len()).map(|i| (i >= inside).then(|| values[region.cells[i]])).collect();
         let outer: Vec<Option<i64>> = region.cells.iter().map(|&c| self.published[c]).collect();
         let mut local_targets: Vec<(usize, i64, i64)> = targets.iter().map(|&(_, (cell, low, high))| (local[&cell], low, high)).collect();
-        let mut inner_attacker = Attacker::until(&region, &inner, self.until)?;
-        if let Some(book) = self.book {
-            inner_attacker.keep_in(book, Some(&region.cells));
-        }
-        inner_attacker.saw(|i| region.values[i]);
-        inner_attacker.settle(&region, &inner, &mut local_targets)?;
+        let mut inner_attacker = match self.centre {
+            Centre::Truth(book) => {
+                let mut inner_attacker = Attacker::until(&region, &inner, self.until)?;
+                if let Some(book) = book {
+                    inner_attacker.keep_in(book, Some(&region.cells));
+                }
+                inner_attacker.saw(|i| region.values[i]);
+                inner_attacker.settle(&region, &inner, &mut local_targets)?;
+                inner_attacker
+            }
+            Centre::Table(centre) => {
+                let held: Vec<Option<f64>> = (0..region.cells.len()).map(|i| (i >= inside).then(|| centre[region.cells[i]])).collect();
+                let mut inner_attacker = Attacker::fixing(&region, &held, self.until)?;
+                inner_attacker.saw_between(|i| (centre[region.cells[i]], centre[region.cells[i]]));
+                inner_attacker.explore(&local_targets)?;
+                inner_attacker
+            }
+        };
         let mut left: Vec<(usize, i64, i64)> = Vec::new();
         for &(i, low, high) in &local_targets {
             if !inner_attacker.reaches(i, low, high)? {
@@ -193,7 +248,7 @@ impl Context<'_> {
         }
         drop(inner_attacker);
         let mut short = std::collections::HashSet::new();
-        if !left.is_empty() {
+        if !left.is_empty() && matches!(self.centre, Centre::Truth(_)) {
             let mut outer_attacker = Attacker::until(&region, &outer, self.until)?;
             for &(i, low, high) in &left {
                 if !outer_attacker.reaches(i, low, high)? {
