@@ -743,6 +743,9 @@ pub fn interior_table(table: &dyn Additive, published: &[Option<i64>]) -> Fallib
         return Ok(None);
     }
     let x = solved.get_solution().columns().to_vec();
+    if x.iter().any(|v| !v.is_finite()) {
+        return Ok(None);
+    }
     let mut point: Vec<f64> = fixed.iter().map(|v| v.unwrap_or(0.0)).collect();
     for (k, &c) in hidden.iter().enumerate() {
         point[c] = x[k].max(0.0);

@@ -462,19 +462,46 @@ fn columns(pb: &mut RowProblem, values: &[i64], weights: &[f64], c: usize, targe
     }
 }
 
+fn on_off(on: bool) -> &'static str {
+    if on {
+        "on"
+    } else {
+        "off"
+    }
+}
+
 /// Solve within `time_left` (one LP of a large linked table can take
 /// minutes); `None` when infeasible.
 pub(super) fn run_lp(pb: RowProblem, cells: usize, target: usize, time_left: std::time::Duration) -> Fallible<Option<highs::SolvedModel>> {
-    let mut model = pb.optimise(Sense::Minimise);
-    model.make_quiet();
-    model.set_option("time_limit", time_left.as_secs_f64().max(1e-3));
+    let clock = std::time::Instant::now();
+    let model = |pb: RowProblem, presolve: bool| {
+        let mut model = pb.optimise(Sense::Minimise);
+        model.make_quiet();
+        model.set_option("time_limit", time_left.saturating_sub(clock.elapsed()).as_secs_f64().max(1e-3));
+        if !presolve {
+            model.set_option("presolve", "off");
+        }
+        model
+    };
     // Without presolve a small table's LP takes a third of the time (1.4k
     // cells: 3 ms instead of 10 ms); a large one's takes far longer (29k
     // cells: 34 s instead of 6 s), so presolve is kept above 5,000 cells.
-    if cells <= 5_000 {
-        model.set_option("presolve", "off");
-    }
-    let solved = model.try_solve().map_err(|e| err!(Infeasible, "the LP solver failed during secondary suppression: {e:?}"))?;
+    let presolve = cells > 5_000;
+    // HiGHS 1.15's presolve can end in an error on a model it solves
+    // without (B2: a 25,920-cell subtable's LP, which HiGHS 1.16 solves
+    // with presolve too): such an LP is solved again the other way.
+    let again = pb.clone();
+    let solved = match model(pb, presolve).try_solve() {
+        Ok(solved) => solved,
+        Err(first) => {
+            if std::env::var_os("AMPARO_DEBUG").is_some() {
+                eprintln!("protection LP for cell #{target} over {cells} cells: HiGHS {first:?} with presolve {}; solved again with it {}", on_off(presolve), on_off(!presolve));
+            }
+            model(again, !presolve)
+                .try_solve()
+                .map_err(|e| err!(Infeasible, "the LP solver failed during secondary suppression (a protection LP over {cells} cells ended in {first:?}, and in {e:?} when solved again); try method = \"patterns\""))?
+        }
+    };
     match solved.status() {
         HighsModelStatus::Optimal => Ok(Some(solved)),
         HighsModelStatus::Infeasible | HighsModelStatus::UnboundedOrInfeasible => Ok(None),

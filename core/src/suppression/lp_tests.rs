@@ -112,7 +112,9 @@ fn changes_on_neighbourhoods_are_changes_of_the_whole(table: &dyn Additive) -> R
             }
         }
     }
-    prop_assert!(solved > 0);
+    // A drawn table where no target can move at all (tiny linked counts)
+    // shows nothing: another is drawn.
+    prop_assume!(solved > 0);
     prop_assert!(lps.whole_so_far < solved, "no change was found on a neighbourhood ({} of {solved} whole)", lps.whole_so_far);
     Ok(())
 }
