@@ -499,7 +499,7 @@ pub(super) fn run_lp(pb: RowProblem, cells: usize, target: usize, time_left: std
             }
             model(again, !presolve)
                 .try_solve()
-                .map_err(|e| err!(Infeasible, "the LP solver failed during secondary suppression (a protection LP over {cells} cells ended in {first:?}, and in {e:?} when solved again); try method = \"patterns\""))?
+                .map_err(|e| err!(Infeasible, "the LP solver failed during secondary suppression (a protection LP over {cells} cells ended in {first:?}, and in {e:?} when solved again); try another [secondary] method (\"patterns\" or \"fast\" on a single table)"))?
         }
     };
     match solved.status() {
