@@ -359,7 +359,7 @@ mod property {
             }
             for published in [&fewer, &marks.published] {
                 if let Ok(mut attacker) = amparo::audit::Attacker::new(&cube, published) {
-                    attacker.keep_in(&book, None);
+                    attacker.keep_in(Some(&book), None);
                     attacker.explore(&crate::common::ends_around_values(&cube, published, &ends)).unwrap();
                 }
             }

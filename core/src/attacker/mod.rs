@@ -194,8 +194,7 @@ impl Attacker {
     /// first LP, on a table of 4*10^5 cells, spent minutes in HiGHS's
     /// presolve: B2's promise check ran past its time limit there.)
     pub fn until(table: &dyn Additive, published: &[Option<i64>], until: Option<std::time::Instant>) -> Fallible<Attacker> {
-        let fixed: Vec<Option<f64>> = published.iter().map(|v| v.map(|v| v as f64)).collect();
-        Attacker::fixing(table, &fixed, until)
+        Attacker::fixing(table, &as_fixed(published), until)
     }
 
     /// [`until`](Self::until) with the cells that are not free fixed at any
@@ -543,11 +542,12 @@ impl Attacker {
         Ok(())
     }
 
-    /// Keep every table this attacker finds from here on in `book` (see
-    /// [`witness`]; protect time only, where the table's values are the
-    /// true ones). `cells`: each of the attacker's cells' index in the
-    /// book's table, when the attacker is on part of it (a region).
-    pub fn keep_in(&mut self, book: &std::sync::Arc<witness::Witnesses>, cells: Option<&[usize]>) {
+    /// Keep every table this attacker finds from here on in `book`, when
+    /// there is one (see [`witness`]; protect time only, where the table's
+    /// values are the true ones). `cells`: each of the attacker's cells'
+    /// index in the book's table, when the attacker is on part of it (a region).
+    pub fn keep_in(&mut self, book: Option<&std::sync::Arc<witness::Witnesses>>, cells: Option<&[usize]>) {
+        let Some(book) = book else { return };
         let mut columns: Vec<Vec<u32>> = self.components.iter().map(|c| vec![0; c.min_seen.len()]).collect();
         for (cell, place) in self.place.iter().enumerate() {
             if let Some((id, i)) = *place {
@@ -571,14 +571,7 @@ impl Attacker {
     /// shows without an LP that each hidden cell reaches its own value, so
     /// a hidden secondary of 5 or more needs no LP to reach the threshold.
     pub fn saw(&mut self, value: impl Fn(usize) -> i64) {
-        for (cell, place) in self.place.iter().enumerate() {
-            if let Some((id, i)) = *place {
-                let comp = &mut self.components[id];
-                let v = value(cell) as f64;
-                comp.min_seen[i] = comp.min_seen[i].min(v);
-                comp.max_seen[i] = comp.max_seen[i].max(v);
-            }
-        }
+        self.saw_between(|cell| (value(cell) as f64, value(cell) as f64));
     }
 
     /// Record what tables the attacker cannot rule out, known from
@@ -681,6 +674,11 @@ impl Attacker {
     }
 }
 
+/// Published whole values as the fixed values [`Attacker::fixing`] takes.
+fn as_fixed(published: &[Option<i64>]) -> Vec<Option<f64>> {
+    published.iter().map(|v| v.map(|v| v as f64)).collect()
+}
+
 /// The hidden cells (`published` is `None`) and the attacker's rows over
 /// them: each constraint of `table` with a hidden cell, the published ones
 /// moved to its right-hand side. Fails when a constraint of published cells
@@ -726,7 +724,7 @@ fn hidden_rows(table: &dyn Additive, published: &[Option<f64>]) -> Fallible<(Vec
 /// Published cells hold their value. `None` when the solver does not end
 /// at an optimum (the caller goes on without a centre).
 pub fn interior_table(table: &dyn Additive, published: &[Option<i64>]) -> Fallible<Option<Vec<f64>>> {
-    let fixed: Vec<Option<f64>> = published.iter().map(|v| v.map(|v| v as f64)).collect();
+    let fixed = as_fixed(published);
     let (hidden, rows) = hidden_rows(table, &fixed)?;
     let mut pb = RowProblem::default();
     let vars: Vec<Col> = hidden.iter().map(|_| pb.add_column(0.0, 0.0..)).collect();

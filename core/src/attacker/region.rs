@@ -77,8 +77,9 @@ pub fn judge_splitting(
 /// show it reaches both `low` and `high`, on a publication whose true
 /// values are unknown (`amparo audit`). The inner attackers hold the cells
 /// outside their region at `centre` (one value per cell), a table the
-/// attacker cannot rule out (the average of its solutions): each solution
-/// is then one too, as at protect time. There is no outer attacker here (it
+/// attacker cannot rule out (`amparo audit` takes the interior point's,
+/// see [`super::interior_table`]): each solution is then one too, as at
+/// protect time. There is no outer attacker here (it
 /// needs no true table, but its verdicts prove only findings, which the
 /// whole table's attacker gives with their intervals). `centre` serves
 /// best away from the bounds, where cells have room to move both ways.
@@ -219,15 +220,12 @@ impl Context<'_> {
         let values = self.table.values();
         let region = Region { table: self.table, values: cells.iter().map(|&c| values[c]).collect(), cells, constraints };
         let inside = hidden.len();
-        let inner: Vec<Option<i64>> = (0..region.cells.len()).map(|i| (i >= inside).then(|| values[region.cells[i]])).collect();
-        let outer: Vec<Option<i64>> = region.cells.iter().map(|&c| self.published[c]).collect();
         let mut local_targets: Vec<(usize, i64, i64)> = targets.iter().map(|&(_, (cell, low, high))| (local[&cell], low, high)).collect();
         let mut inner_attacker = match self.centre {
             Centre::Truth(book) => {
+                let inner: Vec<Option<i64>> = (0..region.cells.len()).map(|i| (i >= inside).then(|| values[region.cells[i]])).collect();
                 let mut inner_attacker = Attacker::until(&region, &inner, self.until)?;
-                if let Some(book) = book {
-                    inner_attacker.keep_in(book, Some(&region.cells));
-                }
+                inner_attacker.keep_in(book, Some(&region.cells));
                 inner_attacker.saw(|i| region.values[i]);
                 inner_attacker.settle(&region, &inner, &mut local_targets)?;
                 inner_attacker
@@ -249,6 +247,7 @@ impl Context<'_> {
         drop(inner_attacker);
         let mut short = std::collections::HashSet::new();
         if !left.is_empty() && matches!(self.centre, Centre::Truth(_)) {
+            let outer: Vec<Option<i64>> = region.cells.iter().map(|&c| self.published[c]).collect();
             let mut outer_attacker = Attacker::until(&region, &outer, self.until)?;
             for &(i, low, high) in &left {
                 if !outer_attacker.reaches(i, low, high)? {

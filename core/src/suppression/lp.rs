@@ -52,10 +52,9 @@ pub(super) enum Reach<'a> {
 const SETTLED_PENALTY: f64 = 20.0;
 
 /// Hide cells until each target's attacker interval reaches `lo` below and
-/// `up` above its value; returns the number of cells hidden. `book`: the
-/// tables attackers found on `table` so far, which settle targets without
-/// an LP, and where the attackers here keep theirs (see
-/// [`crate::attacker::witness`]).
+/// `up` above its value; returns the number of cells hidden. `book`: where
+/// the attackers here keep the tables they find on `table`, for the phases
+/// after (see [`crate::attacker::witness`]).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn protect_cells(
     table: &dyn Additive,
@@ -104,19 +103,11 @@ pub(super) fn protect_cells(
         // On large tables, attackers over regions of the table decide most
         // cells before the whole table's attacker is built (B4: each of its
         // sweeps took about 20 s). Their verdicts are the whole table's
-        // (see `attacker::region`), so the output is the same. Before
-        // them, tables attackers found earlier that still fit settle the
-        // cells they take to both ends.
-        if let Some(book) = book {
-            let found = book.reach(table, &marks.published);
-            let before = unsettled.len();
-            unsettled.retain(|&(cell, low, high)| !found.reaches(cell, low, high));
-            if std::env::var_os("AMPARO_DEBUG").is_some() {
-                eprintln!("protection check: of {before} cells, {} settled by {} of {} tables found before, in {:.2?}", before - unsettled.len(), found.fitting, found.kept, clock.elapsed());
-            }
-        }
+        // (see `attacker::region`), so the output is the same. (Tables
+        // found before settle none here: the cells still to check are the
+        // ones shown exposed since, or given new levels by a breach.)
         let mut shown_exposed = std::collections::HashSet::new();
-        if n > crate::attacker::region::REGIONS_ABOVE && !matches!(reach, Reach::Grid(_)) && !unsettled.is_empty() {
+        if n > crate::attacker::region::REGIONS_ABOVE && !matches!(reach, Reach::Grid(_)) {
             let (safe, exposed) = crate::attacker::region::judge(table, &marks.published, &unsettled, deadline.at(), book)?;
             let before = unsettled.len();
             shown_exposed = unsettled.iter().zip(&exposed).filter(|(_, &e)| e).map(|(t, _)| t.0).collect();
@@ -130,9 +121,7 @@ pub(super) fn protect_cells(
             false => {
                 let mut attacker = Attacker::until(table, &marks.published, deadline.at())
                     .map_err(|e| deadline.blame(e, || out_of_time(deadline, table, format!("{} cells still exposed (or not yet rechecked)", pending.len()), &reason)))?;
-                if let Some(book) = book {
-                    attacker.keep_in(book, None);
-                }
+                attacker.keep_in(book, None);
                 attacker.settle(table, &marks.published, &mut unsettled)?;
                 Some(attacker)
             }

@@ -211,9 +211,9 @@ pub fn choose(method: SecondaryMethod, table: &dyn Additive, lp_limit: usize) ->
 /// an attacker's intervals, so a cell whose levels have not grown since is
 /// not looked at again.
 ///
-/// `book` holds the tables attackers found on `table` so far (see
-/// [`crate::attacker::witness`]): they settle cells without an LP, and the
-/// attackers here keep theirs in it.
+/// `book` holds the tables attackers find on `table` (see
+/// [`crate::attacker::witness`]): the attackers here keep theirs in it for
+/// the phases after.
 #[allow(clippy::too_many_arguments)]
 pub fn protect_sensitive(
     table: &dyn Additive,
@@ -299,9 +299,7 @@ pub fn republish_exact_secondaries(table: &dyn Additive, marks: &mut CellMarks, 
     }
     let mut attacker = Attacker::until(table, &marks.published, deadline.at())
         .map_err(|e| deadline.blame(e, || deadline.exceeded(&format!("checking which of {} secondary cells the published cells determine exactly", targets.len()), table.len(), "")))?;
-    if let Some(book) = book {
-        attacker.keep_in(book, None);
-    }
+    attacker.keep_in(book, None);
     attacker.saw(|cell| values[cell]);
     let built = clock.elapsed();
     // Cells seen a whole number away from their value on either side are
@@ -401,7 +399,7 @@ fn unproven(marks: &CellMarks, proven: &[Option<(i64, i64)>]) -> Vec<(usize, i64
 /// hidden it may admit a small count.)
 ///
 /// `book`: as for [`protect_sensitive`]; a table found before that still
-/// fits and takes a cell to both ends shows it reaches them.
+/// fits and takes a cell to both ends also shows it reaches them.
 pub fn protect_outsider_view(
     table: &dyn Additive,
     marks: &mut CellMarks,
@@ -449,9 +447,7 @@ pub fn protect_outsider_view(
     let mut attacker = Attacker::until(table, &marks.published, deadline.at()).map_err(|e| {
         deadline.blame(e, || deadline.exceeded(&format!("the check that hidden cells keep the outsider's promise had {} hidden cells to look at", targets.len()), table.len(), &deadline.faster_methods(table)))
     })?;
-    if let Some(book) = book {
-        attacker.keep_in(book, None);
-    }
+    attacker.keep_in(book, None);
     attacker.saw(|cell| table.value(cell));
     // Cells the sweeps or certificates around their solutions settle reach both ends.
     for &(cell, _, _) in &targets {
