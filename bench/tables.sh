@@ -40,7 +40,7 @@ printf "\n| table | generate (s) | records/s | aggregate (s) | cells | method | 
 for table in "${tables[@]}"; do
   data="$work/$table.parquet"
   # shellcheck disable=SC2086
-  gen=$(seconds "$AMPARO" synth -n "$records" ${SYNTH[$table]} --seed 1 -o "$data" --nationality-codes "$work/nationality_codes.csv")
+  gen=$(seconds "$AMPARO" synth -n "$records" ${SYNTH[$table]} --seed 1 -o "$data" --nationality-codes "$work/nationality_codes.csv" --overwrite)
   rate=$(awk "BEGIN { printf \"%.0f\", $records / $gen }")
   # Linked tables are protected together, which `patterns` and `fast`
   # cannot do. AMPARO_BENCH_METHODS (e.g. "patterns modular") overrides.
