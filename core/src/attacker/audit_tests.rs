@@ -1,21 +1,10 @@
-use std::path::Path;
 
 use super::*;
 use crate::attacker::attacker_intervals;
-use crate::policy::CheckedPolicy;
 use crate::table::Cube;
 
 fn cube_from(csv: &str, policy: &str) -> Cube {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("in.csv");
-    std::fs::write(&path, csv).unwrap();
-    let (policy, ()) = CheckedPolicy::read(policy, Path::new("."), |_, _| Ok(())).unwrap();
-    let mut reader = crate::io::read_table(&path).unwrap();
-    let mut builder = crate::table::CubeBuilder::new(&policy, &reader.schema()).unwrap();
-    for batch in &mut *reader {
-        builder.push(&batch.unwrap()).unwrap();
-    }
-    builder.finish().unwrap()
+    crate::table::test_cube(policy, csv)
 }
 
 const TWO_BY_TWO: &str = "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.r]\ncodes = [\"a\", \"b\"]\n[dimensions.c]\ncodes = [\"x\", \"y\"]\n";

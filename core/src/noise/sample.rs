@@ -93,6 +93,14 @@ impl RandomBits {
         RandomBits { rng, word: 0, left: 0 }
     }
 
+    /// A generator of its own, keyed by 256 bits from this one: work split
+    /// across threads draws the same numbers in any order.
+    pub fn split(&mut self) -> RandomBits {
+        let mut key = [0u8; 32];
+        self.rng.fill_bytes(&mut key);
+        RandomBits::new(<Generator as rand_core::SeedableRng>::from_seed(key))
+    }
+
     fn bit(&mut self) -> bool {
         if self.left == 0 {
             self.word = self.rng.next_u64();

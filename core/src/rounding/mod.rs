@@ -24,8 +24,10 @@
 //! up). Random draws come from ChaCha20, seeded by the operating system
 //! unless the policy gives a seed; the output metadata records which.
 
+mod adjacent;
 mod config;
 
+pub use adjacent::{choose_adjacent, Adjacent};
 pub use config::RoundingConfig;
 
 use std::sync::Arc;
@@ -35,7 +37,7 @@ use crate::marks::{CellMarks, Notes, Status};
 use crate::random::{uniform_below, Generator, Randomness};
 use crate::policy::{MarginRounding, RoundingMethod, RoundingRandomness};
 use crate::table::Cube;
-use crate::{err, fail};
+use crate::fail;
 
 /// `count` rounded to a multiple of `base` by `method` (deterministic: to
 /// the nearest; otherwise randomly, drawing from `rng`).
@@ -77,7 +79,7 @@ enum Draws<'a> {
 /// Round every cell of `cube` as `[rounding]` says: the marks (every cell
 /// `rounded`, its published value the rounded one), where the randomness
 /// came from, and notes for the metadata (totals that may not add up, a
-/// controlled rounding stopped at its time limit).
+/// controlled rounding not proven the least).
 ///
 /// `generator` is the run's generator when the policy draws from one
 /// ([`RoundingSection::draws_from_generator`]); the pipeline makes it.
@@ -167,12 +169,11 @@ pub fn round_table(config: &RoundingConfig, cube: &Cube, generator: Option<(Gene
     Ok((marks, randomness, notes))
 }
 
-/// Controlled rounding of every cell to base `base`: a 0/1 variable per
-/// cell that is not a multiple (up or down), one equation per additivity
-/// constraint, minimising the total absolute deviation. The solution is
-/// checked against the table's constraints in whole numbers before use.
-/// Returns the rounded values, and a note when the time limit stopped the
-/// search before the least deviation was proven.
+/// Controlled rounding of every cell to base `base`: each cell that is not
+/// a multiple goes up or down ([`choose_adjacent`]) so that every additivity
+/// constraint holds, at the least total absolute deviation. Returns the
+/// rounded values, and a note with the proven gap when the least deviation
+/// is not proven.
 pub fn controlled(cube: &Cube, base: i64, time_limit: f64) -> Fallible<(Vec<i64>, Option<String>)> {
     let values = cube.values();
     let down: Vec<i64> = values.iter().map(|&v| v - v.rem_euclid(base)).collect();
@@ -184,11 +185,11 @@ pub fn controlled(cube: &Cube, base: i64, time_limit: f64) -> Fallible<(Vec<i64>
             (rest != 0).then_some((base - 2 * rest) as f64)
         })
         .collect();
-    match choose_adjacent(cube, &down, base, &cost_up, time_limit)? {
-        Adjacent::Found(rounded, gap) => {
+    match choose_adjacent(cube, &down, base, &cost_up, false, time_limit)? {
+        Adjacent::Found(rounded, gap, _) => {
             let note = gap.map(|gap| {
                 format!(
-                    "controlled rounding stopped at its time limit ({time_limit} s): the table adds up, and its total deviation is at most {:.1}% above the least possible (not proven the least)",
+                    "controlled rounding: the table adds up, and its total deviation is at most {:.2}% above the least possible (a proven bound, from the LP relaxations of the table's parts; the least itself is not proven)",
                     100.0 * gap
                 )
             });
@@ -207,79 +208,4 @@ pub fn controlled(cube: &Cube, base: i64, time_limit: f64) -> Fallible<(Vec<i64>
             cube.len()
         ),
     }
-}
-
-/// What [`choose_adjacent`] found.
-pub enum Adjacent {
-    /// The values, and the proven relative gap to the least cost when the
-    /// time limit stopped the search first.
-    Found(Vec<i64>, Option<f64>),
-    /// No choice adds up.
-    NoneExists,
-    /// The time limit came before any choice that adds up.
-    OutOfTime,
-}
-
-/// For every cell, `down[c]` or `down[c] + step` (cells whose `cost_up` is
-/// None stay at `down`), so that every additivity constraint of `cube`
-/// holds, at the least total cost of the cells moved up: an integer program
-/// in HiGHS with one 0/1 variable per free cell. Controlled rounding (step =
-/// the base) and the whole-number step of noise post-processing (step 1)
-/// are both this problem. The result is checked in whole numbers before use.
-pub fn choose_adjacent(cube: &Cube, down: &[i64], step: i64, cost_up: &[Option<f64>], time_limit: f64) -> Fallible<Adjacent> {
-    use highs::{HighsModelStatus, RowProblem, Sense};
-    let mut pb = RowProblem::default();
-    let cols: Vec<Option<highs::Col>> = cost_up.iter().map(|c| c.map(|cost| pb.add_integer_column(cost, 0..=1))).collect();
-    let mut impossible = None;
-    cube.for_each_constraint(|_, total, parts| {
-        // down[total] + step*x[total] = sum(down[p] + step*x[p]), divided by step.
-        let gap = parts.iter().map(|&p| down[p]).sum::<i64>() - down[total];
-        let mut terms: Vec<(highs::Col, f64)> = Vec::with_capacity(parts.len() + 1);
-        if let Some(c) = cols[total] {
-            terms.push((c, 1.0));
-        }
-        terms.extend(parts.iter().filter_map(|&p| cols[p].map(|c| (c, -1.0))));
-        if gap % step != 0 || (terms.is_empty() && gap != 0) {
-            impossible.get_or_insert(total);
-        } else if !terms.is_empty() {
-            let rhs = (gap / step) as f64;
-            pb.add_row(rhs..=rhs, &terms);
-        }
-    });
-    if impossible.is_some() {
-        return Ok(Adjacent::NoneExists);
-    }
-    if cols.iter().all(Option::is_none) {
-        // Nothing to choose (and every constraint was checked above).
-        return Ok(Adjacent::Found(down.to_vec(), None));
-    }
-    let mut model = pb.optimise(Sense::Minimise);
-    model.make_quiet();
-    model.set_option("time_limit", time_limit);
-    model.set_option("threads", 1);
-    let solved = model.try_solve().map_err(|e| err!(Infeasible, "the integer program solver failed: {e:?}"))?;
-    let gap = match solved.status() {
-        HighsModelStatus::Optimal => None,
-        // A bounded 0/1 program is never unbounded: either status means no choice adds up.
-        HighsModelStatus::Infeasible | HighsModelStatus::UnboundedOrInfeasible => return Ok(Adjacent::NoneExists),
-        // Past the time limit, the best choice found so far (if any) is used.
-        HighsModelStatus::ReachedTimeLimit if solved.mip_gap().is_finite() => Some(solved.mip_gap()),
-        _ => return Ok(Adjacent::OutOfTime),
-    };
-    let x = solved.get_solution().columns().to_vec();
-    let mut next = 0;
-    let chosen: Vec<i64> = (0..down.len())
-        .map(|cell| match cols[cell] {
-            Some(_) => {
-                let up = x[next] > 0.5;
-                next += 1;
-                down[cell] + if up { step } else { 0 }
-            }
-            None => down[cell],
-        })
-        .collect();
-    if let Some(con) = cube.first_violation(&chosen) {
-        fail!(Infeasible, "the integer program returned a table that does not add up at ({}); raise the time limit", cube.describe(con.total));
-    }
-    Ok(Adjacent::Found(chosen, gap))
 }

@@ -1,11 +1,9 @@
-use std::path::Path;
 use std::sync::Arc;
 
 use proptest::prelude::*;
 
 use super::*;
 use crate::suppression::nearby::Near;
-use crate::policy::CheckedPolicy;
 use crate::table::{Additive, Cube};
 
 const AREAS: &str = "[dimensions.area]\ncode_lengths = [1, 3]\n";
@@ -52,16 +50,7 @@ fn cube_of(dimensions: &[&str], names: &[&str], rows: impl Iterator<Item = ([Str
     for (codes, n) in rows {
         csv.push_str(&format!("{},{n}\n", codes.join(",")));
     }
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("in.csv");
-    std::fs::write(&path, csv).unwrap();
-    let (policy, ()) = CheckedPolicy::read(&policy, Path::new("."), |_, _| Ok(())).unwrap();
-    let mut reader = crate::io::read_table(&path).unwrap();
-    let mut builder = crate::table::CubeBuilder::new(&policy, &reader.schema()).unwrap();
-    for batch in &mut *reader {
-        builder.push(&batch.unwrap()).unwrap();
-    }
-    builder.finish().unwrap()
+    crate::table::test_cube(&policy, &csv)
 }
 
 /// Cells of 1-4 hidden as primaries, each to be able to reach 0 and 5.

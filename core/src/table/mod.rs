@@ -68,3 +68,18 @@ impl Additive for Cube {
         Cube::headlines(self)
     }
 }
+
+/// A cube from a policy's text and CSV text of its input, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_cube(policy: &str, csv: &str) -> Cube {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("in.csv");
+    std::fs::write(&path, csv).unwrap();
+    let (policy, ()) = crate::policy::CheckedPolicy::read(policy, std::path::Path::new("."), |_, _| Ok(())).unwrap();
+    let mut reader = crate::io::read_table(&path).unwrap();
+    let mut builder = CubeBuilder::new(&policy, &reader.schema()).unwrap();
+    for batch in &mut *reader {
+        builder.push(&batch.unwrap()).unwrap();
+    }
+    builder.finish().unwrap()
+}
