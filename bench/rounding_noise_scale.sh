@@ -33,7 +33,7 @@ pq.write_table(pa.table({
     "municipality": municipality[idx // (n * a * s)],
     "nationality": np.array([f"N{i:02d}" for i in range(n)])[idx // (a * s) % n],
     "age_band": np.array(["0-4", "5-9", "10-14", "15-17", "unknown"])[idx // s % a],
-    "status": np.array(["regular", "irregular", "asylum", "other"])[idx % s],
+    "migratory_status": np.array(["regular", "irregular", "asylum", "other"])[idx % s],
     "n": counts.astype("int64"),
 }), sys.argv[1])
 PY
@@ -47,7 +47,7 @@ count = "n"
 code_lengths = [2, 5]
 [dimensions.nationality]
 [dimensions.age_band]
-[dimensions.status]
+[dimensions.migratory_status]
 [noise]
 method = "discrete_gaussian"
 rho = "1/2000000"

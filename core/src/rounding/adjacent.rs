@@ -218,7 +218,11 @@ fn top_down(cube: &Cube, dim: usize, (down, step, cost_up): (&[i64], i64, &[Opti
             };
             let at_down: f64 = program.costs.iter().map(|&c| (step as f64 - c) / 2.0).sum();
             let gap = PART_GAP * (at_down + part_bound).max(1.0);
-            // A part may use the time left, shared with the parts still to come.
+            // A part may use the time left, shared with the parts still to
+            // come. The work limits stop most parts first; one stopped by its
+            // share (B3's largest, at the default time_limit) may choose
+            // differently from run to run. Without the share, the parts that
+            // found no solution within the work limits left the run none.
             let share = (time_limit - clock.elapsed().as_secs_f64()).max(0.0) * 2.0 / remaining.max(1) as f64;
             let mut found = program.solve(Reach::Adjacent, gap, Some(PART_NODES), share)?;
             if found.is_none() && widen {
