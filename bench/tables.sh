@@ -2,7 +2,9 @@
 # The benchmark tables B1-B5 of DATA.md (bench/tables/B*.toml) on synthetic
 # microdata from `amparo synth`: generation, aggregation, secondary
 # suppression (fast and patterns; modular for the linked tables B1 and B4;
-# AMPARO_BENCH_METHODS="..." for others) and the audit of each output.
+# AMPARO_BENCH_METHODS="..." for others, also "controlled" (rounding to base
+# 5), "noise" (discrete Gaussian, rho = 1/2, post-processed) and "cellkey")
+# and the audit of each output.
 # Prints one table of figures; the machine and date first.
 #
 #   bash bench/tables.sh [records per table, default 10^6] [tables, default B1 B2 B3 B4 B5]
@@ -48,7 +50,20 @@ for table in "${tables[@]}"; do
   grep -q "^\[tables\." "bench/tables/$table.toml" && methods="modular"
   methods="${AMPARO_BENCH_METHODS:-$methods}"
   for method in $methods; do
-    sed "s/METHOD/$method/" "bench/tables/$table.toml" > "$work/$table.toml"
+    case "$method" in
+      controlled | noise | cellkey)
+        # The table's dimensions (and linked tables) with the method's
+        # section instead of [primary]/[secondary].
+        sed '/^\[primary\]/,$d' "bench/tables/$table.toml" > "$work/$table.toml"
+        case "$method" in
+          controlled) printf '[rounding]\nmethod = "controlled"\nbase = 5\n' >> "$work/$table.toml" ;;
+          noise) printf '[noise]\nmethod = "discrete_gaussian"\nrho = "1/2"\nseed = 1\n' >> "$work/$table.toml" ;;
+          cellkey)
+            sed -i 's/^kind = "microdata"$/kind = "microdata"\nrecord_key = "record_key"/' "$work/$table.toml"
+            printf '[perturbation]\nmethod = "cell_key"\nmax_deviation = 2\nvariance = 1\njs = 1\n' >> "$work/$table.toml" ;;
+        esac ;;
+      *) sed "s/METHOD/$method/" "bench/tables/$table.toml" > "$work/$table.toml" ;;
+    esac
     # Aggregation alone: reading the records and building the cube (linked tables: the first table's).
     sed -n '1,/^\[tables\./p' "$work/$table.toml" | grep -v '^\[tables\.' > "$work/$table-one.toml"
     [[ $table == B1 ]] && sed -i '/^\[dimensions.station\]/,/^column = "point_of_entry"/d' "$work/$table-one.toml"
@@ -69,7 +84,8 @@ for table in "${tables[@]}"; do
     [[ -d "$target" ]] && mapfile -t published < <(for t in $(grep -Eo '^\[tables\.[a-z_]+' "$work/$table.toml" | cut -d. -f2); do echo "$target/$t.csv"; done)
     target="$source_table"
     aud=0
-    [[ -n "$hidden" ]] && aud=$(seconds "$AMPARO" audit --lang en -p "$work/$table.toml" "${published[@]}")
+    # Rounding, the cell key method and noise hide no cell: their own run says so.
+    [[ -n "$hidden" && ! "$method" =~ ^(controlled|noise|cellkey)$ ]] && aud=$(seconds "$AMPARO" audit --lang en -p "$work/$table.toml" "${published[@]}")
     verdict=$(awk '/^audit:/ {sub(/^audit: */, ""); print substr($0, 1, 40); exit}' "$work/last.out")
     [[ "$aud" != 0 ]] && grep -q "^stopped after" "$work/last.err" && verdict="audit $(cat "$work/last.err")"
     if [[ -z "$hidden" ]]; then

@@ -30,10 +30,17 @@ fn to_base(cube: &Cube, base: i64) -> (Vec<i64>, Vec<Option<f64>>) {
 }
 
 /// Real values that add up (inner cells shifted by fractions `shift`,
-/// cycled; margins their sums), as noise post-processing hands them over.
+/// cycled; margins their sums), as noise post-processing hands them over,
+/// with the grand total a whole number (an invariant: its cost is None).
 fn whole_numbers(cube: &Cube, shift: &[f64]) -> (Vec<i64>, Vec<Option<f64>>) {
     let mut real: Vec<f64> = (0..cube.len()).map(|c| if cube.is_inner(c) { cube.value(c) as f64 + shift[c % shift.len()] } else { 0.0 }).collect();
+    let sum: f64 = real.iter().sum();
+    let first = (0..cube.len()).find(|&c| cube.is_inner(c)).unwrap();
+    real[first] += sum.ceil() - sum;
     cube.add_up(&mut real);
+    let roots: Vec<u32> = cube.dims().iter().map(|d| d.hierarchy.root()).collect();
+    let total = cube.cell(&roots);
+    real[total] = real[total].round();
     let down = real.iter().map(|x| x.floor() as i64).collect();
     let cost = real.iter().map(|&x| (x - x.floor() > 1e-9).then(|| 1.0 - 2.0 * (x - x.floor()))).collect();
     (down, cost)
