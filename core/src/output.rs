@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
-use arrow_array::builder::{Int64Builder, StringBuilder};
+use arrow_array::builder::{Int64Builder, LargeStringBuilder, StringBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
 
@@ -211,6 +211,25 @@ pub fn output_schema(policy: &CheckedPolicy, options: OutputOptions) -> Schema {
     Schema::new(output_fields(policy.dimensions.iter().map(|d| d.name.clone()), options, with_sd))
 }
 
+/// Bytes of text one Arrow string array holds (32-bit offsets).
+const TEXT_LIMIT: usize = i32::MAX as usize;
+
+/// A text column of `rows` values: Utf8, or LargeUtf8 (64-bit offsets) when
+/// its text passes `limit` bytes. B5 stress's 109.8 M cells with reasons of
+/// about 40 bytes passed Arrow's 2 GiB and the builder panicked.
+fn text_column<'a>(values: impl Iterator<Item = Option<&'a str>> + Clone, rows: usize, limit: usize) -> ArrayRef {
+    let bytes: usize = values.clone().map(|v| v.map_or(0, str::len)).sum();
+    if bytes <= limit {
+        let mut b = StringBuilder::with_capacity(rows, bytes);
+        values.for_each(|v| b.append_option(v));
+        Arc::new(b.finish())
+    } else {
+        let mut b = LargeStringBuilder::with_capacity(rows, bytes);
+        values.for_each(|v| b.append_option(v));
+        Arc::new(b.finish())
+    }
+}
+
 impl Protected {
     /// The output table as one Arrow record batch, rows in cube order.
     pub fn to_record_batch(&self, options: OutputOptions) -> RecordBatch {
@@ -221,12 +240,7 @@ impl Protected {
         let mut columns: Vec<ArrayRef> = Vec::new();
         for (d, dim) in cube.dims().iter().enumerate() {
             let h = &dim.hierarchy;
-            let bytes: usize = (0..n).map(|c| h.code(cube.coord(c, d)).len()).sum();
-            let mut b = StringBuilder::with_capacity(n, bytes);
-            for c in 0..n {
-                b.append_value(h.code(cube.coord(c, d)));
-            }
-            columns.push(Arc::new(b.finish()));
+            columns.push(text_column((0..n).map(|c| Some(h.code(cube.coord(c, d)))), n, TEXT_LIMIT));
         }
         let ints = |values: &mut dyn Iterator<Item = Option<i64>>| -> ArrayRef {
             let mut b = Int64Builder::with_capacity(n);
@@ -237,17 +251,15 @@ impl Protected {
             columns.push(ints(&mut cube.values().iter().map(|&v| Some(v))));
         }
         columns.push(ints(&mut self.marks.published.iter().copied()));
-        let mut status = StringBuilder::with_capacity(n, n * 9);
-        self.marks.status.iter().for_each(|s| status.append_value(s.as_str()));
-        columns.push(Arc::new(status.finish()));
-        let mut reason = StringBuilder::new();
-        self.marks.reason.iter().for_each(|r| reason.append_option(r.as_deref()));
-        columns.push(Arc::new(reason.finish()));
+        columns.push(text_column(self.marks.status.iter().map(|s| Some(s.as_str())), n, TEXT_LIMIT));
+        columns.push(text_column(self.marks.reason.iter().map(|r| r.as_deref()), n, TEXT_LIMIT));
         columns.push(ints(&mut self.marks.lower.iter().copied()));
         columns.push(ints(&mut self.marks.upper.iter().copied()));
         if with_sd {
             columns.push(Arc::new(self.marks.sd.iter().copied().collect::<arrow_array::Float64Array>()));
         }
+        // A text column past TEXT_LIMIT has 64-bit offsets: its field says so.
+        let fields: Vec<Field> = fields.into_iter().zip(&columns).map(|(f, column)| f.with_data_type(column.data_type().clone())).collect();
         let metadata: HashMap<String, String> = self.metadata.pairs().into_iter().collect();
         let schema = Arc::new(Schema::new(fields).with_metadata(metadata));
         RecordBatch::try_new(schema, columns).expect("columns are built to the schema's types and length")
@@ -346,5 +358,23 @@ impl fmt::Display for Summary {
             write!(f, "\n  {line}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow_array::{Array, LargeStringArray, StringArray};
+
+    use super::*;
+
+    #[test]
+    fn a_text_column_past_its_limit_has_64_bit_offsets_and_the_same_values() {
+        let values = || ["COL05001", "COL05002", ""].into_iter().map(Some).chain([None]);
+        let small = text_column(values(), 4, 1_000);
+        let large = text_column(values(), 4, 10);
+        assert_eq!(small.data_type(), &DataType::Utf8);
+        assert_eq!(large.data_type(), &DataType::LargeUtf8);
+        let (small, large) = (small.as_any().downcast_ref::<StringArray>().unwrap(), large.as_any().downcast_ref::<LargeStringArray>().unwrap());
+        assert_eq!(small.iter().collect::<Vec<_>>(), large.iter().collect::<Vec<_>>());
     }
 }
