@@ -213,10 +213,10 @@ impl NoisePlan {
 
     /// The real-valued estimate before whole numbers: the least-squares
     /// table, or the noisy inner cells and their sums.
-    fn estimate_real(&self, cube: &Cube, exact: &[i64], noisy: &[i64]) -> Fallible<Vec<f64>> {
+    fn estimate_real(&self, cube: &Cube, exact: &[i64], noisy: &[i64], tolerance: f64) -> Fallible<Vec<f64>> {
         match self.postprocess {
             Postprocess::None => Ok(self.noisy_sums(cube, noisy)?.into_iter().map(|v| v as f64).collect()),
-            Postprocess::Wls => self.least_squares(cube, exact, noisy),
+            Postprocess::Wls => self.least_squares(cube, exact, noisy, tolerance),
         }
     }
 
@@ -373,6 +373,14 @@ impl NoisePlan {
     }
 }
 
+/// The least squares stop when the squared residual of conjugate gradients
+/// falls below this fraction of its first: the published table's fit.
+const FIT_TOLERANCE: f64 = 1e-20;
+/// The same for the simulations, which only estimate each cell's error: on
+/// B3 (115,700 cells, 50 simulations) 1e-12 took them from 33 s to 14 s and
+/// changed 7 sd values in their third decimal, no interval.
+const SIMULATION_TOLERANCE: f64 = 1e-12;
+
 /// Publish every cell with noise as `[noise]` says: the marks (status
 /// `noisy`, `lower`/`upper` the interval at the policy's confidence, `sd`),
 /// the randomness used, and notes for the metadata (privacy, error, additivity).
@@ -383,7 +391,7 @@ pub fn add_noise(config: &NoiseConfig, cube: &Cube, (rng, randomness): (Generato
     let debug = std::env::var_os("AMPARO_DEBUG").is_some();
     let clock = std::time::Instant::now();
     let noisy = plan.measure(cube.values(), &mut rng);
-    let real = plan.estimate_real(cube, cube.values(), &noisy)?;
+    let real = plan.estimate_real(cube, cube.values(), &noisy, FIT_TOLERANCE)?;
     let fitted = clock.elapsed();
     let (published, stopped) = match plan.postprocess {
         Postprocess::Wls => plan.whole_numbers(cube, cube.values(), &real)?,
@@ -432,7 +440,7 @@ pub fn add_noise(config: &NoiseConfig, cube: &Cube, (rng, randomness): (Generato
         // the runs share both cores and still give the same intervals.
         let mut errors: Vec<Vec<f64>> = vec![Vec::with_capacity(simulations); cube.len()];
         let streams: Vec<RandomBits> = (0..simulations).map(|_| rng.split()).collect();
-        let run = |mut bits: RandomBits| -> Fallible<Vec<f64>> { plan.estimate_real(cube, &published, &plan.measure(&published, &mut bits)) };
+        let run = |mut bits: RandomBits| -> Fallible<Vec<f64>> { plan.estimate_real(cube, &published, &plan.measure(&published, &mut bits), SIMULATION_TOLERANCE) };
         let mut streams = streams.into_iter();
         while streams.len() > 0 {
             let (first, second) = (streams.next(), streams.next());

@@ -17,7 +17,7 @@ impl NoisePlan {
     /// problem; non-negativity by an active set (Lawson & Hanson 1974):
     /// cells that go negative are held at 0 and the rest refitted, and a
     /// held cell whose gradient says it should grow is let go again.
-    pub(super) fn least_squares(&self, cube: &Cube, exact: &[i64], noisy: &[i64]) -> Fallible<Vec<f64>> {
+    pub(super) fn least_squares(&self, cube: &Cube, exact: &[i64], noisy: &[i64], tolerance: f64) -> Fallible<Vec<f64>> {
         let n = cube.len();
         let inner: Vec<usize> = (0..n).filter(|&c| cube.is_inner(c)).collect();
         let mut weight = vec![0.0; n];
@@ -86,7 +86,7 @@ impl NoisePlan {
             let mut rr: f64 = dot(&r, &r);
             let start = rr;
             for _ in 0..(4 * m).clamp(50, 2_000) {
-                if rr <= 1e-20 * start.max(1e-300) || rr < 1e-24 {
+                if rr <= tolerance * start.max(1e-300) || rr < 1e-24 {
                     break;
                 }
                 let mut hp = hessian_times(&p);

@@ -415,7 +415,7 @@ impl Program {
         let mut model = pb.optimise(Sense::Minimise);
         model.make_quiet();
         model.set_option("threads", 1);
-        model.set_option("time_limit", time_limit.max(0.01));
+        model.set_option("time_limit", time_limit.max(1e-6));
         if integer {
             model.set_option("mip_abs_gap", absolute_gap.max(1e-6));
             if let Some(nodes) = nodes {
