@@ -32,18 +32,10 @@ echo "Post-processing (least squares, whole numbers, 50 simulations) of an 11,76
 echo "municipality 99 in 12 departments x nationality 20 x age band 4, rho = 1/2 over three levels, grand total invariant"
 cargo build -q --release -p amparo-cli
 work=$(mktemp -d)
+python3 bench/municipality_table.py "$work/t.csv"
 python3 - "$work" <<'PY'
-import random, sys
-random.seed(7)
+import sys
 work = sys.argv[1]
-with open(f"{work}/t.csv", "w") as f:
-    f.write("municipality,nationality,age_band,n\n")
-    for i in range(99):
-        m = f"{i % 12 + 1:02d}{i // 12 + 1:03d}"
-        for n in range(20):
-            for a in range(4):
-                c = random.choice([0, 0, 0, 1, 2, 3, 5, 8]) if random.random() > 0.125 else random.randint(0, 200)
-                f.write(f"{m},N{n:02d},A{a},{c}\n")
 for sims in (0, 50):
     open(f"{work}/p{sims}.toml", "w").write(f"""version = 1
 [input]

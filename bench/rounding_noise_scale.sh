@@ -7,7 +7,8 @@
 #     115,700 cells): discrete Gaussian noise over the geography's four
 #     levels, post-processed (least squares, whole numbers), with 0 and 50
 #     simulations; controlled rounding to base 5;
-#   - controlled rounding to base 5 of bench/rounding.sh's 11,760-cell table.
+#   - controlled rounding to base 5 of the 11,760-cell table of bench/noise.sh
+#     (bench/municipality_table.py).
 #   bash bench/rounding_noise_scale.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 build_cli
@@ -79,19 +80,6 @@ done
 { cat "$work/B3-head.toml"; printf '[rounding]\nmethod = "controlled"\nbase = 5\n'; } >"$work/B3-controlled.toml"
 run "B3, controlled rounding to base 5" "$work/B3-controlled.toml" "$work/B3.parquet"
 
-# bench/rounding.sh's table: municipality 99 in 12 departments x nationality 20 x age band 4.
-"$PY" - "$work/t.parquet" <<'PY'
-import random, sys
-import pyarrow as pa, pyarrow.parquet as pq
-random.seed(7)
-rows = {"municipality": [], "nationality": [], "age_band": [], "n": []}
-for i in range(99):
-    for n in range(20):
-        for a in range(4):
-            c = random.choice([0, 0, 0, 1, 2, 3, 5, 8]) if random.random() > 0.125 else random.randint(0, 200)
-            for k, v in zip(rows, (f"{i % 12 + 1:02d}{i // 12 + 1:03d}", f"N{n:02d}", f"A{a}", c)):
-                rows[k].append(v)
-pq.write_table(pa.table(rows), sys.argv[1])
-PY
+python3 bench/municipality_table.py "$work/t.csv"
 printf 'version = 1\n[input]\nkind = "aggregated"\ncount = "n"\n[dimensions.municipality]\ncode_lengths = [2, 5]\n[dimensions.nationality]\n[dimensions.age_band]\n[rounding]\nmethod = "controlled"\nbase = 5\n' >"$work/t.toml"
-run "11,760-cell three-way table, controlled rounding to base 5" "$work/t.toml" "$work/t.parquet"
+run "11,760-cell three-way table, controlled rounding to base 5" "$work/t.toml" "$work/t.csv"

@@ -38,6 +38,7 @@ pub mod loss;
 pub mod marks;
 pub mod noise;
 pub mod output;
+pub(crate) mod parallel;
 pub mod plan;
 pub mod policy;
 pub mod progress;

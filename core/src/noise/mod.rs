@@ -439,18 +439,12 @@ pub fn add_noise(config: &NoiseConfig, cube: &Cube, (rng, randomness): (Generato
         // Each run draws from a generator of its own, split off in order, so
         // the runs share both cores and still give the same intervals.
         let mut errors: Vec<Vec<f64>> = vec![Vec::with_capacity(simulations); cube.len()];
-        let streams: Vec<RandomBits> = (0..simulations).map(|_| rng.split()).collect();
+        let mut streams: Vec<RandomBits> = (0..simulations).map(|_| rng.split()).collect();
         let run = |mut bits: RandomBits| -> Fallible<Vec<f64>> { plan.estimate_real(cube, &published, &plan.measure(&published, &mut bits), SIMULATION_TOLERANCE) };
-        let mut streams = streams.into_iter();
-        while streams.len() > 0 {
-            let (first, second) = (streams.next(), streams.next());
-            let (a, b) = std::thread::scope(|scope| {
-                let other = second.map(|bits| scope.spawn(|| run(bits)));
-                (first.map(&run), other.map(|h| h.join()))
-            });
-            let b = b.map(|joined| joined.map_err(|_| err!(Infeasible, "a simulation of the noise failed on its second core"))).transpose()?;
-            for again in a.into_iter().chain(b) {
-                let again = again?;
+        // Two runs at a time: their tables are folded into `errors` before the next two.
+        while !streams.is_empty() {
+            let pair: Vec<RandomBits> = streams.drain(..streams.len().min(2)).collect();
+            for again in crate::parallel::on_two_threads(pair, &run, "a simulation of the noise")? {
                 for cell in 0..cube.len() {
                     errors[cell].push(again[cell] - published[cell] as f64);
                 }

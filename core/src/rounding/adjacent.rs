@@ -80,16 +80,15 @@ pub fn choose_adjacent(cube: &Cube, down: &[i64], step: i64, cost_up: &[Option<f
     let free = cost_up.iter().filter(|c| c.is_some()).count();
     let chosen = match splitting_dimension(cube) {
         // A small program is solved whole, usually to its proven least.
-        Some(dim) if free > WHOLE_UP_TO => top_down(cube, dim, (down, step, cost_up), widen, &clock, time_limit, debug)?,
+        Some(dim) if free > WHOLE_UP_TO => match top_down(cube, dim, (down, step, cost_up), widen, &clock, time_limit, debug)? {
+            Some(found) => Some(found),
+            // Top down can leave a part no choice where the whole table has one.
+            None => whole_table(cube, down, step, cost_up, (time_limit - clock.elapsed().as_secs_f64()).max(0.0))?,
+        },
         _ => whole_table(cube, down, step, cost_up, time_limit)?,
     };
     let Some((values, cost, bound)) = chosen else {
-        // Top down can leave a part no choice where the whole table has one.
-        return Ok(match whole_table(cube, down, step, cost_up, (time_limit - clock.elapsed().as_secs_f64()).max(0.0))? {
-            Some(found) => found_with_gap(cube, down, step, found, at_down)?,
-            None if clock.elapsed().as_secs_f64() >= time_limit => Adjacent::OutOfTime,
-            None => Adjacent::NoneExists,
-        });
+        return Ok(if clock.elapsed().as_secs_f64() >= time_limit { Adjacent::OutOfTime } else { Adjacent::NoneExists });
     };
     if debug {
         eprintln!("adjacent: {} cells in {:?}, deviation {:.1}, bound {:.1}", cube.len(), clock.elapsed(), at_down + cost, at_down + bound);
@@ -234,7 +233,7 @@ fn top_down(cube: &Cube, dim: usize, (down, step, cost_up): (&[i64], i64, &[Opti
             let moved = program.cells.iter().zip(&steps).filter(|(_, &k)| k != 0).map(|(&c, &k)| (c, current[c] + k * step)).collect();
             Ok(Some((moved, cost, part_bound)))
         };
-        let results: Vec<Option<(Vec<(usize, i64)>, f64, f64)>> = on_two_threads(at_depth, &solve)?;
+        let results: Vec<Option<(Vec<(usize, i64)>, f64, f64)>> = crate::parallel::on_two_threads(at_depth.clone(), &solve, "a part of the rounding to whole multiples")?;
         for result in results {
             let Some((moved, part_cost, part_bound)) = result else {
                 if debug {
@@ -257,28 +256,6 @@ fn top_down(cube: &Cube, dim: usize, (down, step, cost_up): (&[i64], i64, &[Opti
     Ok(Some((values, cost + loose_cost, bound + loose_cost)))
 }
 
-/// `solve` on every item, the items split between two threads (HiGHS
-/// models stay on the thread that built them), results in item order.
-fn on_two_threads<R: Send>(items: &[usize], solve: &(dyn Fn(usize) -> Fallible<R> + Sync)) -> Fallible<Vec<R>> {
-    if items.len() < 2 {
-        return items.iter().map(|&k| solve(k)).collect();
-    }
-    let (first, second): (Vec<usize>, Vec<usize>) = (items.iter().step_by(2).copied().collect(), items.iter().skip(1).step_by(2).copied().collect());
-    let (mine, theirs) = std::thread::scope(|scope| {
-        let other = scope.spawn(|| second.iter().map(|&k| solve(k)).collect::<Fallible<Vec<R>>>());
-        let mine = first.iter().map(|&k| solve(k)).collect::<Fallible<Vec<R>>>();
-        (mine, other.join())
-    });
-    let (mine, theirs) = (mine?, theirs.map_err(|_| err!(Infeasible, "controlled rounding failed on its second thread"))??);
-    // Interleave back: first took items 0, 2, 4, ...; second 1, 3, 5, ...
-    let mut out = Vec::with_capacity(items.len());
-    let (mut a, mut b) = (mine.into_iter(), theirs.into_iter());
-    for k in 0..items.len() {
-        out.push(if k % 2 == 0 { a.next() } else { b.next() }.expect("one result per item"));
-    }
-    Ok(out)
-}
-
 /// How far a chosen cell may go, in steps from its `down` value.
 #[derive(Clone, Copy, PartialEq)]
 enum Reach {
@@ -297,7 +274,6 @@ enum Reach {
 /// current values.
 struct Program {
     cells: Vec<usize>,
-    variable: HashMap<usize, usize>,
     costs: Vec<f64>,
     /// Per variable, the steps down to 0 (Wider goes no lower).
     floor_steps: Vec<i64>,
@@ -313,55 +289,34 @@ type Solution = (Vec<i64>, f64, f64);
 impl Program {
     /// None when some constraint cannot hold whatever is chosen.
     fn new<'c>(
-        constraints: impl Iterator<Item = (usize, &'c [usize])>,
+        constraints: impl Iterator<Item = (usize, &'c [usize])> + Clone,
         chosen: impl Fn(usize) -> bool,
         values: &[i64],
         step: i64,
         cost_up: &[Option<f64>],
     ) -> Option<Program> {
-        let mut program = Program { cells: Vec::new(), variable: HashMap::new(), costs: Vec::new(), floor_steps: Vec::new(), step, rows: Vec::new() };
-        let var = |cell: usize, program: &mut Program| -> Option<usize> {
-            if !chosen(cell) {
-                return None;
-            }
-            Some(*program.variable.entry(cell).or_insert_with(|| {
-                program.cells.push(cell);
-                program.costs.push(cost_up[cell].expect("a chosen cell has a cost"));
-                program.floor_steps.push(values[cell].div_euclid(step));
-                program.cells.len() - 1
-            }))
-        };
+        // Variables in cell order: the solver breaks ties between equally
+        // good choices by column order, so the same table gives the same choice.
+        let mut cells: Vec<usize> = constraints.clone().flat_map(|(total, parts)| std::iter::once(total).chain(parts.iter().copied())).filter(|&c| chosen(c)).collect();
+        cells.sort_unstable();
+        cells.dedup();
+        let variable: HashMap<usize, usize> = cells.iter().enumerate().map(|(v, &c)| (c, v)).collect();
+        let costs = cells.iter().map(|&c| cost_up[c].expect("a chosen cell has a cost")).collect();
+        let floor_steps = cells.iter().map(|&c| values[c].div_euclid(step)).collect();
+        let mut rows = Vec::new();
         for (total, parts) in constraints {
             // values[total] + step*x[total] = sum(values[p] + step*x[p]), divided by step.
             let gap = parts.iter().map(|&p| values[p]).sum::<i64>() - values[total];
-            let mut terms = Vec::with_capacity(parts.len() + 1);
-            if let Some(v) = var(total, &mut program) {
-                terms.push((v, 1.0));
-            }
-            for &p in parts {
-                if let Some(v) = var(p, &mut program) {
-                    terms.push((v, -1.0));
-                }
-            }
+            let terms: Vec<(usize, f64)> =
+                std::iter::once((total, 1.0)).chain(parts.iter().map(|&p| (p, -1.0))).filter_map(|(c, a)| variable.get(&c).map(|&v| (v, a))).collect();
             if gap % step != 0 || (terms.is_empty() && gap != 0) {
                 return None;
             }
             if !terms.is_empty() {
-                program.rows.push(((gap / step) as f64, terms));
+                rows.push(((gap / step) as f64, terms));
             }
         }
-        // Variables in cell order: the solver breaks ties between equally
-        // good choices by column order, so the same table gives the same choice.
-        let mut order: Vec<usize> = (0..program.cells.len()).collect();
-        order.sort_unstable_by_key(|&v| program.cells[v]);
-        let mut renumber = vec![0; order.len()];
-        order.iter().enumerate().for_each(|(new, &old)| renumber[old] = new);
-        program.cells = order.iter().map(|&v| program.cells[v]).collect();
-        program.costs = order.iter().map(|&v| program.costs[v]).collect();
-        program.floor_steps = order.iter().map(|&v| program.floor_steps[v]).collect();
-        program.variable.values_mut().for_each(|v| *v = renumber[*v]);
-        program.rows.iter_mut().for_each(|(_, terms)| terms.iter_mut().for_each(|(v, _)| *v = renumber[*v]));
-        Some(program)
+        Some(Program { cells, costs, floor_steps, step, rows })
     }
 
     fn with_costs(mut self, costs: Vec<f64>) -> Program {

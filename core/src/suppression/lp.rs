@@ -411,26 +411,30 @@ fn restricted_lp<'c>(
     level: i64,
     time_left: std::time::Duration,
 ) -> Fallible<Option<Change>> {
-    let mut pb = RowProblem::default();
-    let mut column_of: Vec<Option<(Col, Col)>> = vec![None; values.len()];
-    for &c in cells {
-        column_of[c] = Some(columns(&mut pb, values, weights, c, target, up, level));
-    }
-    for con in constraints {
-        let mut terms: Vec<(Col, f64)> = Vec::new();
-        if let Some((p, m)) = column_of[con.total] {
-            terms.extend([(p, -1.0), (m, 1.0)]);
+    let constraints: Vec<&Constraint> = constraints.collect();
+    let build = || {
+        let mut pb = RowProblem::default();
+        let mut column_of: Vec<Option<(Col, Col)>> = vec![None; values.len()];
+        for &c in cells {
+            column_of[c] = Some(columns(&mut pb, values, weights, c, target, up, level));
         }
-        for &c in &con.parts {
-            if let Some((p, m)) = column_of[c] {
-                terms.extend([(p, 1.0), (m, -1.0)]);
+        for con in &constraints {
+            let mut terms: Vec<(Col, f64)> = Vec::new();
+            if let Some((p, m)) = column_of[con.total] {
+                terms.extend([(p, -1.0), (m, 1.0)]);
+            }
+            for &c in &con.parts {
+                if let Some((p, m)) = column_of[c] {
+                    terms.extend([(p, 1.0), (m, -1.0)]);
+                }
+            }
+            if !terms.is_empty() {
+                pb.add_row(0.0..=0.0, &terms);
             }
         }
-        if !terms.is_empty() {
-            pb.add_row(0.0..=0.0, &terms);
-        }
-    }
-    let Some(solved) = run_lp(pb, cells.len(), target, time_left)? else { return Ok(None) };
+        pb
+    };
+    let Some(solved) = run_lp(build, cells.len(), target, time_left)? else { return Ok(None) };
     let x = solved.get_solution().columns().to_vec();
     Ok(Some(cells.iter().zip(x.chunks_exact(2)).map(|(&c, pm)| (c, pm[0] - pm[1])).filter(|&(_, y)| y.abs() > FLOW_EPS).collect()))
 }
@@ -459,12 +463,13 @@ fn on_off(on: bool) -> &'static str {
     }
 }
 
-/// Solve within `time_left` (one LP of a large linked table can take
-/// minutes); `None` when infeasible.
-pub(super) fn run_lp(pb: RowProblem, cells: usize, target: usize, time_left: std::time::Duration) -> Fallible<Option<highs::SolvedModel>> {
+/// Solve the LP `build` makes within `time_left` (one LP of a large linked
+/// table can take minutes); `None` when infeasible. `build` runs a second
+/// time only when the first solve ends in a solver error.
+pub(super) fn run_lp(build: impl Fn() -> RowProblem, cells: usize, target: usize, time_left: std::time::Duration) -> Fallible<Option<highs::SolvedModel>> {
     let clock = std::time::Instant::now();
-    let model = |pb: RowProblem, presolve: bool| {
-        let mut model = pb.optimise(Sense::Minimise);
+    let model = |presolve: bool| {
+        let mut model = build().optimise(Sense::Minimise);
         model.make_quiet();
         model.set_option("time_limit", time_left.saturating_sub(clock.elapsed()).as_secs_f64().max(1e-3));
         if !presolve {
@@ -479,14 +484,13 @@ pub(super) fn run_lp(pb: RowProblem, cells: usize, target: usize, time_left: std
     // HiGHS 1.15's presolve can end in an error on a model it solves
     // without (B2: a 25,920-cell subtable's LP, which HiGHS 1.16 solves
     // with presolve too): such an LP is solved again the other way.
-    let again = pb.clone();
-    let solved = match model(pb, presolve).try_solve() {
+    let solved = match model(presolve).try_solve() {
         Ok(solved) => solved,
         Err(first) => {
             if std::env::var_os("AMPARO_DEBUG").is_some() {
                 eprintln!("protection LP for cell #{target} over {cells} cells: HiGHS {first:?} with presolve {}; solved again with it {}", on_off(presolve), on_off(!presolve));
             }
-            model(again, !presolve)
+            model(!presolve)
                 .try_solve()
                 .map_err(|e| err!(Infeasible, "the LP solver failed during secondary suppression (a protection LP over {cells} cells ended in {first:?}, and in {e:?} when solved again); try another [secondary] method (\"patterns\" or \"fast\" on a single table)"))?
         }
