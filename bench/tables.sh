@@ -2,8 +2,8 @@
 # The benchmark tables B1-B5 of DATA.md (bench/tables/B*.toml) on synthetic
 # microdata from `amparo synth`: generation, aggregation, secondary
 # suppression (fast and patterns; modular for the linked tables B1 and B4;
-# AMPARO_BENCH_METHODS="..." for others, also "controlled" (rounding to base
-# 5), "noise" (discrete Gaussian, rho = 1/2, post-processed) and "cellkey")
+# AMPARO_BENCH_METHODS="..." for others, also "controlled" and "pls"
+# (rounding to base 5), "noise" (discrete Gaussian, rho = 1/2, post-processed) and "cellkey")
 # and the audit of each output.
 # Prints one table of figures; the machine and date first.
 #
@@ -51,12 +51,12 @@ for table in "${tables[@]}"; do
   methods="${AMPARO_BENCH_METHODS:-$methods}"
   for method in $methods; do
     case "$method" in
-      controlled | noise | cellkey)
+      controlled | pls | noise | cellkey)
         # The table's dimensions (and linked tables) with the method's
         # section instead of [primary]/[secondary].
         sed '/^\[primary\]/,$d' "bench/tables/$table.toml" > "$work/$table.toml"
         case "$method" in
-          controlled) printf '[rounding]\nmethod = "controlled"\nbase = 5\n' >> "$work/$table.toml" ;;
+          controlled | pls) printf '[rounding]\nmethod = "%s"\nbase = 5\n' "$method" >> "$work/$table.toml" ;;
           noise) printf '[noise]\nmethod = "discrete_gaussian"\nrho = "1/2"\nseed = 1\n' >> "$work/$table.toml" ;;
           cellkey)
             sed -i 's/^kind = "microdata"$/kind = "microdata"\nrecord_key = "record_key"/' "$work/$table.toml"
@@ -85,7 +85,7 @@ for table in "${tables[@]}"; do
     target="$source_table"
     aud=0
     # Rounding, the cell key method and noise hide no cell: their own run says so.
-    [[ -n "$hidden" && ! "$method" =~ ^(controlled|noise|cellkey)$ ]] && aud=$(seconds "$AMPARO" audit --lang en -p "$work/$table.toml" "${published[@]}")
+    [[ -n "$hidden" && ! "$method" =~ ^(controlled|pls|noise|cellkey)$ ]] && aud=$(seconds "$AMPARO" audit --lang en -p "$work/$table.toml" "${published[@]}")
     verdict=$(awk '/^audit:/ {sub(/^audit: */, ""); print substr($0, 1, 40); exit}' "$work/last.out")
     [[ "$aud" != 0 ]] && grep -q "^stopped after" "$work/last.err" && verdict="audit $(cat "$work/last.err")"
     if [[ -z "$hidden" ]]; then

@@ -132,6 +132,24 @@ fn a_table_rounded_to_the_wrong_base_fails_the_rounding_check() {
 }
 
 #[test]
+fn a_small_count_left_in_a_pls_table_fails_the_rounding_check() {
+    let case = Case::new(&POLICY.replace("[primary]\nthreshold = 5\n", "[rounding]\nmethod = \"pls\"\nbase = 5\n"));
+    // Counts above the base stay as they are (18, 21); a 3 is never published.
+    let wrong = case.file("wrong.csv", "district,sex,published\nTotal,Total,57\nTotal,F,24\nTotal,M,33\nD1,Total,21\nD1,F,3\nD1,M,18\nD2,Total,36\nD2,F,21\nD2,M,15\n");
+    let (code, text, failed) = verdict(&case, &[&wrong]);
+    assert_eq!(code, 1);
+    assert_eq!(failed, ["rounding"], "{text}");
+    assert!(text.contains("(district=D1, sex=F) is published as 3, which small count rounding to base 5 never publishes"), "{text}");
+    let right = case.file("right.csv", "district,sex,published\nTotal,Total,59\nTotal,F,26\nTotal,M,33\nD1,Total,23\nD1,F,5\nD1,M,18\nD2,Total,36\nD2,F,21\nD2,M,15\n");
+    assert_eq!(verdict(&case, &[&right]).0, 0);
+    // A margin that is not the sum of its parts fails too: the margins are sums.
+    let broken = case.file("broken.csv", "district,sex,published\nTotal,Total,60\nTotal,F,26\nTotal,M,33\nD1,Total,23\nD1,F,5\nD1,M,18\nD2,Total,36\nD2,F,21\nD2,M,15\n");
+    let (code, text, failed) = verdict(&case, &[&broken]);
+    assert_eq!(code, 1);
+    assert_eq!(failed, ["additivity"], "{text}");
+}
+
+#[test]
 fn a_malformed_csv_exits_2_naming_the_line() {
     let case = Case::new(POLICY);
     let table = case.file("t.csv", "district,sex,published\nTotal,Total,40\nTotal,F,23,7\nTotal,M,17\n");

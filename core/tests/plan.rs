@@ -63,6 +63,8 @@ fn refusals_the_policy_causes_come_at_load_time() {
     for (extra, fragment) in [
         (format!("[primary]\nthreshold = 5\n[secondary]\nmethod = \"fast\"\n{LINKED}"), "linked tables need method = \"interval\""),
         (format!("[rounding]\nmethod = \"random\"\nbase = 5\n{LINKED}"), "needs randomness = \"cell_key\""),
+        (format!("[rounding]\nmethod = \"pls\"\n{LINKED}"), "could round differently in each"),
+        (format!("[rounding]\nmethod = \"controlled\"\n{LINKED}"), "protect the tables one policy at a time"),
         (format!("[noise]\nmethod = \"discrete_gaussian\"\nrho = 1\n{LINKED}"), "one table per policy"),
         ("[perturbation]\nmethod = \"cell_key\"\n".to_owned(), "needs microdata with record keys"),
         ("[noise]\nmethod = \"discrete_laplace\"\nrho = 1\n".to_owned(), "not `rho`"),

@@ -172,6 +172,8 @@ fn impossible_rounding_policies_are_clear_errors() {
         ("method = \"controlled\"\nseed = 4", "seed has no effect"),
         ("method = \"controlled\"\nmargins = \"from_inner\"", "remove `margins`"),
         ("method = \"controlled\"\ntime_limit = 0", "time_limit = 0"),
+        ("method = \"pls\"\nmargins = \"from_inner\"", "remove `margins`"),
+        ("method = \"pls\"\nrandomness = \"cell_key\"", "goes with method = \"random\""),
         ("base = 5", "no method"),
         ("method = \"random\"\n[secondary]\nmethod = \"interval\"", "keep one"),
         ("method = \"random\"\n[primary]\nthreshold = 5", "threshold"),

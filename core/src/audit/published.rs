@@ -194,19 +194,33 @@ fn audit_perturbed(perturbation: &crate::policy::PerturbationSection, table: &Pu
 }
 
 /// A table the policy declares rounded: every published value must be a
-/// multiple of a base the policy allows, and (controlled rounding, or
-/// margins recomputed from the inner cells) the table must add up; margins
-/// rounded on their own may differ from the sum of their parts.
+/// multiple of a base the policy allows (small count rounding: no value in
+/// 1 to base - 1), and (controlled and small count rounding, or margins
+/// recomputed from the inner cells) the table must add up; margins rounded
+/// on their own may differ from the sum of their parts.
 fn audit_rounded(rounding: &crate::policy::RoundingSection, table: &PublishedTable) -> PublishedAudit {
     use crate::policy::{MarginRounding, RoundingMethod};
     let cube = &table.cube;
     let mut audit = PublishedAudit { cells: cube.len(), checks: vec![Check::Rounding], ..PublishedAudit::default() };
     let bases = rounding.bases();
     let inner_only = rounding.margins == MarginRounding::FromInner;
-    let adds_up = inner_only || rounding.method == RoundingMethod::Controlled;
+    let small_counts = rounding.method == RoundingMethod::Pls;
+    let adds_up = inner_only || small_counts || rounding.method == RoundingMethod::Controlled;
+    let base = rounding.base_for(0);
     for cell in (0..cube.len()).filter(|&c| table.listed[c]) {
         match table.published[cell] {
             None => audit.hidden_cells += 1,
+            // Small count rounding leaves larger counts as they are: only 1 to base - 1 is never published.
+            Some(v) if small_counts => {
+                if (1..base).contains(&v) {
+                    audit.findings.push(PublishedFinding::new(
+                        Check::Rounding,
+                        cell,
+                        cube.describe(cell),
+                        Message::new("finding.small_count", vec![("cell", cube.describe(cell).into()), ("value", v.into()), ("base", base.into())]),
+                    ));
+                }
+            }
             Some(v) if (!inner_only || cube.is_inner(cell)) && !bases.iter().any(|b| v % b == 0) => audit.findings.push(PublishedFinding::new(
                 Check::Rounding,
                 cell,

@@ -24,6 +24,12 @@ pub enum RoundingMethod {
     /// up along every hierarchy; an integer program minimising the total
     /// deviation, within `time_limit`.
     Controlled,
+    /// Small count rounding of the inner cells (Statistics Norway's
+    /// PLSrounding): inner cells of 1 to `base` - 1 go to 0 or `base`,
+    /// chosen so that the margins stay close to their truth; larger inner
+    /// cells stay; every margin is the sum of the published inner cells, so
+    /// the table adds up and no published cell is in 1 to `base` - 1.
+    Pls,
 }
 
 /// Whether margins are rounded on their own or recomputed.
@@ -64,7 +70,7 @@ pub struct RoundingStep {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RoundingSection {
-    /// `none` (default), `deterministic`, `random`, `graduated` or `controlled`.
+    /// `none` (default), `deterministic`, `random`, `graduated`, `controlled` or `pls`.
     #[serde(default)]
     pub method: RoundingMethod,
     /// The rounding base, at least 2 (default 5; for `graduated`, the base
@@ -114,7 +120,7 @@ impl RoundingSection {
     /// Whether the rounding draws from a generator (random or graduated
     /// rounding without cell keys): the pipeline then makes one.
     pub fn draws_from_generator(&self) -> bool {
-        matches!(self.method, RoundingMethod::Random | RoundingMethod::Graduated) && self.randomness == RoundingRandomness::Generator
+        matches!(self.method, RoundingMethod::Random | RoundingMethod::Graduated | RoundingMethod::Pls) && self.randomness == RoundingRandomness::Generator
     }
 
     /// The base for a cell of `count`: `base` (default 5) or, for

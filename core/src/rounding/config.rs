@@ -29,6 +29,9 @@ impl RoundingConfig {
         if r.method == RoundingMethod::Controlled && r.margins != MarginRounding::Independent {
             fail!(Policy, "[rounding] method = \"controlled\" rounds the margins too and keeps the table adding up; remove `margins`");
         }
+        if r.method == RoundingMethod::Pls && r.margins != MarginRounding::Independent {
+            fail!(Policy, "[rounding] method = \"pls\" always publishes each margin as the sum of its rounded inner cells; remove `margins`");
+        }
         if let Some(b) = r.base {
             check_count_range("[rounding] base", b)?;
         }
@@ -86,6 +89,15 @@ impl RoundingConfig {
         }
         if let Some(n) = file.primary.threshold {
             fail!(Policy, "[rounding] rounds every cell, but [primary] threshold = {n} would hide cells too; remove the threshold (or the [rounding] section)");
+        }
+        if !file.tables.is_empty() && matches!(r.method, RoundingMethod::Controlled | RoundingMethod::Pls) {
+            fail!(
+                Policy,
+                "[rounding] method = \"{}\" chooses each cell's rounding from the whole table, so a cell shared by linked tables \
+                 ([tables]) could round differently in each; use method = \"random\" with randomness = \"cell_key\" (and [input] \
+                 record_key), or protect the tables one policy at a time",
+                if r.method == RoundingMethod::Pls { "pls" } else { "controlled" }
+            );
         }
         if !file.tables.is_empty() && r.randomness != RoundingRandomness::CellKey {
             fail!(

@@ -18,6 +18,11 @@
 //!   Always possible for two-way tables; three-way and hierarchical tables
 //!   may have none, which is an error naming the way out.
 //!
+//! - pls (Statistics Norway's PLSrounding; Langsrud & Heldal 2018): only
+//!   the inner cells of 1 to base - 1 are rounded, to 0 or the base, chosen
+//!   so that the margins stay close; the margins are the sums, so the table
+//!   adds up and no published cell lies in 1 to base - 1 (`small_counts`).
+//!
 //! Otherwise margins are rounded on their own (each within one base of its truth, but
 //! a total may differ from the sum of its rounded parts, which the output
 //! metadata says) or recomputed from the rounded inner cells (the table adds
@@ -26,9 +31,11 @@
 
 mod adjacent;
 mod config;
+mod small_counts;
 
 pub use adjacent::{choose_adjacent, Adjacent};
 pub use config::RoundingConfig;
+pub use small_counts::round_small_counts;
 
 use std::sync::Arc;
 
@@ -94,7 +101,7 @@ pub fn round_table(config: &RoundingConfig, cube: &Cube, generator: Option<(Gene
             (Some(keys), Some(column)) => Draws::Keys(keys, column),
             _ => fail!(Policy, "[rounding] randomness = \"cell_key\" needs record keys: set [input] record_key"),
         },
-        (RoundingMethod::Random | RoundingMethod::Graduated, RoundingRandomness::Generator) => {
+        (RoundingMethod::Random | RoundingMethod::Graduated | RoundingMethod::Pls, RoundingRandomness::Generator) => {
             let Some((rng, randomness)) = generator else {
                 fail!(Infeasible, "random rounding was given no generator (a defect in Amparo: please report it)");
             };
@@ -124,6 +131,27 @@ pub fn round_table(config: &RoundingConfig, cube: &Cube, generator: Option<(Gene
                 marks.reason[cell] = Some(reason.clone());
             }
             return Ok((marks, randomness, note.map(|n| ("optimality".to_owned(), n)).into_iter().collect()));
+        }
+        RoundingMethod::Pls => {
+            let Draws::Generator(rng, _) = &mut draws else {
+                fail!(Infeasible, "small count rounding was given no generator (a defect in Amparo: please report it)");
+            };
+            let base = rounding.base_for(0);
+            let published = round_small_counts(cube, base, rng)?;
+            // One reason for every cell: a cell's own reason would tell a
+            // zero from a small count rounded down.
+            let reason: Arc<str> = Arc::from(format!("small count rounding to base {base} (margins are sums of the published inner cells)"));
+            for (cell, v) in published.into_iter().enumerate() {
+                marks.published[cell] = Some(v);
+                marks.status[cell] = Status::Rounded;
+                marks.reason[cell] = Some(reason.clone());
+            }
+            let note = format!(
+                "pls: inner cells of 1 to {} rounded to 0 or {base}, larger ones published as they are; every margin is the sum of \
+                 its published inner cells, so the table adds up, and a margin may differ from its true value by more than one base",
+                base - 1
+            );
+            return Ok((marks, randomness, vec![("additivity".to_owned(), note)]));
         }
     };
     // One reason per base, shared by the cells.
