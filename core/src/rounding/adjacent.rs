@@ -52,22 +52,45 @@ const WHOLE_UP_TO: usize = 2_000;
 const PART_GAP: f64 = 1e-2;
 
 /// A part's integer program stops after this many branch-and-bound nodes or
-/// this many improving solutions: limits on work rather than time, so that
-/// the same table gives the same result. On B3's 35 parts three solutions
-/// took 26 s for a deviation 4% below the first solution's (10 s); more
-/// than three ran into the time limit.
+/// its purpose's number of improving solutions: limits on work rather than
+/// time, so that the same table gives the same result.
 const PART_NODES: i64 = 200;
-const PART_SOLUTIONS: i32 = 3;
+
+/// What the choice is for: how far a cell may go, and how hard a part of a
+/// large table searches.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Purpose {
+    /// Controlled rounding: adjacent multiples only, and each part keeps
+    /// improving up to its third solution (on B3's 35 parts three took 26 s
+    /// for a deviation 4% below the first's, 10 s; more than three ran into
+    /// the time limit).
+    ControlledRounding,
+    /// Noise's whole numbers: a part that the adjacent whole numbers leave
+    /// no choice goes one step further where it must ([`Reach::Wider`]),
+    /// and each part takes its first solution. Every cell moves by less
+    /// than one either way, which is small beside the noise: on B3 the
+    /// first solutions' deviation is 6% above three's (29,933 against
+    /// 28,178, over 115,700 cells) and takes 7 s instead of 29 s.
+    WholeNumbers,
+}
+
+impl Purpose {
+    fn solutions(self) -> i32 {
+        match self {
+            Purpose::ControlledRounding => 3,
+            Purpose::WholeNumbers => 1,
+        }
+    }
+}
 
 /// For every cell, `down[c]` or `down[c] + step` (cells whose `cost_up` is
 /// None stay at `down`), so that every additivity constraint of `cube`
 /// holds, at the least total deviation. A cell at `down[c]` deviates by
 /// (step - cost_up) / 2 and going up adds `cost_up`: controlled rounding
 /// (the remainder r, and base - 2r) and whole numbers (the fraction f, and
-/// 1 - 2f) both have this form. With `widen`, a part of the table that
-/// the adjacent multiples leave no choice goes one step further where it
-/// must ([`Reach::Wider`]). The result is checked in whole numbers before use.
-pub fn choose_adjacent(cube: &Cube, down: &[i64], step: i64, cost_up: &[Option<f64>], widen: bool, time_limit: f64) -> Fallible<Adjacent> {
+/// 1 - 2f) both have this form; `purpose` says which ([`Purpose`]). The
+/// result is checked in whole numbers before use.
+pub fn choose_adjacent(cube: &Cube, down: &[i64], step: i64, cost_up: &[Option<f64>], purpose: Purpose, time_limit: f64) -> Fallible<Adjacent> {
     let clock = Instant::now();
     let at_down: f64 = cost_up.iter().flatten().map(|&c| (step as f64 - c) / 2.0).sum();
     if cost_up.iter().all(Option::is_none) {
@@ -80,7 +103,7 @@ pub fn choose_adjacent(cube: &Cube, down: &[i64], step: i64, cost_up: &[Option<f
     let free = cost_up.iter().filter(|c| c.is_some()).count();
     let chosen = match splitting_dimension(cube) {
         // A small program is solved whole, usually to its proven least.
-        Some(dim) if free > WHOLE_UP_TO => match top_down(cube, dim, (down, step, cost_up), widen, &clock, time_limit, debug)? {
+        Some(dim) if free > WHOLE_UP_TO => match top_down(cube, dim, (down, step, cost_up), purpose, &clock, time_limit, debug)? {
             Some(found) => Some(found),
             // Top down can leave a part no choice where the whole table has one.
             None => whole_table(cube, down, step, cost_up, (time_limit - clock.elapsed().as_secs_f64()).max(0.0))?,
@@ -164,7 +187,7 @@ struct Part {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn top_down(cube: &Cube, dim: usize, (down, step, cost_up): (&[i64], i64, &[Option<f64>]), widen: bool, clock: &Instant, time_limit: f64, debug: bool) -> Fallible<Choice> {
+fn top_down(cube: &Cube, dim: usize, (down, step, cost_up): (&[i64], i64, &[Option<f64>]), purpose: Purpose, clock: &Instant, time_limit: f64, debug: bool) -> Fallible<Choice> {
     let h = &cube.dims()[dim].hierarchy;
     let root = h.root();
     let mut index = vec![usize::MAX; h.len()];
@@ -209,10 +232,19 @@ fn top_down(cube: &Cube, dim: usize, (down, step, cost_up): (&[i64], i64, &[Opti
                 return Ok(None);
             };
             let own_costs = relaxed.cells.iter().zip(&relaxed.costs).map(|(&c, &cost)| if chooses(part.head, c) { cost } else { 0.0 }).collect();
+            let timer = Instant::now();
+            let size = (relaxed.cells.len(), relaxed.rows.len());
             let Some((_, part_bound, _)) = relaxed.with_costs(own_costs).solve(Reach::Relaxed, 0.0, None, left)? else {
+                if debug {
+                    eprintln!("adjacent: part {} ({} cells, {} rows): no bound in {:?}", h.code(part.head), size.0, size.1, timer.elapsed());
+                }
                 return Ok(None);
             };
+            let bound_time = timer.elapsed();
             let Some(program) = Program::new(members(), |c| chooses(part.head, c), current, step, cost_up) else {
+                if debug {
+                    eprintln!("adjacent: part {}: a constraint cannot hold with the head fixed", h.code(part.head));
+                }
                 return Ok(None);
             };
             let at_down: f64 = program.costs.iter().map(|&c| (step as f64 - c) / 2.0).sum();
@@ -223,9 +255,13 @@ fn top_down(cube: &Cube, dim: usize, (down, step, cost_up): (&[i64], i64, &[Opti
             // differently from run to run. Without the share, the parts that
             // found no solution within the work limits left the run none.
             let share = (time_limit - clock.elapsed().as_secs_f64()).max(0.0) * 2.0 / remaining.max(1) as f64;
-            let mut found = program.solve(Reach::Adjacent, gap, Some(PART_NODES), share)?;
-            if found.is_none() && widen {
-                found = program.solve(Reach::Wider, gap, Some(PART_NODES), share)?;
+            let work = Some((PART_NODES, purpose.solutions()));
+            let mut found = program.solve(Reach::Adjacent, gap, work, share)?;
+            if found.is_none() && purpose == Purpose::WholeNumbers {
+                found = program.solve(Reach::Wider, gap, work, share)?;
+            }
+            if debug {
+                eprintln!("adjacent: part {} ({} cells, {} rows): bound {:?}, program {:?}", h.code(part.head), program.cells.len(), program.rows.len(), bound_time, timer.elapsed() - bound_time);
             }
             let Some((steps, cost, _)) = found else {
                 return Ok(None);
@@ -332,11 +368,12 @@ impl Program {
     }
 
     /// Solved within `reach`; integer programs stop within `absolute_gap`
-    /// of their bound or after `nodes` branch-and-bound nodes (a limit on
-    /// work, not time, so that the same table gives the same result), and
+    /// of their bound or after `work`'s branch-and-bound nodes or improving
+    /// solutions (limits on work, not time, so that the same table gives
+    /// the same result), and
     /// at `time_limit` in any case. None when nothing fits or the time ran
     /// out first.
-    fn solve(&self, reach: Reach, absolute_gap: f64, nodes: Option<i64>, time_limit: f64) -> Fallible<Option<Solution>> {
+    fn solve(&self, reach: Reach, absolute_gap: f64, work: Option<(i64, i32)>, time_limit: f64) -> Fallible<Option<Solution>> {
         if self.cells.is_empty() {
             return Ok(Some((Vec::new(), 0.0, 0.0)));
         }
@@ -373,9 +410,9 @@ impl Program {
         model.set_option("time_limit", time_limit.max(1e-6));
         if integer {
             model.set_option("mip_abs_gap", absolute_gap.max(1e-6));
-            if let Some(nodes) = nodes {
+            if let Some((nodes, solutions)) = work {
                 model.set_option("mip_max_nodes", nodes as i32);
-                model.set_option("mip_max_improving_sols", PART_SOLUTIONS);
+                model.set_option("mip_max_improving_sols", solutions);
             }
         }
         let solved = model.try_solve().map_err(|e| err!(Infeasible, "the integer program solver failed: {e:?}"))?;

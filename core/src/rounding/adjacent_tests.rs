@@ -69,7 +69,8 @@ proptest! {
         let cube = municipalities(&counts);
         let (down, cost, step) = if noise { let (d, c) = whole_numbers(&cube, &shift); (d, c, 1) } else { let (d, c) = to_base(&cube, base); (d, c, base) };
         let at_down: f64 = cost.iter().flatten().map(|&k| (step as f64 - k) / 2.0).sum();
-        let found = top_down(&cube, 0, (&down, step, &cost), noise, &Instant::now(), 60.0, false).unwrap();
+        let purpose = if noise { Purpose::WholeNumbers } else { Purpose::ControlledRounding };
+        let found = top_down(&cube, 0, (&down, step, &cost), purpose, &Instant::now(), 60.0, false).unwrap();
         let least = whole_table(&cube, &down, step, &cost, 60.0).unwrap();
         match found {
             Some((values, found_cost, bound)) => {
@@ -105,9 +106,9 @@ fn the_same_table_gives_the_same_choice() {
     let counts: Vec<i64> = (0..97).map(|i| (i * 37 + 11) % 23).collect();
     let cube = municipalities(&counts);
     let (down, cost) = whole_numbers(&cube, &[0.31, 0.77, 0.5, 0.12, 0.93]);
-    let first = top_down(&cube, 0, (&down, 1, &cost), true, &Instant::now(), 60.0, false).unwrap().unwrap();
+    let first = top_down(&cube, 0, (&down, 1, &cost), Purpose::WholeNumbers, &Instant::now(), 60.0, false).unwrap().unwrap();
     for _ in 0..3 {
-        let again = top_down(&cube, 0, (&down, 1, &cost), true, &Instant::now(), 60.0, false).unwrap().unwrap();
+        let again = top_down(&cube, 0, (&down, 1, &cost), Purpose::WholeNumbers, &Instant::now(), 60.0, false).unwrap().unwrap();
         assert_eq!(again.0, first.0);
     }
 }

@@ -33,7 +33,7 @@ mod adjacent;
 mod config;
 mod small_counts;
 
-pub use adjacent::{choose_adjacent, Adjacent};
+pub use adjacent::{choose_adjacent, Adjacent, Purpose};
 pub use config::RoundingConfig;
 pub use small_counts::round_small_counts;
 
@@ -213,7 +213,7 @@ pub fn controlled(cube: &Cube, base: i64, time_limit: f64) -> Fallible<(Vec<i64>
             (rest != 0).then_some((base - 2 * rest) as f64)
         })
         .collect();
-    match choose_adjacent(cube, &down, base, &cost_up, false, time_limit)? {
+    match choose_adjacent(cube, &down, base, &cost_up, Purpose::ControlledRounding, time_limit)? {
         Adjacent::Found(rounded, gap, _) => {
             let note = gap.map(|gap| {
                 format!(
