@@ -6,7 +6,9 @@
 #   - B3 (bench/tables/B3.toml, 10^6 records from `amparo synth --seed 1`,
 #     115,700 cells): discrete Gaussian noise over the geography's four
 #     levels, post-processed (least squares, whole numbers), with 0 and 50
-#     simulations; controlled rounding to base 5;
+#     simulations; controlled rounding to base 5; small count rounding (pls);
+#   - B5 (bench/tables/B5.toml, 10^6 records, 319,200 cells): the same noise
+#     over the admin-1 geography's three levels, 50 simulations; pls;
 #   - controlled rounding to base 5 of the 11,760-cell table of bench/noise.sh
 #     (bench/municipality_table.py).
 #   bash bench/rounding_noise_scale.sh
@@ -61,7 +63,7 @@ run() {
   AMPARO_DEBUG=1 /usr/bin/time -f "%e %M" "$AMPARO" protect -p "$toml" "$input" -o "$work/out.parquet" --overwrite >"$work/out" 2>"$work/err" || { echo "| $label | failed: $(grep -v '^noise:\|^adjacent:' "$work/err" | head -c 200) |"; return; }
   read -r secs kb < <(tail -1 "$work/err")
   local phases optimality
-  phases="$(grep -E '^noise:|^adjacent: [0-9]+ cells' "$work/err" | sed 's/^noise: //; s/^adjacent: /whole numbers: /' | paste -sd ';' -)"
+  phases="$( (grep -E '^noise:|^adjacent: [0-9]+ cells' "$work/err" || true) | sed 's/^noise: //; s/^adjacent: /whole numbers: /' | paste -sd ';' -)"
   optimality="$("$PY" -c "import pyarrow.parquet as pq, sys; m = pq.read_schema(sys.argv[1]).metadata or {}; print(m.get(b'amparo.optimality', b'proven least or no note').decode())" "$work/out.parquet")"
   echo "| $label | $(awk '/^cells:/ {print $2}' "$work/out") | $secs | $((kb / 1024)) | $phases | $optimality |"
 }
@@ -77,8 +79,17 @@ for sims in 0 50; do
   { cat "$work/B3-head.toml"; printf '[noise]\nmethod = "discrete_gaussian"\nrho = "1/2"\nlevels = { dimension = "municipality", shares = ["1/10", "1/10", "3/10", "1/2"] }\ninvariants = [{ cell = {} }]\nseed = 1\nsimulations = %s\n' "$sims"; } >"$work/B3-noise$sims.toml"
   run "B3, discrete Gaussian rho = 1/2 over 4 levels, wls, simulations = $sims" "$work/B3-noise$sims.toml" "$work/B3.parquet"
 done
-{ cat "$work/B3-head.toml"; printf '[rounding]\nmethod = "controlled"\nbase = 5\n'; } >"$work/B3-controlled.toml"
-run "B3, controlled rounding to base 5" "$work/B3-controlled.toml" "$work/B3.parquet"
+for method in controlled pls; do
+  { cat "$work/B3-head.toml"; printf '[rounding]\nmethod = "%s"\nbase = 5\n' "$method"; } >"$work/B3-$method.toml"
+  run "B3, $method rounding to base 5" "$work/B3-$method.toml" "$work/B3.parquet"
+done
+
+"$AMPARO" synth -n 1000000 --mode stock --years 5 --seed 1 -o "$work/B5.parquet" >/dev/null
+sed -n '1,/^\[primary\]/p' bench/tables/B5.toml | grep -v '^\[primary\]' >"$work/B5-head.toml"
+{ cat "$work/B5-head.toml"; printf '[noise]\nmethod = "discrete_gaussian"\nrho = "1/2"\nlevels = { dimension = "admin1", shares = ["1/5", "3/10", "1/2"] }\ninvariants = [{ cell = {} }]\nseed = 1\nsimulations = 50\n'; } >"$work/B5-noise.toml"
+run "B5, discrete Gaussian rho = 1/2 over 3 levels, wls, simulations = 50" "$work/B5-noise.toml" "$work/B5.parquet"
+{ cat "$work/B5-head.toml"; printf '[rounding]\nmethod = "pls"\nbase = 5\n'; } >"$work/B5-pls.toml"
+run "B5, pls rounding to base 5" "$work/B5-pls.toml" "$work/B5.parquet"
 
 python3 bench/municipality_table.py "$work/t.csv"
 printf 'version = 1\n[input]\nkind = "aggregated"\ncount = "n"\n[dimensions.municipality]\ncode_lengths = [2, 5]\n[dimensions.nationality]\n[dimensions.age_band]\n[rounding]\nmethod = "controlled"\nbase = 5\n' >"$work/t.toml"

@@ -258,13 +258,16 @@ impl NoisePlan {
                 let note = [gap.map(|g| self.gap_note(g)), widened].into_iter().flatten().collect::<Vec<_>>().join("; ");
                 return Ok((values, (!note.is_empty()).then_some(note)));
             }
-            crate::rounding::Adjacent::OutOfTime => {
-                if let Some(values) = self.cumulative_rounding(cube, exact, real)? {
+            outcome @ (crate::rounding::Adjacent::OutOfTime | crate::rounding::Adjacent::Unsolved) => {
+                if let Some(values) = self.inner_rounding(cube, exact, real)? {
+                    let why = match outcome {
+                        crate::rounding::Adjacent::OutOfTime => format!("found nothing within its time limit ({} s)", self.time_limit),
+                        _ => "left a part of the table without a choice".to_owned(),
+                    };
                     let note = format!(
-                        "the controlled rounding to whole numbers found nothing within its time limit ({} s) on {} cells: the inner cells were \
-                         rounded cumulatively (each partial sum in table order rounded) and the margins are their sums, so the table adds up \
-                         and keeps the invariants, but a margin may differ from the least-squares table by more than 1",
-                        self.time_limit,
+                        "the controlled rounding to whole numbers {why} on {} cells: each inner cell went to its floor or its ceiling, \
+                         chosen to keep the margins near the least-squares table, and the margins are their sums, so the table adds up and \
+                         keeps the invariants, but a margin may differ from the least-squares table by more than 1",
                         cube.len()
                     );
                     return Ok((values, Some(note)));
@@ -287,18 +290,36 @@ impl NoisePlan {
     }
 
     /// Whole numbers for a table too large for the integer program: each
-    /// inner cell is the step between consecutive rounded partial sums (in
-    /// table order), so no cell is negative, the grand total is its rounded
-    /// real value, and the margins, as sums, add up. None when an invariant
+    /// inner cell at its floor or its ceiling, as many up as bring the
+    /// inner cells' sum to its nearest whole number, chosen by the greedy
+    /// step of small count rounding ([`crate::rounding::choose_ups`]) so
+    /// that the margins stay near `real`; the margins are their sums, so
+    /// nothing is negative and the table adds up. None when an invariant
     /// is then not kept.
-    fn cumulative_rounding(&self, cube: &Cube, exact: &[i64], real: &[f64]) -> Fallible<Option<Vec<i64>>> {
+    fn inner_rounding(&self, cube: &Cube, exact: &[i64], real: &[f64]) -> Fallible<Option<Vec<i64>>> {
         let mut inner = vec![0i64; cube.len()];
-        let (mut sum, mut rounded) = (0.0f64, 0i64);
+        let mut shortfall = vec![0.0; cube.len()];
+        let mut candidates = Vec::new();
+        let mut sum = 0.0;
         for c in (0..cube.len()).filter(|&c| cube.is_inner(c)) {
-            sum += real[c];
-            let next = sum.round() as i64;
-            inner[c] = next - rounded;
-            rounded = next;
+            let x = real[c].max(0.0);
+            sum += x;
+            inner[c] = if self.exact[c] { exact[c] } else { x.floor() as i64 };
+            if !self.exact[c] && x - x.floor() > 1e-6 {
+                candidates.push(c);
+                shortfall[c] = x - x.floor();
+            }
+        }
+        let floors: i64 = inner.iter().sum();
+        let ups = (sum.round() as i64 - floors).clamp(0, candidates.len() as i64) as usize;
+        // Post-processing of the published noise: ties by table order, no draw needed.
+        let order = vec![0; candidates.len()];
+        let clock = std::time::Instant::now();
+        for c in crate::rounding::choose_ups(cube, &candidates, ups, 1.0, shortfall, &order) {
+            inner[c] += 1;
+        }
+        if std::env::var_os("AMPARO_DEBUG").is_some() {
+            eprintln!("noise: {ups} of {} inner cells up in {:?}", candidates.len(), clock.elapsed());
         }
         let values = cube.margins_from_inner(&inner)?;
         Ok(self.invariants.iter().all(|&c| values[c] == exact[c]).then_some(values))

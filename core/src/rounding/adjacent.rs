@@ -41,11 +41,20 @@ pub enum Adjacent {
     NoneExists,
     /// The time limit came before any choice that adds up.
     OutOfTime,
+    /// Top down left a part without a choice, and the table is too large
+    /// to be one program ([`WHOLE_PROGRAM_UP_TO`]): none was found, though
+    /// one may exist.
+    Unsolved,
 }
 
 /// Up to this many cells to choose, the whole table is one program (HiGHS
 /// proves the least in well under a second there); above, top down.
 const WHOLE_UP_TO: usize = 2_000;
+
+/// Above this many cells to choose, the whole table is not tried as one
+/// program when top down fails: HiGHS's LP relaxation alone ran past 60 s on
+/// B3's 115,700 cells, and B5's root part (16,381 cells) did not solve its.
+pub const WHOLE_PROGRAM_UP_TO: usize = 20_000;
 
 /// The relative gap at which a part's integer program stops: the parts'
 /// bounds are weaker than this, so proving more only costs time.
@@ -105,6 +114,9 @@ pub fn choose_adjacent(cube: &Cube, down: &[i64], step: i64, cost_up: &[Option<f
         // A small program is solved whole, usually to its proven least.
         Some(dim) if free > WHOLE_UP_TO => match top_down(cube, dim, (down, step, cost_up), purpose, &clock, time_limit, debug)? {
             Some(found) => Some(found),
+            None if free > WHOLE_PROGRAM_UP_TO => {
+                return Ok(if clock.elapsed().as_secs_f64() >= time_limit { Adjacent::OutOfTime } else { Adjacent::Unsolved });
+            }
             // Top down can leave a part no choice where the whole table has one.
             None => whole_table(cube, down, step, cost_up, (time_limit - clock.elapsed().as_secs_f64()).max(0.0))?,
         },
@@ -224,19 +236,28 @@ fn top_down(cube: &Cube, dim: usize, (down, step, cost_up): (&[i64], i64, &[Opti
         let solve = |k: usize| -> Fallible<Option<(Vec<(usize, i64)>, f64, f64)>> {
             let part = &parts[k];
             let members = || part.constraints.iter().map(|(t, m)| (*t, m.as_slice()));
+            // A part may use the time left, shared with the parts still to
+            // come. The work limits stop most parts first; one stopped by its
+            // share may choose differently from run to run. Without the
+            // share, the parts that found no solution within the work limits
+            // left the run none.
+            let share = (time_limit - clock.elapsed().as_secs_f64()).max(0.0) * 2.0 / remaining.max(1) as f64;
             // The bound: the head's cells free as well (between their two
             // multiples, from `down`), at no cost: every table that adds up
             // fits it, so its least cost bounds what this part's cells cost.
-            let left = (time_limit - clock.elapsed().as_secs_f64()).max(0.0);
             let Some(relaxed) = Program::new(members(), |c| cost_up[c].is_some(), down, step, cost_up) else {
                 return Ok(None);
             };
-            let own_costs = relaxed.cells.iter().zip(&relaxed.costs).map(|(&c, &cost)| if chooses(part.head, c) { cost } else { 0.0 }).collect();
+            let own_costs: Vec<f64> = relaxed.cells.iter().zip(&relaxed.costs).map(|(&c, &cost)| if chooses(part.head, c) { cost } else { 0.0 }).collect();
             let timer = Instant::now();
             let size = (relaxed.cells.len(), relaxed.rows.len());
-            let Some((_, part_bound, _)) = relaxed.with_costs(own_costs).solve(Reach::Relaxed, 0.0, None, left)? else {
+            // Half the share at most: a part whose LP takes longer does not
+            // find whole numbers in the rest either (B5's root part, 16,381
+            // cells, solved its LP in neither 60 s nor 15 s, and after a
+            // bound from PDLP found no whole numbers in 17 s).
+            let Some((_, part_bound, _)) = relaxed.with_costs(own_costs).solve(Reach::Relaxed, 0.0, None, share / 2.0)? else {
                 if debug {
-                    eprintln!("adjacent: part {} ({} cells, {} rows): no bound in {:?}", h.code(part.head), size.0, size.1, timer.elapsed());
+                    eprintln!("adjacent: part {} ({} cells, {} rows): no LP bound in {:?}", h.code(part.head), size.0, size.1, timer.elapsed());
                 }
                 return Ok(None);
             };
@@ -249,12 +270,7 @@ fn top_down(cube: &Cube, dim: usize, (down, step, cost_up): (&[i64], i64, &[Opti
             };
             let at_down: f64 = program.costs.iter().map(|&c| (step as f64 - c) / 2.0).sum();
             let gap = PART_GAP * (at_down + part_bound).max(1.0);
-            // A part may use the time left, shared with the parts still to
-            // come. The work limits stop most parts first; one stopped by its
-            // share (B3's largest, at the default time_limit) may choose
-            // differently from run to run. Without the share, the parts that
-            // found no solution within the work limits left the run none.
-            let share = (time_limit - clock.elapsed().as_secs_f64()).max(0.0) * 2.0 / remaining.max(1) as f64;
+            let share = share - timer.elapsed().as_secs_f64();
             let work = Some((PART_NODES, purpose.solutions()));
             let mut found = program.solve(Reach::Adjacent, gap, work, share)?;
             if found.is_none() && purpose == Purpose::WholeNumbers {

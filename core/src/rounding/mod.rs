@@ -36,6 +36,7 @@ mod small_counts;
 pub use adjacent::{choose_adjacent, Adjacent, Purpose};
 pub use config::RoundingConfig;
 pub use small_counts::round_small_counts;
+pub(crate) use small_counts::choose_ups;
 
 use std::sync::Arc;
 
@@ -229,10 +230,17 @@ pub fn controlled(cube: &Cube, base: i64, time_limit: f64) -> Fallible<(Vec<i64>
              tables of three or more dimensions or with hierarchies may not); use margins = \"from_inner\" with \
              method = \"random\" for a table that adds up, or another base"
         ),
+        Adjacent::Unsolved => fail!(
+            Infeasible,
+            "controlled rounding to base {base} found no rounding for a part of this table of {} cells (cut along its largest \
+             hierarchy, each part within its share of [rounding] time_limit = {time_limit} s); raise time_limit, or use \
+             method = \"pls\" (only the small inner cells rounded, and the table adds up)",
+            cube.len()
+        ),
         Adjacent::OutOfTime => fail!(
             Infeasible,
             "controlled rounding found no rounding within [rounding] time_limit = {time_limit} s on a table of {} cells; \
-             raise time_limit, or use margins = \"from_inner\" with method = \"random\"",
+             raise time_limit, or use method = \"pls\" (only the small inner cells rounded, and the table adds up)",
             cube.len()
         ),
     }

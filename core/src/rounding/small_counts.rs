@@ -42,47 +42,46 @@ pub fn round_small_counts(cube: &Cube, base: i64, rng: &mut Generator) -> Fallib
     // The nearest whole number of bases to the small cells' sum (halves up).
     let ups = ((2 * sum + base) / (2 * base)) as usize;
     let order: Vec<u64> = small.iter().map(|_| rng.next_u64()).collect();
-    for cell in choose_ups(cube, &small, ups, base, &order)? {
+    let shortfall: Vec<f64> = (0..cube.len()).map(|c| if small.binary_search(&c).is_ok() { values[c] as f64 } else { 0.0 }).collect();
+    for cell in choose_ups(cube, &small, ups, base as f64, shortfall, &order) {
         inner[cell] = base;
     }
     cube.margins_from_inner(&inner)
 }
 
-/// Which `ups` of the `small` cells go up to `base`: one at a time, the
-/// cell whose cells above have the largest total weighted shortfall, ties
-/// by the larger `order`.
-fn choose_ups(cube: &Cube, small: &[usize], ups: usize, base: i64, order: &[u64]) -> Fallible<Vec<usize>> {
+/// Which `ups` of the `candidates` (inner cells, in cell order) go up by
+/// `step`: one at a time, the cell whose cells above have the largest total
+/// weighted shortfall ([`weighted`]), ties by the larger `order`.
+/// `shortfall` holds, per inner cell, what it falls short of its target at
+/// the start (0 elsewhere); a margin's is the sum of its inner cells'.
+pub(crate) fn choose_ups(cube: &Cube, candidates: &[usize], ups: usize, step: f64, mut shortfall: Vec<f64>, order: &[u64]) -> Vec<usize> {
     if ups == 0 {
-        return Ok(Vec::new());
+        return Vec::new();
     }
-    let above = CellsAbove::new(cube, small);
-    // Shortfall per cell, true less published, with every small cell at 0 to begin.
-    let mut at_small = vec![0i64; cube.len()];
-    for &c in small {
-        at_small[c] = cube.value(c);
+    cube.add_up(&mut shortfall);
+    let mut below = vec![0.0; cube.len()];
+    for &c in candidates {
+        below[c] = 1.0;
     }
-    let mut shortfall = cube.margins_from_inner(&at_small)?;
-    let mut below = vec![0i64; cube.len()];
-    for &c in small {
-        below[c] = 1;
-    }
-    let above = CellsAbove { below: cube.margins_from_inner(&below)?, ..above };
+    cube.add_up(&mut below);
+    let above = CellsAbove::new(cube, candidates, below);
     // A lazy greedy: shortfalls only fall, so a cell's stored score bounds
     // its score now; the top is taken when its score is still the stored
     // one, else it goes back with its score now.
-    let mut heap: BinaryHeap<(i64, u64, usize)> = small.iter().zip(order).map(|(&c, &o)| (above.score(c, &shortfall), o, c)).collect();
+    let mut scratch = Vec::new();
+    let mut heap: BinaryHeap<(i64, u64, usize)> = candidates.iter().zip(order).map(|(&c, &o)| (above.score(c, &shortfall, &mut scratch), o, c)).collect();
     let mut chosen = Vec::with_capacity(ups);
     while chosen.len() < ups {
         let Some((stored, o, cell)) = heap.pop() else { break };
-        let now = above.score(cell, &shortfall);
+        let now = above.score(cell, &shortfall, &mut scratch);
         if now < stored {
             heap.push((now, o, cell));
             continue;
         }
-        above.for_each(cell, |c| shortfall[c] -= base);
+        above.for_each(cell, &mut scratch, |c| shortfall[c] -= step);
         chosen.push(cell);
     }
-    Ok(chosen)
+    chosen
 }
 
 /// The cells that contain an inner cell: itself and its margins, every
@@ -95,8 +94,8 @@ struct CellsAbove<'c> {
     chains: Vec<Vec<Vec<usize>>>,
     /// Per dimension and node: whether it is an ancestor of every small cell's code.
     common: Vec<Vec<bool>>,
-    /// Per cell: how many small cells it holds.
-    below: Vec<i64>,
+    /// Per cell: its weight's scale ([`scale`]).
+    scale: Vec<f64>,
 }
 
 /// A cell's shortfall weighted by one over the square root of how many
@@ -109,12 +108,17 @@ struct CellsAbove<'c> {
 /// while its other statuses went down. Weighted, the largest change of a
 /// margin there is 39 and the root mean square 1.7 (3.8 unweighted; 1/n
 /// gave 4.0, 1/n^0.25 1.8, 1/n^0.75 2.2).
-pub(super) fn weighted(shortfall: i64, small_below: i64) -> i64 {
-    (shortfall as f64 * 16_777_216.0 / (small_below.max(1) as f64).sqrt()).round() as i64
+pub(super) fn weighted(shortfall: f64, scale: f64) -> i64 {
+    (shortfall * scale).round() as i64
+}
+
+/// The scale of a cell's weight, from how many candidates it holds.
+pub(super) fn scale(candidates_below: f64) -> f64 {
+    16_777_216.0 / candidates_below.max(1.0).sqrt()
 }
 
 impl<'c> CellsAbove<'c> {
-    fn new(cube: &'c Cube, small: &[usize]) -> CellsAbove<'c> {
+    fn new(cube: &'c Cube, small: &[usize], below: Vec<f64>) -> CellsAbove<'c> {
         let dims = cube.dims();
         let chains: Vec<Vec<Vec<usize>>> = dims
             .iter()
@@ -138,39 +142,39 @@ impl<'c> CellsAbove<'c> {
                 through.into_iter().map(|n| n == small.len()).collect()
             })
             .collect();
-        CellsAbove { cube, chains, common, below: Vec::new() }
+        CellsAbove { cube, chains, common, scale: below.into_iter().map(scale).collect() }
     }
 
-    /// Calls `f` with every cell above inner cell `cell` that does not contain every small cell.
-    fn for_each(&self, cell: usize, mut f: impl FnMut(usize)) {
-        let strides = self.cube.strides();
-        let chains: Vec<&Vec<usize>> = (0..strides.len()).map(|d| &self.chains[d][self.cube.coord(cell, d) as usize]).collect();
-        let mut at = vec![0usize; chains.len()];
-        loop {
-            let universal = at.iter().enumerate().all(|(d, &i)| self.common[d][chains[d][i] / strides[d]]);
-            if !universal {
-                f(at.iter().enumerate().map(|(d, &i)| chains[d][i]).sum());
+    /// Calls `f` with every cell above inner cell `cell` that does not
+    /// contain every candidate: the combinations of its codes' chains, built
+    /// one dimension at a time in `scratch` (offset, and whether every code
+    /// so far is common).
+    fn for_each(&self, cell: usize, scratch: &mut Vec<(usize, bool)>, mut f: impl FnMut(usize)) {
+        scratch.clear();
+        scratch.push((0, true));
+        for (d, &stride) in self.cube.strides().iter().enumerate() {
+            let chain = &self.chains[d][self.cube.coord(cell, d) as usize];
+            let before = scratch.len();
+            for k in 0..before {
+                let (offset, common) = scratch[k];
+                for &step in &chain[1..] {
+                    scratch.push((offset + step, common && self.common[d][step / stride]));
+                }
+                // The chain's first entry (the cell's own code) in place.
+                scratch[k] = (offset + chain[0], common && self.common[d][chain[0] / stride]);
             }
-            // The next combination, as an odometer.
-            let mut d = 0;
-            loop {
-                if d == chains.len() {
-                    return;
-                }
-                at[d] += 1;
-                if at[d] < chains[d].len() {
-                    break;
-                }
-                at[d] = 0;
-                d += 1;
+        }
+        for &(c, common) in scratch.iter() {
+            if !common {
+                f(c);
             }
         }
     }
 
     /// The total shortfall of the cells above inner cell `cell`.
-    fn score(&self, cell: usize, shortfall: &[i64]) -> i64 {
+    fn score(&self, cell: usize, shortfall: &[f64], scratch: &mut Vec<(usize, bool)>) -> i64 {
         let mut total = 0;
-        self.for_each(cell, |c| total += weighted(shortfall[c], self.below[c]));
+        self.for_each(cell, scratch, |c| total += weighted(shortfall[c], self.scale[c]));
         total
     }
 }

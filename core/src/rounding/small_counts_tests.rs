@@ -49,7 +49,7 @@ fn naive_ups(cube: &Cube, small: &[usize], ups: usize, base: i64, order: &[u64])
             .enumerate()
             .filter(|(_, c)| !chosen.contains(*c))
             .map(|(k, &c)| {
-                let score: i64 = (0..cube.len()).filter(|&p| contains(cube, p, c)).map(|p| weighted(cube.value(p) - sums[p], held[p])).sum();
+                let score: i64 = (0..cube.len()).filter(|&p| contains(cube, p, c)).map(|p| weighted((cube.value(p) - sums[p]) as f64, scale(held[p] as f64))).sum();
                 (score, order[k], c)
             })
             .max()
@@ -94,7 +94,8 @@ proptest! {
         let mut rng = seeded(seed);
         let order: Vec<u64> = small.iter().map(|_| rng.next_u64()).collect();
         let ups = (small.iter().map(|&c| cube.value(c)).sum::<i64>() / base) as usize;
-        prop_assert_eq!(choose_ups(&cube, &small, ups, base, &order).unwrap(), naive_ups(&cube, &small, ups, base, &order));
+        let shortfall = (0..cube.len()).map(|c| if small.contains(&c) { cube.value(c) as f64 } else { 0.0 }).collect();
+        prop_assert_eq!(choose_ups(&cube, &small, ups, base as f64, shortfall, &order), naive_ups(&cube, &small, ups, base, &order));
     }
 }
 
