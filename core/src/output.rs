@@ -230,58 +230,123 @@ fn text_column<'a>(values: impl Iterator<Item = Option<&'a str>> + Clone, rows: 
     }
 }
 
+/// Rows per batch of [`Protected::record_batches`]: about 100 MB of text
+/// columns at B5's widths, far below an Arrow string array's 2 GiB.
+const ROWS_PER_BATCH: usize = 1 << 20;
+
+/// The output table in batches of rows, built as they are read
+/// ([`Protected::record_batches`]).
+pub struct ProtectedBatches<'a> {
+    protected: &'a Protected,
+    options: OutputOptions,
+    schema: Arc<Schema>,
+    next: usize,
+    rows: usize,
+}
+
+impl Iterator for ProtectedBatches<'_> {
+    type Item = Result<RecordBatch, arrow_schema::ArrowError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        let n = self.protected.cube.len();
+        if self.next >= n {
+            return None;
+        }
+        let rows = self.next..(self.next + self.rows).min(n);
+        self.next = rows.end;
+        let columns = self.protected.columns(self.options, rows, self.schema.fields().iter().any(|f| f.name() == "sd"));
+        Some(RecordBatch::try_new(self.schema.clone(), columns))
+    }
+}
+
+impl arrow_array::RecordBatchReader for ProtectedBatches<'_> {
+    fn schema(&self) -> Arc<Schema> {
+        self.schema.clone()
+    }
+}
+
 impl Protected {
     /// The output table as one Arrow record batch, rows in cube order.
     pub fn to_record_batch(&self, options: OutputOptions) -> RecordBatch {
-        let cube = &self.cube;
-        let n = cube.len();
         let with_sd = self.marks.sd.iter().any(Option::is_some);
-        let fields = output_fields(cube.dims().iter().map(|d| d.name.clone()), options, with_sd);
+        let columns = self.columns(options, 0..self.cube.len(), with_sd);
+        // A text column past TEXT_LIMIT has 64-bit offsets: its field says so.
+        let fields = self.fields(options, with_sd).into_iter().zip(&columns).map(|(f, column)| f.with_data_type(column.data_type().clone())).collect();
+        RecordBatch::try_new(self.schema_with_metadata(fields), columns).expect("columns are built to the schema's types and length")
+    }
+
+    /// The same rows as [`Protected::to_record_batch`], a million at a
+    /// time: a writer that takes them as they come holds one batch of text,
+    /// not the table's (B5 stress: 109.8 M rows).
+    pub fn record_batches(&self, options: OutputOptions) -> ProtectedBatches<'_> {
+        self.batches_of(options, ROWS_PER_BATCH)
+    }
+
+    fn batches_of(&self, options: OutputOptions, rows: usize) -> ProtectedBatches<'_> {
+        let with_sd = self.marks.sd.iter().any(Option::is_some);
+        ProtectedBatches { protected: self, options, schema: self.schema_with_metadata(self.fields(options, with_sd)), next: 0, rows }
+    }
+
+    fn fields(&self, options: OutputOptions, with_sd: bool) -> Vec<Field> {
+        output_fields(self.cube.dims().iter().map(|d| d.name.clone()), options, with_sd)
+    }
+
+    fn schema_with_metadata(&self, fields: Vec<Field>) -> Arc<Schema> {
+        let metadata: HashMap<String, String> = self.metadata.pairs().into_iter().collect();
+        Arc::new(Schema::new(fields).with_metadata(metadata))
+    }
+
+    /// The output's columns for the cells `rows` (cube order).
+    fn columns(&self, options: OutputOptions, rows: std::ops::Range<usize>, with_sd: bool) -> Vec<ArrayRef> {
+        let cube = &self.cube;
+        let n = rows.len();
         let mut columns: Vec<ArrayRef> = Vec::new();
         for (d, dim) in cube.dims().iter().enumerate() {
             let h = &dim.hierarchy;
-            columns.push(text_column((0..n).map(|c| Some(h.code(cube.coord(c, d)))), n, TEXT_LIMIT));
+            // Each code found once: text_column reads its values twice.
+            let codes: Vec<&str> = rows.clone().map(|c| h.code(cube.coord(c, d))).collect();
+            columns.push(text_column(codes.iter().map(|&code| Some(code)), n, TEXT_LIMIT));
         }
         let ints = |values: &mut dyn Iterator<Item = Option<i64>>| -> ArrayRef {
             let mut b = Int64Builder::with_capacity(n);
             values.for_each(|v| b.append_option(v));
             Arc::new(b.finish())
         };
+        let marks = &self.marks;
         if options.keep_original {
-            columns.push(ints(&mut cube.values().iter().map(|&v| Some(v))));
+            columns.push(ints(&mut cube.values()[rows.clone()].iter().map(|&v| Some(v))));
         }
-        columns.push(ints(&mut self.marks.published.iter().copied()));
-        columns.push(text_column(self.marks.status.iter().map(|s| Some(s.as_str())), n, TEXT_LIMIT));
-        columns.push(text_column(self.marks.reason.iter().map(|r| r.as_deref()), n, TEXT_LIMIT));
-        columns.push(ints(&mut self.marks.lower.iter().copied()));
-        columns.push(ints(&mut self.marks.upper.iter().copied()));
+        columns.push(ints(&mut marks.published[rows.clone()].iter().copied()));
+        columns.push(text_column(marks.status[rows.clone()].iter().map(|s| Some(s.as_str())), n, TEXT_LIMIT));
+        columns.push(text_column(marks.reason[rows.clone()].iter().map(|r| r.as_deref()), n, TEXT_LIMIT));
+        columns.push(ints(&mut marks.lower[rows.clone()].iter().copied()));
+        columns.push(ints(&mut marks.upper[rows.clone()].iter().copied()));
         if with_sd {
-            columns.push(Arc::new(self.marks.sd.iter().copied().collect::<arrow_array::Float64Array>()));
+            columns.push(Arc::new(marks.sd[rows].iter().copied().collect::<arrow_array::Float64Array>()));
         }
-        // A text column past TEXT_LIMIT has 64-bit offsets: its field says so.
-        let fields: Vec<Field> = fields.into_iter().zip(&columns).map(|(f, column)| f.with_data_type(column.data_type().clone())).collect();
-        let metadata: HashMap<String, String> = self.metadata.pairs().into_iter().collect();
-        let schema = Arc::new(Schema::new(fields).with_metadata(metadata));
-        RecordBatch::try_new(schema, columns).expect("columns are built to the schema's types and length")
+        columns
     }
 
     pub fn summary(&self) -> Summary {
         let mut by_reason: BTreeMap<(Status, String), usize> = BTreeMap::new();
+        // Cells share their reason's text (one Arc per reason): counted by
+        // the Arc first, so 10^8 cells do not make 10^8 strings.
+        let mut by_text: HashMap<(Status, *const u8), (&Arc<str>, usize)> = HashMap::new();
         let mut headlines = Vec::new();
         for (cell, (s, r)) in self.marks.status.iter().zip(&self.marks.reason).enumerate() {
             let Some(r) = r else { continue };
             // Headline totals are one line, and the first few say which cell needed each.
-            let reason = match r.strip_prefix(crate::marks::HEADLINE_REASON) {
-                Some(of) => {
-                    headlines.push(format!("({}) for {}", self.cube.describe(cell), of.trim_start().trim_start_matches("of ")));
-                    crate::marks::HEADLINE_REASON.to_owned()
-                }
-                None => r.to_string(),
-            };
-            *by_reason.entry((*s, reason)).or_default() += 1;
+            if let Some(of) = r.strip_prefix(crate::marks::HEADLINE_REASON) {
+                headlines.push(format!("({}) for {}", self.cube.describe(cell), of.trim_start().trim_start_matches("of ")));
+                *by_reason.entry((*s, crate::marks::HEADLINE_REASON.to_owned())).or_default() += 1;
+                continue;
+            }
+            by_text.entry((*s, r.as_ptr())).or_insert((r, 0)).1 += 1;
+        }
+        for ((s, _), (r, n)) in by_text {
+            *by_reason.entry((s, r.to_string())).or_default() += n;
         }
         let hidden = self.marks.status.iter().filter(|s| s.is_hidden()).count();
-        let inner = (0..self.cube.len()).filter(|&c| self.cube.is_inner(c)).count();
+        let inner = self.cube.inner_len();
         let secondary = self.metadata.notes.iter().find(|(k, _)| k == "secondary").map(|(_, why)| format!(" ({why})")).unwrap_or_default();
         // Rounding, noise and the cell key method hide nothing: no loss to tell.
         let loss = (hidden > 0).then(|| crate::loss::Loss::of(&self.cube, &self.marks));
@@ -376,5 +441,32 @@ mod tests {
         assert_eq!(large.data_type(), &DataType::LargeUtf8);
         let (small, large) = (small.as_any().downcast_ref::<StringArray>().unwrap(), large.as_any().downcast_ref::<LargeStringArray>().unwrap());
         assert_eq!(small.iter().collect::<Vec<_>>(), large.iter().collect::<Vec<_>>());
+    }
+
+    /// The batches a writer streams hold the one batch's rows, in order,
+    /// with its schema and metadata (a noisy table: the `sd` column too).
+    #[test]
+    fn the_batches_are_the_one_batch_cut_in_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.csv");
+        let mut csv = String::from("geo,sex,n\n");
+        for (k, geo) in ["11", "12", "13", "21", "22"].iter().enumerate() {
+            csv.push_str(&format!("{geo},F,{}\n{geo},M,{}\n", k * 3 + 1, 20 - k));
+        }
+        std::fs::write(&path, csv).unwrap();
+        let policy = "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.geo]\ncode_lengths = [1, 2]\n[dimensions.sex]\n\
+                      [noise]\nmethod = \"discrete_gaussian\"\nrho = 1\nseed = 3\nsimulations = 5\n";
+        let policy = crate::Policy::from_toml(policy, std::path::Path::new(".")).unwrap();
+        let protected = crate::protect(&policy, &mut *crate::io::read_table(&path).unwrap()).unwrap();
+        for keep_original in [false, true] {
+            let options = OutputOptions { keep_original };
+            let whole = protected.to_record_batch(options);
+            let batches: Vec<RecordBatch> = protected.batches_of(options, 7).map(Result::unwrap).collect();
+            assert_eq!(batches.len(), protected.cube.len().div_ceil(7));
+            assert!(batches.iter().all(|b| b.schema() == whole.schema()));
+            let joined = arrow_select::concat::concat_batches(&whole.schema(), &batches).unwrap();
+            assert_eq!(joined, whole);
+            assert!(whole.schema().field_with_name("sd").is_ok());
+        }
     }
 }

@@ -20,7 +20,14 @@ const INGEST_SLICE_ROWS: usize = 64 * 1024;
 /// Build the cube (every cell, margins included) from a stream of record batches.
 pub fn build_cube(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<Cube> {
     let builder = CubeBuilder::new(policy, &input.schema())?;
-    feed(builder, input)?.finish()
+    let clock = std::time::Instant::now();
+    let fed = feed(builder, input)?;
+    let read = clock.elapsed();
+    let cube = fed.finish()?;
+    if std::env::var_os("AMPARO_DEBUG").is_some() {
+        eprintln!("build: rows read in {read:?}, cube finished in {:?}", clock.elapsed() - read);
+    }
+    Ok(cube)
 }
 
 /// The per-cell sums of part of the input, to be merged with the other
@@ -107,7 +114,11 @@ fn round(policy: &CheckedPolicy, config: &rounding::RoundingConfig, cube: Cube) 
 
 /// Publish every cell perturbed by the cell key method (see [`cellkey`]).
 fn perturb(policy: &CheckedPolicy, config: &cellkey::CellKeyConfig, cube: Cube) -> Fallible<Protected> {
+    let clock = std::time::Instant::now();
     let marks = cellkey::perturb(&cube, &config.ptable, &config.description)?;
+    if std::env::var_os("AMPARO_DEBUG").is_some() {
+        eprintln!("perturb: {} cells in {:?}", cube.len(), clock.elapsed());
+    }
     let mut metadata = Metadata::for_run(policy, "perturbation:cell_key".to_owned(), Randomness::CellKeys(config.record_key.clone()));
     metadata.set_audit_not_applicable("perturbation");
     metadata.notes.push(("additivity".to_owned(), "every cell is perturbed on its own: a total may differ from the sum of its parts".to_owned()));

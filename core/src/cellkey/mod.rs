@@ -52,15 +52,20 @@ pub fn perturb(cube: &crate::table::Cube, table: &ptable::Ptable, reason: &str) 
     let Some(keys) = cube.cell_keys() else {
         fail!(Policy, "the cell key method needs record keys: set [input] record_key to the column that holds them");
     };
-    let mut marks = crate::marks::CellMarks::publish_all(cube);
+    // Each column made once, in one pass (B5 stress, 109.8 M cells: 17.6 s
+    // when every cell was published first and then perturbed).
+    let n = cube.len();
+    let published = cube.values().iter().zip(keys).map(|(&count, &key)| Some(count + noise_for(table, count, Key(key)))).collect();
     let reason: std::sync::Arc<str> = std::sync::Arc::from(reason);
-    for cell in 0..cube.len() {
-        let n = cube.value(cell);
-        marks.published[cell] = Some(n + noise_for(table, n, Key(keys[cell])));
-        marks.status[cell] = crate::marks::Status::Perturbed;
-        marks.reason[cell] = Some(reason.clone());
-    }
-    Ok(marks)
+    Ok(crate::marks::CellMarks {
+        status: vec![crate::marks::Status::Perturbed; n],
+        reason: vec![Some(reason); n],
+        published,
+        lower: vec![None; n],
+        upper: vec![None; n],
+        protection: vec![None; n],
+        sd: vec![None; n],
+    })
 }
 
 /// Record keys for microdata that has none: a new Float64 column `column`

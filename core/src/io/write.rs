@@ -96,7 +96,9 @@ pub fn stage_table(batch: &RecordBatch, path: &Path, metadata: Option<&dyn Sidec
     stage_stream(&mut one, path, metadata)
 }
 
-fn stage_stream(input: &mut dyn RecordBatchReader, path: &Path, metadata: Option<&dyn Sidecar>) -> Fallible<Staged> {
+/// Write every batch of `input` to a temporary file beside `path`, as they
+/// arrive, to be moved into place by [`Staged::commit`].
+pub fn stage_stream(input: &mut dyn RecordBatchReader, path: &Path, metadata: Option<&dyn Sidecar>) -> Fallible<Staged> {
     let format = Format::from_path(path)?;
     let schema = input.schema();
     let write_error = |e: ArrowError| err!(Io, "writing {}: {e}", path.display());
