@@ -444,20 +444,32 @@ mod tests {
     }
 
     /// The batches a writer streams hold the one batch's rows, in order,
-    /// with its schema and metadata (a noisy table: the `sd` column too).
+    /// with its schema and metadata (here with an `sd` column too).
     #[test]
     fn the_batches_are_the_one_batch_cut_in_rows() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("in.csv");
+        let policy = "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.geo]\ncode_lengths = [1, 2]\n[dimensions.sex]\n";
         let mut csv = String::from("geo,sex,n\n");
         for (k, geo) in ["11", "12", "13", "21", "22"].iter().enumerate() {
             csv.push_str(&format!("{geo},F,{}\n{geo},M,{}\n", k * 3 + 1, 20 - k));
         }
-        std::fs::write(&path, csv).unwrap();
-        let policy = "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.geo]\ncode_lengths = [1, 2]\n[dimensions.sex]\n\
-                      [noise]\nmethod = \"discrete_gaussian\"\nrho = 1\nseed = 3\nsimulations = 5\n";
-        let policy = crate::Policy::from_toml(policy, std::path::Path::new(".")).unwrap();
-        let protected = crate::protect(&policy, &mut *crate::io::read_table(&path).unwrap()).unwrap();
+        let cube = crate::table::test_cube(policy, &csv);
+        let mut marks = CellMarks::publish_all(&cube);
+        for cell in (0..cube.len()).step_by(3) {
+            marks.hide(cell, Status::Primary, Arc::from("threshold"));
+            (marks.lower[cell], marks.upper[cell], marks.sd[cell]) = (Some(1), Some(9), Some(0.5 * cell as f64));
+        }
+        let metadata = Metadata {
+            engine_version: "test".to_owned(),
+            policy_sha256: "0".repeat(64),
+            table: "t".to_owned(),
+            input_kind: InputKind::Aggregated,
+            method: "test".to_owned(),
+            randomness: Randomness::None,
+            audit: "not run".to_owned(),
+            audit_outcome: AuditOutcome::NotAudited,
+            notes: vec![("additivity".to_owned(), "a note".to_owned())],
+        };
+        let protected = Protected { cube, marks, metadata, audit: None };
         for keep_original in [false, true] {
             let options = OutputOptions { keep_original };
             let whole = protected.to_record_batch(options);
