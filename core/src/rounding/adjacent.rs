@@ -251,11 +251,11 @@ fn top_down(cube: &Cube, dim: usize, (down, step, cost_up): (&[i64], i64, &[Opti
             let own_costs: Vec<f64> = relaxed.cells.iter().zip(&relaxed.costs).map(|(&c, &cost)| if chooses(part.head, c) { cost } else { 0.0 }).collect();
             let timer = Instant::now();
             let size = (relaxed.cells.len(), relaxed.rows.len());
-            // Half the share at most: a part whose LP takes longer does not
-            // find whole numbers in the rest either (B5's root part, 16,381
-            // cells, solved its LP in neither 60 s nor 15 s, and after a
-            // bound from PDLP found no whole numbers in 17 s).
-            let Some((_, part_bound, _)) = relaxed.with_costs(own_costs).solve(Reach::Relaxed, 0.0, None, share / 2.0)? else {
+            // Within the share: a part whose LP takes longer does not find
+            // whole numbers in the rest of the time either (B5's root part,
+            // 16,381 cells, solved its LP in neither 60 s nor 15 s, and
+            // after a bound from PDLP found no whole numbers in 17 s).
+            let Some((_, part_bound, _)) = relaxed.with_costs(own_costs).solve(Reach::Relaxed, 0.0, None, share)? else {
                 if debug {
                     eprintln!("adjacent: part {} ({} cells, {} rows): no LP bound in {:?}", h.code(part.head), size.0, size.1, timer.elapsed());
                 }
@@ -270,7 +270,7 @@ fn top_down(cube: &Cube, dim: usize, (down, step, cost_up): (&[i64], i64, &[Opti
             };
             let at_down: f64 = program.costs.iter().map(|&c| (step as f64 - c) / 2.0).sum();
             let gap = PART_GAP * (at_down + part_bound).max(1.0);
-            let share = share - timer.elapsed().as_secs_f64();
+            let share = (time_limit - clock.elapsed().as_secs_f64()).max(0.0) * 2.0 / remaining.max(1) as f64;
             let work = Some((PART_NODES, purpose.solutions()));
             let mut found = program.solve(Reach::Adjacent, gap, work, share)?;
             if found.is_none() && purpose == Purpose::WholeNumbers {
