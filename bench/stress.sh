@@ -8,7 +8,9 @@
 # admin-2 unit; a file per 10^7 records, seeds
 # 1, 2, ...) into a temporary folder (about 0.3 GB per 10^7), then runs
 # `amparo validate` on the folder (every row read and checked, the table of
-# 110 million cells with margins built) under /usr/bin/time.
+# 110 million cells with margins built) under /usr/bin/time; then the whole
+# cell key run on it (`amparo protect` to Parquet: D = 2, V = 1, js = 1, the
+# records' own keys), also under /usr/bin/time.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 build_cli
 records="${1:-100000000}"
@@ -35,3 +37,17 @@ echo "| records | files | aggregate and validate (s) | records/s | peak memory |
 echo "|---|---|---|---|---|"
 awk -v r="$records" -v f="$files" -v s="$seconds" -v kb="$peak_kb" \
   'BEGIN { printf "| %d | %d | %.1f | %.2f million | %.2f GB |\n", r, f, s, r / s / 1e6, kb / 1048576 }'
+
+# The cell key method on the same records: the whole protect run, written to Parquet.
+sed '/^\[primary\]/,$d' bench/tables/B5stress.toml | sed 's/^kind = "microdata"$/kind = "microdata"\nrecord_key = "record_key"/' >"$work/cellkey.toml"
+printf '[perturbation]\nmethod = "cell_key"\nmax_deviation = 2\nvariance = 1\njs = 1\n' >>"$work/cellkey.toml"
+/usr/bin/time -v "$AMPARO" protect -p "$work/cellkey.toml" "$work" -o "$work/cellkey.parquet" >"$work/cellkey.out" 2>"$work/cellkey.err" \
+  || { cat "$work/cellkey.err"; exit 1; }
+wall=$(grep "Elapsed (wall clock)" "$work/cellkey.err" | awk '{print $NF}')
+peak_kb=$(grep "Maximum resident set size" "$work/cellkey.err" | awk '{print $NF}')
+seconds=$(echo "$wall" | awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }')
+echo
+echo "| records | cells | cell key, whole protect run to Parquet (s) | peak memory |"
+echo "|---|---|---|---|"
+awk -v r="$records" -v c="$(awk '/^cells:/ {print $2}' "$work/cellkey.out")" -v s="$seconds" -v kb="$peak_kb" \
+  'BEGIN { printf "| %d | %s | %.1f | %.2f GB |\n", r, c, s, kb / 1048576 }'
