@@ -17,21 +17,32 @@ records="${1:-100000000}"
 files="${2:-10}"
 work="$(mktemp -d "${AMPARO_BENCH_DIR:-/tmp}/amparo-stress.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
+# The records alone in their folder: the runs' own files stay beside it.
+data="$work/records"
+mkdir -p "$data"
 echo "machine: $(machine); $(date -u +%F); $records records in $files Parquet files"
+
+# `timed NAME COMMAND...`: run under /usr/bin/time, stdout to $work/NAME.out;
+# sets `seconds` (wall clock) and `peak_kb` (maximum resident set).
+timed() {
+  local name="$1"
+  shift
+  /usr/bin/time -v "$@" >"$work/$name.out" 2>"$work/$name.err" || { cat "$work/$name.err"; exit 1; }
+  local wall
+  wall=$(grep "Elapsed (wall clock)" "$work/$name.err" | awk '{print $NF}')
+  peak_kb=$(grep "Maximum resident set size" "$work/$name.err" | awk '{print $NF}')
+  seconds=$(echo "$wall" | awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }')
+}
 per_file=$(( records / files ))
 t0=$(date +%s.%N)
 for k in $(seq 1 "$files"); do
-  "$AMPARO" synth --mode stock --years 5 -n "$per_file" --seed "$k" -o "$work/part-$(printf %03d "$k").parquet" >/dev/null
+  "$AMPARO" synth --mode stock --years 5 -n "$per_file" --seed "$k" -o "$data/part-$(printf %03d "$k").parquet" >/dev/null
 done
 t1=$(date +%s.%N)
-echo "generated: $(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }") s, $(du -sh "$work" | cut -f1) on disk"
-/usr/bin/time -v "$AMPARO" validate --progress -p bench/tables/B5stress.toml "$work" >"$work/validate.out" 2>"$work/validate.err" \
-  || { cat "$work/validate.err"; exit 1; }
+echo "generated: $(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }") s, $(du -sh "$data" | cut -f1) on disk"
+timed validate "$AMPARO" validate --progress -p bench/tables/B5stress.toml "$data"
 cat "$work/validate.out"
 grep -E "amparo: reading rows" "$work/validate.err" | tail -1
-wall=$(grep "Elapsed (wall clock)" "$work/validate.err" | awk '{print $NF}')
-peak_kb=$(grep "Maximum resident set size" "$work/validate.err" | awk '{print $NF}')
-seconds=$(echo "$wall" | awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }')
 echo
 echo "| records | files | aggregate and validate (s) | records/s | peak memory |"
 echo "|---|---|---|---|---|"
@@ -41,11 +52,7 @@ awk -v r="$records" -v f="$files" -v s="$seconds" -v kb="$peak_kb" \
 # The cell key method on the same records: the whole protect run, written to Parquet.
 sed '/^\[primary\]/,$d' bench/tables/B5stress.toml | sed 's/^kind = "microdata"$/kind = "microdata"\nrecord_key = "record_key"/' >"$work/cellkey.toml"
 printf '[perturbation]\nmethod = "cell_key"\nmax_deviation = 2\nvariance = 1\njs = 1\n' >>"$work/cellkey.toml"
-/usr/bin/time -v "$AMPARO" protect -p "$work/cellkey.toml" "$work" -o "$work/cellkey.parquet" >"$work/cellkey.out" 2>"$work/cellkey.err" \
-  || { cat "$work/cellkey.err"; exit 1; }
-wall=$(grep "Elapsed (wall clock)" "$work/cellkey.err" | awk '{print $NF}')
-peak_kb=$(grep "Maximum resident set size" "$work/cellkey.err" | awk '{print $NF}')
-seconds=$(echo "$wall" | awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }')
+timed cellkey "$AMPARO" protect -p "$work/cellkey.toml" "$data" -o "$work/cellkey.parquet"
 echo
 echo "| records | cells | cell key, whole protect run to Parquet (s) | peak memory |"
 echo "|---|---|---|---|"
