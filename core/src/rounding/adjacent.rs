@@ -42,7 +42,7 @@ pub enum Adjacent {
     /// The time limit came before any choice that adds up.
     OutOfTime,
     /// Top down left a part without a choice, and the table is too large
-    /// to be one program ([`WHOLE_PROGRAM_UP_TO`]): none was found, though
+    /// to be one program (more than 20,000 cells to choose): none was found, though
     /// one may exist.
     Unsolved,
 }
@@ -54,7 +54,7 @@ const WHOLE_UP_TO: usize = 2_000;
 /// Above this many cells to choose, the whole table is not tried as one
 /// program when top down fails: HiGHS's LP relaxation alone ran past 60 s on
 /// B3's 115,700 cells, and B5's root part (16,381 cells) did not solve its.
-pub const WHOLE_PROGRAM_UP_TO: usize = 20_000;
+const WHOLE_PROGRAM_UP_TO: usize = 20_000;
 
 /// The relative gap at which a part's integer program stops: the parts'
 /// bounds are weaker than this, so proving more only costs time.
