@@ -267,7 +267,7 @@ impl arrow_array::RecordBatchReader for ProtectedBatches<'_> {
 impl Protected {
     /// The output table as one Arrow record batch, rows in cube order.
     pub fn to_record_batch(&self, options: OutputOptions) -> RecordBatch {
-        let with_sd = self.marks.sd.iter().any(Option::is_some);
+        let with_sd = self.marks.sd.any();
         let columns = self.columns(options, 0..self.cube.len(), with_sd);
         // A text column past TEXT_LIMIT has 64-bit offsets: its field says so.
         let fields = self.fields(options, with_sd).into_iter().zip(&columns).map(|(f, column)| f.with_data_type(column.data_type().clone())).collect();
@@ -282,7 +282,7 @@ impl Protected {
     }
 
     fn batches_of(&self, options: OutputOptions, rows: usize) -> ProtectedBatches<'_> {
-        let with_sd = self.marks.sd.iter().any(Option::is_some);
+        let with_sd = self.marks.sd.any();
         ProtectedBatches { protected: self, options, schema: self.schema_with_metadata(self.fields(options, with_sd)), next: 0, rows }
     }
 
@@ -317,33 +317,37 @@ impl Protected {
         }
         columns.push(ints(&mut marks.published[rows.clone()].iter().copied()));
         columns.push(text_column(marks.status[rows.clone()].iter().map(|s| Some(s.as_str())), n, TEXT_LIMIT));
-        columns.push(text_column(marks.reason[rows.clone()].iter().map(|r| r.as_deref()), n, TEXT_LIMIT));
-        columns.push(ints(&mut marks.lower[rows.clone()].iter().copied()));
-        columns.push(ints(&mut marks.upper[rows.clone()].iter().copied()));
+        columns.push(text_column(rows.clone().map(|c| marks.reason[c].as_deref()), n, TEXT_LIMIT));
+        columns.push(ints(&mut rows.clone().map(|c| marks.lower[c])));
+        columns.push(ints(&mut rows.clone().map(|c| marks.upper[c])));
         if with_sd {
-            columns.push(Arc::new(marks.sd[rows].iter().copied().collect::<arrow_array::Float64Array>()));
+            columns.push(Arc::new(rows.map(|c| marks.sd[c]).collect::<arrow_array::Float64Array>()));
         }
         columns
     }
 
     pub fn summary(&self) -> Summary {
         let mut by_reason: BTreeMap<(Status, String), usize> = BTreeMap::new();
-        // Cells share their reason's text (one Arc per reason): counted by
-        // the Arc first, so 10^8 cells do not make 10^8 strings.
-        let mut by_text: HashMap<(Status, *const u8), (&Arc<str>, usize)> = HashMap::new();
+        // Cells share their reason's text: counted by its index first, so
+        // 10^8 cells do not make 10^8 strings.
+        let reasons = &self.marks.reason;
+        let headline: Vec<bool> = reasons.distinct().iter().map(|r| r.as_deref().is_some_and(|r| r.starts_with(crate::marks::HEADLINE_REASON))).collect();
+        let mut by_index: HashMap<(Status, usize), usize> = HashMap::new();
         let mut headlines = Vec::new();
-        for (cell, (s, r)) in self.marks.status.iter().zip(&self.marks.reason).enumerate() {
-            let Some(r) = r else { continue };
-            // Headline totals are one line, and the first few say which cell needed each.
-            if let Some(of) = r.strip_prefix(crate::marks::HEADLINE_REASON) {
-                headlines.push(format!("({}) for {}", self.cube.describe(cell), of.trim_start().trim_start_matches("of ")));
-                *by_reason.entry((*s, crate::marks::HEADLINE_REASON.to_owned())).or_default() += 1;
-                continue;
+        for (cell, &s) in self.marks.status.iter().enumerate() {
+            match reasons.index_at(cell) {
+                0 => {}
+                // Headline totals are one line, and the first few say which cell needed each.
+                i if headline[i] => {
+                    let of = &reasons.distinct()[i].as_deref().unwrap_or_default()[crate::marks::HEADLINE_REASON.len()..];
+                    headlines.push(format!("({}) for {}", self.cube.describe(cell), of.trim_start().trim_start_matches("of ")));
+                    *by_reason.entry((s, crate::marks::HEADLINE_REASON.to_owned())).or_default() += 1;
+                }
+                i => *by_index.entry((s, i)).or_default() += 1,
             }
-            by_text.entry((*s, r.as_ptr())).or_insert((r, 0)).1 += 1;
         }
-        for ((s, _), (r, n)) in by_text {
-            *by_reason.entry((s, r.to_string())).or_default() += n;
+        for ((s, i), n) in by_index {
+            *by_reason.entry((s, reasons.distinct()[i].as_deref().unwrap_or_default().to_owned())).or_default() += n;
         }
         let hidden = self.marks.status.iter().filter(|s| s.is_hidden()).count();
         let inner = self.cube.inner_len();
@@ -456,7 +460,8 @@ mod tests {
         let mut marks = CellMarks::publish_all(&cube);
         for cell in (0..cube.len()).step_by(3) {
             marks.hide(cell, Status::Primary, Arc::from("threshold"));
-            (marks.lower[cell], marks.upper[cell], marks.sd[cell]) = (Some(1), Some(9), Some(0.5 * cell as f64));
+            marks.set_interval(cell, (Some(1), Some(9)));
+            marks.sd.set(cell, Some(0.5 * cell as f64));
         }
         let metadata = Metadata {
             engine_version: "test".to_owned(),

@@ -195,10 +195,11 @@ pub fn protect_linked(policy: &Policy, cubes: Vec<Cube>) -> Fallible<Vec<Protect
             if table_marks.is_hidden(cell) && !marks.is_hidden(g) {
                 marks.hide(g, table_marks.status[cell], table_marks.reason[cell].clone().expect("hidden cells have a reason"));
             }
-            marks.protection[g] = match (marks.protection[g], table_marks.protection[cell]) {
+            let levels = match (marks.protection[g], table_marks.protection[cell]) {
                 (Some((a, b)), Some((c, d))) => Some((a.max(c), b.max(d))),
                 (x, y) => x.or(y),
             };
+            marks.protection.set(g, levels);
         }
     }
     let (audit, choice) = secondary_and_audit(policy, config, &linked, None, &mut marks, &forced_published, &mut methods)?;

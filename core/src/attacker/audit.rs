@@ -429,8 +429,7 @@ fn run_intervals(
         }
     }
     for (cell, iv) in intervals {
-        marks.lower[cell] = Some(iv.lower);
-        marks.upper[cell] = iv.upper;
+        marks.set_interval(cell, (Some(iv.lower), iv.upper));
     }
     report.findings = findings;
     Ok(report)

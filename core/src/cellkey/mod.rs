@@ -56,16 +56,7 @@ pub fn perturb(cube: &crate::table::Cube, table: &ptable::Ptable, reason: &str) 
     // then overwritten.
     let n = cube.len();
     let published = cube.values().iter().zip(keys).map(|(&count, &key)| Some(count + noise_for(table, count, Key(key)))).collect();
-    let reason: std::sync::Arc<str> = std::sync::Arc::from(reason);
-    Ok(crate::marks::CellMarks {
-        status: vec![crate::marks::Status::Perturbed; n],
-        reason: vec![Some(reason); n],
-        published,
-        lower: vec![None; n],
-        upper: vec![None; n],
-        protection: vec![None; n],
-        sd: vec![None; n],
-    })
+    Ok(crate::marks::CellMarks::with(vec![crate::marks::Status::Perturbed; n], crate::marks::Reasons::all(n, std::sync::Arc::from(reason)), published))
 }
 
 /// Record keys for microdata that has none: a new Float64 column `column`

@@ -439,11 +439,14 @@ pub fn add_noise(config: &NoiseConfig, cube: &Cube, (rng, randomness): (Generato
     let exact: Arc<str> = Arc::from("invariant: published exactly");
     for cell in 0..cube.len() {
         marks.status[cell] = Status::Noisy;
-        marks.reason[cell] = Some(match measured_level[cell] {
-            _ if plan.exact[cell] => exact.clone(),
-            Some(l) => reasons[l].clone(),
-            None => derived.clone(),
-        });
+        marks.reason.set(
+            cell,
+            Some(match measured_level[cell] {
+                _ if plan.exact[cell] => exact.clone(),
+                Some(l) => reasons[l].clone(),
+                None => derived.clone(),
+            }),
+        );
     }
 
     // The error of each cell.
@@ -481,8 +484,8 @@ pub fn add_noise(config: &NoiseConfig, cube: &Cube, (rng, randomness): (Generato
             let q = size[((section.confidence * size.len() as f64).ceil() as usize).saturating_sub(1).min(size.len() - 1)];
             // Integer errors below q + moved are at most floor(q) + moved (q - 1e-9 for float noise at whole q).
             let w = (q - 1e-9).max(0.0).floor() as i64 + moved;
-            marks.sd[cell] = Some((rms * 1000.0).round() / 1000.0);
-            (marks.lower[cell], marks.upper[cell]) = half(published[cell], w);
+            marks.sd.set(cell, Some((rms * 1000.0).round() / 1000.0));
+            marks.set_interval(cell, half(published[cell], w));
         }
         error_note = format!(
             "sd (root mean square error{}) and the {}% interval in lower/upper (the published value plus or minus that quantile of the absolute error{}) per cell from {simulations} runs of the same mechanism{} on the published table (no further use of the confidential data)",
@@ -502,8 +505,8 @@ pub fn add_noise(config: &NoiseConfig, cube: &Cube, (rng, randomness): (Generato
             plan.levels.iter().map(|l| ((l.mechanism.variance().sqrt() * 1000.0).round() / 1000.0, l.mechanism.half_width(section.confidence))).collect();
         for &(cell, level) in &plan.measured {
             let (sd, w) = stated[level];
-            marks.sd[cell] = Some(sd);
-            (marks.lower[cell], marks.upper[cell]) = half(published[cell], w);
+            marks.sd.set(cell, Some(sd));
+            marks.set_interval(cell, half(published[cell], w));
         }
         let exact_note = format!("measured cells: sd and the {}% interval exactly from the noise distribution", section.confidence * 100.0);
         error_note = match (simulations, postprocessed) {
@@ -513,13 +516,13 @@ pub fn add_noise(config: &NoiseConfig, cube: &Cube, (rng, randomness): (Generato
         };
     }
     for &cell in &plan.invariants {
-        marks.sd[cell] = Some(0.0);
-        (marks.lower[cell], marks.upper[cell]) = (Some(published[cell]), Some(published[cell]));
+        marks.sd.set(cell, Some(0.0));
+        marks.set_interval(cell, (Some(published[cell]), Some(published[cell])));
     }
     if let Some(below) = section.low_reliability_below {
         for cell in (0..cube.len()).filter(|&c| published[c] < below && !plan.exact[c]) {
             let reason = format!("{}; low reliability (published below {below})", marks.reason[cell].as_deref().unwrap_or(""));
-            marks.reason[cell] = Some(Arc::from(reason));
+            marks.reason.set(cell, Some(Arc::from(reason)));
         }
     }
 

@@ -129,7 +129,7 @@ pub fn round_table(config: &RoundingConfig, cube: &Cube, generator: Option<(Gene
             for (cell, v) in rounded.into_iter().enumerate() {
                 marks.published[cell] = Some(v);
                 marks.status[cell] = Status::Rounded;
-                marks.reason[cell] = Some(reason.clone());
+                marks.reason.set(cell, Some(reason.clone()));
             }
             return Ok((marks, randomness, note.map(|n| ("optimality".to_owned(), n)).into_iter().collect()));
         }
@@ -145,7 +145,7 @@ pub fn round_table(config: &RoundingConfig, cube: &Cube, generator: Option<(Gene
             for (cell, v) in published.into_iter().enumerate() {
                 marks.published[cell] = Some(v);
                 marks.status[cell] = Status::Rounded;
-                marks.reason[cell] = Some(reason.clone());
+                marks.reason.set(cell, Some(reason.clone()));
             }
             let note = format!(
                 "pls: inner cells of 1 to {} rounded to 0 or {base}, larger ones published as they are; every margin is the sum of \
@@ -178,7 +178,7 @@ pub fn round_table(config: &RoundingConfig, cube: &Cube, generator: Option<(Gene
             Draws::None => round_nearest(values[cell], base),
         };
         marks.status[cell] = Status::Rounded;
-        marks.reason[cell] = Some(reason_for(base));
+        marks.reason.set(cell, Some(reason_for(base)));
     }
     let notes = if recompute {
         let sums = cube.margins_from_inner(&rounded)?;
@@ -186,7 +186,7 @@ pub fn round_table(config: &RoundingConfig, cube: &Cube, generator: Option<(Gene
         for cell in (0..cube.len()).filter(|&c| !cube.is_inner(c)) {
             rounded[cell] = sums[cell];
             marks.status[cell] = Status::Rounded;
-            marks.reason[cell] = Some(margin.clone());
+            marks.reason.set(cell, Some(margin.clone()));
         }
         Vec::new()
     } else {

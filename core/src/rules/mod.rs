@@ -115,7 +115,7 @@ pub fn apply_threshold(cube: &Cube, primary: &PrimarySection, marks: &mut CellMa
         if let Some(reason) = reason {
             marks.hide(cell, Status::Primary, reason);
             let levels_threshold = if contributors.is_some() { None } else { primary.threshold };
-            marks.protection[cell] = Some(primary.protection.levels(value, levels_threshold));
+            marks.protection.set(cell, Some(primary.protection.levels(value, levels_threshold)));
             marked += 1;
         }
     }
@@ -164,7 +164,7 @@ pub fn apply_magnitude_rules(cube: &Cube, primary: &crate::policy::PrimarySectio
             marked += 1;
         }
         let (lo, up) = marks.protection[cell].unwrap_or((0, 0));
-        marks.protection[cell] = Some((lo.max(level.min(total)), up.max(level)));
+        marks.protection.set(cell, Some((lo.max(level.min(total)), up.max(level))));
     }
     marked
 }
@@ -195,7 +195,7 @@ pub fn apply_attribute_disclosure(cube: &Cube, d: usize, marks: &mut CellMarks) 
             marked += 1;
         }
         let (lo, up) = marks.protection[empty].unwrap_or((0, 0));
-        marks.protection[empty] = Some((lo, up.max(1)));
+        marks.protection.set(empty, Some((lo, up.max(1))));
     });
     marked
 }

@@ -264,8 +264,8 @@ pub fn protect_sensitive(
         (Complements::Patterns, None) => return Err(one_table_only(SecondaryMethod::Patterns)),
         (Complements::Optimal, _) => protect_cells(table, marks, &targets, reason, cost_kind, forced_published, deadline, Reach::Whole, book)?,
     };
-    for (was, now) in proven.iter_mut().zip(&marks.protection) {
-        *was = *now;
+    for (was, now) in proven.iter_mut().zip(marks.protection.iter()) {
+        *was = now;
     }
     Ok(hidden)
 }
@@ -491,7 +491,7 @@ pub fn protect_outsider_view(
         if breaks {
             let value = table.value(cell);
             let (lower, upper) = marks.protection[cell].unwrap_or((0, 0));
-            marks.protection[cell] = Some((lower.max(value - low).clamp(0, value.max(0)), upper.max(high - value).max(0)));
+            marks.protection.set(cell, Some((lower.max(value - low).clamp(0, value.max(0)), upper.max(high - value).max(0))));
             added += 1;
         }
     }

@@ -393,7 +393,7 @@ pub(super) fn protect_by_subtables(
                 if let Some((lo, up)) = local.protection[k].filter(|&p| Some(p) != marks.protection[g]) {
                     let (was_lo, was_up) = marks.protection[g].unwrap_or((0, 0));
                     changed = lo > was_lo || up > was_up;
-                    marks.protection[g] = Some((lo.max(was_lo), up.max(was_up)));
+                    marks.protection.set(g, Some((lo.max(was_lo), up.max(was_up))));
                 }
                 if local.is_hidden(k) && !marks.is_hidden(g) {
                     marks.hide(g, local.status[k], local.reason[k].clone().unwrap_or_else(|| reason_text.clone()));
