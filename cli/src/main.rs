@@ -293,7 +293,12 @@ fn run(command: Command) -> Fallible<Verdict> {
             let staged = paths
                 .iter()
                 .zip(&results)
-                .map(|(p, (_, r))| amparo::io::stage_stream(&mut r.record_batches(OutputOptions { keep_original }), p, Some(&r.metadata)))
+                .map(|(p, (_, r))| {
+                    // Rows built on one core while the other encodes them.
+                    amparo::io::with_batches_ahead(r.record_batches(OutputOptions { keep_original }), |batches| {
+                        amparo::io::stage_stream(batches, p, Some(&r.metadata))
+                    })
+                })
                 .collect::<Fallible<Vec<_>>>()?;
             if std::env::var_os("AMPARO_DEBUG").is_some() {
                 eprintln!("protect: written at {:?}", clock.elapsed());

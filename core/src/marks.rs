@@ -209,13 +209,14 @@ impl<T: Copy> From<Vec<Option<T>>> for LazyColumn<T> {
 
 /// Each cell's reason, kept as an index into the distinct reasons: a method
 /// gives many cells the same few reasons, and 10^8 cells then cost 4 bytes
-/// each rather than a 16-byte pointer.
+/// each rather than a 16-byte pointer, or nothing while every cell has the
+/// same reason (the cell key method's).
 #[derive(Debug, Clone)]
 pub struct Reasons {
     /// Each distinct reason once; entry 0 is no reason.
     texts: Vec<Option<Arc<str>>>,
     index_of_text: std::collections::HashMap<Arc<str>, u32>,
-    of_cell: Vec<u32>,
+    of_cell: OfCell,
     /// The reason set last: runs of cells get the same one, without hashing.
     last: u32,
 }
@@ -223,23 +224,26 @@ pub struct Reasons {
 impl Reasons {
     /// `len` cells with no reason.
     pub fn none(len: usize) -> Reasons {
-        Reasons { texts: vec![None], index_of_text: Default::default(), of_cell: vec![0; len], last: 0 }
+        Reasons { texts: vec![None], index_of_text: Default::default(), of_cell: OfCell::Same { index: 0, len }, last: 0 }
     }
 
     /// `len` cells that all have `reason`.
     pub fn all(len: usize, reason: Arc<str>) -> Reasons {
         let mut reasons = Reasons::none(0);
         let index = reasons.index(reason);
-        reasons.of_cell = vec![index; len];
+        reasons.of_cell = OfCell::Same { index, len };
         reasons
     }
 
     pub fn len(&self) -> usize {
-        self.of_cell.len()
+        match &self.of_cell {
+            OfCell::Same { len, .. } => *len,
+            OfCell::Each(of_cell) => of_cell.len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.of_cell.is_empty()
+        self.len() == 0
     }
 
     pub fn set(&mut self, cell: usize, reason: Option<Arc<str>>) {
@@ -249,7 +253,17 @@ impl Reasons {
             Some(r) => self.index(r),
         };
         self.last = index;
-        self.of_cell[cell] = index;
+        match &mut self.of_cell {
+            OfCell::Each(of_cell) => of_cell[cell] = index,
+            &mut OfCell::Same { index: same, len } => {
+                assert!(cell < len, "cell {cell} of {len}");
+                if index != same {
+                    let mut each = vec![same; len];
+                    each[cell] = index;
+                    self.of_cell = OfCell::Each(each);
+                }
+            }
+        }
     }
 
     fn index(&mut self, reason: Arc<str>) -> u32 {
@@ -263,12 +277,18 @@ impl Reasons {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Option<Arc<str>>> + Clone + '_ {
-        self.of_cell.iter().map(|&i| &self.texts[i as usize])
+        (0..self.len()).map(|cell| &self[cell])
     }
 
     /// Which of [`Reasons::distinct`] `cell` has (0: none).
     pub fn index_at(&self, cell: usize) -> usize {
-        self.of_cell[cell] as usize
+        match &self.of_cell {
+            OfCell::Each(of_cell) => of_cell[cell] as usize,
+            &OfCell::Same { index, len } => {
+                assert!(cell < len, "cell {cell} of {len}");
+                index as usize
+            }
+        }
     }
 
     /// Each distinct reason once, no reason first.
@@ -285,10 +305,18 @@ impl Reasons {
     }
 }
 
+/// Which reason each cell has.
+#[derive(Debug, Clone)]
+enum OfCell {
+    /// Every one of `len` cells has the same.
+    Same { index: u32, len: usize },
+    Each(Vec<u32>),
+}
+
 impl std::ops::Index<usize> for Reasons {
     type Output = Option<Arc<str>>;
     fn index(&self, cell: usize) -> &Option<Arc<str>> {
-        &self.texts[self.of_cell[cell] as usize]
+        &self.texts[self.index_at(cell)]
     }
 }
 

@@ -113,9 +113,10 @@ fn round(policy: &CheckedPolicy, config: &rounding::RoundingConfig, cube: Cube) 
 }
 
 /// Publish every cell perturbed by the cell key method (see [`cellkey`]).
-fn perturb(policy: &CheckedPolicy, config: &cellkey::CellKeyConfig, cube: Cube) -> Fallible<Protected> {
+fn perturb(policy: &CheckedPolicy, config: &cellkey::CellKeyConfig, mut cube: Cube) -> Fallible<Protected> {
     let clock = std::time::Instant::now();
     let marks = cellkey::perturb(&cube, &config.ptable, &config.description)?;
+    cube.forget_cell_keys();
     if std::env::var_os("AMPARO_DEBUG").is_some() {
         eprintln!("perturb: {} cells in {:?}", cube.len(), clock.elapsed());
     }

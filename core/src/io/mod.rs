@@ -18,8 +18,10 @@ use arrow_schema::{ArrowError, DataType, Field, Schema};
 use crate::error::{Error, Fallible};
 use crate::{err, fail};
 
+mod ahead;
 mod write;
 
+pub use ahead::{read_ahead, with_batches_ahead};
 pub use write::*;
 
 /// Rows per record batch when reading files.
@@ -81,8 +83,13 @@ pub fn arrow_read_error(e: ArrowError, source: &str) -> Error {
 
 /// Open a CSV, Parquet or Arrow IPC file as a stream of record batches; or a
 /// folder of Parquet files (as Spark, DuckDB or a partitioned export write
-/// them) as one stream, file after file in name order.
+/// them) as one stream, file after file in name order. The file is decoded
+/// on a thread of its own, a few batches ahead of the caller.
 pub fn read_table(path: &Path) -> Fallible<BatchReader> {
+    Ok(read_ahead(open_table(path)?))
+}
+
+fn open_table(path: &Path) -> Fallible<BatchReader> {
     if path.is_dir() {
         return read_parquet_folder(path);
     }

@@ -174,6 +174,13 @@ impl Cube {
         self.cell_keys = Some(keys);
     }
 
+    /// Forget the cell keys once they have been used: with them and the
+    /// ptable, the noise could be taken off every published value, so a
+    /// result does not carry them (and 10^8 cells save 4 bytes each).
+    pub(crate) fn forget_cell_keys(&mut self) {
+        self.cell_keys = None;
+    }
+
     /// Set the inner cells' contributions; margins are filled by `fill_margins`.
     pub(crate) fn set_contributions(&mut self, contributions: Contributions) {
         self.contributions = Some(contributions);
