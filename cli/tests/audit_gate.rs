@@ -183,6 +183,19 @@ fn a_table_made_with_another_policy_fails_the_metadata_check() {
     assert_eq!(run.status.code(), Some(0));
     let markdown = std::fs::read_to_string(&summary).unwrap();
     assert!(markdown.contains(made), "{markdown}");
+    // The same bytes without their .meta.json: the other checks still run, and
+    // every report says the metadata check did not, rather than dropping it.
+    let bare = case.file("bare.csv", &std::fs::read_to_string(&published).unwrap());
+    let (code, text, failed) = verdict(&case, &[&bare]);
+    assert_eq!((code, failed.len()), (0, 0), "{text}");
+    assert!(text.contains("metadata: not checked: ") && text.contains("bare.csv carries no Amparo metadata"), "{text}");
+    assert!(!text.contains("metadata ok"), "{text}");
+    let json: serde_json::Value = serde_json::from_slice(&case.audit(&[&bare], "json").stdout).unwrap();
+    assert!(json["unrecorded"][0].as_str().unwrap().ends_with("bare.csv"), "{json}");
+    let junit = String::from_utf8(case.audit(&[&bare], "junit").stdout).unwrap();
+    assert!(junit.contains("skipped=\"1\"") && junit.contains("<testcase name=\"metadata\" classname=\"amparo.audit\">\n      <skipped message=\"metadata: not checked"), "{junit}");
+    let github = String::from_utf8(case.audit(&[&bare], "github").stdout).unwrap();
+    assert!(github.contains("::warning file=") && github.contains("title=amparo audit: metadata::metadata: not checked"), "{github}");
     // The same table audited against an edited policy: its metadata names the old one.
     std::fs::write(case.dir.path().join("policy.toml"), format!("{policy}# edited\n")).unwrap();
     let (code, text, failed) = verdict(&case, &[&published]);
@@ -224,7 +237,8 @@ fn junit_and_github_reports_carry_the_same_verdict() {
     assert_eq!(junit.status.code(), Some(1));
     let xml = String::from_utf8_lossy(&junit.stdout);
     assert!(xml.starts_with("<?xml") && xml.contains("<testcase name=\"protection\"") && xml.contains("<failure"), "{xml}");
-    assert_eq!(xml.matches("<testcase").count(), 4);
+    // Four checks, and the metadata check this bare file cannot have, skipped.
+    assert_eq!(xml.matches("<testcase").count(), 5);
     let summary = case.dir.path().join("summary.md");
     let github = amparo()
         .args(["audit", "--lang", "en", "--format", "github", "-p"])
@@ -387,7 +401,9 @@ fn junit_has_a_suite_per_table_and_a_case_per_check() {
     // by_sex holds the recoverable cell (district=D1, sex=F); by_age does not.
     assert!(suites[0].contains("by_sex.csv") && suites[0].contains("district=D1, sex=F") && suites[0].contains("failures=\"1\""), "{xml}");
     assert!(suites[1].contains("by_age.csv") && !suites[1].contains("<failure") && suites[1].contains("failures=\"0\""), "{xml}");
-    assert!(xml.contains("<testsuites name=\"amparo audit\" tests=\"10\" failures=\"1\""), "{xml}");
+    // Five checks per table, and the metadata check each file cannot have (no metadata): skipped.
+    assert!(xml.contains("<testsuites name=\"amparo audit\" tests=\"12\" failures=\"1\""), "{xml}");
+    assert!(suites.iter().all(|s| s.contains("skipped=\"1\"") && s.contains("<skipped message=")), "{xml}");
 }
 
 /// Pixels of each colour in a PNG.

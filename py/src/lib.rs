@@ -335,25 +335,20 @@ fn validate(py: Python<'_>, data: Input, policy: &PyPolicy, progress: Option<Py<
 /// Read a CSV, Parquet or Arrow IPC file with the core's reader.
 #[pyfunction]
 fn read_table(py: Python<'_>, path: PathBuf) -> PyResult<PyTable> {
-    let (batches, schema) = py
-        .detach(|| -> amparo::Fallible<_> {
-            let reader = amparo::io::read_table(&path)?;
-            let schema = reader.schema();
-            let batches = reader.collect::<Result<Vec<_>, _>>().map_err(|e| amparo::io::arrow_read_error(e, &path.display().to_string()))?;
-            Ok((batches, schema))
-        })
-        .map_err(map_error)?;
-    Ok(PyTable::try_new(batches, schema)?)
+    let batch = py.detach(|| amparo::publish::read_table_with_metadata(&path)).map_err(map_error)?;
+    let schema = batch.schema();
+    Ok(PyTable::try_new(vec![batch], schema)?)
 }
 
 /// Write a table with the core's writer (format by extension; never over an input).
 #[pyfunction]
-fn write_table(py: Python<'_>, data: PyTable, path: PathBuf) -> PyResult<()> {
+fn write_table(py: Python<'_>, data: PyTable, path: PathBuf, metadata: std::collections::HashMap<String, String>) -> PyResult<()> {
     let (batches, schema) = data.into_inner();
+    let kept: Vec<(String, String)> = metadata.into_iter().collect();
     py.detach(|| -> amparo::Fallible<()> {
         let batch = amparo::arrow::select::concat::concat_batches(&schema, &batches)
             .map_err(|e| amparo::Error::new(amparo::ErrorKind::Data, e.to_string()))?;
-        amparo::io::write_table(&batch, &path, None)
+        amparo::io::write_table_keeping(&batch, &path, &kept)
     })
     .map_err(map_error)
 }

@@ -341,3 +341,33 @@ def test_a_protected_table_written_to_csv_keeps_its_metadata_for_publication(tmp
     assert (tmp_path / "internal.csv.meta.json").exists()
     published = amparo.publish(internal, case / "policy.toml")
     assert published.column_names == ["district", "sex", "sex_label", "children"]
+
+
+@pytest.mark.parametrize("kind", ["pyarrow", "pandas", "polars"])
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".arrow"])
+def test_write_table_keeps_the_run_metadata_of_every_kind_of_result_in_every_format(tmp_path: Path, kind, suffix):
+    data = {"pyarrow": pa.table(ROWS), "pandas": pd.DataFrame(ROWS), "polars": pl.DataFrame(ROWS)}[kind]
+    policy = amparo.Policy.from_toml(str(POLICY.to_toml()) + '\n[secondary]\nmethod = "interval"\n')
+    protected = amparo.protect(data, policy, progress=False)
+    path = tmp_path / f"internal{suffix}"
+    amparo.write_table(protected, path)
+    if suffix == ".csv":
+        import json
+
+        sidecar = json.loads((tmp_path / "internal.csv.meta.json").read_text())
+        assert sidecar["amparo.policy_sha256"] == policy.sha256
+        assert sidecar["amparo.method"].startswith("primary:threshold")
+    # Read back (a CSV's from its .meta.json), the metadata is the table's again,
+    # and a second write keeps it: publication still knows how it was made.
+    again = amparo.read_table(path)
+    assert again.schema.metadata[b"amparo.policy_sha256"].decode() == policy.sha256
+    second = tmp_path / f"again{suffix}"
+    amparo.write_table(again, second)
+    assert amparo.read_table(second).schema.metadata[b"amparo.policy_sha256"].decode() == policy.sha256
+    assert amparo.publish(second, policy).column_names[:2] == ["district", "sex"]
+
+
+def test_write_table_of_a_plain_table_writes_no_metadata(tmp_path: Path):
+    amparo.write_table(pd.DataFrame(ROWS), tmp_path / "plain.csv")
+    assert not (tmp_path / "plain.csv.meta.json").exists()
+    assert not any(k.startswith(b"amparo.") for k in (amparo.read_table(tmp_path / "plain.csv").schema.metadata or {}))

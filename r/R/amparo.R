@@ -565,7 +565,9 @@ print.amparo_explanation <- function(x, ...) {
 #' @export
 read_table <- function(path) {
   res <- amparo_result(.Call(wrap__amparo_read_table_impl, normalizePath(path, mustWork = FALSE)))
-  list2DF(res$table)
+  out <- list2DF(res$table)
+  attr(out, "amparo_metadata") <- res$metadata
+  out
 }
 
 #' Write a table with the Rust core
@@ -582,7 +584,8 @@ read_table <- function(path) {
 #' write_table(out, tempfile(fileext = ".csv"))
 #' @export
 write_table <- function(df, path) {
-  amparo_result(.Call(wrap__amparo_write_table_impl, as.list(df), path.expand(path)))
+  metadata <- attr(df, "amparo_metadata")
+  amparo_result(.Call(wrap__amparo_write_table_impl, as.list(df), if (is.null(metadata)) character() else metadata, path.expand(path)))
   invisible(path)
 }
 

@@ -156,6 +156,9 @@ pub(super) fn page(report: &AuditReport) -> String {
     );
     let _ = writeln!(out, "<h1 class=\"{}\">{}</h1>", if report.passed { "passed" } else { "failed" }, escape(&title));
     let _ = writeln!(out, "<p>{}</p>", escape(&report.summary_line().replace('`', "")));
+    for line in report.produced_by_lines() {
+        let _ = writeln!(out, "<p class=\"made\">{}</p>", escape(&line.replace('`', "")));
+    }
     let column = |k: &str| escape(&lang.text(&format!("report.column_{k}"), &[]));
     let _ = write!(out, "<table class=\"list\"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>", column("check"), column("result"), column("findings"));
     for c in &report.checks {

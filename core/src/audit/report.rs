@@ -90,6 +90,11 @@ pub struct AuditReport {
     /// suppression, why that one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub produced_by: Vec<ProducedBy>,
+    /// The files that carry no Amparo metadata: nothing in them says which
+    /// policy protected them or whether their own audit passed, so the
+    /// metadata check did not run for them (the other checks did).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unrecorded: Vec<String>,
     /// The heat map of each table, as HTML (for `--format html`; not in the JSON).
     #[serde(skip)]
     #[schemars(skip)]
@@ -281,6 +286,7 @@ impl AuditReport {
             checks: Vec::new(),
             findings: Vec::new(),
             produced_by: Vec::new(),
+            unrecorded: Vec::new(),
             maps: Vec::new(),
         }
     }
@@ -306,7 +312,10 @@ impl AuditReport {
             let secondary = recorded.metadata.get(&format!("{}secondary", crate::output::METADATA_PREFIX)).cloned();
             self.produced_by.push(ProducedBy { table: table.to_owned(), method: method.clone(), secondary });
         }
-        let Some(hash) = recorded.metadata.get(POLICY_HASH_KEY) else { return };
+        let Some(hash) = recorded.metadata.get(POLICY_HASH_KEY) else {
+            self.unrecorded.push(table.to_owned());
+            return;
+        };
         if hash != expected {
             let text = Message::new(
                 "finding.metadata",
@@ -381,17 +390,20 @@ impl AuditReport {
     }
 
     /// "made by: t.csv: threshold+secondary:modular (modular, as the policy asks)", one line per file.
+    /// How each file was made, and which files do not say.
     pub(super) fn produced_by_lines(&self) -> Vec<String> {
-        self.produced_by
-            .iter()
-            .map(|p| {
-                let method = match &p.secondary {
-                    Some(why) => format!("{} ({why})", p.method),
-                    None => p.method.clone(),
-                };
-                self.lang().text("report.produced_by", &[("table", p.table.as_str().into()), ("method", method.into())])
-            })
-            .collect()
+        let made = self.produced_by.iter().map(|p| {
+            let method = match &p.secondary {
+                Some(why) => format!("{} ({why})", p.method),
+                None => p.method.clone(),
+            };
+            self.lang().text("report.produced_by", &[("table", p.table.as_str().into()), ("method", method.into())])
+        });
+        made.chain(self.unrecorded.iter().map(|t| self.unrecorded_line(t))).collect()
+    }
+
+    fn unrecorded_line(&self, table: &str) -> String {
+        self.lang().text("report.no_metadata", &[("table", table.into())])
     }
 
     pub(super) fn lang(&self) -> Lang {
@@ -446,17 +458,26 @@ impl AuditReport {
         let failed = |cases: &[(Check, Vec<&FindingReport>)]| cases.iter().filter(|(_, f)| !f.is_empty()).count();
         let total_failures: usize = per_table.iter().map(|cases| failed(cases)).sum();
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        // A file without metadata shows its metadata check as skipped, not absent.
+        let skipped = |name: &String| usize::from(self.unrecorded.contains(name));
         out.push_str(&format!(
             "<testsuites name=\"amparo audit\" tests=\"{}\" failures=\"{total_failures}\" errors=\"0\">\n",
-            self.checks.len() * self.tables.len()
+            self.checks.len() * self.tables.len() + self.tables.iter().map(skipped).sum::<usize>()
         ));
         for (name, cases) in self.tables.iter().zip(&per_table) {
             out.push_str(&format!(
-                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">\n",
+                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\">\n",
                 xml_escape(name),
-                cases.len(),
-                failed(cases)
+                cases.len() + skipped(name),
+                failed(cases),
+                skipped(name)
             ));
+            if skipped(name) == 1 {
+                out.push_str(&format!(
+                    "    <testcase name=\"metadata\" classname=\"amparo.audit\">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
+                    xml_escape(&self.unrecorded_line(name))
+                ));
+            }
             for (check, findings) in cases {
                 out.push_str(&format!("    <testcase name=\"{}\" classname=\"amparo.audit\"", check.as_str()));
                 if findings.is_empty() {
@@ -489,6 +510,13 @@ impl AuditReport {
                 github_escape_property(file),
                 f.check.as_str(),
                 github_escape_data(&f.message)
+            ));
+        }
+        for table in &self.unrecorded {
+            out.push_str(&format!(
+                "::warning file={},title=amparo audit: metadata::{}\n",
+                github_escape_property(table),
+                github_escape_data(&self.unrecorded_line(table))
             ));
         }
         let verdict = if self.passed { "passed".to_owned() } else { format!("FAILED with {} findings", self.findings.len()) };

@@ -5,6 +5,7 @@
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use arrow_array::{RecordBatch, RecordBatchIterator, RecordBatchReader};
 use arrow_schema::ArrowError;
@@ -66,6 +67,23 @@ pub fn metadata_sidecar(output: &Path) -> PathBuf {
 pub fn write_table(batch: &RecordBatch, path: &Path, metadata: Option<&dyn Sidecar>) -> Fallible<()> {
     let mut one = RecordBatchIterator::new([Ok(batch.clone())], batch.schema());
     write_stream(&mut one, path, metadata)
+}
+
+/// Write a table a frontend hands over with the run metadata it keeps
+/// beside the table (a pandas frame's `attrs`, polars' registry, an R
+/// attribute): the `amparo.*` pairs go into the file's schema (Parquet,
+/// Arrow) or its `.meta.json` (CSV), as in the file `amparo protect` writes,
+/// so publication and the audit can still tell how the table was made.
+/// Other pairs (pandas' own schema notes) are not Amparo's to write.
+pub fn write_table_keeping(batch: &RecordBatch, path: &Path, kept: &[(String, String)]) -> Fallible<()> {
+    let mut metadata = batch.schema().metadata().clone();
+    // A CSV's data hash belongs to the bytes it was read from, not to this file.
+    for (k, v) in kept.iter().filter(|(k, _)| k.starts_with(METADATA_PREFIX) && k != DATA_SHA256_KEY) {
+        metadata.insert(k.clone(), v.clone());
+    }
+    let schema = Arc::new(batch.schema().as_ref().clone().with_metadata(metadata));
+    let batch = batch.clone().with_schema(schema).map_err(|e| err!(Data, "{e}"))?;
+    write_table(&batch, path, None)
 }
 
 /// What a run says about its output (`crate::output::Metadata`), as the

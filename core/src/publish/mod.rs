@@ -165,6 +165,20 @@ pub fn open_protected(path: &Path) -> Fallible<(crate::io::BatchReader, HashMap<
     Ok((reader, metadata))
 }
 
+/// Any table's file, read whole (what `read_table` gives Python and R),
+/// with the Amparo metadata it carries, a CSV's from its `.meta.json`, in
+/// its schema: a protected table read back and written again keeps it.
+pub fn read_table_with_metadata(path: &Path) -> Fallible<arrow_array::RecordBatch> {
+    let (reader, metadata) = open_protected(path)?;
+    let schema = reader.schema();
+    let batches = reader.collect::<Result<Vec<_>, _>>().map_err(|e| crate::io::arrow_read_error(e, &path.display().to_string()))?;
+    let batch = arrow_select::concat::concat_batches(&schema, &batches).map_err(|e| err!(Data, "reading {}: {e}", path.display()))?;
+    let mut kept = schema.metadata().clone();
+    kept.extend(metadata.into_iter().filter(|(k, _)| k.starts_with(METADATA_PREFIX)));
+    let schema = std::sync::Arc::new(schema.as_ref().clone().with_metadata(kept));
+    batch.with_schema(schema).map_err(|e| err!(Data, "reading {}: {e}", path.display()))
+}
+
 /// Make a protected table (as [`crate::Protected::to_record_batch`] gives
 /// it, with its metadata) ready for publication. `policy` is the policy
 /// that protected it (for one of several linked tables: its table's policy,

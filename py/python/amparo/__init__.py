@@ -675,9 +675,12 @@ def write_table(data: Any, path: Union[str, "os.PathLike[str]"]) -> None:
     """Write a table with the core's writer: CSV, Parquet or Arrow IPC by extension.
 
     The file is written to a temporary name and moved into place, so a failure
-    never leaves half a file.
+    never leaves half a file. A table :func:`protect` returned keeps its run
+    metadata (engine version, policy SHA-256, method, randomness, audit
+    verdict) in the file, whatever kind of table it is: in a Parquet or
+    Arrow file's schema, beside a CSV in ``<path>.meta.json``.
     """
-    _amparo.write_table(_as_arrow_stream(data), os.fspath(path))
+    _amparo.write_table(_as_arrow_stream(data), os.fspath(path), _metadata_of(data))
 
 
 def synth(

@@ -76,6 +76,26 @@ test_that("metadata records the policy hash", {
   expect_equal(unname(meta["amparo.method"]), "primary:threshold")
 })
 
+test_that("write_table keeps the run metadata in every format, and read_table gives it back", {
+  path <- with_policy()
+  out <- protect_quietly(rows, path)
+  sha <- amparo_policy(path)$sha256
+  for (ext in c(".csv", ".parquet", ".arrow")) {
+    file <- tempfile(fileext = ext)
+    write_table(out, file)
+    if (ext == ".csv") expect_match(paste(readLines(paste0(file, ".meta.json")), collapse = "\n"), sha, fixed = TRUE)
+    back <- read_table(file)
+    expect_equal(unname(attr(back, "amparo_metadata")["amparo.policy_sha256"]), sha)
+    # Written again from what was read: still the table protect made.
+    again <- tempfile(fileext = ext)
+    write_table(back, again)
+    expect_equal(unname(attr(read_table(again), "amparo_metadata")["amparo.method"]), "primary:threshold")
+  }
+  plain <- tempfile(fileext = ".csv")
+  write_table(rows, plain)
+  expect_false(file.exists(paste0(plain, ".meta.json")))
+})
+
 test_that("an output with an unknown extension raises amparo_io_error and writes nothing", {
   dir <- tempfile()
   dir.create(dir)

@@ -528,11 +528,8 @@ fn amparo_hierarchy_from_code_lengths_impl(lengths: Vec<f64>, total: Nullable<St
 #[extendr]
 fn amparo_read_table_impl(path: &str) -> List {
     let run = || -> Fallible<List> {
-        let reader = amparo::io::read_table(Path::new(path))?;
-        let schema = reader.schema();
-        let batches = reader.collect::<Result<Vec<_>, _>>().map_err(|e| amparo::io::arrow_read_error(e, path))?;
-        let batch = amparo::arrow::select::concat::concat_batches(&schema, &batches).map_err(|e| schema_error(e.to_string()))?;
-        Ok(list!(table = batch_to_list(&batch)))
+        let batch = amparo::publish::read_table_with_metadata(Path::new(path))?;
+        Ok(list!(table = batch_to_list(&batch), metadata = metadata_strings(&batch)))
     };
     run().unwrap_or_else(error_list)
 }
@@ -540,10 +537,11 @@ fn amparo_read_table_impl(path: &str) -> List {
 /// Write a data.frame with the core's writer; returns list() or list(error).
 /// @noRd
 #[extendr]
-fn amparo_write_table_impl(df: List, path: &str) -> List {
+fn amparo_write_table_impl(df: List, metadata: Robj, path: &str) -> List {
     let run = || -> Fallible<List> {
         let batch = data_frame_to_batch(&df)?;
-        amparo::io::write_table(&batch, Path::new(path), None)?;
+        let kept: Vec<(String, String)> = named_strings(&metadata).into_iter().collect();
+        amparo::io::write_table_keeping(&batch, Path::new(path), &kept)?;
         Ok(List::new(0))
     };
     run().unwrap_or_else(error_list)
