@@ -340,6 +340,14 @@ fn read_table(py: Python<'_>, path: PathBuf) -> PyResult<PyTable> {
     Ok(PyTable::try_new(vec![batch], schema)?)
 }
 
+/// Run the `amparo` command line (`args`: the program's name, then its
+/// arguments) as the binary does; returns its exit code. The wheel's
+/// `amparo` command and `python -m amparo` call it.
+#[pyfunction]
+fn run_cli(py: Python<'_>, args: Vec<std::ffi::OsString>) -> u8 {
+    py.detach(|| amparo_cli::main_with_args(args))
+}
+
 /// Write a table with the core's writer (format by extension; never over an input).
 #[pyfunction]
 fn write_table(py: Python<'_>, data: PyTable, path: PathBuf, metadata: std::collections::HashMap<String, String>) -> PyResult<()> {
@@ -497,6 +505,7 @@ fn _amparo(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(publish, m)?)?;
     m.add_function(wrap_pyfunction!(protect_partials, m)?)?;
     m.add_function(wrap_pyfunction!(write_table, m)?)?;
+    m.add_function(wrap_pyfunction!(run_cli, m)?)?;
     m.add_function(wrap_pyfunction!(policy_json_schema, m)?)?;
     m.add_function(wrap_pyfunction!(hierarchy_from_tree, m)?)?;
     m.add_function(wrap_pyfunction!(hierarchy_from_table, m)?)?;

@@ -1,10 +1,12 @@
 """Python-specific behaviour: input kinds, Arrow string types, metadata, errors."""
 
+import os
 from pathlib import Path
 
 import pandas as pd
 import polars as pl
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pytest
 
 import amparo
@@ -371,3 +373,37 @@ def test_write_table_of_a_plain_table_writes_no_metadata(tmp_path: Path):
     amparo.write_table(pd.DataFrame(ROWS), tmp_path / "plain.csv")
     assert not (tmp_path / "plain.csv.meta.json").exists()
     assert not any(k.startswith(b"amparo.") for k in (amparo.read_table(tmp_path / "plain.csv").schema.metadata or {}))
+
+
+def test_the_amparo_command_runs_from_the_package_with_the_binarys_exit_codes(tmp_path: Path):
+    """``python -m amparo`` (the wheel's ``amparo`` command) is the CLI: protect,
+    publish and audit a table, and an unsafe or unreadable one stops the gate."""
+    import subprocess
+    import sys
+
+    def amparo_command(*args: str) -> "subprocess.CompletedProcess[str]":
+        return subprocess.run([sys.executable, "-m", "amparo", *map(str, args)], capture_output=True, text=True, env={**os.environ, "LC_ALL": "C"})
+
+    policy = tmp_path / "policy.toml"
+    policy.write_text(str(POLICY.to_toml()) + '\n[secondary]\nmethod = "interval"\n')
+    source = tmp_path / "input.csv"
+    pa_csv.write_csv(pa.table(ROWS), source)
+    version = amparo_command("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"amparo {amparo.__version__}"
+    protected = amparo_command("protect", "-p", policy, source, "-o", tmp_path / "out.csv")
+    assert protected.returncode == 0, protected.stderr
+    assert "audit:" in protected.stdout and (tmp_path / "out.csv.meta.json").exists()
+    published = amparo_command("publish", "-p", policy, tmp_path / "out.csv", "-o", tmp_path / "pub.csv")
+    assert published.returncode == 0, published.stderr
+    safe = amparo_command("audit", "-p", policy, tmp_path / "pub.csv")
+    assert safe.returncode == 0 and "passed" in safe.stdout, safe.stdout + safe.stderr
+    # The hidden small count put back in the published file: the gate fails.
+    lines = (tmp_path / "pub.csv").read_text().splitlines()
+    unsafe_lines = [line.replace(",x", ",2", 1) if line.startswith("D1,M") else line for line in lines]
+    (tmp_path / "unsafe.csv").write_text("\n".join(unsafe_lines) + "\n")
+    unsafe = amparo_command("audit", "-p", policy, tmp_path / "unsafe.csv")
+    assert unsafe.returncode == 1, unsafe.stdout + unsafe.stderr
+    missing = amparo_command("audit", "-p", policy, tmp_path / "nowhere.csv")
+    assert missing.returncode == 2 and missing.stderr.startswith("amparo: ")
+    usage = amparo_command("protect")
+    assert usage.returncode == 2 and "Usage:" in usage.stderr
