@@ -90,8 +90,19 @@ impl Policy {
     /// frontends build from dicts and lists). Its text (and hash) is the
     /// TOML it translates to.
     pub fn from_json(json: &str, base_dir: &Path) -> Fallible<Policy> {
-        let table = json_table(json, "the policy")?;
-        Policy::from_toml(&toml_text(&table)?, base_dir)
+        let mut table = json_table(json, "the policy")?;
+        empty_lists_as_sections(&mut table);
+        Policy::from_generated(&toml_text(&table)?, base_dir)
+    }
+
+    /// A policy from TOML Amparo wrote (from a dict or list, or with
+    /// overrides merged in): the person never saw its lines, so an error
+    /// names the section instead (`in the policy's [rounding] section`).
+    fn from_generated(text: &str, base_dir: &Path) -> Fallible<Policy> {
+        Policy::from_toml(text, base_dir).map_err(|mut e| {
+            e.message = crate::suggest::by_section(&e.message, text);
+            e
+        })
     }
 
     /// The policy as TOML: the text it was read from.
@@ -111,7 +122,27 @@ impl Policy {
         let overrides = json_table(overrides, "the overrides")?;
         let mut table = self.toml_table()?;
         merge_tables(&mut table, overrides);
-        Policy::from_toml(&toml_text(&table)?, &self.base_dir)
+        Policy::from_generated(&toml_text(&table)?, &self.base_dir)
+    }
+
+    /// [`Policy::with_overrides`] for sections given as keyword arguments of
+    /// a frontend's call whose own keywords are `call_keywords`: a keyword
+    /// that is neither a policy section nor the call's own is named with the
+    /// nearest of both (`keep_origin=`: did you mean `keep_original`?).
+    pub fn with_call_overrides(&self, overrides: &str, call_keywords: &[&str]) -> Fallible<Policy> {
+        let table = json_table(overrides, "the overrides")?;
+        let sections = crate::policy::section_names();
+        for key in table.keys().filter(|k| !sections.contains(&k.as_str())) {
+            let near = crate::suggest::nearest(key, call_keywords.iter().chain(&sections).copied());
+            fail!(
+                Policy,
+                "`{key}` is neither an argument of this function ({}) nor a policy section ({}){}",
+                call_keywords.join(", "),
+                sections.join(", "),
+                near.map(|n| format!("; did you mean `{n}`?")).unwrap_or_default()
+            );
+        }
+        self.with_overrides(overrides)
     }
 
     /// This policy protecting by `method` alone: input, dimensions, linked
@@ -136,10 +167,29 @@ impl Policy {
             table.remove(name);
         }
         table.insert(method.section().to_owned(), toml::Value::Table(section));
-        Policy::from_toml(&toml_text(&table)?, &self.base_dir)
+        Policy::from_generated(&toml_text(&table)?, &self.base_dir)
     }
 
     fn toml_table(&self) -> Fallible<toml::Table> {
         toml::from_str(&self.text).map_err(|e| err!(Policy, "{}", crate::suggest::explain_toml_error(&e, &self.text)))
+    }
+}
+
+/// An empty section given as an empty list (R's `list()`, which has no
+/// names to make it a table) is the empty section, so `list(district =
+/// list())` is `[dimensions.district]`, as Python's `{"district": {}}` is,
+/// and both policies have the same text and SHA-256.
+fn empty_lists_as_sections(table: &mut toml::Table) {
+    let empty = |v: &toml::Value| matches!(v, toml::Value::Array(a) if a.is_empty());
+    for (key, value) in table.iter_mut() {
+        if crate::policy::section_names().contains(&key.as_str()) && empty(value) {
+            *value = toml::Value::Table(toml::Table::new());
+        }
+        // A dimension or a linked table with no keys.
+        if let (true, toml::Value::Table(entries)) = (key == "dimensions" || key == "tables", value) {
+            for (_, entry) in entries.iter_mut().filter(|(_, v)| empty(v)) {
+                *entry = toml::Value::Table(toml::Table::new());
+            }
+        }
     }
 }

@@ -56,9 +56,38 @@ pub fn explain_toml_error(e: &toml::de::Error, text: &str) -> String {
     format!("in the policy file{location}: {message}")
 }
 
+/// A parse error of policy text Amparo generated (from a dict, a list or
+/// overrides), located by its section rather than by a line the person
+/// never saw: "in the policy file (line 10): ..." becomes "in the policy's
+/// [rounding] section: ...".
+pub fn by_section(message: &str, text: &str) -> String {
+    let Some(rest) = message.strip_prefix("in the policy file (line ") else { return message.to_owned() };
+    let Some((line, tail)) = rest.split_once("):") else { return message.to_owned() };
+    let Ok(line) = line.parse::<usize>() else { return message.to_owned() };
+    let section = text
+        .lines()
+        .take(line)
+        .filter_map(|l| l.trim().strip_prefix('['))
+        .last()
+        .map(|h| h.trim_start_matches('[').trim_end_matches(']').trim().to_owned());
+    match section {
+        Some(s) => format!("in the policy's [{s}] section:{tail}"),
+        None => format!("at the policy's top level:{tail}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_in_generated_text_name_the_section_not_the_line() {
+        let text = "version = 1\n\n[rounding]\nbse = 5\n\n[dimensions.sex]\ncodez = 1\n";
+        assert_eq!(by_section("in the policy file (line 4): unknown key `bse`", text), "in the policy's [rounding] section: unknown key `bse`");
+        assert_eq!(by_section("in the policy file (line 7): unknown key `codez`", text), "in the policy's [dimensions.sex] section: unknown key `codez`");
+        assert_eq!(by_section("in the policy file (line 1): bad", text), "at the policy's top level: bad");
+        assert_eq!(by_section("[primary] threshold must be above 0", text), "[primary] threshold must be above 0");
+    }
 
     #[test]
     fn nearest_valid_key_is_the_closest_by_edit_distance() {

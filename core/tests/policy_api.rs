@@ -138,3 +138,46 @@ fn hierarchy_builders_give_policy_sections_and_clear_errors() {
     assert_eq!(hierarchy_from_code_lengths(&[2, 5], None).unwrap(), r#"{"code_lengths":[2,5]}"#);
     assert!(hierarchy_from_code_lengths(&[2, 0], None).unwrap_err().message.contains("code length 0"));
 }
+
+#[test]
+fn the_section_names_are_the_schemas_top_level_keys() {
+    let schema: serde_json::Value = serde_json::from_str(&amparo::policy::json_schema()).unwrap();
+    let mut in_schema: Vec<&str> = schema["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+    let mut named = amparo::policy::section_names();
+    in_schema.sort_unstable();
+    named.sort_unstable();
+    assert_eq!(named, in_schema);
+}
+
+#[test]
+fn overrides_name_the_calls_keyword_or_the_section_a_mistake_is_in() {
+    let policy = Policy::from_toml("version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.sex]\n[primary]\nthreshold = 5\n", Path::new(".")).unwrap();
+    let e = policy.with_call_overrides(r#"{"keep_origin": true}"#, &["keep_original", "progress"]).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Policy);
+    assert!(e.message.starts_with("`keep_origin` is neither an argument of this function (keep_original, progress) nor a policy section"), "{e}");
+    assert!(e.message.ends_with("did you mean `keep_original`?"), "{e}");
+    let e = policy.with_call_overrides(r#"{"primary": {"treshold": 3}}"#, &["keep_original"]).unwrap_err();
+    assert!(e.message.starts_with("in the policy's [primary] section: unknown key `treshold`; did you mean `threshold`?"), "{e}");
+    assert!(!e.message.contains("line"), "{e}");
+    let e = Policy::from_json(r#"{"version": 1, "input": {"kind": "aggregated"}, "dimensions": {"sex": {"codez": ["F"]}}}"#, Path::new(".")).unwrap_err();
+    assert!(e.message.starts_with("in the policy's [dimensions.sex] section: unknown key `codez`"), "{e}");
+    let stricter = policy.with_call_overrides(r#"{"primary": {"threshold": 3}}"#, &["keep_original"]).unwrap();
+    assert!(stricter.to_toml().contains("threshold = 3"), "{}", stricter.to_toml());
+}
+
+#[test]
+fn a_policy_built_from_a_json_object_is_the_policy_file_it_spells_out() {
+    // tests/policies/dimension_order.toml, shared with pytest and testthat.
+    let file = Policy::from_file(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/policies/dimension_order.toml")).unwrap();
+    // As a Python dict gives it, and as R's list(district = list(), ...) does (empty lists).
+    for json in [
+        r#"{"version": 1, "input": {"kind": "microdata"}, "dimensions": {"district": {}, "nationality": {}, "age_band": {}}, "primary": {"threshold": 5}}"#,
+        r#"{"version": 1, "input": {"kind": "microdata"}, "dimensions": {"district": [], "nationality": [], "age_band": []}, "primary": {"threshold": 5}}"#,
+    ] {
+        let built = Policy::from_json(json, Path::new(".")).unwrap();
+        assert_eq!(built.to_toml(), file.to_toml());
+        assert_eq!(built.sha256, file.sha256);
+        let order: Vec<&str> = built.dimensions.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(order, ["district", "nationality", "age_band"]);
+    }
+}

@@ -8,30 +8,63 @@
 
 use std::path::PathBuf;
 
-use pyo3::create_exception;
-use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyTuple, PyType};
 use pyo3_arrow::{PyRecordBatchReader, PyTable};
 
-create_exception!(amparo, AmparoError, PyException, "Base class of every error raised by Amparo.");
-create_exception!(amparo, PolicyError, AmparoError, "The policy is malformed, names an unknown key, or asks for something impossible.");
-create_exception!(amparo, SchemaError, AmparoError, "The input lacks a column the policy names, or a column has an unusable type.");
-create_exception!(amparo, HierarchyError, AmparoError, "A hierarchy is malformed, or a code is outside it.");
-create_exception!(amparo, DataError, AmparoError, "The input's values are not valid counts, or are inconsistent (duplicates, margins).");
-create_exception!(amparo, InfeasibleError, AmparoError, "The protection the policy asks for cannot be achieved.");
-create_exception!(amparo, AmparoIOError, AmparoError, "A file could not be read or written.");
+/// The exception classes, made once. Each subclasses `AmparoError` and the
+/// built-in exception an existing `except` clause already catches:
+/// `ValueError` for a bad policy or bad input, `OSError` for files.
+static ERROR_TYPES: PyOnceLock<Vec<Py<PyType>>> = PyOnceLock::new();
+
+/// (class, the built-in it also is, docstring); the base class first, then
+/// one per [`amparo::ErrorKind`] in [`error_index`]'s order.
+const ERRORS: [(&str, &str, &str); 7] = [
+    ("AmparoError", "Exception", "Base class of every error raised by Amparo."),
+    ("PolicyError", "ValueError", "The policy is malformed, names an unknown key, or asks for something impossible."),
+    ("SchemaError", "ValueError", "The input lacks a column the policy names, or a column has an unusable type."),
+    ("HierarchyError", "ValueError", "A hierarchy is malformed, or a code is outside it."),
+    ("DataError", "ValueError", "The input's values are not valid counts, or are inconsistent (duplicates, margins)."),
+    ("InfeasibleError", "ValueError", "The protection the policy asks for cannot be achieved."),
+    ("AmparoIOError", "OSError", "A file could not be read or written."),
+];
+
+fn error_index(kind: amparo::ErrorKind) -> usize {
+    use amparo::ErrorKind::*;
+    match kind {
+        Policy => 1,
+        Schema => 2,
+        Hierarchy => 3,
+        Data => 4,
+        Infeasible => 5,
+        Io => 6,
+    }
+}
+
+fn error_types(py: Python<'_>) -> PyResult<&Vec<Py<PyType>>> {
+    ERROR_TYPES.get_or_try_init(py, || {
+        let builtins = py.import("builtins")?;
+        let make_class = builtins.getattr("type")?;
+        let mut types: Vec<Py<PyType>> = Vec::new();
+        for (name, builtin, doc) in ERRORS {
+            let namespace = PyDict::new(py);
+            namespace.set_item("__module__", "amparo")?;
+            namespace.set_item("__doc__", doc)?;
+            let mut bases: Vec<Bound<'_, PyAny>> = types.first().map(|base| base.bind(py).clone().into_any()).into_iter().collect();
+            bases.push(builtins.getattr(builtin)?);
+            let class = make_class.call1((name, PyTuple::new(py, bases)?, namespace))?;
+            types.push(class.cast_into::<PyType>()?.unbind());
+        }
+        Ok(types)
+    })
+}
 
 fn map_error(e: amparo::Error) -> PyErr {
-    use amparo::ErrorKind::*;
-    let message = e.message;
-    match e.kind {
-        Policy => PolicyError::new_err(message),
-        Schema => SchemaError::new_err(message),
-        Hierarchy => HierarchyError::new_err(message),
-        Data => DataError::new_err(message),
-        Infeasible => InfeasibleError::new_err(message),
-        Io => AmparoIOError::new_err(message),
-    }
+    Python::attach(|py| match error_types(py) {
+        Ok(types) => PyErr::from_type(types[error_index(e.kind)].bind(py).clone(), e.message),
+        Err(failed) => failed,
+    })
 }
 
 /// A Python value (dicts, lists, strings, numbers) as JSON text, for the core.
@@ -143,6 +176,14 @@ impl PyPolicy {
             None => Ok(PyPolicy(self.0.clone())),
             Some(s) => self.0.with_overrides(&to_json(s.as_any())?).map(PyPolicy).map_err(map_error),
         }
+    }
+
+    /// This policy with sections merged in, given as keyword arguments of a
+    /// call whose own keywords are ``call_keywords``: a key that is neither
+    /// is named with the nearest of both.
+    fn with_call_overrides(&self, call_keywords: Vec<String>, sections: &Bound<'_, PyDict>) -> PyResult<Self> {
+        let keywords: Vec<&str> = call_keywords.iter().map(String::as_str).collect();
+        self.0.with_call_overrides(&to_json(sections.as_any())?, &keywords).map(PyPolicy).map_err(map_error)
     }
 
     /// This policy protecting by one method (``rounding``, ``perturbation``
@@ -483,13 +524,9 @@ fn policy_json_schema() -> String {
 fn _amparo(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("__version__", amparo::ENGINE_VERSION)?;
-    m.add("AmparoError", py.get_type::<AmparoError>())?;
-    m.add("PolicyError", py.get_type::<PolicyError>())?;
-    m.add("SchemaError", py.get_type::<SchemaError>())?;
-    m.add("HierarchyError", py.get_type::<HierarchyError>())?;
-    m.add("DataError", py.get_type::<DataError>())?;
-    m.add("InfeasibleError", py.get_type::<InfeasibleError>())?;
-    m.add("AmparoIOError", py.get_type::<AmparoIOError>())?;
+    for ((name, _, _), class) in ERRORS.iter().zip(error_types(py)?) {
+        m.add(*name, class.clone_ref(py))?;
+    }
     m.add_class::<PyPolicy>()?;
     m.add_function(wrap_pyfunction!(protect, m)?)?;
     m.add_function(wrap_pyfunction!(validate, m)?)?;

@@ -407,3 +407,40 @@ def test_the_amparo_command_runs_from_the_package_with_the_binarys_exit_codes(tm
     assert missing.returncode == 2 and missing.stderr.startswith("amparo: ")
     usage = amparo_command("protect")
     assert usage.returncode == 2 and "Usage:" in usage.stderr
+
+
+def test_errors_are_also_the_builtin_exceptions_existing_except_clauses_catch(tmp_path: Path):
+    with pytest.raises(ValueError) as bad_policy:
+        amparo.Policy.from_toml("version = 1\n[input]\nkind = \"aggregated\"\n[dimensions.sex]\n[primary]\nthreshhold = 5\n")
+    assert isinstance(bad_policy.value, amparo.PolicyError) and isinstance(bad_policy.value, amparo.AmparoError)
+    with pytest.raises(OSError) as missing:
+        amparo.read_table(tmp_path / "nowhere.csv")
+    assert isinstance(missing.value, amparo.AmparoIOError) and "nowhere.csv" in str(missing.value)
+    with pytest.raises(ValueError):
+        amparo.protect(pa.table({"district": ["D1"], "sex": ["F"], "n": [-3]}), POLICY, progress=False)
+    for cls in (amparo.PolicyError, amparo.SchemaError, amparo.HierarchyError, amparo.DataError, amparo.InfeasibleError):
+        assert issubclass(cls, amparo.AmparoError) and issubclass(cls, ValueError) and cls.__module__ == "amparo"
+    assert issubclass(amparo.AmparoIOError, OSError) and not issubclass(amparo.AmparoIOError, ValueError)
+
+
+def test_a_dict_policy_is_taken_wherever_a_policy_is_and_mistakes_name_the_keyword_or_section():
+    as_dict = {"version": 1, "input": {"kind": "aggregated", "count": "n"}, "dimensions": {"district": {}, "sex": {"codes": ["F", "M"]}},
+               "primary": {"threshold": 5}}
+    assert published(amparo.protect(pa.table(ROWS), as_dict, progress=False)) == published(amparo.protect(pa.table(ROWS), POLICY, progress=False))
+    with pytest.raises(amparo.PolicyError, match=r"`keep_origin` is neither an argument of this function .* did you mean `keep_original`\?"):
+        amparo.protect(pa.table(ROWS), POLICY, keep_origin=True, progress=False)
+    with pytest.raises(amparo.PolicyError, match=r"^in the policy's \[rounding\] section: unknown key `bse`; did you mean `base`\?"):
+        amparo.round_table(pa.table(ROWS), POLICY, bse=5, progress=False)
+    with pytest.raises(amparo.PolicyError, match=r"^in the policy's \[dimensions\.sex\] section: unknown key `codez`"):
+        amparo.Policy.from_dict({**as_dict, "dimensions": {"sex": {"codez": ["F"]}}})
+
+
+def test_a_dict_policy_is_the_policy_file_it_spells_out_in_the_users_order():
+    """tests/policies/dimension_order.toml: the same text and SHA-256 from a
+    dict as from the file (and from R's list, in testthat)."""
+    path = Path(__file__).resolve().parents[2] / "tests" / "policies" / "dimension_order.toml"
+    built = amparo.Policy.from_dict(
+        {"version": 1, "input": {"kind": "microdata"}, "dimensions": {"district": {}, "nationality": {}, "age_band": {}}, "primary": {"threshold": 5}}
+    )
+    assert built.sha256 == amparo.Policy.from_file(path).sha256
+    assert built.dimensions == ["district", "nationality", "age_band"]

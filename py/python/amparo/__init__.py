@@ -74,17 +74,19 @@ __all__ = [
     "__version__",
 ]
 
-PolicyLike = Union[Policy, str, "os.PathLike[str]"]
+PolicyLike = Union[Policy, "dict[str, Any]", str, "os.PathLike[str]"]
 
 
 def _as_policy(policy: PolicyLike) -> Policy:
     if isinstance(policy, Policy):
         return policy
+    if isinstance(policy, dict):
+        return Policy.from_dict(policy)
     if isinstance(policy, (str, os.PathLike)):
         return Policy.from_file(os.fspath(policy))
     raise TypeError(
-        f"policy must be an amparo.Policy or the path to a policy file, not {type(policy).__name__}; "
-        "for policy text use amparo.Policy.from_toml(text)"
+        f"policy must be an amparo.Policy, a dict with the policy file's sections, or the path to a policy file, "
+        f"not {type(policy).__name__}; for policy text use amparo.Policy.from_toml(text)"
     )
 
 
@@ -261,9 +263,14 @@ def _with_progress(progress: ProgressLike, call: Callable[[Any], Any]) -> Any:
         bar.close()
 
 
+# The keywords protect and protect_tables take besides policy sections: a
+# misspelt one is named with its nearest (keep_origin=: keep_original).
+_CALL_KEYWORDS = ["keep_original", "progress"]
+
+
 def _with_overrides(policy: PolicyLike, overrides: "dict[str, Any]") -> Policy:
     base = _as_policy(policy)
-    return base.with_overrides(**overrides) if overrides else base
+    return base.with_call_overrides(_CALL_KEYWORDS, overrides) if overrides else base
 
 
 def protect(data: Any, policy: PolicyLike, *, keep_original: bool = False, progress: ProgressLike = None, **overrides: Any) -> Any:

@@ -192,3 +192,16 @@ test_that("bad input from R is a classed error naming the column", {
   out <- protect(codes_as_int, list(version = 1, input = list(kind = "aggregated", count = "n"), dimensions = list(age = list())), progress = FALSE)
   expect_true(all(c("1", "2", "Total") %in% out$age))
 })
+
+test_that("a list policy is the policy file it spells out: the user's order and the same SHA-256", {
+  # tests/policies/dimension_order.toml, shared with the Rust tests and pytest.
+  skip_if(fixtures_dir() == "", "the repository's tests/ folder is not here (R CMD check of the tarball)")
+  path <- file.path(dirname(fixtures_dir()), "policies", "dimension_order.toml")
+  built <- amparo_policy(list(
+    version = 1, input = list(kind = "microdata"),
+    dimensions = list(district = list(), nationality = list(), age_band = list()),
+    primary = list(threshold = 5)
+  ))
+  expect_identical(built$dimensions, c("district", "nationality", "age_band"))
+  expect_identical(built$sha256, amparo_policy(path)$sha256)
+})
