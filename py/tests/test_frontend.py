@@ -444,3 +444,33 @@ def test_a_dict_policy_is_the_policy_file_it_spells_out_in_the_users_order():
     )
     assert built.sha256 == amparo.Policy.from_file(path).sha256
     assert built.dimensions == ["district", "nationality", "age_band"]
+
+
+def test_a_polars_lazyframe_is_refused_with_the_way_to_a_table():
+    with pytest.raises(TypeError, match=r"LazyFrame is a query.*call \.collect\(\).*sink_parquet"):
+        amparo.protect(pl.DataFrame(ROWS).lazy(), POLICY, progress=False)
+
+
+def test_every_public_function_class_and_method_has_a_docstring():
+    missing = []
+    for name in amparo.__all__:
+        obj = getattr(amparo, name)
+        if callable(obj) and not (obj.__doc__ or "").strip():
+            missing.append(name)
+        if isinstance(obj, type) and not issubclass(obj, BaseException):
+            for attr, member in vars(obj).items():
+                if not attr.startswith("_") and callable(getattr(member, "fget", member)) and not (getattr(member, "__doc__", "") or "").strip():
+                    missing.append(f"{name}.{attr}")
+    assert missing == []
+
+
+def test_the_audit_names_a_file_without_metadata_instead_of_dropping_the_check(tmp_path: Path):
+    policy = amparo.Policy.from_toml(str(POLICY.to_toml()) + '\n[secondary]\nmethod = "interval"\n')
+    published = amparo.publish(amparo.protect(pa.table(ROWS), policy, progress=False), policy, tmp_path / "pub.csv")
+    assert published.num_rows > 0
+    with_metadata = amparo.audit(tmp_path / "pub.csv", policy, lang="en")
+    assert with_metadata.passed and with_metadata.unrecorded == []
+    (tmp_path / "pub.csv.meta.json").unlink()
+    bare = amparo.audit(tmp_path / "pub.csv", policy, lang="en")
+    assert bare.passed and [Path(t).name for t in bare.unrecorded] == ["pub.csv"]
+    assert "metadata: not checked" in bare.to_text() and "metadata" not in [c["check"] for c in bare.checks]

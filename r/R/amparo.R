@@ -253,6 +253,23 @@ print.amparo_table <- function(x, ...) {
   NextMethod()
 }
 
+# A subset is no longer the whole protected table: it drops to its frame
+# class (data.frame, tibble or data.table) and loses the whole table's
+# summary, so print() does not describe the table it came from. It keeps the
+# run's metadata: rows of a protected table (sorted, or some districts) are
+# still that run's cells, and publish() and write_table() still say how they
+# were protected.
+#' @export
+`[.amparo_table` <- function(x, ...) {
+  out <- NextMethod()
+  if (inherits(out, "amparo_table")) {
+    class(out) <- setdiff(class(out), "amparo_table")
+    attr(out, "amparo_summary") <- NULL
+    attr(out, "amparo_metadata") <- attr(x, "amparo_metadata")
+  }
+  out
+}
+
 #' @export
 summary.amparo_table <- function(object, ...) {
   structure(

@@ -104,6 +104,11 @@ def _as_arrow_stream(data: Any) -> Any:
         return data
     if isinstance(data, (str, os.PathLike)):
         return _amparo.read_table(os.fspath(data))
+    if _module_of(data) == "polars" and hasattr(data, "collect"):
+        raise TypeError(
+            "a polars LazyFrame is a query, not yet a table: call .collect() and pass the DataFrame "
+            "(for microdata larger than memory, write it with .sink_parquet(path) and pass the path: the core reads it batch by batch)"
+        )
     raise TypeError(
         f"cannot read a {type(data).__name__} as a table: pass a pyarrow, pandas or polars table, "
         "any object with __arrow_c_stream__, or the path to a CSV, Parquet or Arrow file"
@@ -537,6 +542,8 @@ class AuditReport:
         self.hidden_cells: int = self._report["hidden_cells"]
         self.checks: "list[dict]" = self._report["checks"]
         self.language: str = self._report["language"]
+        # The files that carry no Amparo metadata: their metadata check did not run.
+        self.unrecorded: "list[str]" = self._report.get("unrecorded", [])
 
     @property
     def ok(self) -> bool:
@@ -563,18 +570,31 @@ class AuditReport:
         return str(self._core.render(format))
 
     def to_json(self) -> str:
+        """The report as JSON (``amparo audit --format json``; its schema is
+        ``schema/audit-report.schema.json``): the verdict, each check's
+        outcome, every finding, and how each file was made."""
         return self._json
 
     def to_junit(self) -> str:
+        """The report as JUnit XML: a test suite per table and a test case
+        per check, a failure listing its findings (GitLab and Jenkins show
+        them in a merge request's test tab)."""
         return self.render("junit")
 
     def to_html(self) -> str:
+        """The report as one HTML page: the verdict, the checks, and a heat
+        map of each table's cells (published, hidden, hidden and safe, and
+        the cells findings name)."""
         return self.render("html")
 
     def to_text(self) -> str:
+        """The report as ``amparo audit`` prints it: the checks, how each file
+        was made, and the first 50 findings."""
         return self.render("text")
 
     def to_markdown(self) -> str:
+        """A Markdown summary: the verdict, a table of the checks and one of
+        the findings (for ``$GITHUB_STEP_SUMMARY`` or a merge-request comment)."""
         return str(self._core.to_markdown())
 
     def __repr__(self) -> str:

@@ -209,3 +209,15 @@ test_that("audit reports are written in every format, and explain names what pro
   expect_output(print(why), "district=D1, sex=M")
   expect_error(explain(safe, path, "district=D9"), "not in its hierarchy", class = "amparo_policy_error")
 })
+
+test_that("a subset of an amparo_table is a plain frame that keeps the run's metadata", {
+  out <- protect_quietly(rows, with_policy())
+  part <- out[out$status == "published", ]
+  expect_false(inherits(part, "amparo_table"))
+  expect_s3_class(part, "data.frame")
+  expect_null(attr(part, "amparo_summary"))
+  expect_identical(attr(part, "amparo_metadata"), attr(out, "amparo_metadata"))
+  expect_false(any(grepl("<amparo_table>", capture.output(print(subset(out, status == "published"))))))
+  expect_s3_class(out, "amparo_table")
+  expect_identical(out[["published"]], out$published)
+})
