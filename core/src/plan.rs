@@ -131,7 +131,7 @@ impl Policy {
     /// nearest of both (`keep_origin=`: did you mean `keep_original`?).
     pub fn with_call_overrides(&self, overrides: &str, call_keywords: &[&str]) -> Fallible<Policy> {
         let table = json_table(overrides, "the overrides")?;
-        let sections = crate::policy::section_names();
+        let sections = crate::policy::SECTION_NAMES;
         for key in table.keys().filter(|k| !sections.contains(&k.as_str())) {
             let near = crate::suggest::nearest(key, call_keywords.iter().chain(&sections).copied());
             fail!(
@@ -182,7 +182,7 @@ impl Policy {
 fn empty_lists_as_sections(table: &mut toml::Table) {
     let empty = |v: &toml::Value| matches!(v, toml::Value::Array(a) if a.is_empty());
     for (key, value) in table.iter_mut() {
-        if crate::policy::section_names().contains(&key.as_str()) && empty(value) {
+        if crate::policy::SECTION_NAMES.contains(&key.as_str()) && empty(value) {
             *value = toml::Value::Table(toml::Table::new());
         }
         // A dimension or a linked table with no keys.

@@ -366,6 +366,10 @@ def test_write_table_keeps_the_run_metadata_of_every_kind_of_result_in_every_for
     second = tmp_path / f"again{suffix}"
     amparo.write_table(again, second)
     assert amparo.read_table(second).schema.metadata[b"amparo.policy_sha256"].decode() == policy.sha256
+    # A CSV's data hash describes its own bytes: it never goes into another file.
+    amparo.write_table(again, tmp_path / "cross.parquet")
+    cross = amparo.read_table(tmp_path / "cross.parquet").schema.metadata
+    assert cross[b"amparo.policy_sha256"].decode() == policy.sha256 and b"amparo.data_sha256" not in cross
     assert amparo.publish(second, policy).column_names[:2] == ["district", "sex"]
 
 

@@ -389,8 +389,8 @@ impl AuditReport {
         )
     }
 
-    /// "made by: t.csv: threshold+secondary:modular (modular, as the policy asks)", one line per file.
-    /// How each file was made, and which files do not say.
+    /// "made by: t.csv: threshold+secondary:modular (modular, as the policy asks)", one line per file,
+    /// then a line for each file whose metadata cannot say.
     pub(super) fn produced_by_lines(&self) -> Vec<String> {
         let made = self.produced_by.iter().map(|p| {
             let method = match &p.secondary {

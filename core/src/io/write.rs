@@ -77,12 +77,15 @@ pub fn write_table(batch: &RecordBatch, path: &Path, metadata: Option<&dyn Sidec
 /// Other pairs (pandas' own schema notes) are not Amparo's to write.
 pub fn write_table_keeping(batch: &RecordBatch, path: &Path, kept: &[(String, String)]) -> Fallible<()> {
     let mut metadata = batch.schema().metadata().clone();
-    // A CSV's data hash belongs to the bytes it was read from, not to this file.
-    for (k, v) in kept.iter().filter(|(k, _)| k.starts_with(METADATA_PREFIX) && k != DATA_SHA256_KEY) {
+    for (k, v) in kept.iter().filter(|(k, _)| k.starts_with(METADATA_PREFIX)) {
         metadata.insert(k.clone(), v.clone());
     }
+    // A CSV's data hash belongs to the bytes it was read from, not to this
+    // file, whether it came beside the table or in its schema (read_table).
+    metadata.remove(DATA_SHA256_KEY);
     let schema = Arc::new(batch.schema().as_ref().clone().with_metadata(metadata));
-    let batch = batch.clone().with_schema(schema).map_err(|e| err!(Data, "{e}"))?;
+    // try_new, not with_schema: the schema may have lost a key (the hash).
+    let batch = RecordBatch::try_new(schema, batch.columns().to_vec()).map_err(|e| err!(Data, "{e}"))?;
     write_table(&batch, path, None)
 }
 

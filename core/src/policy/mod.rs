@@ -190,12 +190,11 @@ impl std::str::FromStr for Method {
     }
 }
 
-/// Sections that choose how cells are protected; [`crate::Policy::for_method`] keeps one.
 /// The policy file's top-level keys (its sections), in the file's order.
-pub fn section_names() -> Vec<&'static str> {
-    vec!["version", "name", "description", "input", "dimensions", "primary", "secondary", "rounding", "noise", "perturbation", "audit", "publication", "tables"]
-}
+pub const SECTION_NAMES: [&str; 13] =
+    ["version", "name", "description", "input", "dimensions", "primary", "secondary", "rounding", "noise", "perturbation", "audit", "publication", "tables"];
 
+/// Sections that choose how cells are protected; [`crate::Policy::for_method`] keeps one.
 pub(crate) const PROTECTION_SECTIONS: [&str; 5] = ["primary", "secondary", "rounding", "perturbation", "noise"];
 
 impl CheckedPolicy {
