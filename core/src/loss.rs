@@ -3,17 +3,26 @@
 //! and for each level of each dimension's hierarchy the share of its cells
 //! hidden and the share of its counts hidden.
 //!
-//! These figures use the true values of hidden cells: they are for the
-//! producer (summary, internal metadata) and never go into a publication.
+//! For the methods that change values instead (rounding, the cell key
+//! method, noise): the share of cells changed, the mean and largest
+//! absolute change, quantiles and the distribution of the changes, as
+//! cellKey's `measures_cnts` reports them (Meindl & Enderle, cellKey
+//! vignette, "measures of utility").
+//!
+//! These figures use the true values: they are for the producer (summary,
+//! internal metadata) and never go into a publication.
 
+use std::collections::HashMap;
 use std::fmt;
+
+use serde::{Deserialize, Serialize};
 
 use crate::marks::CellMarks;
 use crate::table::Cube;
 
 /// One level of one dimension: every cell whose code in that dimension is
 /// at that depth, whatever its codes in the others.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LevelLoss {
     pub dimension: String,
     /// 0 for the total.
@@ -27,7 +36,7 @@ pub struct LevelLoss {
 }
 
 /// The loss of one protected table.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Loss {
     pub cells: usize,
     pub hidden: usize,
@@ -87,6 +96,167 @@ impl Loss {
     }
 }
 
+/// One bar of the distribution of changes: the cells whose change
+/// (published minus original) lies in `from..=to`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeBin {
+    pub from: i64,
+    pub to: i64,
+    pub cells: usize,
+}
+
+/// What rounding, the cell key method or noise did to the published values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Changes {
+    /// The cells compared: every cell.
+    pub cells: usize,
+    /// Cells whose published value differs from the original.
+    pub changed: usize,
+    pub mean_abs: f64,
+    pub max_abs: i64,
+    /// Mean of |change| / original, over the cells whose original is above 0.
+    pub mean_relative_abs: f64,
+    /// The absolute change that half, 90% and 99% of the cells stay within.
+    pub median_abs: i64,
+    pub p90_abs: i64,
+    pub p99_abs: i64,
+    /// Cells by change, each change on its own when there are at most
+    /// [`EXACT_CHANGES`] distinct changes (rounding, the cell key method),
+    /// else in bins of widening width (noise with a large sd).
+    pub distribution: Vec<ChangeBin>,
+}
+
+/// At most this many distinct changes are counted one by one.
+pub const EXACT_CHANGES: usize = 25;
+
+/// Changes up to this size are counted in a vector, not a hash map: one
+/// step per cell on 10^8 cells.
+const DENSE_CHANGES: i64 = 4096;
+
+impl Changes {
+    /// The changes of every cell, or None when the method changed no
+    /// value by design (suppression hides cells, it does not change them).
+    pub fn of(cube: &Cube, marks: &CellMarks) -> Option<Changes> {
+        use crate::marks::Status;
+        if !marks.status.iter().any(|s| matches!(s, Status::Rounded | Status::Perturbed | Status::Noisy)) {
+            return None;
+        }
+        let mut dense = vec![0usize; 2 * DENSE_CHANGES as usize + 1];
+        let mut sparse: HashMap<i64, usize> = HashMap::new();
+        let (mut sum_abs, mut sum_relative, mut positive) = (0f64, 0f64, 0usize);
+        for (cell, published) in marks.published.iter().enumerate() {
+            // A cell the method left hidden has no change to count.
+            let Some(published) = *published else { continue };
+            let original = cube.value(cell);
+            let change = published.saturating_sub(original);
+            if (-DENSE_CHANGES..=DENSE_CHANGES).contains(&change) {
+                dense[(change + DENSE_CHANGES) as usize] += 1;
+            } else {
+                *sparse.entry(change).or_default() += 1;
+            }
+            let size = change.unsigned_abs() as f64;
+            sum_abs += size;
+            if original > 0 {
+                sum_relative += size / original as f64;
+                positive += 1;
+            }
+        }
+        let mut counts: Vec<(i64, usize)> =
+            dense.iter().enumerate().filter(|(_, &n)| n > 0).map(|(i, &n)| (i as i64 - DENSE_CHANGES, n)).chain(sparse).collect();
+        counts.sort_unstable();
+        let cells: usize = counts.iter().map(|c| c.1).sum();
+        let unchanged = counts.iter().find(|c| c.0 == 0).map_or(0, |c| c.1);
+        let mut by_size: Vec<(u64, usize)> = counts.iter().map(|&(c, n)| (c.unsigned_abs(), n)).collect();
+        by_size.sort_unstable();
+        let quantile = |q: f64| -> i64 {
+            let needed = (q * cells as f64).ceil().max(1.0) as usize;
+            let mut seen = 0;
+            for &(size, n) in &by_size {
+                seen += n;
+                if seen >= needed {
+                    return size.min(i64::MAX as u64) as i64;
+                }
+            }
+            0
+        };
+        let distribution = if counts.len() <= EXACT_CHANGES {
+            counts.iter().map(|&(c, n)| ChangeBin { from: c, to: c, cells: n }).collect()
+        } else {
+            binned(&counts)
+        };
+        let per = |x: f64, n: usize| if n == 0 { 0.0 } else { x / n as f64 };
+        Some(Changes {
+            cells,
+            changed: cells - unchanged,
+            mean_abs: per(sum_abs, cells),
+            max_abs: by_size.last().map_or(0, |s| s.0.min(i64::MAX as u64) as i64),
+            mean_relative_abs: per(sum_relative, positive),
+            median_abs: quantile(0.5),
+            p90_abs: quantile(0.9),
+            p99_abs: quantile(0.99),
+            distribution,
+        })
+    }
+
+    /// The share of cells changed.
+    pub fn share_changed(&self) -> f64 {
+        if self.cells == 0 { 0.0 } else { self.changed as f64 / self.cells as f64 }
+    }
+}
+
+/// Counts of changes (sorted) in bins 0, ±1, ±2, ±3..5, ±6..10, ±11..25,
+/// ±26..50, ±51..100, ... (1-2-5 steps), empty bins left out.
+fn binned(counts: &[(i64, usize)]) -> Vec<ChangeBin> {
+    let mut edges: Vec<i64> = vec![0, 1, 2];
+    let largest = counts.iter().map(|c| c.0.unsigned_abs()).max().unwrap_or(0).min(i64::MAX as u64) as i64;
+    let mut scale = 1i64;
+    'widen: while *edges.last().unwrap_or(&0) < largest {
+        for step in [5i64, 10, 25] {
+            match step.checked_mul(scale) {
+                Some(edge) => edges.push(edge),
+                None => {
+                    edges.push(i64::MAX);
+                    break 'widen;
+                }
+            }
+        }
+        scale = scale.saturating_mul(10);
+    }
+    // Bins on the positive side: [0,0], [1,1], [2,2], [3,5], [6,10], ...
+    let positive: Vec<(i64, i64)> = edges.windows(2).map(|w| (if w[0] == 0 { w[1] } else { w[0] + 1 }, w[1])).collect();
+    let mut bins: Vec<(i64, i64)> = positive.iter().rev().map(|&(from, to)| (-to, -from)).collect();
+    bins.push((0, 0));
+    bins.extend(positive);
+    bins.dedup();
+    bins.into_iter()
+        .map(|(from, to)| ChangeBin { from, to, cells: counts.iter().filter(|c| (from..=to).contains(&c.0)).map(|c| c.1).sum() })
+        .filter(|b| b.cells > 0)
+        .collect()
+}
+
+impl fmt::Display for Changes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} of {} cells changed ({:.1}%); mean |change| {:.2}, largest {}; half within {}, 90% within {}, 99% within {}; mean relative change {:.1}%",
+            self.changed,
+            self.cells,
+            100.0 * self.share_changed(),
+            self.mean_abs,
+            self.max_abs,
+            self.median_abs,
+            self.p90_abs,
+            self.p99_abs,
+            100.0 * self.mean_relative_abs
+        )?;
+        for bin in &self.distribution {
+            let range = if bin.from == bin.to { format!("{:+}", bin.from) } else { format!("{:+} to {:+}", bin.from, bin.to) };
+            write!(f, "\n  change {range:<16} {} cells ({:.1}%)", bin.cells, percent(bin.cells as f64, self.cells as f64))?;
+        }
+        Ok(())
+    }
+}
+
 fn percent(part: f64, whole: f64) -> f64 {
     if whole == 0.0 { 0.0 } else { 100.0 * part / whole }
 }
@@ -106,5 +276,91 @@ impl fmt::Display for Loss {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::marks::Status;
+
+    const POLICY: &str = "version = 1\n[input]\nkind = \"aggregated\"\ncount = \"n\"\n[dimensions.geo]\ncode_lengths = [1, 2]\n[dimensions.sex]\n";
+
+    fn cube() -> Cube {
+        let mut csv = String::from("geo,sex,n\n");
+        for (k, geo) in ["11", "12", "13", "21", "22"].iter().enumerate() {
+            csv.push_str(&format!("{geo},F,{}\n{geo},M,{}\n", k * 3 + 1, 20 - k));
+        }
+        crate::table::test_cube(POLICY, &csv)
+    }
+
+    /// Cells published at `value + change(cell)`, status `rounded`.
+    fn changed_by(cube: &Cube, change: impl Fn(usize) -> i64) -> CellMarks {
+        let mut marks = CellMarks::publish_all(cube);
+        for cell in 0..cube.len() {
+            marks.status[cell] = Status::Rounded;
+            marks.published[cell] = Some(cube.value(cell) + change(cell));
+        }
+        marks
+    }
+
+    #[test]
+    fn the_changes_are_counted_from_the_published_and_the_true_values() {
+        let cube = cube();
+        let change = |cell: usize| [0, 1, -1, 2, 0, -3][cell % 6];
+        let c = Changes::of(&cube, &changed_by(&cube, change)).unwrap();
+        let all: Vec<i64> = (0..cube.len()).map(change).collect();
+        assert_eq!(c.cells, cube.len());
+        assert_eq!(c.changed, all.iter().filter(|&&d| d != 0).count());
+        assert_eq!(c.max_abs, 3);
+        let mean = all.iter().map(|d| d.abs() as f64).sum::<f64>() / all.len() as f64;
+        assert!((c.mean_abs - mean).abs() < 1e-12);
+        let relative: Vec<f64> = (0..cube.len()).filter(|&c| cube.value(c) > 0).map(|c| change(c).abs() as f64 / cube.value(c) as f64).collect();
+        assert!((c.mean_relative_abs - relative.iter().sum::<f64>() / relative.len() as f64).abs() < 1e-12);
+        // Few distinct changes: each has its own bar, and the bars hold every cell.
+        assert!(c.distribution.iter().all(|b| b.from == b.to));
+        for bin in &c.distribution {
+            assert_eq!(bin.cells, all.iter().filter(|&&d| d == bin.from).count());
+        }
+        assert_eq!(c.distribution.iter().map(|b| b.cells).sum::<usize>(), cube.len());
+        // The quantiles bound that share of the cells' absolute changes.
+        for (q, bound) in [(0.5, c.median_abs), (0.9, c.p90_abs), (0.99, c.p99_abs)] {
+            let within = all.iter().filter(|d| d.abs() <= bound).count() as f64;
+            assert!(within >= q * all.len() as f64, "{q}: {within} of {} within {bound}", all.len());
+            let below = all.iter().filter(|d| d.abs() < bound).count() as f64;
+            assert!(below < q * all.len() as f64, "{q}: {bound} is not the smallest bound");
+        }
+    }
+
+    #[test]
+    fn many_distinct_changes_are_binned_and_every_cell_is_in_one_bin() {
+        let cube = cube();
+        // Changes spread like noise with a large sd, up to ±30,000 and i64's edge.
+        let change = |cell: usize| if cell == 0 { i64::MIN / 4 } else { (cell as i64 * 7919 % 60_001) - 30_000 };
+        let c = Changes::of(&cube, &changed_by(&cube, change)).unwrap();
+        assert!(c.distribution.len() <= cube.len());
+        assert_eq!(c.distribution.iter().map(|b| b.cells).sum::<usize>(), cube.len());
+        for pair in c.distribution.windows(2) {
+            assert!(pair[0].to < pair[1].from, "bins overlap: {pair:?}");
+        }
+        for cell in 0..cube.len() {
+            let d = change(cell);
+            assert!(c.distribution.iter().any(|b| (b.from..=b.to).contains(&d)), "change {d} is in no bin");
+        }
+    }
+
+    #[test]
+    fn suppression_changes_no_value() {
+        let cube = cube();
+        let mut marks = CellMarks::publish_all(&cube);
+        marks.hide(3, Status::Primary, std::sync::Arc::from("threshold"));
+        assert_eq!(Changes::of(&cube, &marks), None);
+        let loss = Loss::of(&cube, &marks);
+        assert_eq!((loss.hidden, loss.children_hidden), (1, if cube.is_inner(3) { cube.value(3) } else { 0 }));
+        // Every cell is at one level of each dimension.
+        for dim in ["geo", "sex"] {
+            assert_eq!(loss.by_level.iter().filter(|l| l.dimension == dim).map(|l| l.cells).sum::<usize>(), cube.len());
+            assert_eq!(loss.by_level.iter().filter(|l| l.dimension == dim).map(|l| l.hidden).sum::<usize>(), 1);
+        }
     }
 }

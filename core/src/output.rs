@@ -16,6 +16,7 @@ use std::sync::Arc;
 use arrow_array::builder::{Int64Builder, LargeStringBuilder, StringBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
+use serde::{Deserialize, Serialize};
 
 pub use crate::marks::{CellMarks, Notes, Status};
 use crate::error::Fallible;
@@ -326,7 +327,28 @@ impl Protected {
         columns
     }
 
+    /// What the run did and cost. Made once when the run ends (see
+    /// [`Protected::record_summary`]) and read back from the metadata
+    /// after, so 10^8 cells are not counted twice.
     pub fn summary(&self) -> Summary {
+        let recorded = self.metadata.notes.iter().find(|(k, _)| k == Summary::NOTE).and_then(|(_, json)| serde_json::from_str(json).ok());
+        recorded.unwrap_or_else(|| self.count_summary())
+    }
+
+    /// Put the summary into the metadata (`amparo.summary`), where the
+    /// producer's table carries it to every frontend and file; the
+    /// publication leaves it out.
+    /// A suppression's loss goes in one line too (`amparo.loss`).
+    pub fn record_summary(&mut self) {
+        let summary = self.count_summary();
+        self.metadata.notes.retain(|(k, _)| k != Summary::NOTE && k != "loss");
+        if let Some(loss) = &summary.loss {
+            self.metadata.notes.push(("loss".to_owned(), loss.line()));
+        }
+        self.metadata.notes.push((Summary::NOTE.to_owned(), summary.to_json()));
+    }
+
+    fn count_summary(&self) -> Summary {
         let mut by_reason: BTreeMap<(Status, String), usize> = BTreeMap::new();
         // Cells share their reason's text: counted by its index first, so
         // 10^8 cells do not make 10^8 strings.
@@ -352,8 +374,11 @@ impl Protected {
         let hidden = self.marks.status.iter().filter(|s| s.is_hidden()).count();
         let inner = self.cube.inner_len();
         let secondary = self.metadata.notes.iter().find(|(k, _)| k == "secondary").map(|(_, why)| format!(" ({why})")).unwrap_or_default();
-        // Rounding, noise and the cell key method hide nothing: no loss to tell.
-        let loss = (hidden > 0).then(|| crate::loss::Loss::of(&self.cube, &self.marks));
+        // Rounding, noise and the cell key method change values and hide
+        // nothing: their cost is in the changes, suppression's in the loss.
+        let changes = crate::loss::Changes::of(&self.cube, &self.marks);
+        let loss = changes.is_none().then(|| crate::loss::Loss::of(&self.cube, &self.marks));
+        let count = |status: Status| self.marks.status.iter().filter(|&&s| s == status).count();
         let shown = headlines.len().min(5);
         let more = headlines.len() - shown;
         headlines.truncate(shown);
@@ -363,6 +388,9 @@ impl Protected {
         Summary {
             headlines,
             loss,
+            changes,
+            primary: count(Status::Primary),
+            secondary: count(Status::Secondary),
             method: format!("{}{secondary}", self.metadata.method),
             audit: self.metadata.audit.clone(),
             findings: self.audit.as_ref().map(|a| a.describe_findings(&self.cube, 10)).unwrap_or_default(),
@@ -371,30 +399,145 @@ impl Protected {
             cells: self.cube.len(),
             inner_cells: inner,
             hidden,
-            by_reason: by_reason.into_iter().map(|((s, r), n)| (s.as_str().to_owned(), r, n)).collect(),
+            by_reason: by_reason.into_iter().map(|((s, reason), cells)| ReasonCount { status: s.as_str().to_owned(), reason, cells }).collect(),
         }
     }
 }
 
-/// Counts for a person: cells, hidden, and by reason.
-#[derive(Debug, Clone, PartialEq)]
+/// Cells of one status that share a reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReasonCount {
+    pub status: String,
+    pub reason: String,
+    pub cells: usize,
+}
+
+/// What a protection did and cost: cells hidden (by status and reason),
+/// children hidden and the share of each hierarchy level hidden
+/// (suppression), or how much the published values changed (rounding, the
+/// cell key method, noise). For the producer: it uses the true values, so
+/// it travels in the producer's table's metadata (`amparo.summary`, as
+/// JSON) and never into a publication.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub table: String,
     pub policy_sha256: String,
     pub cells: usize,
     pub inner_cells: usize,
     pub hidden: usize,
+    pub primary: usize,
+    pub secondary: usize,
     /// The methods that ran, and which secondary method and why.
     pub method: String,
-    /// (status, reason, cells)
-    pub by_reason: Vec<(String, String, usize)>,
-    /// What hiding cost, when cells are hidden.
+    pub by_reason: Vec<ReasonCount>,
+    /// What hiding cost (suppression).
     pub loss: Option<crate::loss::Loss>,
+    /// How much the values changed (rounding, the cell key method, noise).
+    pub changes: Option<crate::loss::Changes>,
     /// Headline totals hidden, each with the sensitive cell that needed it (the first few).
     pub headlines: Vec<String>,
     /// The audit's verdict, and its first findings.
     pub audit: String,
     pub findings: Vec<String>,
+}
+
+impl Summary {
+    /// The summary's note in the metadata (key `amparo.summary`).
+    pub const NOTE: &'static str = "summary";
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a summary is numbers and text")
+    }
+
+    /// The summary a protected table's metadata records (`amparo.*` keys).
+    pub fn from_metadata(metadata: &HashMap<String, String>) -> Fallible<Summary> {
+        let Some(json) = metadata.get(&format!("{METADATA_PREFIX}{}", Summary::NOTE)) else {
+            if metadata.keys().any(|k| k.starts_with(METADATA_PREFIX)) {
+                fail!(Data, "the table's metadata has no summary (it was written by an older Amparo, or it is a publication, which never carries one); protect it again to see what protection cost");
+            }
+            fail!(
+                Data,
+                "the table carries no Amparo metadata, so there is no summary of its protection; give the table protect() returned, \
+                 or the file `amparo protect` wrote (a CSV keeps its metadata in <file>.meta.json beside it)"
+            );
+        };
+        serde_json::from_str(json).map_err(|e| crate::err!(Data, "the table's summary (metadata key amparo.summary) is not one Amparo wrote: {e}; protect the table again"))
+    }
+
+    /// The summary's numbers as tables, by name: `measures` (measure,
+    /// value), `by_reason` (status, reason, cells), `by_level` (dimension,
+    /// depth, example code, cells, hidden, shares of cells and counts
+    /// hidden; suppression) and `changes` (from, to, cells, share; the
+    /// distribution of published minus original, for the methods that
+    /// change values).
+    pub fn tables(&self) -> Vec<(&'static str, RecordBatch)> {
+        use arrow_array::{Float64Array, Int64Array, StringArray};
+        let share = |part: f64, whole: usize| if whole == 0 { 0.0 } else { part / whole as f64 };
+        let mut measures: Vec<(&str, f64)> = vec![
+            ("cells", self.cells as f64),
+            ("inner_cells", self.inner_cells as f64),
+            ("hidden", self.hidden as f64),
+            ("hidden_share", share(self.hidden as f64, self.cells)),
+            ("primary", self.primary as f64),
+            ("secondary", self.secondary as f64),
+        ];
+        if let Some(loss) = &self.loss {
+            measures.push(("children", loss.children as f64));
+            measures.push(("children_hidden", loss.children_hidden as f64));
+            measures.push(("children_hidden_share", if loss.children == 0 { 0.0 } else { loss.children_hidden as f64 / loss.children as f64 }));
+        }
+        if let Some(c) = &self.changes {
+            measures.extend([
+                ("changed", c.changed as f64),
+                ("changed_share", c.share_changed()),
+                ("mean_abs_change", c.mean_abs),
+                ("max_abs_change", c.max_abs as f64),
+                ("median_abs_change", c.median_abs as f64),
+                ("p90_abs_change", c.p90_abs as f64),
+                ("p99_abs_change", c.p99_abs as f64),
+                ("mean_relative_abs_change", c.mean_relative_abs),
+            ]);
+        }
+        let batch = |columns: Vec<(&str, ArrayRef)>| RecordBatch::try_from_iter(columns).expect("columns of one length");
+        let text = |v: Vec<&str>| -> ArrayRef { Arc::new(StringArray::from(v)) };
+        let ints = |v: Vec<i64>| -> ArrayRef { Arc::new(Int64Array::from(v)) };
+        let floats = |v: Vec<f64>| -> ArrayRef { Arc::new(Float64Array::from(v)) };
+        let levels = self.loss.as_ref().map(|l| l.by_level.as_slice()).unwrap_or_default();
+        let bins = self.changes.as_ref().map(|c| c.distribution.as_slice()).unwrap_or_default();
+        let compared = self.changes.as_ref().map_or(0, |c| c.cells);
+        vec![
+            ("measures", batch(vec![("measure", text(measures.iter().map(|m| m.0).collect())), ("value", floats(measures.iter().map(|m| m.1).collect()))])),
+            (
+                "by_reason",
+                batch(vec![
+                    ("status", text(self.by_reason.iter().map(|r| r.status.as_str()).collect())),
+                    ("reason", text(self.by_reason.iter().map(|r| r.reason.as_str()).collect())),
+                    ("cells", ints(self.by_reason.iter().map(|r| r.cells as i64).collect())),
+                ]),
+            ),
+            (
+                "by_level",
+                batch(vec![
+                    ("dimension", text(levels.iter().map(|l| l.dimension.as_str()).collect())),
+                    ("depth", ints(levels.iter().map(|l| l.depth as i64).collect())),
+                    ("example", text(levels.iter().map(|l| l.example.as_str()).collect())),
+                    ("cells", ints(levels.iter().map(|l| l.cells as i64).collect())),
+                    ("hidden", ints(levels.iter().map(|l| l.hidden as i64).collect())),
+                    ("hidden_share", floats(levels.iter().map(|l| share(l.hidden as f64, l.cells)).collect())),
+                    ("counts_hidden_share", floats(levels.iter().map(|l| l.count_share_hidden).collect())),
+                ]),
+            ),
+            (
+                "changes",
+                batch(vec![
+                    ("from", ints(bins.iter().map(|b| b.from).collect())),
+                    ("to", ints(bins.iter().map(|b| b.to).collect())),
+                    ("cells", ints(bins.iter().map(|b| b.cells as i64).collect())),
+                    ("share", floats(bins.iter().map(|b| share(b.cells as f64, compared)).collect())),
+                ]),
+            ),
+        ]
+    }
 }
 
 impl fmt::Display for Summary {
@@ -407,8 +550,8 @@ impl fmt::Display for Summary {
         // perturbed) under "published".
         let hidden_status = |s: &str| s == Status::Primary.as_str() || s == Status::Secondary.as_str();
         writeln!(f, "hidden:    {} ({:.1}%)", self.hidden, pct(self.hidden))?;
-        for (status, reason, n) in self.by_reason.iter().filter(|r| hidden_status(&r.0)) {
-            writeln!(f, "  {status:<10} {reason:<26} {n}")?;
+        for ReasonCount { status, reason, cells } in self.by_reason.iter().filter(|r| hidden_status(&r.status)) {
+            writeln!(f, "  {status:<10} {reason:<26} {cells}")?;
             if reason == crate::marks::HEADLINE_REASON {
                 for line in &self.headlines {
                     writeln!(f, "    {line}")?;
@@ -419,8 +562,11 @@ impl fmt::Display for Summary {
             writeln!(f, "loss:      {loss}")?;
         }
         writeln!(f, "published: {} ({:.1}%)", self.cells - self.hidden, pct(self.cells - self.hidden))?;
-        for (status, reason, n) in self.by_reason.iter().filter(|r| !hidden_status(&r.0)) {
-            writeln!(f, "  {status:<10} {reason:<26} {n}")?;
+        for ReasonCount { status, reason, cells } in self.by_reason.iter().filter(|r| !hidden_status(&r.status)) {
+            writeln!(f, "  {status:<10} {reason:<26} {cells}")?;
+        }
+        if let Some(changes) = &self.changes {
+            writeln!(f, "changes:   {changes}")?;
         }
         write!(f, "audit:     {}", self.audit)?;
         for line in &self.findings {

@@ -5,7 +5,6 @@
 use arrow_array::RecordBatchReader;
 
 use crate::error::Fallible;
-use crate::loss::Loss;
 use crate::marks::{CellMarks, Status};
 use crate::output::{AuditOutcome, Metadata, Protected};
 use crate::plan::{Policy, Protection};
@@ -85,19 +84,20 @@ pub fn protect(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fallible<P
 }
 
 fn protect_cube(policy: &Policy, cube: Cube) -> Fallible<Protected> {
-    match &policy.protection {
+    let mut protected = match &policy.protection {
         Protection::Suppress(config) => {
             let (mut marks, mut methods) = primary_marks(config, &cube)?;
             let forced_published = forced_marks(config, &cube, &mut marks, false)?;
             let (audit, choice) = secondary_and_audit(policy, config, &cube, Some(&cube), &mut marks, &forced_published, &mut methods)?;
-            let mut metadata = run_metadata(policy, &methods, audit.as_ref(), choice);
-            metadata.notes.push(("loss".to_owned(), Loss::of(&cube, &marks).line()));
+            let metadata = run_metadata(policy, &methods, audit.as_ref(), choice);
             Ok(Protected { cube, marks, metadata, audit })
         }
         Protection::Round(config) => round(policy, config, cube),
         Protection::CellKey(config) => perturb(policy, config, cube),
         Protection::Noise(config) => add_noise(policy, config, cube),
-    }
+    }?;
+    protected.record_summary();
+    Ok(protected)
 }
 
 /// Publish every cell rounded, as `[rounding]` says (see [`rounding`]).
@@ -167,6 +167,7 @@ pub fn protect_tables(policy: &Policy, input: &mut dyn RecordBatchReader) -> Fal
         .zip(protected)
         .map(|((name, p), mut out)| {
             out.metadata.table = p.table_name().to_owned();
+            out.record_summary();
             (name, out)
         })
         .collect())
@@ -213,8 +214,7 @@ pub fn protect_linked(policy: &Policy, cubes: Vec<Cube>) -> Fallible<Vec<Protect
         .map(|(cube, ids)| {
             let local: std::collections::HashMap<usize, usize> = ids.iter().enumerate().map(|(c, &g)| (g, c)).collect();
             let marks = marks.select(&ids);
-            let mut metadata = metadata.clone();
-            metadata.notes.push(("loss".to_owned(), Loss::of(&cube, &marks).line()));
+            let metadata = metadata.clone();
             // The findings of cells this table has, named by its own cells.
             let audit = audit.as_ref().map(|a| audit::AuditReport {
                 findings: a
@@ -239,7 +239,9 @@ pub fn protect_linked(policy: &Policy, cubes: Vec<Cube>) -> Fallible<Vec<Protect
                     .collect(),
                 ..a.clone()
             });
-            Protected { cube, marks, metadata, audit }
+            let mut protected = Protected { cube, marks, metadata, audit };
+            protected.record_summary();
+            protected
         })
         .collect())
 }

@@ -552,3 +552,37 @@ fn lower_and_upper_are_exact_intervals_or_empty_and_the_metadata_says_which() {
     let summary = result.summary().to_string();
     assert!(summary.contains("an attacker infers") || summary.contains("narrows it to within"), "{summary}");
 }
+
+/// The summary (what protection cost, from the true values) travels with
+/// the producer's table, agrees with its cells, and never reaches the
+/// publication: its children hidden would tell an outsider the sum of the
+/// hidden cells.
+#[test]
+fn the_summary_stays_with_the_producers_table_and_agrees_with_its_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = policy(TWO_WAY).unwrap();
+    let result = protect_csv(&p, TWO_WAY_INPUT).unwrap();
+    let summary = result.summary();
+    let hidden: Vec<usize> = (0..result.cube.len()).filter(|&c| result.marks.is_hidden(c)).collect();
+    assert_eq!(summary.hidden, hidden.len());
+    assert_eq!(summary.primary + summary.secondary, hidden.len());
+    assert!(summary.primary >= 1 && summary.changes.is_none());
+    let loss = summary.loss.as_ref().unwrap();
+    let inner_hidden: i64 = hidden.iter().filter(|&&c| result.cube.is_inner(c)).map(|&c| result.cube.value(c)).sum();
+    assert_eq!((loss.children, loss.children_hidden), (62, inner_hidden));
+    assert_eq!(summary.by_reason.iter().filter(|r| r.status == "primary" || r.status == "secondary").map(|r| r.cells).sum::<usize>(), hidden.len());
+    let measures = &summary.tables()[0].1;
+    assert_eq!(measures.num_rows(), 9);
+
+    let internal = dir.path().join("internal.parquet");
+    amparo::io::write_table(&result.to_record_batch(Default::default()), &internal, Some(&result.metadata)).unwrap();
+    let read = amparo::publish::read_table_with_metadata(&internal).unwrap();
+    assert_eq!(amparo::Summary::from_metadata(read.schema().metadata()).unwrap(), summary);
+    let published = dir.path().join("published.parquet");
+    amparo::publish::publish_files(&p, None, &[internal], &published, &Default::default()).unwrap();
+    let publication = amparo::publish::read_table_with_metadata(&published).unwrap();
+    let keys: Vec<&String> = publication.schema_ref().metadata().keys().collect();
+    assert!(!keys.iter().any(|k| k.as_str() == "amparo.summary" || k.as_str() == "amparo.loss"), "{keys:?}");
+    let e = amparo::Summary::from_metadata(publication.schema().metadata()).unwrap_err();
+    assert!(e.message.contains("publication, which never carries one"), "{e}");
+}
