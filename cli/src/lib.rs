@@ -52,6 +52,12 @@ enum Command {
         /// Replace output files that already exist.
         #[arg(long)]
         overwrite: bool,
+        /// How to print what the protection did and cost: text (default), or
+        /// json (per table: cells hidden by status and reason, children
+        /// hidden, each level's share hidden, or the changes' sizes and
+        /// distribution; with the files written).
+        #[arg(long, default_value = "text")]
+        format: String,
     },
     /// Write the file people publish from a protected table: the dimension
     /// columns and the published values, one marker in every hidden cell,
@@ -278,7 +284,12 @@ enum Verdict {
 
 fn run(command: Command) -> Fallible<Verdict> {
     match command {
-        Command::Protect { policy: policy_path, input, output, keep_original, publish_to, overwrite } => {
+        Command::Protect { policy: policy_path, input, output, keep_original, publish_to, overwrite, format } => {
+            let json = match format.as_str() {
+                "text" => false,
+                "json" => true,
+                other => return Err(amparo::Error::new(amparo::ErrorKind::Policy, format!("--format {other} is not a summary format; use text or json"))),
+            };
             let policy = Policy::from_file(&policy_path)?;
             let linked = policy.linked_tables();
             // One output file, or one per linked table inside the output folder.
@@ -326,13 +337,20 @@ fn run(command: Command) -> Fallible<Verdict> {
             }
             amparo::io::commit_all(staged)?;
             let mut verdict = Verdict::Safe;
+            let mut report = Vec::new();
             for ((_, result), path) in results.iter().zip(&paths) {
-                println!("{}", result.summary());
-                println!("written:   {} (the producer's table: NOT for publication; publish with `amparo publish`)", path.display());
+                let summary = result.summary();
+                if json {
+                    report.push(serde_json::json!({ "summary": summary, "written": path.display().to_string(), "audit_outcome": result.metadata.audit_outcome.as_str() }));
+                } else {
+                    println!("{summary}");
+                    println!("written:   {} (the producer's table: NOT for publication; publish with `amparo publish`)", path.display());
+                }
                 if !result.metadata.audit_outcome.publishable() {
                     verdict = Verdict::Unsafe;
                 }
             }
+            let mut published = Vec::new();
             if matches!(verdict, Verdict::Unsafe) {
                 eprintln!(
                     "amparo: the table is not safe to publish (see the audit above): its audit failed or did not run; \
@@ -341,8 +359,14 @@ fn run(command: Command) -> Fallible<Verdict> {
             } else if let Some(target) = publish_to {
                 let options = amparo::publish::PublishOptions { overwrite, ..Default::default() };
                 for (path, _) in amparo::publish::publish_files(&policy, Some(&policy_path), std::slice::from_ref(&output), &target, &options)? {
-                    println!("published: {}", path.display());
+                    if !json {
+                        println!("published: {}", path.display());
+                    }
+                    published.push(path.display().to_string());
                 }
+            }
+            if json {
+                println!("{}", serde_json::json!({ "tables": report, "published": published, "safe": matches!(verdict, Verdict::Safe) }));
             }
             Ok(verdict)
         }

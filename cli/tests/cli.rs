@@ -487,3 +487,51 @@ fn work_is_bounded_by_memory_and_by_the_time_limit() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(stderr.contains("time_limit = 0.000000001 s: hypercube patterns were found for 0 of 1"), "{stderr}");
 }
+
+/// `--format json` prints what the protection cost, and the numbers are
+/// those of the table written: hidden cells for suppression, changed cells
+/// for rounding (stdout is one JSON document, nothing else).
+#[test]
+fn protect_prints_its_summary_as_json_with_the_numbers_of_the_table_written() {
+    let dir = tempfile::tempdir().unwrap();
+    for (case, status) in [("example", "hidden"), ("rounding_controlled", "rounded")] {
+        let (policy, input) = if case == "example" {
+            let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+            (examples.join("policy.toml"), examples.join("children.csv"))
+        } else {
+            (fixtures().join(case).join("policy.toml"), fixtures().join(case).join("input.csv"))
+        };
+        let out = dir.path().join(format!("{case}.csv"));
+        let run = amparo().args(["protect", "--keep-original", "--format", "json", "-p"]).arg(&policy).arg(&input).arg("-o").arg(&out).output().unwrap();
+        assert_eq!(run.status.code(), Some(0), "{case}: {}", String::from_utf8_lossy(&run.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap_or_else(|e| panic!("{case}: {e}: {}", String::from_utf8_lossy(&run.stdout)));
+        let summary = &report["tables"][0]["summary"];
+        assert_eq!(report["tables"][0]["written"], out.display().to_string());
+        let text = std::fs::read_to_string(&out).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let at = |name: &str| header.iter().position(|h| *h == name).unwrap();
+        let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+        assert_eq!(summary["cells"], rows.len());
+        let (value, published) = (at("value"), at("published"));
+        if status == "hidden" {
+            let hidden: Vec<&Vec<&str>> = rows.iter().filter(|r| r[published].is_empty()).collect();
+            assert_eq!(summary["hidden"], hidden.len());
+            assert!(summary["changes"].is_null() && hidden.len() > 0);
+            let levels = summary["loss"]["by_level"].as_array().unwrap();
+            assert_eq!(levels.iter().filter(|l| l["dimension"] == "district").map(|l| l["hidden"].as_u64().unwrap()).sum::<u64>(), hidden.len() as u64);
+        } else {
+            let changes: Vec<i64> = rows.iter().map(|r| r[published].parse::<i64>().unwrap() - r[value].parse::<i64>().unwrap()).collect();
+            let c = &summary["changes"];
+            assert_eq!(c["changed"], changes.iter().filter(|&&d| d != 0).count());
+            assert_eq!(c["max_abs"], changes.iter().map(|d| d.abs()).max().unwrap());
+            for bin in c["distribution"].as_array().unwrap() {
+                let (from, to) = (bin["from"].as_i64().unwrap(), bin["to"].as_i64().unwrap());
+                assert_eq!(bin["cells"], changes.iter().filter(|d| (from..=to).contains(d)).count());
+            }
+        }
+    }
+    let bad = amparo().args(["protect", "--format", "yaml", "-p", "x.toml", "in.csv", "-o"]).arg(dir.path().join("o.csv")).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("use text or json"));
+}
