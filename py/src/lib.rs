@@ -374,6 +374,15 @@ fn validate(py: Python<'_>, data: Input, policy: &PyPolicy, progress: Option<Py<
 }
 
 /// Read a CSV, Parquet or Arrow IPC file with the core's reader.
+/// What a protection cost, from a protected table's metadata (`amparo.*`
+/// keys): (the text, the JSON, [(name, table)] as `Summary::tables` gives them).
+#[pyfunction]
+fn summary(metadata: std::collections::HashMap<String, String>) -> PyResult<(String, String, Vec<(String, PyTable)>)> {
+    let summary = amparo::Summary::from_metadata(&metadata).map_err(map_error)?;
+    let tables = summary.tables().into_iter().map(|(name, batch)| Ok((name.to_owned(), one_table(batch)?))).collect::<PyResult<_>>()?;
+    Ok((summary.to_string(), summary.to_json(), tables))
+}
+
 #[pyfunction]
 fn read_table(py: Python<'_>, path: PathBuf) -> PyResult<PyTable> {
     let batch = py.detach(|| amparo::publish::read_table_with_metadata(&path)).map_err(map_error)?;
@@ -535,6 +544,7 @@ fn _amparo(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(explain, m)?)?;
     m.add_class::<PyAuditReport>()?;
     m.add_function(wrap_pyfunction!(read_table, m)?)?;
+    m.add_function(wrap_pyfunction!(summary, m)?)?;
     m.add_function(wrap_pyfunction!(aggregate_partials, m)?)?;
     m.add_function(wrap_pyfunction!(merge_partials, m)?)?;
     m.add_function(wrap_pyfunction!(output_schema, m)?)?;

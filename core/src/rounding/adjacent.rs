@@ -110,6 +110,8 @@ pub fn choose_adjacent(cube: &Cube, down: &[i64], step: i64, cost_up: &[Option<f
     }
     let debug = std::env::var_os("AMPARO_DEBUG").is_some();
     let free = cost_up.iter().filter(|c| c.is_some()).count();
+    // One report before the solver's silence: how many cells it chooses for.
+    crate::progress::report("rounding: cells to send up or down", free as u64, None);
     let chosen = match splitting_dimension(cube) {
         // A small program is solved whole, usually to its proven least.
         Some(dim) if free > WHOLE_UP_TO => match top_down(cube, dim, (down, step, cost_up), purpose, &clock, time_limit, debug)? {
@@ -230,6 +232,9 @@ fn top_down(cube: &Cube, dim: usize, (down, step, cost_up): (&[i64], i64, &[Opti
     let mut values = down.to_vec();
     let (mut cost, mut bound) = (0.0, 0.0);
     let mut remaining = parts.len();
+    // The parts of a depth are solved together: progress moves a depth at a time.
+    let report = |remaining: usize| crate::progress::report("rounding the table's parts", (parts.len() - remaining) as u64, Some(parts.len() as u64));
+    report(remaining);
     for (depth, at_depth) in depths.iter().enumerate() {
         let started = clock.elapsed();
         let current = &values;
@@ -300,6 +305,7 @@ fn top_down(cube: &Cube, dim: usize, (down, step, cost_up): (&[i64], i64, &[Opti
             bound += part_bound;
         }
         remaining -= at_depth.len();
+        report(remaining);
         if debug {
             eprintln!("adjacent: depth {depth} of {}: {} parts in {:?}", cube.dims()[dim].name, at_depth.len(), clock.elapsed() - started);
         }

@@ -67,6 +67,8 @@ __all__ = [
     "explain",
     "read_table",
     "write_table",
+    "Summary",
+    "summary",
     "policy_json_schema",
     "synth",
     "add_record_keys",
@@ -195,27 +197,51 @@ def _like(data: Any, table: Any) -> Any:
     (with the run's metadata: in the schema, in pandas ``attrs``, or
     remembered for a polars frame)."""
     module = _module_of(data)
-    if module == "polars":
-        import polars as pl
-        import pyarrow as pa
-
-        arrow = pa.table(table)
-        frame = pl.DataFrame(arrow)
-        _remember_polars(frame, _metadata_of(arrow))
-        return frame
-    if module in ("pandas", "pyarrow") or isinstance(data, (str, os.PathLike)):
-        import pyarrow as pa
-
-        out = pa.table(table)
-        if module == "pandas":
-            import pandas as pd
-
-            # Nullable integers, so a hidden cell is <NA> and counts stay integers.
-            frame = out.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
-            frame.attrs["amparo"] = _metadata_of(out)
-            return frame
-        return out
+    if module in ("pandas", "polars", "pyarrow") or isinstance(data, (str, os.PathLike)):
+        return _as_kind("pyarrow" if isinstance(data, (str, os.PathLike)) else module, table)
     return table
+
+
+_KINDS = ("pyarrow", "pandas", "polars")
+
+LikeArg = Union[str, Any, None]
+
+
+def _kind_of(like: LikeArg) -> str:
+    """The kind of table ``like=`` asks for: ``"pyarrow"``, ``"pandas"`` or
+    ``"polars"``, or a table of that kind (``None``: pyarrow)."""
+    if like is None:
+        return "pyarrow"
+    if isinstance(like, str):
+        if like in _KINDS:
+            return like
+        raise ValueError(f"like={like!r} is not a kind of table; use 'pyarrow', 'pandas' or 'polars', or pass a table of the kind wanted")
+    module = _module_of(like)
+    if module in _KINDS:
+        return module
+    raise TypeError(f"like= takes 'pyarrow', 'pandas', 'polars' or a table of one of those kinds, not a {type(like).__name__}")
+
+
+def _as_kind(kind: str, table: Any) -> Any:
+    """An Arrow table (anything with ``__arrow_c_stream__``) as a pyarrow,
+    pandas or polars table, keeping the run's metadata."""
+    import pyarrow as pa
+
+    out = pa.table(table)
+    if kind == "polars":
+        import polars as pl
+
+        frame = pl.DataFrame(out)
+        _remember_polars(frame, _metadata_of(out))
+        return frame
+    if kind == "pandas":
+        import pandas as pd
+
+        # Nullable integers, so a hidden cell is <NA> and counts stay integers.
+        frame = out.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+        frame.attrs["amparo"] = _metadata_of(out)
+        return frame
+    return out
 
 
 ProgressLike = Union[bool, None, Callable[[str, int, Optional[int]], Any]]
@@ -531,10 +557,11 @@ class AuditReport:
     ``to_markdown()`` give the reports the command line writes.
     """
 
-    def __init__(self, core: Any):
+    def __init__(self, core: Any, like: LikeArg = None):
         import json
 
         self._core = core
+        self._kind = _kind_of(like)
         self._json = core.render("json")
         self._report = json.loads(self._json)
         self.passed: bool = self._report["passed"]
@@ -553,12 +580,13 @@ class AuditReport:
 
     @property
     def findings(self) -> Any:
-        """The findings as a pyarrow Table, one row each."""
+        """The findings, one row each: a pyarrow Table, or the kind of table
+        :func:`audit` was asked for with ``like=``."""
         import pyarrow as pa
 
         rows = self._report["findings"]
         columns = ["check", "key", "table", "cell", "message"]
-        return pa.table({c: pa.array([r[c] for r in rows], pa.string()) for c in columns})
+        return _as_kind(self._kind, pa.table({c: pa.array([r[c] for r in rows], pa.string()) for c in columns}))
 
     @property
     def messages(self) -> "list[str]":
@@ -624,6 +652,7 @@ def audit(
     hidden_symbols: Union[list, None] = None,
     lang: Union[str, None] = None,
     progress: ProgressLike = None,
+    like: LikeArg = None,
 ) -> AuditReport:
     r"""Audit a table as it will be published, including one Amparo did not make.
 
@@ -637,6 +666,8 @@ def audit(
     below the threshold (or, without a threshold, computed exactly), rounded values are multiples of
     their base, and a table carrying Amparo's metadata was made with this
     policy. Messages are in ``lang`` (``en``, ``es``; default from the locale).
+    ``findings`` is a pyarrow Table, or the kind of table ``like`` names
+    (``"pandas"``, ``"polars"``, or a table of the kind wanted).
 
     For a policy that lists ``[tables]``, pass a list with one published table
     per linked table, in the policy's order: they are audited together, so a
@@ -654,8 +685,10 @@ def audit(
     """
     streams, names = _published_tables(data)
     chosen = _as_policy(policy)
+    kind = _kind_of(like)
     return AuditReport(
-        _with_progress(progress, lambda callback: _amparo.audit_report(streams, names, chosen, value_column, hidden_symbols, lang, callback))
+        _with_progress(progress, lambda callback: _amparo.audit_report(streams, names, chosen, value_column, hidden_symbols, lang, callback)),
+        like=kind,
     )
 
 
@@ -693,9 +726,100 @@ def explain(
     return str(_amparo.explain(streams, names, _as_policy(policy), cell, value_column, hidden_symbols, lang))
 
 
-def read_table(path: Union[str, "os.PathLike[str]"]) -> Any:
-    """Read a CSV (every column as text), Parquet or Arrow IPC file with the core's reader."""
-    return _like(path, _amparo.read_table(os.fspath(path)))
+def read_table(path: Union[str, "os.PathLike[str]"], *, like: LikeArg = None) -> Any:
+    """Read a CSV (every column as text), Parquet or Arrow IPC file with the core's reader.
+
+    Returns a pyarrow Table, or the kind of table ``like`` names
+    (``"pandas"``, ``"polars"``, or a table of the kind wanted). A table
+    Amparo wrote keeps its run metadata (a CSV's from its ``.meta.json``), so
+    it can be published or summarized after.
+    """
+    return _as_kind(_kind_of(like), _amparo.read_table(os.fspath(path)))
+
+
+class Summary:
+    """What a protection did and cost, for the producer (it uses the true
+    values, so :func:`publish` never copies it into a publication).
+
+    Printing it gives the same text as ``amparo protect``. The numbers are
+    in small tables, of the kind :func:`summary` was asked for:
+
+    - ``measures``: ``measure``, ``value``: ``cells``, ``hidden``,
+      ``hidden_share``, ``primary``, ``secondary``; for suppression
+      ``children``, ``children_hidden``, ``children_hidden_share``; for
+      rounding, the cell key method and noise ``changed``,
+      ``changed_share``, ``mean_abs_change``, ``max_abs_change``,
+      ``median_abs_change``, ``p90_abs_change``, ``p99_abs_change`` and
+      ``mean_relative_abs_change``;
+    - ``by_reason``: ``status``, ``reason``, ``cells``;
+    - ``by_level`` (suppression): per dimension and depth of its
+      hierarchy, the cells, the hidden cells and the shares of cells and of
+      counts hidden;
+    - ``changes`` (rounding, cell key, noise): the distribution of
+      published minus original, ``from``, ``to``, ``cells``, ``share``.
+
+    ``summary["hidden"]`` reads one measure; ``to_dict()`` gives everything
+    (as ``amparo protect --format json`` prints it).
+    """
+
+    def __init__(self, text: str, data: "dict[str, Any]", tables: "dict[str, Any]") -> None:
+        self._text = text
+        self._data = data
+        self.measures: Any = tables["measures"]
+        self.by_reason: Any = tables["by_reason"]
+        self.by_level: Any = tables["by_level"]
+        self.changes: Any = tables["changes"]
+
+    def __getitem__(self, measure: str) -> float:
+        """One of ``measures``, by name: ``summary["children_hidden"]``."""
+        import pyarrow as pa
+
+        measures = pa.table(self.measures)
+        names = measures.column("measure").to_pylist()
+        if measure not in names:
+            raise KeyError(f"{measure!r} is not a measure of this summary; its measures: {', '.join(names)}")
+        return float(measures.column("value")[names.index(measure)].as_py())
+
+    def to_dict(self) -> "dict[str, Any]":
+        """Every number and text of the summary, as ``amparo protect --format json`` prints it."""
+        return json.loads(json.dumps(self._data))
+
+    def __repr__(self) -> str:
+        return self._text
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre>{html.escape(self._text)}</pre>"
+
+
+def summary(table: Any, *, like: LikeArg = None) -> Any:
+    """What protecting ``table`` cost: a :class:`Summary`.
+
+    ``table`` is what :func:`protect` (or :func:`round_table`,
+    :func:`perturb`, :func:`add_noise`) returned, of any kind, the path of
+    the file ``amparo protect`` wrote, or the dict :func:`protect_tables`
+    returned (then a dict of summaries). Its tables are pyarrow, or the kind
+    ``like`` names (default: the kind of ``table``; pyarrow for a path).
+
+    >>> import pyarrow as pa
+    >>> p = Policy.from_dict({"version": 1, "input": {"kind": "aggregated", "count": "n"},
+    ...                       "dimensions": {"sex": {}}, "primary": {"threshold": 5},
+    ...                       "secondary": {"method": "interval"}})
+    >>> s = summary(protect(pa.table({"sex": ["F", "M", "X"], "n": [3, 12, 9]}), p, progress=False))
+    >>> s["hidden"], s["primary"], s["children_hidden"]
+    (2.0, 1.0, 12.0)
+    """
+    if isinstance(table, dict):
+        return {name: summary(t, like=like) for name, t in table.items()}
+    if isinstance(table, (str, os.PathLike)):
+        metadata = _metadata_of(_as_kind("pyarrow", _amparo.read_table(os.fspath(table))))
+        kind = _kind_of(like)
+    else:
+        metadata = _metadata_of(table)
+        kind = _kind_of(like if like is not None else (table if _module_of(table) in _KINDS else None))
+    text, data, tables = _amparo.summary(metadata)
+    return Summary(text, json.loads(data), {name: _as_kind(kind, t) for name, t in tables})
 
 
 def write_table(data: Any, path: Union[str, "os.PathLike[str]"]) -> None:
