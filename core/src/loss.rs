@@ -279,6 +279,83 @@ impl fmt::Display for Loss {
     }
 }
 
+/// What a protected table hid, over two of its dimensions: for each pair
+/// of codes (rows × columns, in the table's order), its cells and its
+/// hidden cells over the codes of the other dimensions. The numbers behind
+/// a heat map of statuses (R's `plot()` of a protected table).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HiddenGrid {
+    pub row_dimension: String,
+    pub column_dimension: String,
+    pub rows: Vec<String>,
+    pub columns: Vec<String>,
+    /// Row-major: `cells[r * columns.len() + c]`.
+    pub cells: Vec<usize>,
+    pub hidden: Vec<usize>,
+}
+
+/// The [`HiddenGrid`] of a protected table (as protect returned it: the
+/// dimension columns, then `value` or `published`). `rows` and `columns`
+/// name two dimensions; by default the first two.
+pub fn hidden_grid(table: &arrow_array::RecordBatch, rows: Option<&str>, columns: Option<&str>) -> crate::Fallible<HiddenGrid> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::Array;
+    let schema = table.schema();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let Some(published) = names.iter().position(|&n| n == "published") else {
+        crate::fail!(Schema, "the table has no `published` column, so it is not a table protect returned (its columns: {}); give the protected table", names.join(", "));
+    };
+    let end = names.iter().position(|&n| n == "value" || n == "published").unwrap_or(published);
+    let dimensions = &names[..end];
+    if dimensions.len() < 2 {
+        crate::fail!(Policy, "a heat map needs two dimensions, and this table has {}; its dimensions: {}", dimensions.len(), dimensions.join(", "));
+    }
+    let pick = |given: Option<&str>, default: &str, what: &str| -> crate::Fallible<usize> {
+        let name = given.unwrap_or(default);
+        dimensions.iter().position(|&d| d == name).ok_or_else(|| {
+            let near = crate::suggest::suggest_code(name, dimensions.iter().copied());
+            crate::err!(Policy, "{what} = \"{name}\" is not a dimension of the table{near}; its dimensions: {}", dimensions.join(", "))
+        })
+    };
+    let (r, c) = (pick(rows, dimensions[0], "rows")?, pick(columns, dimensions[1], "columns")?);
+    if r == c {
+        crate::fail!(Policy, "rows and columns both name `{}`; name two different dimensions", dimensions[r]);
+    }
+    let text = |i: usize| arrow_cast::cast(table.column(i), &arrow_schema::DataType::Utf8).map_err(|e| crate::err!(Schema, "column `{}` cannot be read as codes: {e}", names[i]));
+    let (row_codes, column_codes) = (text(r)?, text(c)?);
+    let (row_codes, column_codes) = (row_codes.as_string::<i32>(), column_codes.as_string::<i32>());
+    let hidden_cells = table.column(published);
+    let mut grid = HiddenGrid { row_dimension: names[r].to_owned(), column_dimension: names[c].to_owned(), rows: Vec::new(), columns: Vec::new(), cells: Vec::new(), hidden: Vec::new() };
+    let (mut row_at, mut column_at): (HashMap<&str, usize>, HashMap<&str, usize>) = (HashMap::new(), HashMap::new());
+    let mut counts: HashMap<(usize, usize), (usize, usize)> = HashMap::new();
+    for i in 0..table.num_rows() {
+        let rc = if row_codes.is_null(i) { "" } else { row_codes.value(i) };
+        let cc = if column_codes.is_null(i) { "" } else { column_codes.value(i) };
+        let next = row_at.len();
+        let rk = *row_at.entry(rc).or_insert(next);
+        let next = column_at.len();
+        let ck = *column_at.entry(cc).or_insert(next);
+        let entry = counts.entry((rk, ck)).or_default();
+        entry.0 += 1;
+        entry.1 += usize::from(hidden_cells.is_null(i));
+    }
+    let order = |at: HashMap<&str, usize>| {
+        let mut codes: Vec<(usize, String)> = at.into_iter().map(|(code, k)| (k, code.to_owned())).collect();
+        codes.sort_unstable();
+        codes.into_iter().map(|(_, code)| code).collect::<Vec<_>>()
+    };
+    grid.rows = order(row_at);
+    grid.columns = order(column_at);
+    for rk in 0..grid.rows.len() {
+        for ck in 0..grid.columns.len() {
+            let (cells, hidden) = counts.get(&(rk, ck)).copied().unwrap_or_default();
+            grid.cells.push(cells);
+            grid.hidden.push(hidden);
+        }
+    }
+    Ok(grid)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

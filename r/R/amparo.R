@@ -270,15 +270,47 @@ print.amparo_table <- function(x, ...) {
   out
 }
 
+#' What protecting a table cost
+#'
+#' The same numbers as Python's `amparo.summary()` and `amparo protect
+#' --format json`, from the summary the core recorded in the result's
+#' metadata (it uses the true values: [publish()] never copies it).
+#'
+#' @param object A table [protect()] (or [round_table()], [perturb()],
+#'   [add_noise()]) returned, or one [read_table()] read from the file
+#'   `amparo protect` wrote.
+#' @param ... Unused.
+#' @return A `summary.amparo_table`: `text` (what `print()` shows),
+#'   `measures` (a named numeric vector: `cells`, `hidden`, `hidden_share`,
+#'   `primary`, `secondary`; for suppression `children`, `children_hidden`,
+#'   `children_hidden_share`; for rounding, the cell key method and noise
+#'   `changed`, `changed_share`, `mean_abs_change`, `max_abs_change`,
+#'   `median_abs_change`, `p90_abs_change`, `p99_abs_change`,
+#'   `mean_relative_abs_change`), and data.frames `by_reason`, `by_level`
+#'   (the share of each hierarchy level's cells hidden) and `changes` (the
+#'   distribution of published minus original), plus `cells`, `by_status`
+#'   and `metadata`.
+#' @examples
+#' ex <- system.file("extdata", package = "amparo")
+#' out <- protect(file.path(ex, "children.csv"), file.path(ex, "policy.toml"), progress = FALSE)
+#' s <- summary(out)
+#' s$measures[c("hidden", "children_hidden")]
+#' s$by_level
 #' @export
 summary.amparo_table <- function(object, ...) {
+  metadata <- attr(object, "amparo_metadata")
+  res <- amparo_result(.Call(wrap__amparo_summary_impl, if (is.null(metadata)) character() else metadata))
+  frames <- lapply(res[c("measures", "by_reason", "by_level", "changes")], list2DF)
   structure(
     list(
+      text = res$text,
+      measures = stats::setNames(frames$measures$value, frames$measures$measure),
+      by_reason = frames$by_reason,
+      by_level = frames$by_level,
+      changes = frames$changes,
       cells = nrow(object),
       by_status = table(object$status),
-      by_reason = table(object$reason[object$status %in% c("primary", "secondary")]),
-      summary = attr(object, "amparo_summary"),
-      metadata = attr(object, "amparo_metadata")
+      metadata = metadata
     ),
     class = "summary.amparo_table"
   )
@@ -286,13 +318,55 @@ summary.amparo_table <- function(object, ...) {
 
 #' @export
 print.summary.amparo_table <- function(x, ...) {
-  cat(x$summary, "\n\ncells by status:\n", sep = "")
-  print(x$by_status[x$by_status > 0])
-  if (length(x$by_reason) > 0L) {
-    cat("\nhidden cells by reason:\n")
-    print(x$by_reason)
-  }
+  cat(x$text, "\n", sep = "")
   invisible(x)
+}
+
+#' A heat map of what a protected table hid
+#'
+#' Draws, in base graphics, the share of cells hidden for each pair of
+#' codes of two dimensions (over the codes of the others): white where
+#' nothing is hidden, dark red where every cell is. Each tile shows its
+#' hidden cells out of its cells when the map is small enough to read.
+#'
+#' @param x A table [protect()] returned.
+#' @param rows,columns The dimensions down and across (default: the
+#'   table's first two).
+#' @param ... Passed to [graphics::image()].
+#' @return The map's numbers, invisibly: a data.frame with one row per
+#'   tile (the two dimensions' codes, `cells`, `hidden`, `hidden_share`).
+#' @examples
+#' ex <- system.file("extdata", package = "amparo")
+#' out <- protect(file.path(ex, "children.csv"), file.path(ex, "policy.toml"), progress = FALSE)
+#' plot(out, rows = "district", columns = "nationality")
+#' @export
+plot.amparo_table <- function(x, rows = NULL, columns = NULL, ...) {
+  grid <- amparo_result(.Call(wrap__amparo_hidden_grid_impl, as.list(as.data.frame(x)), rows, columns))
+  n_rows <- length(grid$rows)
+  n_columns <- length(grid$columns)
+  share <- ifelse(grid$cells > 0, grid$hidden / grid$cells, NA_real_)
+  # Row-major from the core; image() takes a matrix with x across.
+  z <- t(matrix(share, nrow = n_rows, ncol = n_columns, byrow = TRUE))
+  palette <- grDevices::colorRampPalette(c("#ffffff", "#f4a582", "#b2182b"))(11)
+  old <- graphics::par(mar = c(6, 8, 3, 1))
+  on.exit(graphics::par(old))
+  graphics::image(seq_len(n_columns), seq_len(n_rows), z[, rev(seq_len(n_rows)), drop = FALSE],
+    zlim = c(0, 1), col = palette, axes = FALSE, xlab = grid$column_dimension, ylab = "",
+    main = "share of cells hidden", ...
+  )
+  graphics::axis(1, at = seq_len(n_columns), labels = grid$columns, las = 2, cex.axis = 0.7)
+  graphics::axis(2, at = seq_len(n_rows), labels = rev(grid$rows), las = 1, cex.axis = 0.7)
+  graphics::mtext(grid$row_dimension, side = 2, line = 6)
+  if (n_rows * n_columns <= 400) {
+    at <- expand.grid(column = seq_len(n_columns), row = seq_len(n_rows))
+    graphics::text(at$column, n_rows + 1 - at$row, paste0(grid$hidden, "/", grid$cells), cex = 0.5)
+  }
+  tiles <- data.frame(
+    rep(grid$rows, each = n_columns), rep(grid$columns, times = n_rows),
+    cells = grid$cells, hidden = grid$hidden, hidden_share = share
+  )
+  names(tiles)[1:2] <- c(grid$row_dimension, grid$column_dimension)
+  invisible(tiles)
 }
 
 #' Protect linked tables together
@@ -575,7 +649,9 @@ print.amparo_explanation <- function(x, ...) {
 #' CSV files are read with every column as text, so codes keep leading zeros.
 #'
 #' @param path A CSV, Parquet or Arrow IPC file.
-#' @return A data.frame.
+#' @return A data.frame; for a protected table (the file `amparo protect`
+#'   or [write_table()] wrote), an `amparo_table` with its run's metadata, so
+#'   [summary()][summary.amparo_table()] and [plot()][plot.amparo_table()] work on it.
 #' @examples
 #' ex <- system.file("extdata", package = "amparo")
 #' head(read_table(file.path(ex, "children.csv")))
@@ -584,6 +660,12 @@ read_table <- function(path) {
   res <- amparo_result(.Call(wrap__amparo_read_table_impl, normalizePath(path, mustWork = FALSE)))
   out <- list2DF(res$table)
   attr(out, "amparo_metadata") <- res$metadata
+  # The producer's table amparo protect (or write_table) wrote is a protected
+  # table again: summary() and plot() work on it.
+  if (!is.null(res$metadata) && "amparo.summary" %in% names(res$metadata)) {
+    class(out) <- c("amparo_table", class(out))
+    attr(out, "amparo_summary") <- .Call(wrap__amparo_summary_impl, res$metadata)$text
+  }
   out
 }
 

@@ -151,7 +151,7 @@ test_that("print and summary describe a result; a failed audit warns with a clas
   expect_s3_class(s, "summary.amparo_table")
   expect_equal(s$cells, 12)
   expect_equal(unname(s$by_status[["primary"]]), 2)
-  expect_output(print(s), "hidden cells by reason")
+  expect_output(print(s), "hidden:")
   expect_warning(protect(counts, policy_list, secondary = list(method = "none"), progress = FALSE), class = "amparo_audit_warning")
   leaky <- out
   leaky$published[leaky$status == "primary"][1] <- 3L

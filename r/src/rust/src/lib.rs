@@ -534,6 +534,47 @@ fn amparo_read_table_impl(path: &str) -> List {
     run().unwrap_or_else(error_list)
 }
 
+/// What a protection cost, from a protected table's metadata; returns
+/// list(text, json, measures, by_reason, by_level, changes) or list(error).
+/// @noRd
+#[extendr]
+fn amparo_summary_impl(metadata: Robj) -> List {
+    let run = || -> Fallible<List> {
+        let summary = amparo::Summary::from_metadata(&named_strings(&metadata))?;
+        let tables = summary.tables();
+        let names: Vec<&str> = ["text", "json"].into_iter().chain(tables.iter().map(|(name, _)| *name)).collect();
+        let values: Vec<Robj> = [summary.to_string().into(), summary.to_json().into()].into_iter().chain(tables.iter().map(|(_, batch)| batch_to_list(batch).into())).collect();
+        Ok(List::from_names_and_values(names, values).expect("one name per value"))
+    };
+    run().unwrap_or_else(error_list)
+}
+
+/// Cells and hidden cells over two dimensions of a protected table; returns
+/// list(row_dimension, column_dimension, rows, columns, cells, hidden) or list(error).
+/// @noRd
+#[extendr]
+fn amparo_hidden_grid_impl(df: List, rows: Nullable<String>, columns: Nullable<String>) -> List {
+    let run = || -> Fallible<List> {
+        let batch = data_frame_to_batch(&df)?;
+        let option = |n: &Nullable<String>| match n {
+            Nullable::NotNull(s) => Some(s.clone()),
+            Nullable::Null => None,
+        };
+        let (rows, columns) = (option(&rows), option(&columns));
+        let grid = amparo::loss::hidden_grid(&batch, rows.as_deref(), columns.as_deref())?;
+        let counts = |v: &[usize]| v.iter().map(|&n| n as f64).collect::<Doubles>();
+        Ok(list!(
+            row_dimension = grid.row_dimension,
+            column_dimension = grid.column_dimension,
+            rows = grid.rows,
+            columns = grid.columns,
+            cells = counts(&grid.cells),
+            hidden = counts(&grid.hidden)
+        ))
+    };
+    run().unwrap_or_else(error_list)
+}
+
 /// Write a data.frame with the core's writer; returns list() or list(error).
 /// @noRd
 #[extendr]
@@ -641,6 +682,8 @@ extendr_module! {
     fn amparo_policy_from_list_impl;
     fn amparo_policy_change_impl;
     fn amparo_read_table_impl;
+    fn amparo_summary_impl;
+    fn amparo_hidden_grid_impl;
     fn amparo_write_table_impl;
     fn amparo_add_record_keys_impl;
     fn amparo_add_record_keys_to_file_impl;
