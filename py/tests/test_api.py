@@ -231,6 +231,31 @@ def test_the_stubs_match_the_extension_and_the_package_type_checks():
     assert (py / "python" / "amparo" / "py.typed").exists()
 
 
+def test_a_type_checker_sees_the_kind_of_table_each_call_returns(tmp_path):
+    """pandas in gives pandas out, polars polars, pyarrow or a path a pyarrow
+    Table, as mypy reads the package (pandas-stubs and pyarrow-stubs installed)."""
+    user = tmp_path / "user.py"
+    user.write_text(
+        "import pandas as pd, polars as pl, pyarrow as pa, amparo\n"
+        "policy = amparo.Policy.from_file('policy.toml')\n"
+        "reveal_type(amparo.protect(pd.DataFrame(), policy))\n"
+        "reveal_type(amparo.round_table(pl.DataFrame(), policy, base=5))\n"
+        "reveal_type(amparo.perturb(pa.table({}), policy))\n"
+        "reveal_type(amparo.add_noise('input.parquet', {'version': 1}))\n"
+        "reveal_type(amparo.read_table('t.csv'))\n"
+        "reveal_type(amparo.read_table('t.csv', like='pandas'))\n"
+        "reveal_type(amparo.read_table('t.csv', like=pl.DataFrame()))\n"
+        "amparo.protect(pd.DataFrame(), policy).attrs\n"
+    )
+    run = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", str(user)], cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "MYPYPATH": ""})
+    # (package, class): the stubs' module paths inside a package vary by version.
+    revealed = [line.split("Revealed type is ")[1].strip('"') for line in run.stdout.splitlines() if "Revealed type is" in line]
+    kinds = [(t.split(".")[0], t.split(".")[-1]) for t in revealed]
+    pandas, polars, pyarrow = ("pandas", "DataFrame"), ("polars", "DataFrame"), ("pyarrow", "Table")
+    assert kinds == [pandas, polars, pyarrow, pyarrow, pyarrow, pandas, polars], run.stdout + run.stderr
+    assert "error" not in run.stdout, run.stdout
+
+
 def test_the_quickstart_runs_and_publishes_only_what_may_be_seen(tmp_path):
     run = subprocess.run([sys.executable, str(ROOT / "examples" / "quickstart.py"), str(tmp_path)], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr

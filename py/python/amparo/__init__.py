@@ -28,7 +28,7 @@ import json
 import os
 import sys
 import warnings
-from typing import Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, TypeVar, Union, overload
 
 from ._amparo import (
     AmparoError,
@@ -77,6 +77,17 @@ __all__ = [
 ]
 
 PolicyLike = Union[Policy, "dict[str, Any]", str, "os.PathLike[str]"]
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import polars as pl
+    import pyarrow as pa
+
+# The kinds of table a call returns as it was given them: pandas in gives
+# pandas out, for mypy and pyright too.
+Frame = TypeVar("Frame", "pd.DataFrame", "pl.DataFrame", "pa.Table")
+# What comes back as a pyarrow Table: a file's path, a stream of batches.
+PathOrStream = Union[str, "os.PathLike[str]", "pa.RecordBatchReader"]
 
 
 def _as_policy(policy: PolicyLike) -> Policy:
@@ -231,16 +242,17 @@ def _as_kind(kind: str, table: Any) -> Any:
     if kind == "polars":
         import polars as pl
 
-        frame = pl.DataFrame(out)
-        _remember_polars(frame, _metadata_of(out))
-        return frame
+        polars_frame = pl.DataFrame(out)
+        _remember_polars(polars_frame, _metadata_of(out))
+        return polars_frame
     if kind == "pandas":
         import pandas as pd
 
+        nullable: "dict[Any, Any]" = {pa.int64(): pd.Int64Dtype()}
         # Nullable integers, so a hidden cell is <NA> and counts stay integers.
-        frame = out.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
-        frame.attrs["amparo"] = _metadata_of(out)
-        return frame
+        pandas_frame: Any = out.to_pandas(types_mapper=nullable.get)
+        pandas_frame.attrs["amparo"] = _metadata_of(out)
+        return pandas_frame
     return out
 
 
@@ -304,6 +316,14 @@ def _with_overrides(policy: PolicyLike, overrides: "dict[str, Any]") -> Policy:
     return base.with_call_overrides(_CALL_KEYWORDS, overrides) if overrides else base
 
 
+@overload
+def protect(data: Frame, policy: PolicyLike, *, keep_original: bool = ..., progress: ProgressLike = ..., **overrides: Any) -> Frame: ...
+@overload
+def protect(data: PathOrStream, policy: PolicyLike, *, keep_original: bool = ..., progress: ProgressLike = ..., **overrides: Any) -> "pa.Table": ...
+@overload
+def protect(data: Any, policy: PolicyLike, *, keep_original: bool = ..., progress: ProgressLike = ..., **overrides: Any) -> Any: ...
+
+
 def protect(data: Any, policy: PolicyLike, *, keep_original: bool = False, progress: ProgressLike = None, **overrides: Any) -> Any:
     """Build the table the policy describes from ``data`` and protect it.
 
@@ -340,6 +360,14 @@ def protect(data: Any, policy: PolicyLike, *, keep_original: bool = False, progr
     return _like(data, table)
 
 
+@overload
+def round_table(data: Frame, policy: PolicyLike, *, keep_original: bool = ..., progress: ProgressLike = ..., **rounding: Any) -> Frame: ...
+@overload
+def round_table(data: PathOrStream, policy: PolicyLike, *, keep_original: bool = ..., progress: ProgressLike = ..., **rounding: Any) -> "pa.Table": ...
+@overload
+def round_table(data: Any, policy: PolicyLike, *, keep_original: bool = ..., progress: ProgressLike = ..., **rounding: Any) -> Any: ...
+
+
 def round_table(data: Any, policy: PolicyLike, *, keep_original: bool = False, progress: ProgressLike = None, **rounding: Any) -> Any:
     """The table of ``policy`` with every cell rounded, as the ``[rounding]`` keys in ``rounding`` say.
 
@@ -358,6 +386,14 @@ def round_table(data: Any, policy: PolicyLike, *, keep_original: bool = False, p
     return protect(data, _as_policy(policy).for_method("rounding", **rounding), keep_original=keep_original, progress=progress)
 
 
+@overload
+def perturb(data: Frame, policy: PolicyLike, *, keep_original: bool = ..., progress: ProgressLike = ..., **perturbation: Any) -> Frame: ...
+@overload
+def perturb(data: PathOrStream, policy: PolicyLike, *, keep_original: bool = ..., progress: ProgressLike = ..., **perturbation: Any) -> "pa.Table": ...
+@overload
+def perturb(data: Any, policy: PolicyLike, *, keep_original: bool = ..., progress: ProgressLike = ..., **perturbation: Any) -> Any: ...
+
+
 def perturb(data: Any, policy: PolicyLike, *, keep_original: bool = False, progress: ProgressLike = None, **perturbation: Any) -> Any:
     """The table of ``policy`` perturbed by the cell key method, as the ``[perturbation]`` keys in ``perturbation`` say.
 
@@ -366,6 +402,14 @@ def perturb(data: Any, policy: PolicyLike, *, keep_original: bool = False, progr
     table and every run.
     """
     return protect(data, _as_policy(policy).for_method("perturbation", **perturbation), keep_original=keep_original, progress=progress)
+
+
+@overload
+def add_noise(data: Frame, policy: PolicyLike, *, keep_original: bool = ..., progress: ProgressLike = ..., **options: Any) -> Frame: ...
+@overload
+def add_noise(data: PathOrStream, policy: PolicyLike, *, keep_original: bool = ..., progress: ProgressLike = ..., **options: Any) -> "pa.Table": ...
+@overload
+def add_noise(data: Any, policy: PolicyLike, *, keep_original: bool = ..., progress: ProgressLike = ..., **options: Any) -> Any: ...
 
 
 def add_noise(data: Any, policy: PolicyLike, *, keep_original: bool = False, progress: ProgressLike = None, **options: Any) -> Any:
@@ -726,6 +770,16 @@ def explain(
     return str(_amparo.explain(streams, names, _as_policy(policy), cell, value_column, hidden_symbols, lang))
 
 
+@overload
+def read_table(path: Union[str, "os.PathLike[str]"], *, like: Literal["pyarrow", None] = ...) -> "pa.Table": ...
+@overload
+def read_table(path: Union[str, "os.PathLike[str]"], *, like: Literal["pandas"]) -> "pd.DataFrame": ...
+@overload
+def read_table(path: Union[str, "os.PathLike[str]"], *, like: Literal["polars"]) -> "pl.DataFrame": ...
+@overload
+def read_table(path: Union[str, "os.PathLike[str]"], *, like: Frame) -> Frame: ...
+
+
 def read_table(path: Union[str, "os.PathLike[str]"], *, like: LikeArg = None) -> Any:
     """Read a CSV (every column as text), Parquet or Arrow IPC file with the core's reader.
 
@@ -775,7 +829,7 @@ class Summary:
         import pyarrow as pa
 
         measures = pa.table(self.measures)
-        names = measures.column("measure").to_pylist()
+        names = [str(name) for name in measures.column("measure").to_pylist()]
         if measure not in names:
             raise KeyError(f"{measure!r} is not a measure of this summary; its measures: {', '.join(names)}")
         return float(measures.column("value")[names.index(measure)].as_py())
