@@ -152,6 +152,35 @@ impl Policy {
     /// method there, the method's usual one ([`Method::default_method`]). So a suppression policy can also give
     /// the rounded or noisy version of the same table.
     pub fn for_method(&self, method: Method, options: &str) -> Fallible<Policy> {
+        self.for_method_call(method, options, &[])
+    }
+
+    /// [`Policy::for_method`] for a call whose own keywords are
+    /// `call_keywords` and whose other keywords are `options`: a key the
+    /// section refuses that is near a keyword of the call is named as that
+    /// keyword (`round_table(..., keep_origin = TRUE)`: `keep_original`).
+    pub fn for_method_call(&self, method: Method, options: &str, call_keywords: &[&str]) -> Fallible<Policy> {
+        let keys: Vec<String> = json_table(options, &format!("the [{}] options", method.section()))?.keys().cloned().collect();
+        self.for_method_options(method, options).map_err(|e| {
+            let misspelt = keys.iter().find_map(|key| {
+                let refused = e.message.contains(&format!("unknown key `{key}`"));
+                let near = crate::suggest::nearest(key, call_keywords.iter().copied())
+                    .filter(|near| strsim::levenshtein(key, near) <= 2.max(key.chars().count() / 3));
+                refused.then_some(near.map(|near| (key, near))).flatten()
+            });
+            match misspelt {
+                Some((key, near)) => err!(
+                    Policy,
+                    "`{key}` is neither an argument of this function ({}) nor a key of the policy's [{}] section; did you mean `{near}`?",
+                    call_keywords.join(", "),
+                    method.section()
+                ),
+                None => e,
+            }
+        })
+    }
+
+    fn for_method_options(&self, method: Method, options: &str) -> Fallible<Policy> {
         let options = json_table(options, &format!("the [{}] options", method.section()))?;
         let mut table = self.toml_table()?;
         // The policy's own section for this method is the starting point.

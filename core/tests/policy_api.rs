@@ -156,6 +156,14 @@ fn overrides_name_the_calls_keyword_or_the_section_a_mistake_is_in() {
     assert_eq!(e.kind, ErrorKind::Policy);
     assert!(e.message.starts_with("`keep_origin` is neither an argument of this function (keep_original, progress) nor a policy section"), "{e}");
     assert!(e.message.ends_with("did you mean `keep_original`?"), "{e}");
+    // A method's options: a near miss of the call's keyword is named as it,
+    // one of the section's keys as that key.
+    let rounding = amparo::policy::Method::Rounding;
+    let e = policy.for_method_call(rounding, r#"{"keep_origin": true}"#, &["keep_original", "progress"]).unwrap_err();
+    assert_eq!(e.message, "`keep_origin` is neither an argument of this function (keep_original, progress) nor a key of the policy's [rounding] section; did you mean `keep_original`?");
+    let e = policy.for_method_call(rounding, r#"{"bse": 5}"#, &["keep_original", "progress"]).unwrap_err();
+    assert!(e.message.contains("unknown key `bse`; did you mean `base`?"), "{e}");
+    assert!(policy.for_method_call(rounding, r#"{"base": 5}"#, &["keep_original"]).is_ok());
     let e = policy.with_call_overrides(r#"{"primary": {"treshold": 3}}"#, &["keep_original"]).unwrap_err();
     assert!(e.message.starts_with("in the policy's [primary] section: unknown key `treshold`; did you mean `threshold`?"), "{e}");
     assert!(!e.message.contains("line"), "{e}");

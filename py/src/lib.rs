@@ -198,6 +198,14 @@ impl PyPolicy {
         self.0.for_method(method, &json).map(PyPolicy).map_err(map_error)
     }
 
+    /// ``for_method`` for a call whose own keywords are ``call_keywords``:
+    /// a key near one of them is named as it.
+    fn for_method_call(&self, method: &str, call_keywords: Vec<String>, options: &Bound<'_, PyDict>) -> PyResult<Self> {
+        let method: amparo::policy::Method = method.parse().map_err(map_error)?;
+        let keywords: Vec<&str> = call_keywords.iter().map(String::as_str).collect();
+        self.0.for_method_call(method, &to_json(options.as_any())?, &keywords).map(PyPolicy).map_err(map_error)
+    }
+
     /// SHA-256 of the policy text and the codes tables it reads.
     #[getter]
     fn sha256(&self) -> String {

@@ -435,6 +435,9 @@ def test_a_dict_policy_is_taken_wherever_a_policy_is_and_mistakes_name_the_keywo
         amparo.protect(pa.table(ROWS), POLICY, keep_origin=True, progress=False)
     with pytest.raises(amparo.PolicyError, match=r"^in the policy's \[rounding\] section: unknown key `bse`; did you mean `base`\?"):
         amparo.round_table(pa.table(ROWS), POLICY, bse=5, progress=False)
+    for method in (amparo.round_table, amparo.perturb, amparo.add_noise):
+        with pytest.raises(amparo.PolicyError, match=r"`keep_origin` is neither an argument of this function .* section; did you mean `keep_original`\?"):
+            method(pa.table(ROWS), POLICY, keep_origin=True, progress=False)
     with pytest.raises(amparo.PolicyError, match=r"^in the policy's \[dimensions\.sex\] section: unknown key `codez`"):
         amparo.Policy.from_dict({**as_dict, "dimensions": {"sex": {"codez": ["F"]}}})
 

@@ -28,8 +28,10 @@ as_policy <- function(policy) {
   stop(amparo_condition("policy must be an amparo_policy(), the path to a policy file, or a list of policy sections", "policy"))
 }
 
-# The policy with `changes` merged in (method NULL) or set to protect by one method.
-change_policy <- function(policy, changes, method = NULL) {
+# The policy with `changes` merged in (method NULL) or set to protect by one
+# method. `call_keywords` are the caller's own arguments: a change whose name
+# is a near miss of one (keep_origin = TRUE) is named as it.
+change_policy <- function(policy, changes, method = NULL, call_keywords = c("keep_original", "progress")) {
   policy <- as_policy(policy)
   if (length(changes) == 0L && is.null(method)) {
     return(policy)
@@ -37,7 +39,7 @@ change_policy <- function(policy, changes, method = NULL) {
   if (length(changes) > 0L && (is.null(names(changes)) || any(names(changes) == ""))) {
     stop(amparo_condition("name every policy key given in `...`, e.g. primary = list(threshold = 10)", "policy"))
   }
-  res <- amparo_result(.Call(wrap__amparo_policy_change_impl, policy, method, changes))
+  res <- amparo_result(.Call(wrap__amparo_policy_change_impl, policy, method, changes, call_keywords))
   structure(res, class = "amparo_policy")
 }
 
@@ -115,7 +117,7 @@ amparo_policy <- function(x, ..., base_dir = NULL) {
   } else {
     stop(amparo_condition("x must be the path to a policy file, a list of policy sections, or an amparo_policy", "policy"))
   }
-  change_policy(policy, list(...))
+  change_policy(policy, list(...), call_keywords = "base_dir")
 }
 
 #' @export

@@ -383,7 +383,7 @@ def round_table(data: Any, policy: PolicyLike, *, keep_original: bool = False, p
     >>> all(v % 5 == 0 for v in out.column("published").to_pylist())
     True
     """
-    return protect(data, _as_policy(policy).for_method("rounding", **rounding), keep_original=keep_original, progress=progress)
+    return protect(data, _as_policy(policy).for_method_call("rounding", _CALL_KEYWORDS, rounding), keep_original=keep_original, progress=progress)
 
 
 @overload
@@ -401,7 +401,7 @@ def perturb(data: Any, policy: PolicyLike, *, keep_original: bool = False, progr
     see :func:`add_record_keys`). The same cell gets the same value in every
     table and every run.
     """
-    return protect(data, _as_policy(policy).for_method("perturbation", **perturbation), keep_original=keep_original, progress=progress)
+    return protect(data, _as_policy(policy).for_method_call("perturbation", _CALL_KEYWORDS, perturbation), keep_original=keep_original, progress=progress)
 
 
 @overload
@@ -427,7 +427,7 @@ def add_noise(data: Any, policy: PolicyLike, *, keep_original: bool = False, pro
     >>> total == f + m
     True
     """
-    return protect(data, _as_policy(policy).for_method("noise", **options), keep_original=keep_original, progress=progress)
+    return protect(data, _as_policy(policy).for_method_call("noise", _CALL_KEYWORDS, options), keep_original=keep_original, progress=progress)
 
 
 def protect_tables(data: Any, policy: PolicyLike, *, keep_original: bool = False, progress: ProgressLike = None, **overrides: Any) -> "dict[str, Any]":

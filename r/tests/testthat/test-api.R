@@ -205,3 +205,14 @@ test_that("a list policy is the policy file it spells out: the user's order and 
   expect_identical(built$dimensions, c("district", "nationality", "age_band"))
   expect_identical(built$sha256, amparo_policy(path)$sha256)
 })
+
+test_that("a near miss of an argument in ... is named as the argument, for every method", {
+  for (method in list(protect, round_table, perturb, add_noise)) {
+    expect_error(
+      method(counts, policy_list, keep_origin = TRUE, progress = FALSE),
+      "`keep_origin` is neither an argument of this function \\(keep_original, progress\\).*did you mean `keep_original`\\?",
+      class = "amparo_policy_error"
+    )
+  }
+  expect_error(round_table(counts, policy_list, bse = 5, progress = FALSE), "unknown key `bse`; did you mean `base`", class = "amparo_policy_error")
+})

@@ -445,16 +445,19 @@ fn amparo_policy_from_list_impl(value: Robj, base_dir: &str) -> List {
 }
 
 /// A policy with sections merged in (`method` NULL) or protecting by one
-/// method (`rounding`, `perturbation`, `noise`) with `options` as its keys.
+/// method (`rounding`, `perturbation`, `noise`) with `options` as its keys;
+/// `call_keywords` are the calling function's own arguments, named when a
+/// key is a near miss of one.
 /// @noRd
 #[extendr]
-fn amparo_policy_change_impl(policy: Robj, method: Nullable<String>, options: Robj) -> List {
+fn amparo_policy_change_impl(policy: Robj, method: Nullable<String>, options: Robj, call_keywords: Vec<String>) -> List {
     let run = || -> Fallible<List> {
         let policy = load_policy(&policy)?;
         let json = if options.len() == 0 { "{}".to_owned() } else { r_to_json(&options, "options")? };
+        let keywords: Vec<&str> = call_keywords.iter().map(String::as_str).collect();
         let changed = match method.into_option() {
-            None => policy.with_overrides(&json)?,
-            Some(m) => policy.for_method(m.parse()?, &json)?,
+            None => policy.with_call_overrides(&json, &keywords)?,
+            Some(m) => policy.for_method_call(m.parse()?, &json, &keywords)?,
         };
         Ok(policy_list(&changed, None))
     };
