@@ -468,7 +468,7 @@ fn explain(
     data: Vec<PyRecordBatchReader>,
     names: Vec<String>,
     policy: &PyPolicy,
-    cell: String,
+    cell: CellArg,
     value_column: Option<String>,
     hidden_symbols: Option<Vec<String>>,
     lang: Option<String>,
@@ -476,8 +476,19 @@ fn explain(
     let readers = data.into_iter().map(|d| d.into_reader()).collect::<PyResult<Vec<_>>>()?;
     detached(py, None, || {
         let lang = amparo::i18n::Lang::resolve(lang.as_deref())?;
+        let cell = match &cell {
+            CellArg::Text(text) => amparo::audit::explain::Cell::Text(text),
+            CellArg::Pairs(pairs) => amparo::audit::explain::Cell::Pairs(pairs),
+        };
         amparo::audit::explain::explain_streams(&policy.0, readers, names, &cell, value_column.as_deref(), hidden_symbols.as_deref(), lang)
     })
+}
+
+/// The cell to explain: "district=D1,sex=F", or (dimension, code) pairs.
+#[derive(FromPyObject)]
+enum CellArg {
+    Text(String),
+    Pairs(Vec<(String, String)>),
 }
 
 /// Append a column of record keys for the cell key method (uniform in [0, 1)).

@@ -333,6 +333,10 @@ def test_the_report_renders_as_html_with_a_heat_map_and_explain_names_the_protec
         amparo.explain(table, policy, "district=D9")
     with pytest.raises(amparo.PolicyError, match="dimension=code"):
         amparo.explain(table, policy, "D1")
+    # A dict names the same cell as the text does.
+    assert amparo.explain(table, policy, {"district": "D1", "sex": "F"}, lang="en") == amparo.explain(table, policy, "district=D1,sex=F", lang="en")
+    with pytest.raises(amparo.PolicyError, match="not in its hierarchy"):
+        amparo.explain(table, policy, {"district": "D9"})
 
 
 def test_a_protected_table_written_to_csv_keeps_its_metadata_for_publication(tmp_path: Path):

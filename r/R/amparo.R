@@ -618,8 +618,11 @@ write_audit_report <- function(report, path, format = "html") {
 #' `amparo explain` says it).
 #'
 #' @inheritParams audit
-#' @param cell The cell as `dimension=code` pairs, e.g. `"district=D01,sex=F"`
-#'   (a dimension left out is its total).
+#' @param cell The cell: `dimension=code` pairs in a string
+#'   (`"district=D01,sex=F"`), a named character vector
+#'   (`c(district = "D01", sex = "F")`), a named list, or one row of a table
+#'   (`out[5, ]`; its columns that are not dimensions are left aside), as
+#'   sdcTable's `cell_info()` takes them. A dimension left out is its total.
 #' @return The explanation (a character string of class `amparo_explanation`),
 #'   printed.
 #' @examples
@@ -634,8 +637,19 @@ explain <- function(data, policy, cell, value_column = NULL, hidden_symbols = NU
   symbols <- if (is.null(hidden_symbols)) NULL else as.character(hidden_symbols)
   tables <- published_tables(data)
   policy <- as_policy(policy)
+  row <- is.data.frame(cell)
+  if (row) {
+    if (nrow(cell) != 1L) {
+      stop(amparo_condition(sprintf("`cell` is a data.frame of %d rows; give one row (e.g. out[5, ]), a named vector c(district = \"D01\") or \"district=D01,sex=F\"", nrow(cell)), "policy"))
+    }
+    cell <- vapply(cell, function(column) as.character(column)[1], "")
+  } else if (is.list(cell)) {
+    cell <- vapply(cell, function(code) as.character(code)[1], "")
+  } else {
+    cell <- stats::setNames(as.character(cell), names(cell))
+  }
   res <- amparo_result(.Call(
-    wrap__amparo_explain_impl, tables$inputs, tables$names, policy, as.character(cell), value_column, symbols, lang
+    wrap__amparo_explain_impl, tables$inputs, tables$names, policy, cell, row, value_column, symbols, lang
   ))
   structure(res$text, class = "amparo_explanation")
 }

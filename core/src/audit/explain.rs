@@ -41,7 +41,38 @@ pub fn explain_files(
 ) -> Fallible<String> {
     let readers = paths.iter().map(|p| io::read_table(p)).collect::<Fallible<Vec<_>>>()?;
     let names = paths.iter().map(|p| p.display().to_string()).collect();
-    explain_streams(policy, readers, names, cell, value_column, hidden_symbols, lang)
+    explain_streams(policy, readers, names, &Cell::Text(cell), value_column, hidden_symbols, lang)
+}
+
+/// The cell to explain, as a person names it.
+#[derive(Debug, Clone, Copy)]
+pub enum Cell<'a> {
+    /// "district=D01, sex=F" (commas or semicolons between pairs).
+    Text(&'a str),
+    /// Dimension and code pairs (a Python dict, an R named vector or list).
+    Pairs(&'a [(String, String)]),
+    /// One row of a table (a one-row data.frame): its columns that are not
+    /// dimensions of the policy (published, status, ...) are left aside.
+    Row(&'a [(String, String)]),
+}
+
+impl Cell<'_> {
+    /// Codes by dimension, and the cell as messages name it.
+    fn codes(&self, policy: &CheckedPolicy) -> Fallible<(IndexMap<String, String>, String)> {
+        let pairs = match self {
+            Cell::Text(text) => return Ok((parse_cell(text)?, text.trim().to_owned())),
+            Cell::Pairs(pairs) => pairs.to_vec(),
+            Cell::Row(row) => row.iter().filter(|(name, _)| policy.dimensions.iter().any(|d| &d.name == name)).cloned().collect(),
+        };
+        let named = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
+        let mut codes = IndexMap::new();
+        for (name, code) in pairs {
+            if codes.insert(name.trim().to_owned(), code.trim().to_owned()).is_some() {
+                fail!(Policy, "cell `{named}` names dimension `{}` twice; name each dimension once", name.trim());
+            }
+        }
+        Ok((codes, named))
+    }
 }
 
 /// [`explain_files`] over streams named `names` (the frontends' data frames).
@@ -49,12 +80,12 @@ pub fn explain_streams(
     policy: &CheckedPolicy,
     readers: Vec<io::BatchReader>,
     names: Vec<String>,
-    cell: &str,
+    cell: &Cell<'_>,
     value_column: Option<&str>,
     hidden_symbols: Option<&[String]>,
     lang: Lang,
 ) -> Fallible<String> {
-    let codes = parse_cell(cell)?;
+    let (codes, cell) = cell.codes(policy)?;
     let tables = super::read_published_tables(policy, readers, value_column, hidden_symbols)?;
     let promise = OutsiderPromise::of_policy(policy);
     let promise = promise.as_ref();
@@ -67,7 +98,7 @@ pub fn explain_streams(
     } else {
         let joined = published::link_published(&tables)?;
         let Some(t) = tables.iter().position(|t| codes.keys().all(|name| t.cube.dims().iter().any(|d| &d.name == name))) else {
-            fail!(Policy, "no linked table has every dimension the cell names ({}); name the cell by the dimensions of one table", cell.trim());
+            fail!(Policy, "no linked table has every dimension the cell names ({}); name the cell by the dimensions of one table", cell);
         };
         let local = tables[t].cube.find_cell(&codes, "the cell to explain")?;
         let target = joined.linked.linked[t][local];

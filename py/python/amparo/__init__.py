@@ -739,7 +739,7 @@ def audit(
 def explain(
     data: Any,
     policy: PolicyLike,
-    cell: str,
+    cell: "Union[str, dict[str, Any]]",
     *,
     value_column: Union[str, None] = None,
     hidden_symbols: Union[list, None] = None,
@@ -747,8 +747,9 @@ def explain(
 ) -> str:
     r"""Why one cell of a published table is hidden or flagged, as ``amparo explain`` says it.
 
-    ``cell`` names the cell by ``dimension=code`` pairs (``"district=D1,sex=F"``;
-    a dimension left out is its total). The explanation gives the cell's
+    ``cell`` names the cell by ``dimension=code`` pairs (``"district=D1,sex=F"``),
+    or as a dict (``{"district": "D1", "sex": "F"}``); a dimension left out
+    is its total. The explanation gives the cell's
     findings, what an attacker can tell about it from the published cells,
     the totals it is in, and what each hidden cell beside it would reveal if
     it were published. ``data`` and the options are those of :func:`audit`.
@@ -767,7 +768,8 @@ def explain(
     <BLANKLINE>
     """
     streams, names = _published_tables(data)
-    return str(_amparo.explain(streams, names, _as_policy(policy), cell, value_column, hidden_symbols, lang))
+    named = cell if isinstance(cell, str) else [(str(k), str(v)) for k, v in dict(cell).items()]
+    return str(_amparo.explain(streams, names, _as_policy(policy), named, value_column, hidden_symbols, lang))
 
 
 @overload

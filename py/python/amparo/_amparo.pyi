@@ -96,7 +96,7 @@ def explain(
     data: List[Any],
     names: List[str],
     policy: Policy,
-    cell: str,
+    cell: Union[str, List[Tuple[str, str]]],
     value_column: Optional[str] = None,
     hidden_symbols: Optional[List[str]] = None,
     lang: Optional[str] = None,

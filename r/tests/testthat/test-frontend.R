@@ -208,6 +208,15 @@ test_that("audit reports are written in every format, and explain names what pro
   expect_equal(lengths(regmatches(text, gregexpr("it could be computed exactly", text, fixed = TRUE))), 2)
   expect_output(print(why), "district=D1, sex=M")
   expect_error(explain(safe, path, "district=D9"), "not in its hierarchy", class = "amparo_policy_error")
+  # As sdcTable's cell_info(): a named vector, a list, or a row of the table
+  # (its other columns left aside) name the same cell.
+  expect_identical(unclass(explain(safe, path, c(district = "D1", sex = "F"), lang = "en")), text)
+  expect_identical(unclass(explain(safe, path, list(district = "D1", sex = "F"), lang = "en")), text)
+  one_row <- safe[safe$district == "D1" & safe$sex == "F", ]
+  expect_equal(nrow(one_row), 1)
+  expect_identical(unclass(explain(safe, path, one_row, lang = "en")), text)
+  expect_error(explain(safe, path, safe[1:2, ]), "give one row", class = "amparo_policy_error")
+  expect_error(explain(safe, path, c(district = "D9")), "not in its hierarchy", class = "amparo_policy_error")
 })
 
 test_that("a subset of an amparo_table is a plain frame that keeps the run's metadata", {

@@ -343,14 +343,24 @@ fn amparo_explain_impl(
     data: List,
     names: Vec<String>,
     policy: Robj,
-    cell: &str,
+    cell: Robj,
+    row: bool,
     value_column: Nullable<String>,
     hidden_symbols: Nullable<Vec<String>>,
     lang: Nullable<String>,
 ) -> List {
     let run = || -> Fallible<List> {
         let p = Published::new(&data, &policy, value_column, hidden_symbols, lang)?;
-        let text = amparo::audit::explain::explain_streams(&p.policy, p.readers, names.clone(), cell, p.value_column.as_deref(), p.symbols.as_deref(), p.lang)?;
+        // A string, or a named character vector (of a list, a one-row data.frame: `row`).
+        let text: Vec<String> = Strings::try_from(cell.clone()).map(|s| s.iter().map(|v| v.to_string()).collect()).unwrap_or_default();
+        let names_of: Option<Vec<String>> = cell.names().map(|n| n.map(str::to_owned).collect());
+        let pairs: Vec<(String, String)> = names_of.clone().unwrap_or_default().into_iter().zip(text.iter().cloned()).collect();
+        let cell = match (names_of, row) {
+            (None, false) if text.len() == 1 => amparo::audit::explain::Cell::Text(&text[0]),
+            (_, true) => amparo::audit::explain::Cell::Row(&pairs),
+            _ => amparo::audit::explain::Cell::Pairs(&pairs),
+        };
+        let text = amparo::audit::explain::explain_streams(&p.policy, p.readers, names.clone(), &cell, p.value_column.as_deref(), p.symbols.as_deref(), p.lang)?;
         Ok(list!(text = text))
     };
     run().unwrap_or_else(error_list)
