@@ -535,3 +535,15 @@ fn protect_prints_its_summary_as_json_with_the_numbers_of_the_table_written() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("use text or json"));
 }
+
+/// The shared synthetic records (tests/synth): the same bytes from the CLI
+/// as Python's and R's synth() write.
+#[test]
+fn synth_writes_the_shared_synthetic_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("records.csv");
+    let run = amparo().args(["synth", "-n", "40", "--seed", "3", "-o"]).arg(&out).output().unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let expected = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/synth/records_40_seed_3.csv");
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(expected).unwrap());
+}

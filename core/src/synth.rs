@@ -552,6 +552,24 @@ pub fn write_synth(options: SynthOptions, path: &std::path::Path, overwrite: boo
     Ok(records)
 }
 
+/// Most records [`synth_table`] holds in memory; more go to a file.
+pub const MAX_IN_MEMORY: u64 = 20_000_000;
+
+/// Generate into one table in memory (Python's and R's `synth()` without a path).
+pub fn synth_table(options: SynthOptions) -> Fallible<arrow_array::RecordBatch> {
+    if options.records > MAX_IN_MEMORY {
+        fail!(
+            Policy,
+            "records = {}: more than {MAX_IN_MEMORY} records are written to a file, not held in memory; give a path (a .parquet file is read back a batch at a time)",
+            options.records
+        );
+    }
+    let reader = SynthReader::new(options)?;
+    let schema = arrow_array::RecordBatchReader::schema(&reader);
+    let batches = reader.collect::<Result<Vec<_>, _>>().map_err(|e| crate::err!(Data, "generating the records: {e}"))?;
+    arrow_select::concat::concat_batches(&schema, &batches).map_err(|e| crate::err!(Data, "generating the records: {e}"))
+}
+
 /// The nationality codes table (code, parent): nationalities under their regions.
 pub fn nationality_codes_csv() -> String {
     let mut out = String::from("code,parent\n");

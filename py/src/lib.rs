@@ -291,6 +291,14 @@ fn write_synth(
     detached(py, None, || amparo::synth::write_synth(options, &path, overwrite))
 }
 
+/// Synthetic microdata in one table (`synth()` without a path).
+#[pyfunction]
+fn synth_table(py: Python<'_>, records: u64, mode: &str, seed: u64, countries: Vec<String>, years: u32, first_year: i32) -> PyResult<PyTable> {
+    let mode = mode.parse().map_err(map_error)?;
+    let options = amparo::synth::SynthOptions { records, mode, countries, years, first_year, seed };
+    one_table(detached(py, None, || amparo::synth::synth_table(options))?)
+}
+
 /// The publication of protected tables (one, or the linked tables in the
 /// policy's order), each a path or a stream given with the metadata protect gave it; written
 /// to `path` when given. Returns the publication tables.
@@ -564,6 +572,7 @@ fn _amparo(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyAuditReport>()?;
     m.add_function(wrap_pyfunction!(read_table, m)?)?;
     m.add_function(wrap_pyfunction!(summary, m)?)?;
+    m.add_function(wrap_pyfunction!(synth_table, m)?)?;
     m.add_function(wrap_pyfunction!(aggregate_partials, m)?)?;
     m.add_function(wrap_pyfunction!(merge_partials, m)?)?;
     m.add_function(wrap_pyfunction!(output_schema, m)?)?;

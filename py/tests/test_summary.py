@@ -151,3 +151,17 @@ def test_controlled_rounding_reports_its_progress_part_by_part() -> None:
     assert [d for d, _ in parts] == sorted(d for d, _ in parts)
     s = amparo.summary(out)
     assert s["max_abs_change"] < 5 * 2 and s["changed"] > 0
+
+
+def test_synth_gives_the_shared_records_as_a_table_of_the_kind_asked_for(tmp_path: Path) -> None:
+    """tests/synth: the records the CLI wrote, from synth() without a file."""
+    expected = (ROOT / "tests" / "synth" / "records_40_seed_3.csv").read_bytes()
+    for kind in ["pyarrow", "pandas", "polars"]:
+        records = amparo.synth(records=40, seed=3, like=kind)
+        assert type(records).__module__.split(".")[0] == kind
+        amparo.write_table(records, tmp_path / f"{kind}.csv")
+        assert (tmp_path / f"{kind}.csv").read_bytes() == expected, kind
+    assert amparo.synth(tmp_path / "records.parquet", records=40, seed=3) == 40
+    assert amparo.read_table(tmp_path / "records.parquet").equals(amparo.synth(records=40, seed=3))
+    with pytest.raises(amparo.PolicyError, match="give a path"):
+        amparo.synth(records=10**9)

@@ -755,3 +755,36 @@ add_record_keys_to_file <- function(input, output, column = "record_key", seed =
 seed_arg <- function(seed) {
   if (is.null(seed)) NULL else as.double(seed)
 }
+
+#' Synthetic microdata of children on the move
+#'
+#' The records `amparo synth` makes: six countries with their admin units, a
+#' long tail of nationalities, families. The same seed gives the same records
+#' in R, Python and the command line.
+#'
+#' @param path Where to write the records (.parquet, .csv, .arrow), a batch at
+#'   a time; `NULL` (the default) returns them as a data.frame.
+#' @param records How many records.
+#' @param mode `"flow"` (a record per event) or `"stock"` (a record per child).
+#' @param seed The generator's seed.
+#' @param countries Country codes to generate (default: all six).
+#' @param years How many years (1 to 5), from `first_year`.
+#' @param first_year The first year.
+#' @param overwrite Replace an existing `path`.
+#' @return A data.frame of the records, or (with `path`) the number written, invisibly.
+#' @examples
+#' records <- synth(records = 1000, seed = 3)
+#' head(records)
+#' @export
+synth <- function(path = NULL, records = 10000, mode = "flow", seed = 1, countries = character(),
+                  years = 1, first_year = 2024, overwrite = FALSE) {
+  target <- if (is.null(path)) NULL else normalizePath(path, mustWork = FALSE)
+  res <- amparo_result(.Call(
+    wrap__amparo_synth_impl, target, as.numeric(records), as.character(mode), as.numeric(seed),
+    as.character(countries), as.numeric(years), as.numeric(first_year), isTRUE(overwrite)
+  ))
+  if (is.null(path)) {
+    return(list2DF(res$table))
+  }
+  invisible(res$records)
+}

@@ -890,8 +890,36 @@ def write_table(data: Any, path: Union[str, "os.PathLike[str]"]) -> None:
     _amparo.write_table(_as_arrow_stream(data), os.fspath(path), _metadata_of(data))
 
 
+@overload
 def synth(
     path: Union[str, "os.PathLike[str]"],
+    *,
+    records: int = ...,
+    mode: str = ...,
+    seed: int = ...,
+    countries: "Optional[list[str]]" = ...,
+    years: int = ...,
+    first_year: int = ...,
+    overwrite: bool = ...,
+    like: LikeArg = ...,
+) -> int: ...
+@overload
+def synth(
+    path: None = ...,
+    *,
+    records: int = ...,
+    mode: str = ...,
+    seed: int = ...,
+    countries: "Optional[list[str]]" = ...,
+    years: int = ...,
+    first_year: int = ...,
+    overwrite: bool = ...,
+    like: LikeArg = ...,
+) -> Any: ...
+
+
+def synth(
+    path: Union[str, "os.PathLike[str]", None] = None,
     *,
     records: int = 10_000,
     mode: str = "flow",
@@ -900,13 +928,23 @@ def synth(
     years: int = 1,
     first_year: int = 2024,
     overwrite: bool = False,
-) -> int:
-    """Write synthetic microdata of children on the move to a new file
-    (.parquet, .csv, .arrow), as ``amparo synth`` does: six countries with
-    their admin units, a long tail of nationalities, families. ``mode`` is
-    ``flow`` (a record per event) or ``stock`` (a record per child); the same
-    seed gives the same records. An existing file is replaced only with
-    ``overwrite``. Returns the number of records written."""
+    like: LikeArg = None,
+) -> Any:
+    """Synthetic microdata of children on the move, as ``amparo synth``
+    makes it: six countries with their admin units, a long tail of
+    nationalities, families. ``mode`` is ``flow`` (a record per event) or
+    ``stock`` (a record per child); the same seed gives the same records.
+
+    Without ``path``, returns the records as a table (pyarrow, or the kind
+    ``like`` names). With ``path`` (.parquet, .csv, .arrow), writes them
+    there a batch at a time (an existing file is replaced only with
+    ``overwrite``) and returns the number of records written.
+
+    >>> synth(records=5, seed=3).num_rows
+    5
+    """
+    if path is None:
+        return _as_kind(_kind_of(like), _amparo.synth_table(records, mode, seed, list(countries or []), years, first_year))
     return int(_amparo.write_synth(os.fspath(path), records, mode, seed, list(countries or []), years, first_year, overwrite))
 
 

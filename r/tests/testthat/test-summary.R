@@ -70,3 +70,20 @@ test_that("plot() draws the share hidden over two dimensions and returns its num
   expect_error(plot(out, rows = "distrit"), "did you mean `district`", class = "amparo_policy_error")
   expect_error(plot(out, rows = "district", columns = "district"), "two different dimensions", class = "amparo_policy_error")
 })
+
+test_that("synth() gives the shared records as a data.frame, or writes them", {
+  # tests/synth: the records the CLI wrote, the same bytes from R's data.frame.
+  skip_if(fixtures_dir() == "", "the repository's tests/ folder is not here (R CMD check of the tarball)")
+  expected <- file.path(dirname(fixtures_dir()), "synth", "records_40_seed_3.csv")
+  records <- synth(records = 40, seed = 3)
+  expect_s3_class(records, "data.frame")
+  expect_equal(nrow(records), 40)
+  written <- tempfile(fileext = ".csv")
+  write_table(records, written)
+  expect_identical(readBin(written, "raw", 1e6), readBin(expected, "raw", 1e6))
+  path <- tempfile(fileext = ".parquet")
+  expect_equal(synth(path, records = 40, seed = 3), 40)
+  expect_error(synth(path, records = 40, seed = 3), "exists", class = "amparo_io_error")
+  expect_error(synth(records = 1e9), "give a path", class = "amparo_policy_error")
+  expect_error(synth(records = 2.5), "whole number", class = "amparo_policy_error")
+})

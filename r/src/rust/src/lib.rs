@@ -81,6 +81,12 @@ fn strings_of<'a>(values: impl Iterator<Item = Option<&'a str>>, n: usize) -> St
 fn batch_to_list(batch: &RecordBatch) -> List {
     let schema = batch.schema();
     let columns = batch.columns().iter().map(|col| -> Robj {
+        // Other integer types as R's integers or doubles, as Int64 is.
+        let unsigned = matches!(col.data_type(), DataType::UInt64 | DataType::UInt32 | DataType::UInt16 | DataType::UInt8 | DataType::Int16 | DataType::Int8);
+        let col = match amparo::arrow::cast::cast(col, &DataType::Int64) {
+            Ok(wide) if unsigned => wide,
+            _ => col.clone(),
+        };
         match col.data_type() {
             DataType::Utf8 => strings_of(col.as_string::<i32>().iter(), col.len()).into(),
             DataType::Int64 => {
@@ -95,7 +101,7 @@ fn batch_to_list(batch: &RecordBatch) -> List {
             DataType::Int32 => col.as_primitive::<Int32Type>().iter().map(Rint::from).collect::<Integers>().into(),
             DataType::Float64 => col.as_primitive::<Float64Type>().iter().map(Rfloat::from).collect::<Doubles>().into(),
             DataType::Boolean => col.as_boolean().iter().map(Rbool::from).collect::<Logicals>().into(),
-            _ => match amparo::arrow::cast::cast(col, &DataType::Utf8) {
+            _ => match amparo::arrow::cast::cast(&col, &DataType::Utf8) {
                 Ok(text) => strings_of(text.as_string::<i32>().iter(), col.len()).into(),
                 Err(_) => Strings::new_with_na(col.len()).into(),
             },
@@ -588,6 +594,35 @@ fn amparo_hidden_grid_impl(df: List, rows: Nullable<String>, columns: Nullable<S
     run().unwrap_or_else(error_list)
 }
 
+/// Synthetic microdata (as `amparo synth`): written to `path`, returns
+/// list(records); without a path, returns list(table). Or list(error).
+/// @noRd
+#[extendr]
+#[allow(clippy::too_many_arguments)]
+fn amparo_synth_impl(path: Nullable<String>, records: f64, mode: &str, seed: f64, countries: Vec<String>, years: f64, first_year: f64, overwrite: bool) -> List {
+    let run = || -> Fallible<List> {
+        let whole = |x: f64, what: &str| -> Fallible<u64> {
+            if x.fract() != 0.0 || x < 0.0 || x > 2f64.powi(53) {
+                return Err(amparo::Error::new(amparo::ErrorKind::Policy, format!("{what} = {x}: give a whole number of at least 0")));
+            }
+            Ok(x as u64)
+        };
+        let options = amparo::synth::SynthOptions {
+            records: whole(records, "records")?,
+            mode: mode.parse()?,
+            countries,
+            years: whole(years, "years")?.min(u32::MAX as u64) as u32,
+            first_year: whole(first_year, "first_year")?.min(i32::MAX as u64) as i32,
+            seed: whole(seed, "seed")?,
+        };
+        match path.into_option() {
+            Some(path) => Ok(list!(records = amparo::synth::write_synth(options, Path::new(&path), overwrite)? as f64)),
+            None => Ok(list!(table = batch_to_list(&amparo::synth::synth_table(options)?))),
+        }
+    };
+    run().unwrap_or_else(error_list)
+}
+
 /// Write a data.frame with the core's writer; returns list() or list(error).
 /// @noRd
 #[extendr]
@@ -696,6 +731,7 @@ extendr_module! {
     fn amparo_policy_change_impl;
     fn amparo_read_table_impl;
     fn amparo_summary_impl;
+    fn amparo_synth_impl;
     fn amparo_hidden_grid_impl;
     fn amparo_write_table_impl;
     fn amparo_add_record_keys_impl;
