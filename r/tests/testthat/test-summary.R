@@ -87,3 +87,14 @@ test_that("synth() gives the shared records as a data.frame, or writes them", {
   expect_error(synth(records = 1e9), "give a path", class = "amparo_policy_error")
   expect_error(synth(records = 2.5), "whole number", class = "amparo_policy_error")
 })
+
+test_that("the package help names the functions that share names with readr, dplyr and validate", {
+  rd <- tools::Rd_db("amparo")[["amparo-package.Rd"]]
+  expect_false(is.null(rd))
+  text <- paste(capture.output(tools::Rd2txt(rd, options = list(underline_titles = FALSE))), collapse = "\n")
+  for (name in c("readr::read_table", "dplyr::explain", "validate::validate", "amparo::read_table")) {
+    expect_match(text, name, fixed = TRUE)
+  }
+  exported <- getNamespaceExports("amparo")
+  expect_true(all(c("read_table", "explain", "validate", "synth") %in% exported))
+})
