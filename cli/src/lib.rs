@@ -58,6 +58,9 @@ enum Command {
         /// distribution; with the files written).
         #[arg(long, default_value = "text")]
         format: String,
+        /// Language of the summary: en or es (default: from LC_ALL / LC_MESSAGES / LANG, else en).
+        #[arg(long)]
+        lang: Option<String>,
     },
     /// Write the file people publish from a protected table: the dimension
     /// columns and the published values, one marker in every hidden cell,
@@ -284,7 +287,8 @@ enum Verdict {
 
 fn run(command: Command) -> Fallible<Verdict> {
     match command {
-        Command::Protect { policy: policy_path, input, output, keep_original, publish_to, overwrite, format } => {
+        Command::Protect { policy: policy_path, input, output, keep_original, publish_to, overwrite, format, lang } => {
+            let lang = amparo::i18n::Lang::resolve(lang.as_deref())?;
             let json = match format.as_str() {
                 "text" => false,
                 "json" => true,
@@ -343,8 +347,8 @@ fn run(command: Command) -> Fallible<Verdict> {
                 if json {
                     report.push(serde_json::json!({ "summary": summary, "written": path.display().to_string(), "audit_outcome": result.metadata.audit_outcome.as_str() }));
                 } else {
-                    println!("{summary}");
-                    println!("written:   {} (the producer's table: NOT for publication; publish with `amparo publish`)", path.display());
+                    println!("{}", summary.render(lang));
+                    println!("{}", lang.text("cli.written", &[("path", path.display().to_string().into())]));
                 }
                 if !result.metadata.audit_outcome.publishable() {
                     verdict = Verdict::Unsafe;

@@ -547,3 +547,16 @@ fn synth_writes_the_shared_synthetic_records() {
     let expected = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/synth/records_40_seed_3.csv");
     assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(expected).unwrap());
 }
+
+/// `--lang es`: the summary in Spanish, its statuses and reasons too.
+#[test]
+fn protect_prints_its_summary_in_spanish_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let run = amparo().args(["protect", "--lang", "es", "-p"]).arg(examples.join("policy.toml")).arg(examples.join("children.csv")).arg("-o").arg(dir.path().join("out.csv")).output().unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let text = String::from_utf8_lossy(&run.stdout);
+    for words in ["celdas:", "ocultas:", "primaria   umbral<5", "pérdida:", "publicadas:", "escrita:"] {
+        assert!(text.contains(words), "{words}: {text}");
+    }
+}

@@ -13,10 +13,10 @@
 //! internal metadata) and never go into a publication.
 
 use std::collections::HashMap;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::i18n::Lang;
 use crate::marks::CellMarks;
 use crate::table::Cube;
 
@@ -234,26 +234,29 @@ fn binned(counts: &[(i64, usize)]) -> Vec<ChangeBin> {
         .collect()
 }
 
-impl fmt::Display for Changes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} of {} cells changed ({:.1}%); mean |change| {:.2}, largest {}; half within {}, 90% within {}, 99% within {}; mean relative change {:.1}%",
-            self.changed,
-            self.cells,
-            100.0 * self.share_changed(),
-            self.mean_abs,
-            self.max_abs,
-            self.median_abs,
-            self.p90_abs,
-            self.p99_abs,
-            100.0 * self.mean_relative_abs
-        )?;
+impl Changes {
+    /// The changes as the summary says them, in `lang`: the line, then a line per bar.
+    pub fn render(&self, lang: Lang) -> String {
+        let mut out = lang.text(
+            "summary.changes",
+            &[
+                ("changed", self.changed.into()),
+                ("cells", self.cells.into()),
+                ("share", lang.decimal(100.0 * self.share_changed(), 1).into()),
+                ("mean", lang.decimal(self.mean_abs, 2).into()),
+                ("max", self.max_abs.into()),
+                ("median", self.median_abs.into()),
+                ("p90", self.p90_abs.into()),
+                ("p99", self.p99_abs.into()),
+                ("relative", lang.decimal(100.0 * self.mean_relative_abs, 1).into()),
+            ],
+        );
         for bin in &self.distribution {
-            let range = if bin.from == bin.to { format!("{:+}", bin.from) } else { format!("{:+} to {:+}", bin.from, bin.to) };
-            write!(f, "\n  change {range:<16} {} cells ({:.1}%)", bin.cells, percent(bin.cells as f64, self.cells as f64))?;
+            let range = if bin.from == bin.to { format!("{:+}", bin.from) } else { format!("{:+} .. {:+}", bin.from, bin.to) };
+            let line = lang.text("summary.change_bin", &[("cells", bin.cells.into()), ("share", lang.decimal(percent(bin.cells as f64, self.cells as f64), 1).into())]);
+            out.push_str(&format!("\n  {:<24} {line}", lang.text("summary.change", &[("change", range.into())])));
         }
-        Ok(())
+        out
     }
 }
 
@@ -261,21 +264,35 @@ fn percent(part: f64, whole: f64) -> f64 {
     if whole == 0.0 { 0.0 } else { 100.0 * part / whole }
 }
 
-impl fmt::Display for Loss {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.line())?;
+impl Loss {
+    /// The loss as the summary says it, in `lang`: the line, then a line per level.
+    pub fn render(&self, lang: Lang) -> String {
+        let mut out = lang.text(
+            "summary.loss",
+            &[
+                ("hidden", self.hidden.into()),
+                ("cells", self.cells.into()),
+                ("share", lang.decimal(percent(self.hidden as f64, self.cells as f64), 1).into()),
+                ("children_hidden", self.children_hidden.into()),
+                ("children", self.children.into()),
+                ("children_share", lang.decimal(percent(self.children_hidden as f64, self.children as f64), 1).into()),
+            ],
+        );
         for level in &self.by_level {
-            let name = format!("{} level {} ({}{})", level.dimension, level.depth, level.example, if level.depth == 0 { "" } else { ", ..." });
-            write!(
-                f,
-                "\n  {name:<36} {} of {} cells hidden ({:.1}%), {:.1}% of its counts",
-                level.hidden,
-                level.cells,
-                percent(level.hidden as f64, level.cells as f64),
-                100.0 * level.count_share_hidden
-            )?;
+            let more = if level.depth == 0 { "" } else { ", ..." };
+            let name = lang.text("summary.level_name", &[("dimension", level.dimension.as_str().into()), ("depth", (level.depth as usize).into()), ("example", format!("{}{more}", level.example).into())]);
+            let line = lang.text(
+                "summary.level",
+                &[
+                    ("hidden", level.hidden.into()),
+                    ("cells", level.cells.into()),
+                    ("share", lang.decimal(percent(level.hidden as f64, level.cells as f64), 1).into()),
+                    ("count_share", lang.decimal(100.0 * level.count_share_hidden, 1).into()),
+                ],
+            );
+            out.push_str(&format!("\n  {name:<36} {line}"));
         }
-        Ok(())
+        out
     }
 }
 

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::marks::{CellMarks, Notes, Status};
 use crate::error::Fallible;
 use crate::fail;
+use crate::i18n::Lang;
 use crate::policy::{CheckedPolicy, InputKind};
 use crate::random::Randomness;
 use crate::suggest::suggest_code;
@@ -540,39 +541,46 @@ impl Summary {
     }
 }
 
-impl fmt::Display for Summary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let pct = |n: usize| if self.cells == 0 { 0.0 } else { 100.0 * n as f64 / self.cells as f64 };
-        writeln!(f, "table:     {} (policy sha256 {})", self.table, &self.policy_sha256[..12.min(self.policy_sha256.len())])?;
-        writeln!(f, "cells:     {} ({} inner, {} margins)", self.cells, self.inner_cells, self.cells - self.inner_cells)?;
-        writeln!(f, "method:    {}", self.method)?;
+impl Summary {
+    /// The summary as `amparo protect` prints it, in `lang`. Statuses and
+    /// reasons are labelled in the language; the method, the audit's
+    /// verdict and the headline cells stay as the run recorded them.
+    pub fn render(&self, lang: Lang) -> String {
+        let share = |n: usize| lang.decimal(if self.cells == 0 { 0.0 } else { 100.0 * n as f64 / self.cells as f64 }, 1);
+        let mut lines = vec![
+            lang.text("summary.table", &[("table", self.table.as_str().into()), ("sha256", self.policy_sha256[..12.min(self.policy_sha256.len())].into())]),
+            lang.text("summary.cells", &[("cells", self.cells.into()), ("inner", self.inner_cells.into()), ("margins", (self.cells - self.inner_cells).into())]),
+            lang.text("summary.method", &[("method", self.method.as_str().into())]),
+        ];
+        let reason_line = |r: &ReasonCount| format!("  {:<10} {:<26} {}", lang.status(&r.status), lang.reason(&r.reason), lang.count(r.cells as i64));
         // Hidden cells by reason under "hidden", changed values (rounded,
         // perturbed) under "published".
         let hidden_status = |s: &str| s == Status::Primary.as_str() || s == Status::Secondary.as_str();
-        writeln!(f, "hidden:    {} ({:.1}%)", self.hidden, pct(self.hidden))?;
-        for ReasonCount { status, reason, cells } in self.by_reason.iter().filter(|r| hidden_status(&r.status)) {
-            writeln!(f, "  {status:<10} {reason:<26} {cells}")?;
-            if reason == crate::marks::HEADLINE_REASON {
-                for line in &self.headlines {
-                    writeln!(f, "    {line}")?;
-                }
+        lines.push(lang.text("summary.hidden", &[("hidden", self.hidden.into()), ("share", share(self.hidden).into())]));
+        for r in self.by_reason.iter().filter(|r| hidden_status(&r.status)) {
+            lines.push(reason_line(r));
+            if r.reason == crate::marks::HEADLINE_REASON {
+                lines.extend(self.headlines.iter().map(|line| format!("    {line}")));
             }
         }
         if let Some(loss) = &self.loss {
-            writeln!(f, "loss:      {loss}")?;
+            lines.push(loss.render(lang));
         }
-        writeln!(f, "published: {} ({:.1}%)", self.cells - self.hidden, pct(self.cells - self.hidden))?;
-        for ReasonCount { status, reason, cells } in self.by_reason.iter().filter(|r| !hidden_status(&r.status)) {
-            writeln!(f, "  {status:<10} {reason:<26} {cells}")?;
-        }
+        let published = self.cells - self.hidden;
+        lines.push(lang.text("summary.published", &[("published", published.into()), ("share", share(published).into())]));
+        lines.extend(self.by_reason.iter().filter(|r| !hidden_status(&r.status)).map(reason_line));
         if let Some(changes) = &self.changes {
-            writeln!(f, "changes:   {changes}")?;
+            lines.push(changes.render(lang));
         }
-        write!(f, "audit:     {}", self.audit)?;
-        for line in &self.findings {
-            write!(f, "\n  {line}")?;
-        }
-        Ok(())
+        lines.push(lang.text("summary.audit", &[("audit", self.audit.as_str().into())]));
+        lines.extend(self.findings.iter().map(|line| format!("  {line}")));
+        lines.join("\n")
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render(Lang::EN))
     }
 }
 

@@ -393,10 +393,12 @@ fn validate(py: Python<'_>, data: Input, policy: &PyPolicy, progress: Option<Py<
 /// What a protection cost, from a protected table's metadata (`amparo.*`
 /// keys): (the text, the JSON, [(name, table)] as `Summary::tables` gives them).
 #[pyfunction]
-fn summary(metadata: std::collections::HashMap<String, String>) -> PyResult<(String, String, Vec<(String, PyTable)>)> {
+#[pyo3(signature = (metadata, lang = None))]
+fn summary(metadata: std::collections::HashMap<String, String>, lang: Option<String>) -> PyResult<(String, String, Vec<(String, PyTable)>)> {
+    let lang = amparo::i18n::Lang::resolve(lang.as_deref()).map_err(map_error)?;
     let summary = amparo::Summary::from_metadata(&metadata).map_err(map_error)?;
     let tables = summary.tables().into_iter().map(|(name, batch)| Ok((name.to_owned(), one_table(batch)?))).collect::<PyResult<_>>()?;
-    Ok((summary.to_string(), summary.to_json(), tables))
+    Ok((summary.render(lang), summary.to_json(), tables))
 }
 
 #[pyfunction]

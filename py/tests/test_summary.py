@@ -165,3 +165,24 @@ def test_synth_gives_the_shared_records_as_a_table_of_the_kind_asked_for(tmp_pat
     assert amparo.read_table(tmp_path / "records.parquet").equals(amparo.synth(records=40, seed=3))
     with pytest.raises(amparo.PolicyError, match="give a path"):
         amparo.synth(records=10**9)
+
+
+def test_the_summary_explain_and_audit_speak_spanish_when_asked() -> None:
+    policy = amparo.Policy.from_file(EXAMPLE_POLICY)
+    out = amparo.protect(example(), policy, progress=False)
+    text = repr(amparo.summary(out, lang="es"))
+    for words in ["ocultas:", "primaria", "umbral<5", "secundaria", "protege una celda sensible", "niños y niñas en celdas interiores ocultas", "51,1 %"]:
+        assert words in text, words
+    assert "hidden:" in repr(amparo.summary(out, lang="en"))
+    rounded = repr(amparo.summary(amparo.round_table(example(), policy, base=5, seed=2, progress=False), lang="es"))
+    assert "redondeada" in rounded and "redondeo aleatorio a base 5" in rounded and "cambios:" in rounded
+    # A producer's table names each hidden cell's status and reason: in Spanish too.
+    primary = out.filter(pc.equal(out.column("status"), "primary")).slice(0, 1).to_pylist()[0]
+    cell = {k: primary[k] for k in ["district", "nationality", "age_band"]}
+    assert "la tabla la marca como primaria: umbral<5" in amparo.explain(out, policy, cell, lang="es")
+    # A table given as a frame is "tabla 1" in a Spanish report.
+    published = amparo.publish(out, policy)
+    assert "de tabla 1" in amparo.explain(published, policy, cell, lang="es")
+    assert "of table 1" in amparo.explain(published, policy, cell, lang="en")
+    with pytest.raises(amparo.PolicyError, match="en, es"):
+        amparo.summary(out, lang="pt")

@@ -282,6 +282,7 @@ print.amparo_table <- function(x, ...) {
 #'   [add_noise()]) returned, or one [read_table()] read from the file
 #'   `amparo protect` wrote.
 #' @param ... Unused.
+#' @param lang Language of `text`: `"en"` or `"es"` (default: from the locale).
 #' @return A `summary.amparo_table`: `text` (what `print()` shows),
 #'   `measures` (a named numeric vector: `cells`, `hidden`, `hidden_share`,
 #'   `primary`, `secondary`; for suppression `children`, `children_hidden`,
@@ -299,9 +300,9 @@ print.amparo_table <- function(x, ...) {
 #' s$measures[c("hidden", "children_hidden")]
 #' s$by_level
 #' @export
-summary.amparo_table <- function(object, ...) {
+summary.amparo_table <- function(object, ..., lang = NULL) {
   metadata <- attr(object, "amparo_metadata")
-  res <- amparo_result(.Call(wrap__amparo_summary_impl, if (is.null(metadata)) character() else metadata))
+  res <- amparo_result(.Call(wrap__amparo_summary_impl, if (is.null(metadata)) character() else metadata, lang))
   frames <- lapply(res[c("measures", "by_reason", "by_level", "changes")], list2DF)
   structure(
     list(
@@ -570,11 +571,12 @@ print.summary.amparo_audit <- function(x, ...) {
 }
 
 # One published table or a list of them (linked tables): the core's inputs,
-# and their names in reports (a file's path, else "table 1", ...).
+# and their names in reports (a file's path; the core names the others
+# "table 1", ... in the report's language).
 published_tables <- function(data) {
   tables <- if (is.list(data) && !is.data.frame(data)) data else list(data)
   names <- vapply(seq_along(tables), function(i) {
-    if (is.character(tables[[i]])) tables[[i]] else paste("table", i)
+    if (is.character(tables[[i]])) tables[[i]] else ""
   }, character(1))
   list(inputs = lapply(tables, input_arg), names = names)
 }
@@ -680,7 +682,7 @@ read_table <- function(path) {
   # table again: summary() and plot() work on it.
   if (!is.null(res$metadata) && "amparo.summary" %in% names(res$metadata)) {
     class(out) <- c("amparo_table", class(out))
-    attr(out, "amparo_summary") <- .Call(wrap__amparo_summary_impl, res$metadata)$text
+    attr(out, "amparo_summary") <- .Call(wrap__amparo_summary_impl, res$metadata, NULL)$text
   }
   out
 }

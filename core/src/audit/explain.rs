@@ -86,6 +86,7 @@ pub fn explain_streams(
     lang: Lang,
 ) -> Fallible<String> {
     let (codes, cell) = cell.codes(policy)?;
+    let names = super::report::named_in(names, lang);
     let tables = super::read_published_tables(policy, readers, value_column, hidden_symbols)?;
     let promise = OutsiderPromise::of_policy(policy);
     let promise = promise.as_ref();
@@ -110,7 +111,7 @@ pub fn explain_streams(
 }
 
 /// A statement of a hidden cell's status in whichever linked table has one.
-fn stated_anywhere<'a>(tables: &'a [PublishedTable], ids: &[Vec<usize>], target: usize) -> Option<&'a String> {
+fn stated_anywhere<'a>(tables: &'a [PublishedTable], ids: &[Vec<usize>], target: usize) -> Option<&'a (String, String)> {
     tables.iter().zip(ids).find_map(|(t, ids)| ids.iter().position(|&g| g == target).and_then(|c| t.stated.get(&c)))
 }
 
@@ -143,7 +144,7 @@ fn explain(
     view: &View<'_>,
     target: usize,
     audit: &published::PublishedAudit,
-    stated: Option<&String>,
+    stated: Option<&(String, String)>,
     table_name: &str,
     promise: Option<&OutsiderPromise>,
     lang: Lang,
@@ -155,8 +156,10 @@ fn explain(
         None if view.listed[target] => lines.push(lang.text("explain.hidden", &[])),
         None => lines.push(lang.text("explain.not_listed", &[])),
     }
-    if let Some(stated) = stated {
-        lines.push(lang.text("explain.stated", &[("stated", stated.as_str().into())]));
+    if let Some((status, reason)) = stated {
+        let status = lang.status(status);
+        let stated = if reason.is_empty() { status } else { format!("{status}: {}", lang.reason(reason)) };
+        lines.push(lang.text("explain.stated", &[("stated", stated.into())]));
     }
     let findings: Vec<&published::PublishedFinding> = audit.findings.iter().filter(|f| f.cell == target && !f.place.is_empty()).collect();
     for f in &findings {

@@ -35,8 +35,8 @@ pub struct PublishedTable {
     /// nothing that its published cells do not already give.
     pub listed: Vec<bool>,
     /// Hidden cells whose row carries Amparo's `status` (and `reason`)
-    /// columns: "secondary: protects a sensitive cell". Read for `explain`.
-    pub stated: HashMap<usize, String>,
+    /// columns: ("secondary", "protects a sensitive cell"). Read for `explain`.
+    pub stated: HashMap<usize, (String, String)>,
     /// Columns that are neither dimensions, nor the published values, nor
     /// listed in `[publication] extra_columns` (the `columns` check).
     pub unexpected_columns: Vec<String>,

@@ -132,7 +132,7 @@ pub fn read_published(
     type Codes = (Vec<String>, HashMap<String, u32>, Vec<u64>);
     let mut codes: Vec<Codes> = vec![Default::default(); dim_index.len()];
     // Per cell read: its code ids, published value, row number, and stated status.
-    type Row = (Vec<u32>, Option<i64>, u64, Option<String>);
+    type Row = (Vec<u32>, Option<i64>, u64, Option<(String, String)>);
     let mut rows: Vec<Row> = Vec::new();
     let mut row_number = 0u64;
     let mut intern = |d: usize, code: &str, row: u64| -> u32 {
@@ -181,7 +181,7 @@ pub fn read_published(
                     (Some(status), None) if status.is_valid(r) => {
                         let status = status.as_string::<i32>().value(r);
                         let reason = reason.as_ref().filter(|a| a.is_valid(r)).map(|a| a.as_string::<i32>().value(r)).unwrap_or("");
-                        Some(if reason.is_empty() { status.to_owned() } else { format!("{status}: {reason}") })
+                        Some((status.to_owned(), reason.to_owned()))
                     }
                     _ => None,
                 };

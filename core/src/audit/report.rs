@@ -170,7 +170,13 @@ pub fn audit_streams(
     lang: Lang,
 ) -> Fallible<AuditReport> {
     let recorded = readers.iter().map(|r| Recorded { metadata: r.schema().metadata().clone(), data_matches: None }).collect();
-    audit_tables(policy, readers, names, recorded, value_column, hidden_symbols, lang)
+    audit_tables(policy, readers, named_in(names, lang), recorded, value_column, hidden_symbols, lang)
+}
+
+/// The streams' names in reports: an empty name (a frontend's data frame)
+/// is "table 1", "table 2", ... in `lang`.
+pub fn named_in(names: Vec<String>, lang: Lang) -> Vec<String> {
+    names.into_iter().enumerate().map(|(i, name)| if name.is_empty() { lang.text("report.unnamed_table", &[("n", (i + 1).into())]) } else { name }).collect()
 }
 
 const POLICY_HASH_KEY: &str = "amparo.policy_sha256";

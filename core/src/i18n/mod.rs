@@ -67,6 +67,13 @@ impl Lang {
         if n < 0 { format!("-{out}") } else { out }
     }
 
+    /// `x` with `places` decimals, the language's decimal mark (51.1 in
+    /// English, 51,1 in Spanish).
+    pub fn decimal(self, x: f64, places: usize) -> String {
+        let text = format!("{x:.places$}");
+        if self.code() == "en" { text } else { text.replace('.', ",") }
+    }
+
     /// The message `key` with its `{name}`s filled in.
     pub fn text(self, key: &str, args: &[(&str, Arg)]) -> String {
         let template = catalogue(self.0).get(key).or_else(|| catalogue(0).get(key)).map(String::as_str).unwrap_or(key);
@@ -80,6 +87,66 @@ impl Lang {
         }
         out
     }
+}
+
+impl Lang {
+    /// A cell's status as people read it (`primary`: "primaria" in Spanish);
+    /// the status itself where the catalogue has no label.
+    pub fn status(self, status: &str) -> String {
+        self.label(&format!("status.{status}")).unwrap_or_else(|| status.to_owned())
+    }
+
+    /// A cell's reason as people read it, its numbers kept (`threshold<5`:
+    /// "umbral<5"). The catalogue keys reasons by their text with each
+    /// number as `{0}`, `{1}`, ...; a reason it lacks stays as written.
+    pub fn reason(self, reason: &str) -> String {
+        if let Some(rest) = reason.strip_prefix(crate::marks::HEADLINE_REASON) {
+            return match rest.strip_prefix(" of ") {
+                Some(cell) => self.text("reason.headline_of", &[("cell", cell.into())]),
+                None => self.text("reason.headline", &[]),
+            };
+        }
+        let (template, numbers) = numbers_out(reason);
+        match self.label(&format!("reason.{template}")) {
+            Some(mut text) => {
+                for (i, n) in numbers.iter().enumerate() {
+                    text = text.replace(&format!("{{{i}}}"), n);
+                }
+                text
+            }
+            None => reason.to_owned(),
+        }
+    }
+
+    /// The catalogue's text for `key`, in this language or English.
+    fn label(self, key: &str) -> Option<String> {
+        catalogue(self.0).get(key).or_else(|| catalogue(0).get(key)).cloned()
+    }
+}
+
+/// `reason` with each number (digits, and a decimal part) as `{0}`, `{1}`,
+/// ..., and the numbers.
+fn numbers_out(reason: &str) -> (String, Vec<String>) {
+    let (mut template, mut numbers) = (String::new(), Vec::new());
+    let mut chars = reason.char_indices().peekable();
+    while let Some((start, c)) = chars.next() {
+        if !c.is_ascii_digit() {
+            template.push(c);
+            continue;
+        }
+        let mut end = start + 1;
+        while let Some(&(i, d)) = chars.peek() {
+            let decimal = d == '.' && reason[i + 1..].starts_with(|n: char| n.is_ascii_digit());
+            if !(d.is_ascii_digit() || decimal) {
+                break;
+            }
+            end = i + d.len_utf8();
+            chars.next();
+        }
+        template.push_str(&format!("{{{}}}", numbers.len()));
+        numbers.push(reason[start..end].to_owned());
+    }
+    (template, numbers)
 }
 
 /// A value in a message.
@@ -156,6 +223,26 @@ mod tests {
                 assert_eq!(placeholders(text), placeholders(translated), "{code}: {key}");
             }
             assert_eq!(other.len(), english.len(), "{code}.toml has keys English does not");
+        }
+    }
+
+    #[test]
+    fn statuses_and_reasons_are_labelled_with_their_numbers_kept() {
+        let es = Lang::from_code("es").unwrap();
+        assert_eq!(es.status("primary"), "primaria");
+        assert_eq!(es.reason("threshold<5"), "umbral<5");
+        assert_eq!(es.reason("controlled rounding to base 10"), "redondeo controlado a base 10");
+        assert_eq!(es.reason("discrete Laplace, scale 2.5"), "Laplace discreto, escala 2.5");
+        assert_eq!(Lang::EN.reason("threshold<5"), "threshold<5");
+        // A reason the catalogue lacks, and a status it lacks, stay as written.
+        assert_eq!(es.reason("all 3 of the group are sex=F"), "all 3 of the group are sex=F");
+        assert_eq!(es.status("unheard"), "unheard");
+        let headline = format!("{} of (district=01)", crate::marks::HEADLINE_REASON);
+        assert_eq!(es.reason(&headline), "un total principal, oculto a falta de una protección más barata de (district=01)");
+        assert_eq!(Lang::EN.reason(&headline), headline);
+        // Every status has a label in every language.
+        for status in crate::marks::Status::ALL {
+            assert!(catalogue(0).contains_key(&format!("status.{}", status.as_str())), "{status:?}");
         }
     }
 

@@ -682,9 +682,10 @@ class AuditReport:
 
 def _published_tables(data: Any) -> "tuple[list, list[str]]":
     """One published table or a list of them (linked tables): their Arrow
-    streams, and their names in reports (a file's path, else "table 1", ...)."""
+    streams, and their names in reports (a file's path; the core names the
+    others "table 1", ... in the report's language)."""
     tables = list(data) if isinstance(data, (list, tuple)) else [data]
-    names = [os.fspath(d) if isinstance(d, (str, os.PathLike)) else f"table {i + 1}" for i, d in enumerate(tables)]
+    names = [os.fspath(d) if isinstance(d, (str, os.PathLike)) else "" for d in tables]
     return [_as_arrow_stream(d) for d in tables], names
 
 
@@ -849,14 +850,15 @@ class Summary:
         return f"<pre>{html.escape(self._text)}</pre>"
 
 
-def summary(table: Any, *, like: LikeArg = None) -> Any:
+def summary(table: Any, *, like: LikeArg = None, lang: Optional[str] = None) -> Any:
     """What protecting ``table`` cost: a :class:`Summary`.
 
     ``table`` is what :func:`protect` (or :func:`round_table`,
     :func:`perturb`, :func:`add_noise`) returned, of any kind, the path of
     the file ``amparo protect`` wrote, or the dict :func:`protect_tables`
     returned (then a dict of summaries). Its tables are pyarrow, or the kind
-    ``like`` names (default: the kind of ``table``; pyarrow for a path).
+    ``like`` names (default: the kind of ``table``; pyarrow for a path). Its
+    text is in ``lang`` (``en``, ``es``; default from the locale).
 
     >>> import pyarrow as pa
     >>> p = Policy.from_dict({"version": 1, "input": {"kind": "aggregated", "count": "n"},
@@ -867,14 +869,14 @@ def summary(table: Any, *, like: LikeArg = None) -> Any:
     (2.0, 1.0, 12.0)
     """
     if isinstance(table, dict):
-        return {name: summary(t, like=like) for name, t in table.items()}
+        return {name: summary(t, like=like, lang=lang) for name, t in table.items()}
     if isinstance(table, (str, os.PathLike)):
         metadata = _metadata_of(_as_kind("pyarrow", _amparo.read_table(os.fspath(table))))
         kind = _kind_of(like)
     else:
         metadata = _metadata_of(table)
         kind = _kind_of(like if like is not None else (table if _module_of(table) in _KINDS else None))
-    text, data, tables = _amparo.summary(metadata)
+    text, data, tables = _amparo.summary(metadata, lang)
     return Summary(text, json.loads(data), {name: _as_kind(kind, t) for name, t in tables})
 
 

@@ -98,3 +98,14 @@ test_that("the package help names the functions that share names with readr, dpl
   exported <- getNamespaceExports("amparo")
   expect_true(all(c("read_table", "explain", "validate", "synth") %in% exported))
 })
+
+test_that("summary() speaks Spanish when asked", {
+  ex <- example_paths()
+  out <- protect(ex$data, ex$policy, progress = FALSE)
+  text <- summary(out, lang = "es")$text
+  for (words in c("ocultas:", "primaria", "umbral<5", "protege una celda sensible", "51,1 %")) {
+    expect_match(text, words, fixed = TRUE)
+  }
+  expect_output(print(summary(out, lang = "en")), "hidden:")
+  expect_error(summary(out, lang = "pt"), "en, es", class = "amparo_policy_error")
+})

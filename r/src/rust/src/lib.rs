@@ -557,12 +557,13 @@ fn amparo_read_table_impl(path: &str) -> List {
 /// list(text, json, measures, by_reason, by_level, changes) or list(error).
 /// @noRd
 #[extendr]
-fn amparo_summary_impl(metadata: Robj) -> List {
+fn amparo_summary_impl(metadata: Robj, lang: Nullable<String>) -> List {
     let run = || -> Fallible<List> {
+        let lang = amparo::i18n::Lang::resolve(lang.into_option().as_deref())?;
         let summary = amparo::Summary::from_metadata(&named_strings(&metadata))?;
         let tables = summary.tables();
         let names: Vec<&str> = ["text", "json"].into_iter().chain(tables.iter().map(|(name, _)| *name)).collect();
-        let values: Vec<Robj> = [summary.to_string().into(), summary.to_json().into()].into_iter().chain(tables.iter().map(|(_, batch)| batch_to_list(batch).into())).collect();
+        let values: Vec<Robj> = [summary.render(lang).into(), summary.to_json().into()].into_iter().chain(tables.iter().map(|(_, batch)| batch_to_list(batch).into())).collect();
         Ok(List::from_names_and_values(names, values).expect("one name per value"))
     };
     run().unwrap_or_else(error_list)
