@@ -53,7 +53,7 @@ export CARGO_TARGET_DIR="$check_target"
 R CMD build --no-manual amparo
 tarball="$(ls amparo_*.tar.gz)"
 echo "tarball: $tarball ($(du -h "$tarball" | cut -f1))"
-_R_CHECK_FORCE_SUGGESTS_=false R CMD check --no-manual "$tarball" | tee check.log
+_R_CHECK_FORCE_SUGGESTS_=false _R_CHECK_CRAN_INCOMING_REMOTE_=false R CMD check --as-cran --no-manual "$tarball" | tee check.log
 if grep -Eq "^Status: .*(ERROR|WARNING)" check.log; then
   echo "R CMD check found errors or warnings (see $work/amparo.Rcheck)"
   exit 1
