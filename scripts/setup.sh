@@ -41,10 +41,11 @@ fi
 if [ "$want" = all ] || [ "$want" = r ]; then
   # testthat for the tests; knitr and markdown build the vignette; tibble and
   # data.table are the data.frame classes the package keeps; readxl reads back
-  # the Excel publications in the tests (all in Suggests).
-  if ! command -v Rscript >/dev/null || ! Rscript -e 'for (p in c("testthat", "knitr", "markdown", "tibble", "data.table", "readxl")) library(p, character.only = TRUE)' >/dev/null 2>&1; then
-    echo "setup: installing R from Debian's packages (r-base-core, r-base-dev, r-cran-testthat, -knitr, -markdown, -tibble, -data.table, -readxl)"
-    apt_install r-base-core r-base-dev r-cran-testthat r-cran-knitr r-cran-markdown r-cran-tibble r-cran-data.table r-cran-readxl
+  # the Excel publications in the tests (all in Suggests). qpdf: R CMD check
+  # --as-cran checks the vignette's PDFs with it.
+  if ! command -v Rscript >/dev/null || ! command -v qpdf >/dev/null || ! Rscript -e 'for (p in c("testthat", "knitr", "markdown", "tibble", "data.table", "readxl")) library(p, character.only = TRUE)' >/dev/null 2>&1; then
+    echo "setup: installing R from Debian's packages (r-base-core, r-base-dev, r-cran-testthat, -knitr, -markdown, -tibble, -data.table, -readxl; qpdf)"
+    apt_install r-base-core r-base-dev r-cran-testthat r-cran-knitr r-cran-markdown r-cran-tibble r-cran-data.table r-cran-readxl qpdf
   fi
   echo "setup: $(R --version | head -1)"
 fi

@@ -596,7 +596,8 @@ published_tables <- function(data) {
 #' ex <- system.file("extdata", package = "amparo")
 #' out <- protect(file.path(ex, "children.csv"), file.path(ex, "policy.toml"))
 #' page <- tempfile(fileext = ".html")
-#' write_audit_report(audit(publish(out, file.path(ex, "policy.toml")), file.path(ex, "policy.toml")), page)
+#' policy <- file.path(ex, "policy.toml")
+#' write_audit_report(audit(publish(out, policy), policy), page)
 #' @export
 write_audit_report <- function(report, path, format = "html") {
   if (!inherits(report, "amparo_audit")) {
