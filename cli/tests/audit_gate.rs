@@ -214,7 +214,9 @@ fn the_producers_table_fails_the_columns_check_naming_what_leaks() {
     assert!(String::from_utf8_lossy(&run.stdout).contains("NOT for publication"));
     let (code, text, failed) = verdict(&case, &[&out]);
     assert_eq!(code, 1);
-    assert_eq!(failed, ["columns"], "{text}");
+    // Its metadata too: the summary of what protection cost, from the true values.
+    assert_eq!(failed, ["metadata", "columns"], "{text}");
+    assert!(text.contains("amparo.summary, amparo.loss"), "{text}");
     for column in ["`value`", "`status`", "`reason`", "`lower`", "`upper`"] {
         assert!(text.contains(column), "{column} in {text}");
     }

@@ -585,4 +585,20 @@ fn the_summary_stays_with_the_producers_table_and_agrees_with_its_cells() {
     assert!(!keys.iter().any(|k| k.as_str() == "amparo.summary" || k.as_str() == "amparo.loss"), "{keys:?}");
     let e = amparo::Summary::from_metadata(publication.schema().metadata()).unwrap_err();
     assert!(e.message.contains("publication, which never carries one"), "{e}");
+    let audit = |path: &Path| amparo::audit::report::audit_files(&p, &[path.to_path_buf()], None, None, amparo::i18n::Lang::EN).unwrap();
+    assert!(audit(&published).passed);
+
+    // Published by hand: the producer's table with only the dimensions and
+    // the published values kept, but its metadata too (as a pandas frame's
+    // attrs follow a selection of its columns). The audit refuses it.
+    let table = result.to_record_batch(Default::default());
+    let by_hand = table.project(&[0, 1, 2]).unwrap();
+    let schema = by_hand.schema();
+    assert_eq!(schema.fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>(), ["r", "c", "published"]);
+    let leaky = dir.path().join("by_hand.parquet");
+    amparo::io::write_table(&by_hand, &leaky, Some(&result.metadata)).unwrap();
+    let report = audit(&leaky);
+    assert!(!report.passed);
+    let finding = report.findings.iter().find(|f| f.key == "finding.metadata_producer").expect("the producer's summary is found");
+    assert!(finding.message.contains("amparo.summary, amparo.loss") && finding.message.contains("amparo publish"), "{}", finding.message);
 }

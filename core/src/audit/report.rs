@@ -181,6 +181,10 @@ pub fn named_in(names: Vec<String>, lang: Lang) -> Vec<String> {
 
 const POLICY_HASH_KEY: &str = "amparo.policy_sha256";
 
+/// Metadata only the producer's table carries: what protection cost,
+/// counted from the true values. A publication never has them.
+const PRODUCER_ONLY_KEYS: [&str; 2] = ["amparo.summary", "amparo.loss"];
+
 /// What a published file says about itself.
 struct Recorded {
     /// Its metadata (`amparo.*` keys), empty when it carries none.
@@ -335,6 +339,13 @@ impl AuditReport {
                 self.add_table_finding(table, Check::Metadata, Message::new("finding.metadata_not_audited", vec![("table", table.into())]))
             }
             _ => {}
+        }
+        // The producer's summary is counted from the true values (children in
+        // hidden cells, each level's share of counts hidden): a file that
+        // carries it was not written by `amparo publish`, which leaves it out.
+        let producer_only: Vec<&str> = PRODUCER_ONLY_KEYS.iter().copied().filter(|k| recorded.metadata.contains_key(*k)).collect();
+        if !producer_only.is_empty() {
+            self.add_table_finding(table, Check::Metadata, Message::new("finding.metadata_producer", vec![("table", table.into()), ("keys", producer_only.join(", ").into())]));
         }
         if let Some((false, sidecar)) = &recorded.data_matches {
             self.add_table_finding(table, Check::Metadata, Message::new("finding.metadata_data", vec![("table", table.into()), ("sidecar", sidecar.clone().into())]));
