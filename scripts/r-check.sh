@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the R package as a source tarball that installs offline, and run
-# `R CMD check --as-cran --no-manual` on it (offline: the
-# checks that need the network, CRAN's incoming feasibility and the clock, are skipped). The tarball carries the core crate and
+# `R CMD check --as-cran --no-manual` on it (offline: CRAN's incoming
+# checks against its archive are skipped). The tarball carries the core crate and
 # every Rust dependency's source (src/rust/vendor.tar.xz, unpacked by
 # src/Makevars), so installing it downloads nothing.
 #
@@ -54,7 +54,7 @@ export CARGO_TARGET_DIR="$check_target"
 R CMD build --no-manual amparo
 tarball="$(ls amparo_*.tar.gz)"
 echo "tarball: $tarball ($(du -h "$tarball" | cut -f1))"
-_R_CHECK_FORCE_SUGGESTS_=false _R_CHECK_CRAN_INCOMING_REMOTE_=false _R_CHECK_FUTURE_FILE_TIMESTAMPS_=false R CMD check --as-cran --no-manual "$tarball" | tee check.log
+_R_CHECK_FORCE_SUGGESTS_=false _R_CHECK_CRAN_INCOMING_REMOTE_=false R CMD check --as-cran --no-manual "$tarball" | tee check.log
 if grep -Eq "^Status: .*(ERROR|WARNING)" check.log; then
   echo "R CMD check found errors or warnings (see $work/amparo.Rcheck)"
   exit 1

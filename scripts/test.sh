@@ -77,7 +77,7 @@ PATH="$bare" R_LIBS="$CARGO_TARGET_DIR/rlib-binary" Rscript examples/quickstart.
 step "R: testthat"
 (cd r/tests && R_LIBS="$CARGO_TARGET_DIR/rlib" AMPARO_FIXTURES="$ROOT/tests/fixtures" Rscript testthat.R)
 
-step "R: R CMD build (offline tarball) and R CMD check --no-manual"
+step "R: R CMD build (offline tarball) and R CMD check --as-cran --no-manual"
 bash scripts/r-check.sh >"$CARGO_TARGET_DIR/r-check.log" 2>&1 \
   || { tail -60 "$CARGO_TARGET_DIR/r-check.log"; exit 1; }
 grep -E "^(vendored sources|tarball|Status):" "$CARGO_TARGET_DIR/r-check.log"
