@@ -401,6 +401,13 @@ fn summary(metadata: std::collections::HashMap<String, String>, lang: Option<Str
     Ok((summary.render(lang), summary.to_json(), tables))
 }
 
+/// The metadata a table's file carries (its schema's, or a CSV's
+/// `.meta.json`), without reading its rows.
+#[pyfunction]
+fn file_metadata(py: Python<'_>, path: PathBuf) -> PyResult<std::collections::HashMap<String, String>> {
+    py.detach(|| amparo::publish::open_protected(&path).map(|(_, metadata)| metadata)).map_err(map_error)
+}
+
 #[pyfunction]
 fn read_table(py: Python<'_>, path: PathBuf) -> PyResult<PyTable> {
     let batch = py.detach(|| amparo::publish::read_table_with_metadata(&path)).map_err(map_error)?;
@@ -574,6 +581,7 @@ fn _amparo(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyAuditReport>()?;
     m.add_function(wrap_pyfunction!(read_table, m)?)?;
     m.add_function(wrap_pyfunction!(summary, m)?)?;
+    m.add_function(wrap_pyfunction!(file_metadata, m)?)?;
     m.add_function(wrap_pyfunction!(synth_table, m)?)?;
     m.add_function(wrap_pyfunction!(aggregate_partials, m)?)?;
     m.add_function(wrap_pyfunction!(merge_partials, m)?)?;

@@ -871,7 +871,8 @@ def summary(table: Any, *, like: LikeArg = None, lang: Optional[str] = None) -> 
     if isinstance(table, dict):
         return {name: summary(t, like=like, lang=lang) for name, t in table.items()}
     if isinstance(table, (str, os.PathLike)):
-        metadata = _metadata_of(_as_kind("pyarrow", _amparo.read_table(os.fspath(table))))
+        # The file's metadata only: its rows are not read.
+        metadata = _amparo.file_metadata(os.fspath(table))
         kind = _kind_of(like)
     else:
         metadata = _metadata_of(table)
